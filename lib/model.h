@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* The host model of DESIGN.md: host -> PFs -> VFs, each VF with a state and its owner.
+ * Every reader fills its part; capacity.c derives states and counts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define VFCAP_SCHEMA_VERSION 1
+#define VFCAP_VERSION "0.1.0"
+
+/* Counts that a failed source leaves undetermined are stored as UNKNOWN and written as null. */
+#define UNKNOWN (-1)
+
+enum vf_state {
+	VF_STATE_UNKNOWN,     /* a source needed to judge it failed: never counted free */
+	VF_STATE_FREE,
+	VF_STATE_ASSIGNED,    /* a running domain holds it; owner = domain name */
+	VF_STATE_POOL,        /* a pool network has it connected; owner = network name */
+	VF_STATE_HOST,        /* the host uses it; owner = what (bond master, macvtap, ...) */
+	VF_STATE_RESERVED,    /* excluded by the admin's config */
+	VF_STATE_UNREACHABLE, /* enabled but beyond the PF's (wrapped) netlink VF list */
+	_VF_STATE_MAX,
+};
+
+const char *vf_state_to_string(enum vf_state s);
+int vf_state_from_string(const char *s); /* -EINVAL when unknown */
+
+enum vf_source { VF_SRC_SYSFS, VF_SRC_NETLINK, VF_SRC_LIBVIRT, VF_SRC_CONFIG, _VF_SRC_MAX };
+const char *vf_source_to_string(enum vf_source s);
+int vf_source_from_string(const char *s);
+
+struct vf_vf {
+	int index;
+	char *pci_address; /* NULL when the PF has no virtfn links (netlink-only VFs) */
+	char *netdev;      /* host netdev, NULL when bound to vfio-pci or unbound */
+	char *driver;
+	int ifindex;       /* of netdev, 0 when none */
+
+	/* sysfs facts that mean host use */
+	char *master;        /* bond/bridge master netdev, or NULL */
+	char *macvtap_upper; /* first upper_macvtap* netdev, or NULL */
+	bool has_addresses;  /* addresses configured on the VF netdev (netlink RTM_GETADDR) */
+
+	/* netlink facts (valid when listed) */
+	bool listed;
+	char mac[18];      /* "" when unknown */
+	int vlan;          /* 0 = none, UNKNOWN */
+	int qos;
+	int trust;         /* 0/1, UNKNOWN */
+	int spoofchk;      /* 0/1, UNKNOWN */
+	int link_state;    /* IFLA_VF_LINK_STATE_*, UNKNOWN */
+	char *port_profile;  /* 802.1Qbh profile from IFLA_VF_PORTS, or NULL */
+	int port_response;   /* IFLA_PORT_RESPONSE, UNKNOWN when absent */
+
+	enum vf_state state;
+	char *owner;
+};
+
+struct vf_netlink {
+	bool valid;          /* the PF's RTM_NEWLINK was read and parsed */
+	uint32_t num_vf;     /* IFLA_NUM_VF */
+	uint32_t listed;     /* VF entries decodable from the (possibly wrapped) list */
+	uint32_t bytes_per_vf;
+	uint32_t limit;      /* floor(65531 / bytes_per_vf); 0 when there is no list */
+	bool truncated;      /* the list wrapped: listed < num_vf */
+	bool has_vfinfo;     /* IFLA_VFINFO_LIST present (driver has ndo_get_vf_config) */
+	bool has_ports;      /* IFLA_VF_PORTS present (802.1Qbh, enic) */
+};
+
+struct vf_pf {
+	char *name;
+	int ifindex;
+	char *pci_address; /* NULL when the parent is not a PCI device (netdevsim) */
+	char *driver;
+	char *vendor_id;   /* "0x8086" */
+	char *device_id;
+	int numa_node;     /* -1 when none */
+	char *link_state;  /* operstate */
+	char *physical_network; /* labels, from config */
+	char *fabric;
+	int totalvfs;      /* UNKNOWN when sriov_totalvfs is missing */
+	int numvfs;        /* UNKNOWN when unreadable */
+	struct vf_netlink nl;
+
+	struct vf_vf *vfs;
+	size_t n_vfs;
+
+	/* derived by capacity.c */
+	int reachable, unreachable, reserved, usable, used, free;
+};
+
+struct vf_error {
+	enum vf_source source;
+	char *object; /* PF name, file, URI; may be NULL */
+	char *message;
+};
+
+struct vf_totals {
+	int pfs, vfs, usable, used, free, reserved, unreachable;
+};
+
+struct vf_host {
+	char *hostname;
+	char *uuid;
+	time_t generated_at;
+	char *reporter_version;
+
+	struct vf_pf *pfs;
+	size_t n_pfs;
+
+	struct vf_error *errors;
+	size_t n_errors;
+
+	struct vf_totals totals;
+};
+
+struct vf_host *vf_host_new(void);
+void vf_host_free(struct vf_host *h);
+static inline void vf_host_freep(struct vf_host **h)
+{
+	vf_host_free(*h);
+}
+#define _cleanup_host_ __attribute__((cleanup(vf_host_freep)))
+
+struct vf_pf *vf_host_add_pf(struct vf_host *h, const char *name);
+struct vf_pf *vf_host_find_pf(const struct vf_host *h, const char *name);
+/* Set n VFs on a PF (index 0..n-1, netlink fields UNKNOWN). */
+void vf_pf_set_vfs(struct vf_pf *pf, size_t n);
+void vf_vf_init(struct vf_vf *vf, int index);
+
+/* Record a non-fatal error; the report lists it and marks what it affects unknown. */
+void vf_host_add_error(struct vf_host *h, enum vf_source src, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+bool vf_host_has_error(const struct vf_host *h, enum vf_source src, const char *object);
+
+/* Sort PFs by name so output does not depend on directory order. */
+void vf_host_sort(struct vf_host *h);

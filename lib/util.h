@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Small shared helpers: cleanup attributes, strings, files. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hand ownership of *p to the caller and leave NULL behind for the cleanup handler. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Allocation failure is not a condition this project recovers from. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+
+/* Grow *arr (of *n elements of size elem) by one zeroed element; returns it. */
+void *array_append(void *arr_ptr, size_t *n, size_t elem);
+
+bool streq(const char *a, const char *b);
+bool streq_ptr(const char *a, const char *b); /* NULL-safe */
+bool startswith(const char *s, const char *prefix);
+
+/* Read a small text file (sysfs attribute); trailing newline stripped.
+ * Returns 0, -ENOENT when missing, other -errno; -EFBIG past max bytes. */
+int read_one_line(const char *path, char **ret, size_t max);
+/* Read a whole file; -EFBIG past max bytes. */
+int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max);
+
+/* Parse a decimal integer that fills the whole string; -EINVAL otherwise, -ERANGE out of range. */
+int parse_long(const char *s, long min, long max, long *ret);
+
+/* Write data to path through a temp file in the same directory and rename(2), so a reader
+ * sees the old file or the new one, never a torn one. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian packages vfcap needs to build, test and demo, only the missing ones.
+# Idempotent: a machine that has everything makes no apt-get call at all.
+set -eu
+
+PKGS="build-essential pkg-config
+libvirt-dev libnl-3-dev libnl-route-3-dev libjson-c-dev libxml2-dev libinih-dev
+libcmocka-dev python3 python3-jsonschema prometheus valgrind libxml2-utils libvirt-clients"
+
+missing=""
+for p in $PKGS; do
+	# dpkg-query prints "install ok installed" only for a fully installed package
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
