@@ -55,6 +55,8 @@ struct vf_vf {
 	char *port_profile;  /* 802.1Qbh profile from IFLA_VF_PORTS, or NULL */
 	int port_response;   /* IFLA_PORT_RESPONSE, UNKNOWN when absent */
 
+	bool broken; /* a source failed for this VF (e.g. dangling virtfn link): never counted free */
+
 	enum vf_state state;
 	char *owner;
 };

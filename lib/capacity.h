@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Join sysfs, netlink, libvirt and config into VF states and per-PF/host counts (DESIGN.md).
+ * The reporter and the hook both call this, so they can never disagree. */
+#pragma once
+
+#include "config.h"
+#include "libvirt.h"
+#include "model.h"
+
+/* usage == NULL means libvirt could not be read: VFs that would otherwise be free are unknown.
+ * cfg may be NULL (no reservations, no labels). */
+void vf_capacity_compute(struct vf_host *h, const struct vf_usage *usage, const struct vf_config *cfg);

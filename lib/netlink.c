@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* Netlink source: the kernel (one RTM_GETLINK per PF, as libvirt asks, plus one RTM_GETADDR
+ * dump) or a file of recorded replies. Both end in the same handler, feed(). */
+#include "netlink.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <string.h>
+
+#include "util.h"
+
+#define NL_FILE_MAX (64u << 20)
+/* libvirt's receive buffer; the receive itself peeks at the size first. */
+#define NL_SOCKBUF (128 * 1024)
+
+struct feed_state {
+	struct vf_host *h;
+	const char *where; /* "netlink" or the file name, for messages */
+	struct vf_nl_addrs addrs;
+	bool *seen;        /* per PF: a reply arrived */
+};
+
+void vf_nl_addrs_clear(struct vf_nl_addrs *a)
+{
+	free(a->ifindexes);
+	*a = (struct vf_nl_addrs){ 0 };
+}
+
+static void merge_vf(struct vf_vf *dst, const struct vf_vf *src)
+{
+	if (src->listed) {
+		memcpy(dst->mac, src->mac, sizeof(dst->mac));
+		dst->vlan = src->vlan;
+		dst->qos = src->qos;
+		dst->trust = src->trust;
+		dst->spoofchk = src->spoofchk;
+		dst->link_state = src->link_state;
+	}
+	if (src->port_profile) {
+		free(dst->port_profile);
+		dst->port_profile = xstrdup(src->port_profile);
+	}
+	if (src->port_response != UNKNOWN)
+		dst->port_response = src->port_response;
+}
+
+/* A PF whose sysfs count was unreadable still gets its VFs from IFLA_NUM_VF. */
+static void grow_vfs(struct vf_pf *pf, size_t n)
+{
+	if (n <= pf->n_vfs)
+		return;
+	pf->vfs = xrealloc(pf->vfs, n * sizeof(*pf->vfs));
+	for (size_t i = pf->n_vfs; i < n; i++)
+		vf_vf_init(&pf->vfs[i], (int)i);
+	pf->n_vfs = n;
+}
+
+static void merge_link(struct feed_state *st, struct vf_pf *pf, const struct vf_nl_link *l)
+{
+	pf->nl = l->nl;
+	if (pf->numvfs == UNKNOWN)
+		grow_vfs(pf, l->nl.num_vf);
+	else if ((uint32_t)pf->numvfs != l->nl.num_vf)
+		vf_host_add_error(st->h, VF_SRC_NETLINK, pf->name,
+				  "%s: IFLA_NUM_VF %u differs from sriov_numvfs %d", st->where, l->nl.num_vf,
+				  pf->numvfs);
+	/* The kernel lists VFs from 0, so the first `listed` VFs are the describable ones. */
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		pf->vfs[i].listed = (uint32_t)pf->vfs[i].index < l->nl.listed;
+	for (size_t i = 0; i < l->n_vfs; i++) {
+		int idx = l->vfs[i].index;
+		if (idx >= 0 && (size_t)idx < pf->n_vfs && pf->vfs[idx].index == idx)
+			merge_vf(&pf->vfs[idx], &l->vfs[i]);
+	}
+}
+
+static int feed_link(struct feed_state *st, const void *msg, size_t len, size_t at)
+{
+	struct vf_nl_link l;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_nl_parse_link(msg, len, &l, &err);
+	if (r < 0) {
+		vf_host_add_error(st->h, VF_SRC_NETLINK, st->where, "%s: message at offset %zu: %s", st->where,
+				  at, err);
+		return r;
+	}
+	for (size_t i = 0; i < st->h->n_pfs; i++) {
+		struct vf_pf *pf = &st->h->pfs[i];
+		if (streq(pf->name, l.ifname) && !st->seen[i]) {
+			merge_link(st, pf, &l);
+			st->seen[i] = true;
+		}
+	}
+	vf_nl_link_clear(&l);
+	return 0;
+}
+
+/* RTM_NEWADDR: note ifindexes with an address the admin configured. IPv6 link-local addresses
+ * come with any interface that is up and say nothing about use. */
+static void feed_addr(struct feed_state *st, const struct nlmsghdr *h)
+{
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+		return;
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	if (ifa->ifa_family == AF_INET6 && ifa->ifa_scope == RT_SCOPE_LINK)
+		return;
+	int *slot = array_append(&st->addrs.ifindexes, &st->addrs.n, sizeof(int));
+	*slot = (int)ifa->ifa_index;
+}
+
+/* Walk a buffer of netlink messages. Returns 1 when NLMSG_DONE was seen. */
+static int feed(struct feed_state *st, const uint8_t *buf, size_t len, size_t base)
+{
+	size_t off = 0;
+	while (off < len) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
+		if (len - off < NLMSG_HDRLEN || h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off) {
+			vf_host_add_error(st->h, VF_SRC_NETLINK, st->where,
+					  "%s: offset %zu: truncated or malformed netlink message header", st->where,
+					  base + off);
+			return -EBADMSG;
+		}
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == NLMSG_ERROR)
+			feed_link(st, h, h->nlmsg_len, base + off);
+		else if (h->nlmsg_type == RTM_NEWADDR)
+			feed_addr(st, h);
+		off += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	return 0;
+}
+
+static bool addr_has(const struct vf_nl_addrs *a, int ifindex)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->ifindexes[i] == ifindex)
+			return true;
+	return false;
+}
+
+static void finish(struct feed_state *st, const char *source)
+{
+	for (size_t i = 0; i < st->h->n_pfs; i++) {
+		struct vf_pf *pf = &st->h->pfs[i];
+		if (!st->seen[i] && !vf_host_has_error(st->h, VF_SRC_NETLINK, pf->name))
+			vf_host_add_error(st->h, VF_SRC_NETLINK, pf->name, "%s: no RTM_NEWLINK for %s", source,
+					  pf->name);
+		for (size_t k = 0; k < pf->n_vfs; k++)
+			if (pf->vfs[k].ifindex > 0 && addr_has(&st->addrs, pf->vfs[k].ifindex))
+				pf->vfs[k].has_addresses = true;
+	}
+	vf_nl_addrs_clear(&st->addrs);
+	free(st->seen);
+}
+
+static int read_file(struct vf_host *h, const char *file)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_full_file(file, &buf, &len, NL_FILE_MAX);
+	if (r < 0) {
+		vf_host_add_error(h, VF_SRC_NETLINK, file, "%s: %s", file,
+				  r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		return r;
+	}
+	struct feed_state st = { .h = h, .where = file, .seen = xcalloc(h->n_pfs + 1, sizeof(bool)) };
+	feed(&st, (const uint8_t *)buf, len, 0);
+	finish(&st, file);
+	return 0;
+}
+
+static void nl_socket_freep(struct nl_sock **s)
+{
+	if (*s)
+		nl_socket_free(*s);
+}
+
+static void nlmsg_freep(struct nl_msg **m)
+{
+	if (*m)
+		nlmsg_free(*m);
+}
+
+static int send_getlink(struct nl_sock *sk, const struct vf_pf *pf)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = pf->ifindex > 0 ? pf->ifindex : 0 };
+	__attribute__((cleanup(nlmsg_freep))) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(m, IFLA_IFNAME, pf->name) < 0 || nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF) < 0)
+		return -ENOMEM;
+	int r = nl_send_auto(sk, m);
+	return r < 0 ? -EIO : 0;
+}
+
+/* Receive until the reply is complete; libnl peeks at each datagram's size first, so a 77 KB
+ * reply (256 VFs) arrives whole. Datagrams of a dump end with NLMSG_DONE. */
+static int receive(struct nl_sock *sk, struct feed_state *st, bool dump)
+{
+	for (;;) {
+		struct sockaddr_nl peer;
+		unsigned char *buf = NULL;
+		int n = nl_recv(sk, &peer, &buf, NULL);
+		if (n <= 0) {
+			free(buf);
+			return n == 0 ? -ENODATA : -EIO;
+		}
+		int r = feed(st, buf, (size_t)n, 0);
+		free(buf);
+		if (r < 0 || r == 1 || !dump)
+			return r < 0 ? r : 0;
+	}
+}
+
+static void query_addrs(struct nl_sock *sk, struct feed_state *st)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+	if (nl_send_simple(sk, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa)) < 0 ||
+	    receive(sk, st, true) < 0)
+		vf_host_add_error(st->h, VF_SRC_NETLINK, NULL, "netlink: RTM_GETADDR dump failed");
+}
+
+static int read_live(struct vf_host *h)
+{
+	__attribute__((cleanup(nl_socket_freep))) struct nl_sock *sk = nl_socket_alloc();
+	int r = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+	if (r < 0) {
+		vf_host_add_error(h, VF_SRC_NETLINK, NULL, "netlink: cannot open a NETLINK_ROUTE socket: %s",
+				  nl_geterror(r));
+		return -EIO;
+	}
+	nl_socket_set_buffer_size(sk, NL_SOCKBUF, NL_SOCKBUF);
+	nl_socket_enable_msg_peek(sk);
+	struct feed_state st = { .h = h, .where = "netlink", .seen = xcalloc(h->n_pfs + 1, sizeof(bool)) };
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		_cleanup_free_ char *where = xasprintf("netlink %s", h->pfs[i].name);
+		st.where = where;
+		if (send_getlink(sk, &h->pfs[i]) < 0 || receive(sk, &st, false) < 0)
+			if (!vf_host_has_error(h, VF_SRC_NETLINK, where))
+				vf_host_add_error(h, VF_SRC_NETLINK, h->pfs[i].name, "%s: RTM_GETLINK failed", where);
+	}
+	st.where = "netlink";
+	query_addrs(sk, &st);
+	finish(&st, "netlink");
+	return 0;
+}
+
+int vf_netlink_read(struct vf_host *h, const char *file)
+{
+	return file ? read_file(h, file) : read_live(h);
+}
