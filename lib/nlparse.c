@@ -199,7 +199,7 @@ static int walk_message(struct walk *w, const void *buf, size_t len, char **errm
 		return fail(errmsg, -EBADMSG, "RTM_NEWLINK of %u bytes has no room for ifinfomsg", h->nlmsg_len);
 	*w = (struct walk){ .msg = buf, .end = h->nlmsg_len };
 	w->attrs = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg));
-	for (size_t off = w->attrs, next; off < w->end; off = next) {
+	for (size_t off = w->attrs, next = 0; off < w->end; off = next) {
 		if (w->end - off < NLA_HDRLEN)
 			return fail(errmsg, -EBADMSG, "%zu stray bytes at offset %zu", w->end - off, off);
 		int r = walk_attr(w, off, &next, errmsg);

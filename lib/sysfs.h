@@ -7,10 +7,17 @@
 
 /* Add every selected PF (a netdev under ROOT/class/net whose device/ has sriov_numvfs) with its
  * VFs to h. only (NULL-terminated, may be NULL) further restricts PFs by exact name.
- * Per-PF and per-VF problems become host errors (source sysfs) naming the file; the PF stays in
- * the report with the affected counts unknown. Returns -errno only when ROOT/class/net cannot
- * be read at all (nothing could be read). */
+ * Per-PF and per-VF problems become host errors (source sysfs, object = the PF name) whose
+ * message starts with the file: "ROOT/devices/.../sriov_numvfs: not a number: 'abc'". The PF
+ * stays in the report with the affected counts unknown. Returns -errno only when
+ * ROOT/class/net cannot be read at all (nothing could be read). */
 int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *only, struct vf_host *h);
+
+/* Resolve rel (a path relative to ROOT, symlinks anywhere in it) to the canonical path relative
+ * to ROOT, without any symlink, the way the kernel would if ROOT were /. Never consults
+ * anything outside ROOT: a link that climbs above ROOT or is absolute gives -EXDEV; a missing
+ * component -ENOENT; a loop -ELOOP. "" stands for ROOT itself. */
+int vf_sysfs_resolve(const char *root, const char *rel, char **ret);
 
 /* ROOT/class/dmi/id/product_uuid (what VDSM reports as host UUID), NULL when missing. */
 char *vf_sysfs_host_uuid(const char *root);

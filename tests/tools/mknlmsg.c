@@ -375,7 +375,9 @@ static struct nl_msg *build_addr(char **tok, int n)
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = (uint8_t)num(slash + 1, family == AF_INET ? 32 : 128);
 	ifa->ifa_flags = IFA_F_PERMANENT;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	/* the kernel gives IPv6 link-local addresses link scope */
+	ifa->ifa_scope = family == AF_INET6 && bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80 ? RT_SCOPE_LINK
+										      : RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)ifindex;
 	size_t alen = family == AF_INET ? 4 : 16;
 	PUT(m, IFA_ADDRESS, alen, bin);
