@@ -11,15 +11,23 @@
  *   libvirt_uri = qemu:///system
  *   netlink_file = FILE
  *
- *   [pf ens1f0]                 ; section per PF; the name may be a glob; first match wins
+ *   [pf ens1f0]                 ; section per PF; the name may be a glob (no ']'); first match wins
  *   reserved = 0-3, 7           ; VF indexes the admin keeps out of the pool
  *   physical_network = physnet1 ; labels
  *   fabric = A
+ *
+ * Keys start in column 0. An indented line continues the list of the key above it (long pfs=,
+ * drivers= or reserved= lists); a line may hold at most inih's line buffer (198 characters on
+ * Debian's build). Unknown sections or keys, a key set twice, a section given twice and invalid
+ * values are errors, never ignored.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* VF indexes in reserved= are 0 .. VF_CONFIG_MAX_VFS - 1. */
+#define VF_CONFIG_MAX_VFS 4096
 
 struct vf_range {
 	int first, last;
@@ -52,7 +60,8 @@ struct vf_config {
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", everything else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).
- * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong". */
+ * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".
+ * Any failure sets *errmsg (when errmsg is not NULL; caller frees) and leaves *ret untouched. */
 int vf_config_load(const char *path, struct vf_config **ret, char **errmsg);
 void vf_config_free(struct vf_config *c);
 static inline void vf_config_freep(struct vf_config **c)

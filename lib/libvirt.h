@@ -29,14 +29,28 @@ void vf_usage_clear(struct vf_usage *u);
 const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind kind, const char *key);
 
 /* Connect read-only to uri (NULL = qemu:///system), read every running domain's live XML and
- * every network's XML. On failure returns negative errno and *errmsg = one line naming the URI
- * (and domain/network) and libvirt's own message. */
+ * every active network's XML, and append what they hold to u. A domain or network that goes
+ * away meanwhile is skipped. On failure returns negative errno (the system error libvirt hit,
+ * e.g. -ENOENT for a missing daemon socket, else -EIO; -EINVAL for XML it cannot use), leaves
+ * u as it was and sets *errmsg (when not NULL; caller frees) to one line naming the URI (and
+ * domain/network) with libvirt's own message:
+ *   "libvirt qemu:///system: Failed to connect socket to '…': No such file or directory".
+ * Never prints: it replaces libvirt's default error printer with a no-op (virSetErrorFunc, for
+ * the whole process) and mutes libxml2's generic error output while it runs. */
 int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg);
 
-/* The parsers behind it, over XML text (testable without a connection). */
+/* The parsers behind it, over XML text (testable without a connection). They append to u; on
+ * failure (-EINVAL) u is unchanged and *errmsg says what, with the XML line. Entities are never
+ * expanded and nothing external is loaded: "&x;" in a value stays "&x;".
+ * Domain: <interface type='hostdev'> and <hostdev mode='subsystem' type='pci'> PCI source
+ * addresses, <interface type='direct'> source devs. Network: only forward mode 'passthrough'
+ * (interface devs) and 'hostdev' (PCI addresses), with connections='N' (0 when absent). */
 int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg);
 int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg);
 
-/* "0000:03:10.1" from libvirt's <address domain='0x0000' bus='0x03' slot='0x10' function='0x1'/>. */
+/* "0000:03:10.1" from libvirt's <address domain='0x0000' bus='0x03' slot='0x10' function='0x1'/>.
+ * Numbers are read as libvirt does (strtoul base 0: hex, decimal, octal); domain may be NULL (0).
+ * Out of range (domain > 0xffffffff, bus > 0xff, slot > 0x1f, function > 7), missing or
+ * malformed parts are -EINVAL. *ret is the kernel's PCI name (caller frees). */
 int vf_pci_address_format(const char *domain, const char *bus, const char *slot, const char *function,
 			  char **ret);

@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* What libvirt holds, from the live XML of running domains and active networks. */
+#include "libvirt.h"
+
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <limits.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- the usage list ---- */
+
+void vf_usage_clear(struct vf_usage *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->n_uses; i++) {
+		free(u->uses[i].key);
+		free(u->uses[i].owner);
+	}
+	free(u->uses);
+	u->uses = NULL;
+	u->n_uses = 0;
+}
+
+#define _cleanup_usage_ _cleanup_(vf_usage_clear)
+
+const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind kind, const char *key)
+{
+	if (!u || !key)
+		return NULL;
+	for (size_t i = 0; i < u->n_uses; i++)
+		if (u->uses[i].kind == kind && streq(u->uses[i].key, key))
+			return &u->uses[i];
+	return NULL;
+}
+
+/* Takes key; copies owner. */
+static void usage_add(struct vf_usage *u, enum vf_use_kind kind, char *key, const char *owner,
+		      int connections)
+{
+	struct vf_use *use = array_append(&u->uses, &u->n_uses, sizeof(*use));
+	*use = (struct vf_use){ kind, key, xstrdup(owner), connections };
+}
+
+/* Move every use of from to the end of to; from is left empty. */
+static void usage_move(struct vf_usage *to, struct vf_usage *from)
+{
+	for (size_t i = 0; i < from->n_uses; i++)
+		*(struct vf_use *)array_append(&to->uses, &to->n_uses, sizeof(struct vf_use)) =
+			from->uses[i];
+	free(from->uses);
+	from->uses = NULL;
+	from->n_uses = 0;
+}
+
+static int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
+static int set_error(char **errmsg, int r, const char *fmt, ...)
+{
+	if (errmsg) {
+		va_list ap;
+		va_start(ap, fmt);
+		*errmsg = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* ---- PCI addresses ---- */
+
+/* libvirt reads these attributes with strtoul base 0: "0x1f", "31" and "037" are the same. */
+static int parse_pci_part(const char *s, unsigned long max, unsigned long *ret)
+{
+	if (!s || !(*s >= '0' && *s <= '9'))
+		return -EINVAL; /* strtoul would skip blanks and accept signs */
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (*end || errno == ERANGE || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int vf_pci_address_format(const char *domain, const char *bus, const char *slot, const char *function,
+			  char **ret)
+{
+	unsigned long d = 0, b, s, f;
+	/* A missing domain is 0, as in libvirt; the kernel's PCI names allow 32-bit domains. */
+	if ((domain && parse_pci_part(domain, 0xffffffffUL, &d) < 0) ||
+	    parse_pci_part(bus, 0xff, &b) < 0 || parse_pci_part(slot, 0x1f, &s) < 0 ||
+	    parse_pci_part(function, 7, &f) < 0)
+		return -EINVAL;
+	*ret = xasprintf("%04lx:%02lx:%02lx.%lu", d, b, s, f);
+	return 0;
+}
+
+/* ---- reading XML without expanding entities ---- */
+
+static void xml_doc_freep(xmlDoc **d)
+{
+	if (*d)
+		xmlFreeDoc(*d);
+}
+
+static void xpath_ctx_freep(xmlXPathContext **c)
+{
+	if (*c)
+		xmlXPathFreeContext(*c);
+}
+
+static void xpath_obj_freep(xmlXPathObject **o)
+{
+	if (*o)
+		xmlXPathFreeObject(*o);
+}
+
+static void parser_ctxt_freep(xmlParserCtxt **c)
+{
+	if (*c)
+		xmlFreeParserCtxt(*c);
+}
+
+static void append(char **s, size_t *len, const char *add, size_t n)
+{
+	*s = xrealloc(*s, *len + n + 1);
+	memcpy(*s + *len, add, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+/* The text of a list of child nodes (an element's or an attribute's). Entity references stay
+ * as written ("&x;"): a DOCTYPE in the input must not be able to change or inflate a value. */
+static char *nodes_text(const xmlNode *n)
+{
+	char *s = xstrdup("");
+	size_t len = 0;
+	for (; n; n = n->next) {
+		const char *text = (const char *)n->content;
+		const char *name = (const char *)n->name;
+		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && text) {
+			append(&s, &len, text, strlen(text));
+		} else if (n->type == XML_ENTITY_REF_NODE) {
+			append(&s, &len, "&", 1);
+			append(&s, &len, name, strlen(name));
+			append(&s, &len, ";", 1);
+		}
+	}
+	return s;
+}
+
+/* The value of node's attribute name (no namespace), NULL when absent. Read from the tree
+ * itself, so no DTD default applies. */
+static char *attr(const xmlNode *node, const char *name)
+{
+	for (const xmlAttr *a = node->properties; a; a = a->next)
+		if (!a->ns && streq((const char *)a->name, name))
+			return nodes_text(a->children);
+	return NULL;
+}
+
+static char *element_text(const xmlNode *node)
+{
+	return nodes_text(node->children);
+}
+
+static int parse_xml(const char *xml, const char *root, xmlDoc **ret, char **errmsg)
+{
+	if (!xml)
+		return set_error(errmsg, -EINVAL, "no XML");
+	size_t len = strlen(xml);
+	if (len > INT_MAX)
+		return set_error(errmsg, -EFBIG, "XML too large");
+	_cleanup_(parser_ctxt_freep) xmlParserCtxt *ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return set_error(errmsg, -ENOMEM, "out of memory");
+	/* No NOENT, DTDLOAD or DTDATTR: entities stay references and nothing external is read. */
+	_cleanup_(xml_doc_freep) xmlDoc *doc = xmlCtxtReadMemory(
+		ctxt, xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+		const char *m = e && e->message ? e->message : "unknown error";
+		return set_error(errmsg, -EINVAL, "malformed XML at line %d: %.*s", e ? e->line : 0,
+				 (int)strcspn(m, "\n"), m);
+	}
+	xmlNode *top = xmlDocGetRootElement(doc);
+	if (!top || !streq((const char *)top->name, root))
+		return set_error(errmsg, -EINVAL, "not a <%s> document (root is <%s>)", root,
+				 top ? (const char *)top->name : "");
+	*ret = TAKE_PTR(doc);
+	return 0;
+}
+
+struct xpath {
+	xmlXPathContext *ctx;
+	xmlXPathObject *obj;
+};
+
+static void xpath_clear(struct xpath *x)
+{
+	xpath_obj_freep(&x->obj);
+	xpath_ctx_freep(&x->ctx);
+}
+
+/* The element nodes matching expr, in document order. */
+static int xpath_eval(xmlDoc *doc, const char *expr, struct xpath *x)
+{
+	x->ctx = xmlXPathNewContext(doc);
+	if (!x->ctx)
+		return -ENOMEM;
+	x->obj = xmlXPathEvalExpression((const xmlChar *)expr, x->ctx);
+	if (!x->obj || x->obj->type != XPATH_NODESET)
+		return -EINVAL; /* only a bug in expr gets here */
+	return 0;
+}
+
+static int xpath_count(const struct xpath *x)
+{
+	return x->obj && x->obj->nodesetval ? x->obj->nodesetval->nodeNr : 0;
+}
+
+static xmlNode *xpath_node(const struct xpath *x, int i)
+{
+	return x->obj->nodesetval->nodeTab[i];
+}
+
+/* The text of the first node matching expr, NULL when none. */
+static char *xpath_text(xmlDoc *doc, const char *expr)
+{
+	_cleanup_(xpath_clear) struct xpath x = { 0 };
+	if (xpath_eval(doc, expr, &x) < 0 || xpath_count(&x) == 0)
+		return NULL;
+	return element_text(xpath_node(&x, 0));
+}
+
+static int address_key(const xmlNode *addr, char **ret, char **errmsg)
+{
+	_cleanup_free_ char *d = attr(addr, "domain");
+	_cleanup_free_ char *b = attr(addr, "bus");
+	_cleanup_free_ char *s = attr(addr, "slot");
+	_cleanup_free_ char *f = attr(addr, "function");
+	if (vf_pci_address_format(d, b, s, f, ret) < 0)
+		return set_error(errmsg, -EINVAL,
+				 "line %ld: invalid PCI address domain='%s' bus='%s' slot='%s' function='%s'",
+				 xmlGetLineNo(addr), d ? d : "(none)", b ? b : "(none)", s ? s : "(none)",
+				 f ? f : "(none)");
+	return 0;
+}
+
+static int owner_name(xmlDoc *doc, const char *expr, char **ret, char **errmsg)
+{
+	_cleanup_free_ char *name = xpath_text(doc, expr);
+	if (!name || !*name)
+		return set_error(errmsg, -EINVAL, "no %s", expr);
+	*ret = TAKE_PTR(name);
+	return 0;
+}
+
+/* ---- domains ---- */
+
+static const char domain_pci_xpath[] =
+	"/domain/devices/interface[@type='hostdev']/source/address[@type='pci' or not(@type)]"
+	" | /domain/devices/hostdev[@mode='subsystem'][@type='pci']/source/address";
+/* A type='network' interface on a passthrough pool shows as type='direct' in the live XML. */
+static const char domain_direct_xpath[] = "/domain/devices/interface[@type='direct']/source";
+
+static int domain_pci(xmlDoc *doc, const char *owner, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(xpath_clear) struct xpath x = { 0 };
+	int r = xpath_eval(doc, domain_pci_xpath, &x);
+	if (r < 0)
+		return set_error(errmsg, r, "XPath %s failed", domain_pci_xpath);
+	for (int i = 0; i < xpath_count(&x); i++) {
+		char *key = NULL;
+		r = address_key(xpath_node(&x, i), &key, errmsg);
+		if (r < 0)
+			return r;
+		usage_add(u, VF_USE_DOMAIN_PCI, key, owner, 0);
+	}
+	return 0;
+}
+
+static int domain_direct(xmlDoc *doc, const char *owner, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(xpath_clear) struct xpath x = { 0 };
+	int r = xpath_eval(doc, domain_direct_xpath, &x);
+	if (r < 0)
+		return set_error(errmsg, r, "XPath %s failed", domain_direct_xpath);
+	for (int i = 0; i < xpath_count(&x); i++) {
+		xmlNode *src = xpath_node(&x, i);
+		char *dev = attr(src, "dev");
+		if (!dev || !*dev) {
+			free(dev);
+			return set_error(errmsg, -EINVAL, "line %ld: interface type='direct' without source dev",
+					 xmlGetLineNo(src));
+		}
+		usage_add(u, VF_USE_DOMAIN_NETDEV, dev, owner, 0);
+	}
+	return 0;
+}
+
+int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+	int r = parse_xml(xml, "domain", &doc, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *owner = NULL;
+	r = owner_name(doc, "/domain/name", &owner, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_usage_ struct vf_usage found = { 0 };
+	r = domain_pci(doc, owner, &found, errmsg);
+	if (r >= 0)
+		r = domain_direct(doc, owner, &found, errmsg);
+	if (r < 0)
+		return r;
+	usage_move(u, &found);
+	return 0;
+}
+
+/* ---- networks ---- */
+
+static int parse_connections(const xmlNode *n, int *ret, char **errmsg)
+{
+	_cleanup_free_ char *s = attr(n, "connections");
+	long v = 0;
+	if (s && parse_long(s, 0, INT_MAX, &v) < 0)
+		return set_error(errmsg, -EINVAL, "line %ld: invalid connections='%s'", xmlGetLineNo(n), s);
+	*ret = (int)v;
+	return 0;
+}
+
+/* One pool entry: <interface dev=…> of a passthrough pool or <address type='pci' …> of a hostdev
+ * pool. */
+static int pool_entry(const xmlNode *n, bool pci, const char *owner, struct vf_usage *u,
+		      char **errmsg)
+{
+	int connections = 0;
+	int r = parse_connections(n, &connections, errmsg);
+	if (r < 0)
+		return r;
+	char *key = NULL;
+	if (pci) {
+		r = address_key(n, &key, errmsg);
+		if (r < 0)
+			return r;
+	} else {
+		key = attr(n, "dev");
+		if (!key || !*key) {
+			free(key);
+			return set_error(errmsg, -EINVAL, "line %ld: forward interface without dev",
+					 xmlGetLineNo(n));
+		}
+	}
+	usage_add(u, pci ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV, key, owner, connections);
+	return 0;
+}
+
+int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+	int r = parse_xml(xml, "network", &doc, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *owner = NULL;
+	r = owner_name(doc, "/network/name", &owner, errmsg);
+	if (r < 0)
+		return r;
+
+	_cleanup_(xpath_clear) struct xpath fwd = { 0 };
+	if (xpath_eval(doc, "/network/forward", &fwd) < 0 || xpath_count(&fwd) == 0)
+		return 0; /* isolated network */
+	_cleanup_free_ char *mode = attr(xpath_node(&fwd, 0), "mode");
+	bool pci = streq_ptr(mode, "hostdev");
+	if (!pci && !streq_ptr(mode, "passthrough"))
+		return 0; /* nat, route, bridge, …: no exclusive VFs */
+
+	const char *expr = pci ? "/network/forward[1]/address[@type='pci']" : "/network/forward[1]/interface";
+	_cleanup_(xpath_clear) struct xpath x = { 0 };
+	r = xpath_eval(doc, expr, &x);
+	if (r < 0)
+		return set_error(errmsg, r, "XPath %s failed", expr);
+	_cleanup_usage_ struct vf_usage found = { 0 };
+	for (int i = 0; i < xpath_count(&x); i++) {
+		r = pool_entry(xpath_node(&x, i), pci, owner, &found, errmsg);
+		if (r < 0)
+			return r;
+	}
+	usage_move(u, &found);
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+/* The library does not print: errors go to the caller through errmsg. */
+static void discard_error(void *data, virErrorPtr err)
+{
+}
+
+/* libvirt's last error as -errno: the system error it wraps (e.g. ENOENT for a missing
+ * socket), else EIO. */
+static int libvirt_errno(void)
+{
+	virErrorPtr e = virGetLastError();
+	if (e && e->code == VIR_ERR_SYSTEM_ERROR && e->int1 > 0)
+		return -e->int1;
+	return -EIO;
+}
+
+/* "libvirt URI: [WHAT[ NAME]: ]libvirt's message" */
+static int libvirt_error(char **errmsg, const char *uri, const char *what, const char *name)
+{
+	int r = libvirt_errno();
+	_cleanup_free_ char *prefix = !what ? xstrdup("")
+				    : name ? xasprintf("%s %s: ", what, name)
+					   : xasprintf("%s: ", what);
+	return set_error(errmsg, r, "libvirt %s: %s%s", uri, prefix, virGetLastErrorMessage());
+}
+
+static void conn_closep(virConnectPtr *c)
+{
+	if (*c)
+		virConnectClose(*c);
+}
+
+struct domain_list {
+	virDomainPtr *v;
+	int n;
+};
+
+static void domain_list_clear(struct domain_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		virDomainFree(l->v[i]);
+	free(l->v);
+}
+
+struct network_list {
+	virNetworkPtr *v;
+	int n;
+};
+
+static void network_list_clear(struct network_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		virNetworkFree(l->v[i]);
+	free(l->v);
+}
+
+static int read_domain(virDomainPtr dom, const char *uri, struct vf_usage *u, char **errmsg)
+{
+	const char *name = virDomainGetName(dom);
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+	/* A domain that went away since the listing holds nothing; one that stopped meanwhile
+	 * would give its inactive config, so it is asked again after the dump. */
+	if (!xml && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+		return 0;
+	if (!xml)
+		return libvirt_error(errmsg, uri, "domain", name);
+	int active = virDomainIsActive(dom);
+	if (active == 0 || (active < 0 && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN))
+		return 0;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_libvirt_parse_domain(xml, u, &err);
+	if (r < 0)
+		return set_error(errmsg, r, "libvirt %s: domain %s: %s", uri, name, err);
+	return 0;
+}
+
+static int read_domains(virConnectPtr conn, const char *uri, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(domain_list_clear) struct domain_list l = { 0 };
+	int n = virConnectListAllDomains(conn, &l.v, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0)
+		return libvirt_error(errmsg, uri, "listing domains", NULL);
+	l.n = n;
+	for (int i = 0; i < l.n; i++) {
+		int r = read_domain(l.v[i], uri, u, errmsg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_network(virNetworkPtr net, const char *uri, struct vf_usage *u, char **errmsg)
+{
+	const char *name = virNetworkGetName(net);
+	_cleanup_free_ char *xml = virNetworkGetXMLDesc(net, 0);
+	if (!xml && virGetLastErrorCode() == VIR_ERR_NO_NETWORK)
+		return 0;
+	if (!xml)
+		return libvirt_error(errmsg, uri, "network", name);
+	_cleanup_free_ char *err = NULL;
+	int r = vf_libvirt_parse_network(xml, u, &err);
+	if (r < 0)
+		return set_error(errmsg, r, "libvirt %s: network %s: %s", uri, name, err);
+	return 0;
+}
+
+static int read_networks(virConnectPtr conn, const char *uri, struct vf_usage *u, char **errmsg)
+{
+	_cleanup_(network_list_clear) struct network_list l = { 0 };
+	int n = virConnectListAllNetworks(conn, &l.v, VIR_CONNECT_LIST_NETWORKS_ACTIVE);
+	if (n < 0)
+		return libvirt_error(errmsg, uri, "listing networks", NULL);
+	l.n = n;
+	for (int i = 0; i < l.n; i++) {
+		int r = read_network(l.v[i], uri, u, errmsg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void discard_xml_error(void *ctx, const char *fmt, ...)
+{
+}
+
+/* libvirt parses XML with libxml2 in this thread, and libxml2 prints some warnings (the test
+ * driver's "I/O warning : failed to load external entity") through its generic error function:
+ * silence it for the duration of a read, then put back whatever the program had set. */
+struct xml_quiet {
+	xmlGenericErrorFunc func;
+	void *ctx;
+};
+
+static struct xml_quiet xml_quiet_begin(void)
+{
+	struct xml_quiet q = { xmlGenericError, xmlGenericErrorContext };
+	xmlSetGenericErrorFunc(NULL, discard_xml_error);
+	return q;
+}
+
+static void xml_quiet_end(struct xml_quiet *q)
+{
+	xmlSetGenericErrorFunc(q->ctx, q->func);
+}
+
+int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
+{
+	if (!uri)
+		uri = "qemu:///system";
+	virSetErrorFunc(NULL, discard_error);
+	_cleanup_(xml_quiet_end) struct xml_quiet quiet = xml_quiet_begin();
+	_cleanup_(conn_closep) virConnectPtr conn = virConnectOpenReadOnly(uri);
+	if (!conn)
+		return libvirt_error(errmsg, uri, NULL, NULL);
+	_cleanup_usage_ struct vf_usage found = { 0 };
+	int r = read_domains(conn, uri, &found, errmsg);
+	if (r >= 0)
+		r = read_networks(conn, uri, &found, errmsg);
+	if (r < 0)
+		return r;
+	usage_move(u, &found);
+	return 0;
+}
