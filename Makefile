@@ -40,22 +40,22 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h reporter/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $@"; $(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libvfcap.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/vfcap-report: $(REPORT_OBJ) $(BUILD)/libvfcap.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvfcap.a $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvfcap.a $(wildcard tests/unit/*.h reporter/*.[ch])
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 all

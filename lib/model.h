@@ -133,7 +133,8 @@ struct vf_pf *vf_host_find_pf(const struct vf_host *h, const char *name);
 void vf_pf_set_vfs(struct vf_pf *pf, size_t n);
 void vf_vf_init(struct vf_vf *vf, int index);
 
-/* Record a non-fatal error; the report lists it and marks what it affects unknown. */
+/* Record a non-fatal error; the report lists it and marks what it affects unknown. The message
+ * is one line that names its own object (file, PF, URI): it is printed alone. */
 void vf_host_add_error(struct vf_host *h, enum vf_source src, const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 bool vf_host_has_error(const struct vf_host *h, enum vf_source src, const char *object);

@@ -228,19 +228,23 @@ static size_t vf_attr_min(uint16_t type)
 }
 
 /* Nested entries of a VF attribute that libnl dereferences: VLAN infos (read with no length
- * check at all) and the u64 counters of VF_STATS. */
+ * check at all; at least one) and the u64 counters of VF_STATS. */
 static int check_nested(const struct nlattr *a, uint32_t i, char **errmsg)
 {
 	const struct nlattr *v;
-	int rem;
+	int rem, n = 0;
 	bool vlans = nla_type(a) == IFLA_VF_VLAN_LIST;
 	nla_for_each_nested(v, (struct nlattr *)a, rem) {
+		n++;
 		size_t need = vlans ? sizeof(struct ifla_vf_vlan_info)
 			      : nla_type(v) <= IFLA_VF_STATS_MULTICAST ? sizeof(uint64_t) : 0;
 		if ((size_t)nla_len(v) < need)
 			return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: nested attribute type %u of %d bytes, need %zu",
 				    i, nla_type(v), nla_len(v), need);
 	}
+	/* libnl 3.7 then hands this VF the previous VF's VLAN object: a double free later. */
+	if (vlans && n == 0)
+		return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: empty IFLA_VF_VLAN_LIST", i);
 	return 0;
 }
 

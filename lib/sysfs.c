@@ -109,9 +109,12 @@ static int resolve_step(const char *root, char **done, char **todo, const char *
 	return 0;
 }
 
-int vf_sysfs_resolve(const char *root, const char *rel, char **ret)
+/* Resolve rel below base, a path already canonical (every caller holds one: the class dir, a
+ * netdev dir, a PCI function dir), so only the new components cost an lstat each. Re-resolving
+ * from ROOT for every attribute made a 16 x 256 VF host take 124,000 lstat calls. */
+static int resolve_under(const char *root, const char *base, const char *rel, char **ret)
 {
-	_cleanup_free_ char *done = xstrdup("");
+	_cleanup_free_ char *done = xstrdup(base);
 	_cleanup_free_ char *todo = xstrdup(rel);
 	unsigned hops = 0;
 
@@ -128,6 +131,11 @@ int vf_sysfs_resolve(const char *root, const char *rel, char **ret)
 	}
 	*ret = TAKE_PTR(done);
 	return 0;
+}
+
+int vf_sysfs_resolve(const char *root, const char *rel, char **ret)
+{
+	return resolve_under(root, "", rel, ret);
 }
 
 /* Does dir/name exist (as anything, a dangling link included)? dir is canonical. */
@@ -160,12 +168,13 @@ static int link_basename(const char *root, const char *dir, const char *name, ch
 	return 0;
 }
 
-/* The smallest entry of dir starting with prefix: readdir order is the file system's, and the
+/* The smallest entry of parent/dir (parent canonical) starting with prefix: readdir order is the file system's, and the
  * report must not depend on it. */
-static int first_entry(const char *root, const char *dir, const char *prefix, char **ret)
+static int first_entry(const char *root, const char *parent, const char *dir, const char *prefix,
+		       char **ret)
 {
 	_cleanup_free_ char *canon = NULL;
-	int r = vf_sysfs_resolve(root, dir, &canon);
+	int r = resolve_under(root, parent, dir, &canon);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *full = full_path(root, canon);
@@ -207,7 +216,7 @@ static int attr_read(const struct reader *rd, const char *dir, const char *name,
 {
 	_cleanup_free_ char *rel = path_join(dir, name);
 	_cleanup_free_ char *canon = NULL;
-	int r = vf_sysfs_resolve(rd->root, rel, &canon);
+	int r = resolve_under(rd->root, dir, name, &canon);
 	if (r == -ENOENT)
 		return r;
 	if (r < 0) {
@@ -288,31 +297,29 @@ static void virtfn_error(const struct reader *rd, const char *rel, int err)
 
 static void read_vf_netdev(const struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
-	_cleanup_free_ char *netsub = path_join(vfdir, "net");
-	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL;
-	if (first_entry(rd->root, netsub, "", &name) < 0)
+	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL, *sub = NULL;
+	if (first_entry(rd->root, vfdir, "net", "", &name) < 0)
 		return; /* no host netdev: vfio-pci, another stub driver, or unbound */
-	if (vf_sysfs_resolve(rd->root, netsub, &ndir) < 0)
+	sub = xasprintf("net/%s", name);
+	if (resolve_under(rd->root, vfdir, sub, &ndir) < 0)
 		return;
-	char *tmp = path_join(ndir, name);
-	free(ndir);
-	ndir = tmp;
 
 	long ifindex;
 	if (attr_int(rd, ndir, "ifindex", 1, INT_MAX, &ifindex) == 0)
 		vf->ifindex = (int)ifindex;
 	(void)link_basename(rd->root, ndir, "master", &vf->master);
 	/* Neutron's SR-IOV agent reads the same link: a macvtap stacked on the VF. */
-	if (first_entry(rd->root, ndir, "upper_macvtap", &upper) == 0)
+	if (first_entry(rd->root, ndir, "", "upper_macvtap", &upper) == 0)
 		vf->macvtap_upper = xstrdup(upper + strlen("upper_"));
 	vf->netdev = TAKE_PTR(name);
 }
 
 static void read_vf(const struct reader *rd, const char *pfdir, struct vf_vf *vf)
 {
-	_cleanup_free_ char *link = xasprintf("%s/virtfn%d", pfdir, vf->index);
+	_cleanup_free_ char *name = xasprintf("virtfn%d", vf->index);
+	_cleanup_free_ char *link = path_join(pfdir, name);
 	_cleanup_free_ char *vfdir = NULL;
-	int r = vf_sysfs_resolve(rd->root, link, &vfdir);
+	int r = resolve_under(rd->root, pfdir, name, &vfdir);
 	if (r < 0) {
 		virtfn_error(rd, link, r);
 		return;
@@ -409,9 +416,8 @@ static bool strv_contains(char *const *strv, const char *s)
  * device, so they look like PFs; their phys_port_name tells them apart from the uplink ("p0"). */
 static bool is_representor(const char *root, const char *netdir)
 {
-	_cleanup_free_ char *rel = path_join(netdir, "phys_port_name");
 	_cleanup_free_ char *canon = NULL, *full = NULL, *s = NULL;
-	if (vf_sysfs_resolve(root, rel, &canon) < 0)
+	if (resolve_under(root, netdir, "phys_port_name", &canon) < 0)
 		return false;
 	full = full_path(root, canon);
 	if (read_one_line(full, &s, ATTR_MAX) < 0)
@@ -432,13 +438,11 @@ static bool is_representor(const char *root, const char *netdir)
 static bool pf_candidate(const char *root, const char *classdir, const char *name,
 			 char **ret_netdir, char **ret_pfdir)
 {
-	_cleanup_free_ char *rel = path_join(classdir, name);
-	_cleanup_free_ char *netdir = NULL, *devrel = NULL, *pfdir = NULL;
-	if (vf_sysfs_resolve(root, rel, &netdir) < 0)
+	_cleanup_free_ char *netdir = NULL, *pfdir = NULL;
+	if (resolve_under(root, classdir, name, &netdir) < 0)
 		return false;
-	devrel = path_join(netdir, "device");
 	/* No parent device (lo, bond0, macvtap) or a broken one: nothing to count. */
-	if (vf_sysfs_resolve(root, devrel, &pfdir) < 0)
+	if (resolve_under(root, netdir, "device", &pfdir) < 0)
 		return false;
 	if (!entry_exists(root, pfdir, "sriov_numvfs") || entry_exists(root, pfdir, "physfn"))
 		return false;

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* vfcap-report's table and Prometheus output. Both are written into an open_memstream() so
+ * the caller decides where the text goes (stdout, a file, an HTTP reply). */
+#include "format.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+/* Finish a memstream: the text, or NULL (and nothing leaked) when writing ran out of memory. */
+static char *memstream_done(FILE *f, char **buf)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
+/* ---- a text table with aligned columns ---- */
+
+/* A row is ncols cells, or (cells == NULL) a verbatim line that does not count for widths. */
+struct row {
+	char **cells;
+	char *line; /* with its newline(s) */
+};
+
+struct table {
+	size_t ncols;
+	const char *const *heads;
+	const char *align; /* per column: 'l' or 'r' */
+	struct row *rows;
+	size_t n_rows;
+};
+
+static void table_add(struct table *t, char **cells, char *line)
+{
+	struct row *r = array_append(&t->rows, &t->n_rows, sizeof(*r));
+	r->cells = cells;
+	r->line = line;
+}
+
+/* Add a row of ncols cells, each an owned string (the vector is copied). */
+static void table_add_row(struct table *t, char **cells)
+{
+	char **copy = xcalloc(t->ncols, sizeof(*copy));
+	memcpy(copy, cells, t->ncols * sizeof(*copy));
+	table_add(t, copy, NULL);
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n_rows; i++) {
+		for (size_t c = 0; t->rows[i].cells && c < t->ncols; c++)
+			free(t->rows[i].cells[c]);
+		free(t->rows[i].cells);
+		free(t->rows[i].line);
+	}
+	free(t->rows);
+}
+
+static void table_print_cells(FILE *f, const struct table *t, const char *indent,
+			      const char *const *cells, const size_t *width)
+{
+	fputs(indent, f);
+	for (size_t c = 0; c < t->ncols; c++) {
+		bool last = c + 1 == t->ncols;
+		/* no padding after the last column: lines carry no trailing blanks */
+		int w = last && t->align[c] == 'l' ? 0 : (int)width[c];
+		fprintf(f, t->align[c] == 'r' ? "%*s%s" : "%-*s%s", w, cells[c], last ? "\n" : "  ");
+	}
+}
+
+static void table_print(FILE *f, const struct table *t, const char *indent)
+{
+	_cleanup_free_ size_t *width = xcalloc(t->ncols, sizeof(*width));
+	for (size_t c = 0; c < t->ncols; c++)
+		width[c] = strlen(t->heads[c]);
+	for (size_t i = 0; i < t->n_rows; i++)
+		for (size_t c = 0; t->rows[i].cells && c < t->ncols; c++)
+			if (strlen(t->rows[i].cells[c]) > width[c])
+				width[c] = strlen(t->rows[i].cells[c]);
+	table_print_cells(f, t, indent, t->heads, width);
+	for (size_t i = 0; i < t->n_rows; i++) {
+		if (t->rows[i].cells)
+			table_print_cells(f, t, indent, (const char *const *)t->rows[i].cells, width);
+		else
+			fputs(t->rows[i].line, f);
+	}
+}
+
+/* ---- cell text ---- */
+
+static char *cell_count(int v)
+{
+	return v == UNKNOWN ? xstrdup("?") : xasprintf("%d", v);
+}
+
+static char *cell_str(const char *s)
+{
+	return xstrdup(s && *s ? s : "-");
+}
+
+static char *cell_nl_list(const struct vf_netlink *nl)
+{
+	return nl->valid ? xasprintf("%" PRIu32 "/%" PRIu32, nl->listed, nl->num_vf) : xstrdup("?");
+}
+
+/* limit 0 means the PF sends no VF list, so there is nothing to wrap */
+static char *cell_nl_limit(const struct vf_netlink *nl)
+{
+	if (!nl->valid)
+		return xstrdup("?");
+	return nl->limit ? xasprintf("%" PRIu32, nl->limit) : xstrdup("-");
+}
+
+/* The fix for a wrapped list, said where the admin looks: under the PF. */
+static char *truncation_hint(const struct vf_netlink *nl)
+{
+	if (nl->limit == 0)
+		return xasprintf("  ! netlink lists %" PRIu32 " of %" PRIu32
+				 " VFs: the VFs beyond the list are unreachable\n",
+				 nl->listed, nl->num_vf);
+	return xasprintf("  ! netlink lists %" PRIu32 " of %" PRIu32 " VFs (%" PRIu32
+			 " bytes/VF, limit %" PRIu32 "): lower sriov_numvfs to %" PRIu32
+			 " to make every VF reachable\n",
+			 nl->listed, nl->num_vf, nl->bytes_per_vf, nl->limit, nl->limit);
+}
+
+/* ---- the table ---- */
+
+static const char *const pf_heads[] = { "PF",     "DRIVER", "PCI",  "NUMVFS", "NL-LIST", "LIMIT",
+					"USABLE", "USED",   "FREE", "RSVD",   "UNREACH" };
+static const char *const vf_heads[] = { "VF", "PCI", "NETDEV", "MAC", "VLAN", "STATE", "OWNER" };
+
+/* The VFs of one PF as their own small table, indented under the PF row. */
+static char *vf_table(const struct vf_pf *pf)
+{
+	struct table t = { .ncols = ARRAY_SIZE(vf_heads), .heads = vf_heads, .align = "rlllrll" };
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		const struct vf_vf *vf = &pf->vfs[i];
+		char *cells[] = {
+			xasprintf("%d", vf->index), cell_str(vf->pci_address), cell_str(vf->netdev),
+			cell_str(vf->mac),          cell_count(vf->vlan),
+			xstrdup(vf_state_to_string(vf->state) ?: "?"), cell_str(vf->owner),
+		};
+		table_add_row(&t, cells);
+	}
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	if (f)
+		table_print(f, &t, "    ");
+	table_free(&t);
+	return f ? memstream_done(f, &buf) : NULL;
+}
+
+static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
+{
+	char *cells[] = {
+		cell_str(pf->name),         cell_str(pf->driver),        cell_str(pf->pci_address),
+		cell_count(pf->numvfs),     cell_nl_list(&pf->nl),       cell_nl_limit(&pf->nl),
+		cell_count(pf->usable),     cell_count(pf->used),        cell_count(pf->free),
+		cell_count(pf->reserved),   cell_count(pf->unreachable),
+	};
+	table_add_row(t, cells);
+	if (pf->nl.valid && pf->nl.truncated)
+		table_add(t, NULL, truncation_hint(&pf->nl));
+	if (verbose && pf->n_vfs > 0) {
+		char *vfs = vf_table(pf);
+		if (vfs)
+			table_add(t, NULL, vfs);
+	}
+}
+
+static void add_total_row(struct table *t, const struct vf_totals *tot)
+{
+	char *cells[] = {
+		xstrdup("TOTAL"),         xstrdup(""),           xstrdup(""),
+		cell_count(tot->vfs),     xstrdup(""),           xstrdup(""),
+		cell_count(tot->usable),  cell_count(tot->used), cell_count(tot->free),
+		cell_count(tot->reserved), cell_count(tot->unreachable),
+	};
+	table_add_row(t, cells);
+}
+
+static void print_header(FILE *f, const struct vf_host *h)
+{
+	_cleanup_free_ char *when = vf_format_rfc3339(h->generated_at);
+	fprintf(f, "host %s  uuid %s  generated %s  vfcap %s\n\n", h->hostname ?: "?", h->uuid ?: "-",
+		when ?: "?", h->reporter_version ?: "?");
+}
+
+static void print_errors(FILE *f, const struct vf_host *h)
+{
+	if (h->n_errors > 0)
+		fputc('\n', f);
+	for (size_t i = 0; i < h->n_errors; i++) {
+		/* the message names its file, PF or URI itself; the object is for machines */
+		const struct vf_error *e = &h->errors[i];
+		fprintf(f, "error: %s: %s\n", vf_source_to_string(e->source) ?: "?", e->message ?: "");
+	}
+}
+
+char *vf_format_table(const struct vf_host *h, bool verbose)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	struct table t = { .ncols = ARRAY_SIZE(pf_heads), .heads = pf_heads, .align = "lllrrrrrrrr" };
+	for (size_t i = 0; i < h->n_pfs; i++)
+		add_pf_row(&t, &h->pfs[i], verbose);
+	add_total_row(&t, &h->totals);
+	print_header(f, h);
+	table_print(f, &t, "");
+	table_free(&t);
+	print_errors(f, h);
+	return memstream_done(f, &buf);
+}
+
+/* ---- Prometheus ---- */
+
+/* Label values escape backslash, double quote and newline (exposition format 0.0.4). */
+static void prom_escaped(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* sep name="value", sep being "" for the first label and "," for the others */
+static void prom_label(FILE *f, const char *sep, const char *name, const char *value)
+{
+	fprintf(f, "%s%s=\"", sep, name);
+	prom_escaped(f, value);
+	fputc('"', f);
+}
+
+static void prom_family(FILE *f, const char *name, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* Labels of a PF series. Prometheus treats an empty label as an absent one, so "" for a
+ * missing value is the same series; optional labels appear only when some PF has them, which
+ * keeps the label set identical across a family. */
+struct pf_labels {
+	bool physical_network, fabric;
+};
+
+static void prom_pf_labels(FILE *f, const struct pf_labels *l, const struct vf_pf *pf)
+{
+	prom_label(f, "", "pf", pf->name);
+	prom_label(f, ",", "pci_address", pf->pci_address);
+	prom_label(f, ",", "driver", pf->driver);
+	if (l->physical_network)
+		prom_label(f, ",", "physical_network", pf->physical_network);
+	if (l->fabric)
+		prom_label(f, ",", "fabric", pf->fabric);
+}
+
+/* One per-PF family; value() < 0 leaves the PF's series out (unknown). */
+struct pf_gauge {
+	const char *name, *help;
+	int64_t (*value)(const struct vf_pf *pf);
+};
+
+static int64_t pf_totalvfs(const struct vf_pf *pf)
+{
+	return pf->totalvfs;
+}
+
+static int64_t pf_numvfs(const struct vf_pf *pf)
+{
+	return pf->numvfs;
+}
+
+static int64_t pf_usable(const struct vf_pf *pf)
+{
+	return pf->usable;
+}
+
+static int64_t pf_free(const struct vf_pf *pf)
+{
+	return pf->free;
+}
+
+static int64_t nl_num_vf(const struct vf_pf *pf)
+{
+	return pf->nl.valid ? (int64_t)pf->nl.num_vf : -1;
+}
+
+static int64_t nl_listed(const struct vf_pf *pf)
+{
+	return pf->nl.valid ? (int64_t)pf->nl.listed : -1;
+}
+
+/* 0 means "no VF list": there is no limit to report, and 0 would read as "none fit" */
+static int64_t nl_limit(const struct vf_pf *pf)
+{
+	return pf->nl.valid && pf->nl.limit > 0 ? (int64_t)pf->nl.limit : -1;
+}
+
+static int64_t nl_entry_bytes(const struct vf_pf *pf)
+{
+	return pf->nl.valid && pf->nl.bytes_per_vf > 0 ? (int64_t)pf->nl.bytes_per_vf : -1;
+}
+
+static int64_t nl_truncated(const struct vf_pf *pf)
+{
+	return pf->nl.valid ? pf->nl.truncated : -1;
+}
+
+static const struct pf_gauge pf_gauges[] = {
+	{ "vfcap_pf_totalvfs", "VFs the PF supports at most (sriov_totalvfs).", pf_totalvfs },
+	{ "vfcap_pf_numvfs", "VFs enabled on the PF (sriov_numvfs).", pf_numvfs },
+	{ "vfcap_pf_usable_vfs", "VFs of the PF that are reachable over netlink and not reserved.",
+	  pf_usable },
+	{ "vfcap_pf_free_vfs", "Usable VFs of the PF that nothing holds.", pf_free },
+	{ "vfcap_pf_netlink_num_vf", "VF count the kernel reports for the PF (IFLA_NUM_VF).",
+	  nl_num_vf },
+	{ "vfcap_pf_netlink_listed_vfs", "VF entries decodable from the PF's netlink VF list.",
+	  nl_listed },
+	{ "vfcap_pf_netlink_limit_vfs", "Largest VF count at which netlink still lists every VF.",
+	  nl_limit },
+	{ "vfcap_pf_netlink_vf_entry_bytes", "Size of one VF entry in the PF's netlink VF list.",
+	  nl_entry_bytes },
+	{ "vfcap_pf_netlink_truncated", "1 when the PF's netlink VF list wrapped and VFs are missing.",
+	  nl_truncated },
+};
+
+static void prom_pf_gauge(FILE *f, const struct pf_labels *l, const struct vf_host *h,
+			  const struct pf_gauge *g)
+{
+	prom_family(f, g->name, g->help);
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		int64_t v = g->value(&h->pfs[i]);
+		if (v < 0)
+			continue;
+		fprintf(f, "%s{", g->name);
+		prom_pf_labels(f, l, &h->pfs[i]);
+		fprintf(f, "} %" PRId64 "\n", v);
+	}
+}
+
+/* Every state, zeros included: a state's series should not vanish when its count drops to 0. */
+static void prom_pf_states(FILE *f, const struct pf_labels *l, const struct vf_host *h)
+{
+	prom_family(f, "vfcap_pf_vfs", "VFs of the PF by state.");
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		const struct vf_pf *pf = &h->pfs[i];
+		size_t n[_VF_STATE_MAX] = {};
+		for (size_t v = 0; v < pf->n_vfs; v++)
+			if ((unsigned)pf->vfs[v].state < _VF_STATE_MAX)
+				n[pf->vfs[v].state]++;
+		for (int s = 0; s < _VF_STATE_MAX; s++) {
+			fputs("vfcap_pf_vfs{", f);
+			prom_pf_labels(f, l, pf);
+			fprintf(f, ",state=\"%s\"} %zu\n", vf_state_to_string(s), n[s]);
+		}
+	}
+}
+
+static void prom_errors(FILE *f, const struct vf_host *h)
+{
+	size_t n[_VF_SRC_MAX] = {};
+	for (size_t i = 0; i < h->n_errors; i++)
+		if ((unsigned)h->errors[i].source < _VF_SRC_MAX)
+			n[h->errors[i].source]++;
+	prom_family(f, "vfcap_read_errors", "Sources that could not be read for this report.");
+	for (int s = 0; s < _VF_SRC_MAX; s++)
+		fprintf(f, "vfcap_read_errors{source=\"%s\"} %zu\n", vf_source_to_string(s), n[s]);
+}
+
+static void prom_host_count(FILE *f, const char *name, const char *help, int v)
+{
+	prom_family(f, name, help);
+	if (v != UNKNOWN)
+		fprintf(f, "%s %d\n", name, v);
+}
+
+static void prom_info(FILE *f, const struct vf_host *h)
+{
+	prom_family(f, "vfcap_info", "The reporter and the host it describes; always 1.");
+	fputs("vfcap_info{", f);
+	prom_label(f, "", "version", h->reporter_version);
+	prom_label(f, ",", "hostname", h->hostname);
+	prom_label(f, ",", "host_uuid", h->uuid);
+	fputs("} 1\n", f);
+	prom_family(f, "vfcap_report_timestamp_seconds", "When the report was generated (Unix time).");
+	fprintf(f, "vfcap_report_timestamp_seconds %lld\n", (long long)h->generated_at);
+}
+
+char *vf_format_prometheus(const struct vf_host *h)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	struct pf_labels l = {};
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		l.physical_network |= h->pfs[i].physical_network != NULL;
+		l.fabric |= h->pfs[i].fabric != NULL;
+	}
+	prom_info(f, h);
+	prom_pf_states(f, &l, h);
+	for (size_t g = 0; g < ARRAY_SIZE(pf_gauges); g++)
+		prom_pf_gauge(f, &l, h, &pf_gauges[g]);
+	prom_errors(f, h);
+	prom_host_count(f, "vfcap_host_usable_vfs", "Usable VFs of all PFs of the host.",
+			h->totals.usable);
+	prom_host_count(f, "vfcap_host_free_vfs", "Free VFs of all PFs of the host.", h->totals.free);
+	return memstream_done(f, &buf);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* vfcap-report: count the VFs of every PF, the free ones and the netlink limit; print or write
+ * the report. The library gathers and judges; this file decides what the user sees. */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capacity.h"
+#include "config.h"
+#include "format.h"
+#include "libvirt.h"
+#include "netlink.h"
+#include "report.h"
+#include "sysfs.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
+
+enum { EXIT_FULL = 0, EXIT_USAGE = 1, EXIT_PARTIAL = 2, EXIT_NOTHING = 3 };
+enum format { FMT_JSON, FMT_TABLE, FMT_PROMETHEUS };
+
+struct opts {
+	enum format format;
+	const char *output, *sysfs_root, *netlink_file, *libvirt_uri, *config;
+	bool config_given, verbose;
+	char **pfs;
+	size_t n_pfs;
+};
+
+static const char usage_text[] =
+	"Usage: vfcap-report [OPTION]...\n"
+	"Count the SR-IOV VFs of every PF on this host, which are free, and the per-PF netlink limit.\n"
+	"\n"
+	"  -f, --format FMT        json (default), table or prometheus\n"
+	"  -o, --output FILE       write to FILE (temp file + rename) instead of stdout\n"
+	"      --sysfs-root DIR    read DIR instead of /sys\n"
+	"      --netlink-file FILE read recorded RTM_NEWLINK replies instead of the kernel\n"
+	"      --libvirt-uri URI   libvirt connection, read-only (default qemu:///system)\n"
+	"  -c, --config FILE       configuration (default " DEFAULT_CONFIG ", optional)\n"
+	"      --pf NAME           report only this PF (repeatable)\n"
+	"  -v, --verbose           table format: one row per VF\n"
+	"      --version           print the version and exit\n"
+	"  -h, --help              print this help and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0  full report\n"
+	"  1  usage or configuration error; nothing written\n"
+	"  2  report written, but a source failed: listed in \"errors\", the counts it affects\n"
+	"     are null (unknown), never counted free\n"
+	"  3  nothing could be read (no sysfs); nothing written\n"
+	"\n"
+	"SOURCE_DATE_EPOCH, when set, is used as the report time (reproducible output).\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("vfcap-report: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'vfcap-report --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_format(const char *s, enum format *f)
+{
+	if (streq(s, "json"))
+		*f = FMT_JSON;
+	else if (streq(s, "table"))
+		*f = FMT_TABLE;
+	else if (streq(s, "prometheus"))
+		*f = FMT_PROMETHEUS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { O_SYSFS = 256, O_NETLINK, O_URI, O_PF, O_VERSION };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },   { "output", required_argument, NULL, 'o' },
+		{ "sysfs-root", required_argument, NULL, O_SYSFS },
+		{ "netlink-file", required_argument, NULL, O_NETLINK },
+		{ "libvirt-uri", required_argument, NULL, O_URI }, { "config", required_argument, NULL, 'c' },
+		{ "pf", required_argument, NULL, O_PF },      { "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, O_VERSION },  { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (parse_format(optarg, &o->format) < 0)
+				return usage_error("unknown format '%s' (json, table, prometheus)", optarg);
+			break;
+		case 'o': o->output = optarg; break;
+		case 'c': o->config = optarg, o->config_given = true; break;
+		case 'v': o->verbose = true; break;
+		case O_SYSFS: o->sysfs_root = optarg; break;
+		case O_NETLINK: o->netlink_file = optarg; break;
+		case O_URI: o->libvirt_uri = optarg; break;
+		case O_PF:
+			o->pfs = xrealloc(o->pfs, (o->n_pfs + 2) * sizeof(char *));
+			o->pfs[o->n_pfs++] = optarg;
+			o->pfs[o->n_pfs] = NULL;
+			break;
+		case O_VERSION: printf("vfcap-report %s\n", VFCAP_VERSION); return EXIT_FULL;
+		case 'h': fputs(usage_text, stdout); return EXIT_FULL;
+		case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+static int load_config(const struct opts *o, struct vf_config **cfg)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = vf_config_load(o->config ? o->config : DEFAULT_CONFIG, cfg, &err);
+	if (r == -ENOENT && !o->config_given) {
+		*cfg = vf_config_new(); /* the default file is optional */
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "vfcap-report: %s\n", err ? err : strerror(-r));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static time_t report_time(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	long v;
+	if (e && parse_long(e, 0, INT32_MAX, &v) == 0)
+		return (time_t)v;
+	return time(NULL);
+}
+
+static void identify(struct vf_host *h, const struct vf_config *cfg, const char *root)
+{
+	char name[256] = "";
+	h->uuid = vf_sysfs_host_uuid(root);
+	if (cfg->hostname)
+		h->hostname = xstrdup(cfg->hostname);
+	else if (gethostname(name, sizeof(name) - 1) == 0)
+		h->hostname = xstrdup(name);
+	else
+		h->hostname = xstrdup("localhost");
+	h->generated_at = report_time();
+}
+
+static void check_requested_pfs(struct vf_host *h, const struct opts *o)
+{
+	for (size_t i = 0; i < o->n_pfs; i++)
+		if (!vf_host_find_pf(h, o->pfs[i]))
+			vf_host_add_error(h, VF_SRC_SYSFS, o->pfs[i], "%s: no such SR-IOV PF (or excluded by the config)",
+					  o->pfs[i]);
+}
+
+static void judge(struct vf_host *h, const struct opts *o, const struct vf_config *cfg)
+{
+	if (h->n_pfs == 0) {
+		vf_capacity_compute(h, NULL, cfg); /* nothing for netlink or libvirt to tell */
+		return;
+	}
+	vf_netlink_read(h, o->netlink_file ? o->netlink_file : cfg->netlink_file);
+	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
+	struct vf_usage usage = { 0 };
+	_cleanup_free_ char *err = NULL;
+	if (vf_libvirt_read(uri, &usage, &err) < 0) {
+		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ? uri : "qemu:///system", "%s", err);
+		vf_capacity_compute(h, NULL, cfg);
+	} else {
+		vf_capacity_compute(h, &usage, cfg);
+	}
+	vf_usage_clear(&usage);
+}
+
+static char *render(const struct vf_host *h, const struct opts *o)
+{
+	switch (o->format) {
+	case FMT_TABLE: return vf_format_table(h, o->verbose);
+	case FMT_PROMETHEUS: return vf_format_prometheus(h);
+	default: return vf_report_format_json(h, true);
+	}
+}
+
+static int emit(const struct vf_host *h, const struct opts *o)
+{
+	_cleanup_free_ char *text = render(h, o);
+	size_t len = strlen(text);
+	if (o->output) {
+		int r = write_file_atomic(o->output, text, len, 0644);
+		if (r < 0) {
+			fprintf(stderr, "vfcap-report: cannot write %s: %s\n", o->output, strerror(-r));
+			return EXIT_NOTHING;
+		}
+	} else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+		fprintf(stderr, "vfcap-report: cannot write to stdout: %s\n", strerror(errno));
+		return EXIT_NOTHING;
+	}
+	for (size_t i = 0; i < h->n_errors; i++)
+		fprintf(stderr, "vfcap-report: warning: %s: %s\n", vf_source_to_string(h->errors[i].source),
+			h->errors[i].message);
+	return h->n_errors ? EXIT_PARTIAL : EXIT_FULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .format = FMT_JSON };
+	int r = parse_args(argc, argv, &o);
+	_cleanup_free_ char **pfs = o.pfs;
+	if (r >= 0)
+		return r;
+	_cleanup_config_ struct vf_config *cfg = NULL;
+	if ((r = load_config(&o, &cfg)) != 0)
+		return r;
+	const char *root = o.sysfs_root ? o.sysfs_root : cfg->sysfs_root ? cfg->sysfs_root : "/sys";
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	r = vf_sysfs_read(root, cfg, o.pfs, h);
+	if (r < 0) {
+		fprintf(stderr, "vfcap-report: cannot read %s/class/net: %s\n", root, strerror(-r));
+		return EXIT_NOTHING;
+	}
+	identify(h, cfg, root);
+	check_requested_pfs(h, &o);
+	judge(h, &o, cfg);
+	return emit(h, &o);
+}

@@ -1,0 +1,74 @@
+# Sourced by tests/run.sh. Bad input: one clear line on stderr naming what and where, the
+# documented exit code, no crash (sanitizer build: any report exits 99 and fails here).
+
+BAD=tests/fixtures/bad
+R="$ASAN/vfcap-report"
+
+# expect NAME EXIT REGEX ARGS...: run the reporter, check exit code and that stderr matches REGEX
+expect() {
+	local name=$1 want=$2 re=$3 rc=0
+	shift 3
+	"$R" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "exit $rc, want $want" >>"$TMP/err"
+		fail "bad input: $name" "$TMP/err"
+	elif ! grep -Eq -- "$re" "$TMP/err"; then
+		echo "stderr does not match: $re" >>"$TMP/err"
+		fail "bad input: $name" "$TMP/err"
+	elif grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$TMP/err"; then
+		fail "bad input: $name (sanitizer)" "$TMP/err"
+	else
+		pass "bad input: $name"
+	fi
+}
+
+NL="--netlink-file tests/fixtures/netlink/vfs64.bin --libvirt-uri test:///default --config /dev/null"
+# shellcheck disable=SC2086
+{
+expect "non-numeric sriov_numvfs" 2 "sriov_numvfs: not a number: 'abc'" --sysfs-root $BAD/numvfs-nonnumeric/sysfs $NL
+expect "negative sriov_numvfs" 2 "sriov_numvfs.*'-1'" --sysfs-root $BAD/numvfs-negative/sysfs $NL
+expect "empty sriov_numvfs" 2 "sriov_numvfs" --sysfs-root $BAD/empty-numvfs/sysfs $NL
+expect "sriov_numvfs over sriov_totalvfs" 2 "sriov_numvfs.*70.*64" --sysfs-root $BAD/numvfs-over-total/sysfs $NL
+expect "dangling virtfn link" 2 "virtfn3" --sysfs-root $BAD/dangling-virtfn/sysfs $NL
+expect "virtfn link escaping the root" 2 "virtfn" --sysfs-root $BAD/link-escape/sysfs $NL
+expect "sysfs root missing" 3 "cannot read /nonexistent/class/net" --sysfs-root /nonexistent $NL
+}
+I64=tests/fixtures/hosts/intel64
+I64ARGS="--sysfs-root $I64/sysfs --config $I64/vfcap.conf --libvirt-uri test://$TOP/$I64/libvirt.xml"
+head -c 100 tests/fixtures/netlink/vfs64.bin >"$TMP/trunc.bin"
+printf 'garbage that is not netlink at all, not even close......' >"$TMP/garbage.bin"
+: >"$TMP/empty.bin"
+# shellcheck disable=SC2086
+{
+expect "truncated netlink file" 2 "trunc.bin: offset 0: truncated or malformed" $I64ARGS --netlink-file "$TMP/trunc.bin"
+expect "garbage netlink file" 2 "garbage.bin: offset 0" $I64ARGS --netlink-file "$TMP/garbage.bin"
+expect "empty netlink file" 2 "empty.bin: no RTM_NEWLINK for ens1f0" $I64ARGS --netlink-file "$TMP/empty.bin"
+expect "missing netlink file" 2 "nonexistent.bin: No such file" $I64ARGS --netlink-file /nonexistent.bin
+expect "zero-length IFLA_NUM_VF" 2 "IFLA_NUM_VF at offset [0-9]+: 4 bytes" $I64ARGS --netlink-file tests/fixtures/netlink/bad-numvf-zero.bin
+expect "zero-length VF MAC" 2 "IFLA_VF_INFO #0: attribute type 1 of 0 bytes" $I64ARGS --netlink-file tests/fixtures/netlink/bad-vfmac-zero.bin
+expect "malformed domain XML" 2 "libvirt test://.*malformed-domain.xml" --sysfs-root $I64/sysfs --config $I64/vfcap.conf --netlink-file $I64/netlink.bin --libvirt-uri "test://$TOP/tests/fixtures/libvirt/malformed-domain.xml"
+expect "libvirt unreachable" 2 "libvirt .*qemu\+unix:///system\?socket=/nonexistent" --sysfs-root $I64/sysfs --config $I64/vfcap.conf --netlink-file $I64/netlink.bin --libvirt-uri "qemu+unix:///system?socket=/nonexistent/sock"
+expect "missing config" 1 "/nonexistent.conf" --config /nonexistent.conf
+printf '[vfcap]\nbogus = 1\n' >"$TMP/bad.conf"
+expect "unknown config key" 1 "bad.conf:2: .*bogus" --config "$TMP/bad.conf"
+printf '[pf ens1f0]\nreserved = 5-x\n' >"$TMP/bad2.conf"
+expect "bad reserved range" 1 "bad2.conf:2:" --config "$TMP/bad2.conf"
+expect "unknown option" 1 "unknown option '--bogus'" --bogus
+expect "unknown format" 1 "unknown format 'xml'" --format xml
+expect "missing option argument" 1 "needs an argument" --format
+expect "unknown PF" 2 "nosuch0: no such SR-IOV PF" $I64ARGS --netlink-file $I64/netlink.bin --pf nosuch0
+}
+
+# --output: a good report, then failing runs must leave it whole
+# shellcheck disable=SC2086
+report "$R" "$I64" json --output "$TMP/report.json" 2>/dev/null
+cp "$TMP/report.json" "$TMP/report.orig"
+"$R" --sysfs-root /nonexistent --output "$TMP/report.json" 2>/dev/null
+"$R" --format bogus --output "$TMP/report.json" 2>/dev/null
+if cmp -s "$TMP/report.json" "$TMP/report.orig" && [ -s "$TMP/report.orig" ] &&
+	[ -z "$(find "$TMP" -name 'report.json.*')" ]; then
+	pass "--output: failed runs leave the old report whole, no temp files"
+else
+	fail "--output: failed runs leave the old report whole, no temp files"
+fi
+expect "--output into a missing directory" 3 "cannot write /nonexistent/dir/r.json" $I64ARGS --netlink-file $I64/netlink.bin --output /nonexistent/dir/r.json

@@ -1,0 +1,83 @@
+# Sourced by tests/run.sh. One golden set per fixture host: expected.json, expected.table,
+# expected.prom and expected.exit, produced by the sanitizer build of vfcap-report.
+
+# report BINARY HOSTDIR FORMAT [ARGS...]: run the reporter on a fixture host
+report() {
+	local bin=$1 h=$2 fmt=$3
+	shift 3
+	$bin --sysfs-root "$h/sysfs" --netlink-file "$h/netlink.bin" \
+		--libvirt-uri "test://$TOP/$h/libvirt.xml" --config "$h/vfcap.conf" --format "$fmt" "$@"
+}
+
+# golden_compare NAME GOT EXPECTED
+golden_compare() {
+	if [ "${VFCAP_REGEN:-0}" = 1 ]; then
+		cp "$2" "$3"
+		pass "$1 (regenerated)"
+	elif diff -u "$3" "$2" >"$TMP/diff" 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "$TMP/diff"
+	fi
+}
+
+# golden_case NAME HOSTDIR OUTDIR [EXTRA ARGS...]: the goldens of one host, or of a variant
+# (tests/fixtures/variants/NAME: a host run with extra arguments, e.g. a source that fails)
+golden_case() {
+	local host=$1 h=$2 out=$3
+	shift 3
+	for fmt in json table prometheus; do
+		ext=$fmt; [ "$fmt" = prometheus ] && ext=prom
+		rc=0
+		report "$ASAN/vfcap-report" "$h" "$fmt" "$@" >"$TMP/out.$ext" 2>"$TMP/err.$ext" || rc=$?
+		if [ "$rc" -gt 3 ]; then
+			fail "$host: $fmt: sanitizer or crash (exit $rc)" "$TMP/err.$ext"
+			continue
+		fi
+		golden_compare "$host: $fmt golden" "$TMP/out.$ext" "$out/expected.$ext"
+		echo "$rc" >"$TMP/rc"
+		golden_compare "$host: $fmt exit code" "$TMP/rc" "$out/expected.exit"
+	done
+	cat "$TMP/err.json" >"$TMP/stderr"
+	golden_compare "$host: warnings on stderr" "$TMP/stderr" "$out/expected.stderr"
+	if $PY tests/validate-schema.py schema/vfcap-report.schema.json "$TMP/out.json" >"$TMP/v" 2>&1; then
+		pass "$host: report valid against the schema"
+	else
+		fail "$host: report valid against the schema" "$TMP/v"
+	fi
+	if promtool check metrics <"$TMP/out.prom" >"$TMP/v" 2>&1; then
+		pass "$host: promtool check metrics"
+	else
+		fail "$host: promtool check metrics" "$TMP/v"
+	fi
+	# the plain build under valgrind: same bytes, no error, no leak
+	rc=0
+	report "$VALGRIND $PLAIN/vfcap-report" "$h" json "$@" >"$TMP/vg.json" 2>"$TMP/vg.err" || rc=$?
+	if [ "$rc" -le 3 ] && cmp -s "$TMP/vg.json" "$TMP/out.json"; then
+		pass "$host: valgrind clean, same report"
+	else
+		fail "$host: valgrind (exit $rc)" "$TMP/vg.err"
+	fi
+}
+
+for h in tests/fixtures/hosts/*/; do
+	h=${h%/}
+	host=$(basename "$h")
+	# the recorded netlink replies must be what the spec says, byte for byte
+	if [ -f "$h/netlink.spec" ]; then
+		if [ "${VFCAP_REGEN:-0}" = 1 ]; then
+			"$PLAIN/tools/mknlmsg" "$h/netlink.spec" "$h/netlink.bin"
+		fi
+		if "$PLAIN/tools/mknlmsg" "$h/netlink.spec" "$TMP/nl.bin" && cmp -s "$TMP/nl.bin" "$h/netlink.bin"; then
+			pass "$host: netlink.bin matches netlink.spec"
+		else
+			fail "$host: netlink.bin is stale (make regen)"
+		fi
+	fi
+	golden_case "$host" "$h" "$h"
+done
+for v in tests/fixtures/variants/*/; do
+	v=${v%/}
+	mapfile -t extra <"$v/args"
+	golden_case "variant $(basename "$v")" "tests/fixtures/hosts/$(cat "$v/host")" "$v" "${extra[@]}"
+done

@@ -1,0 +1,10 @@
+# Sourced by tests/run.sh. The reporter against this machine's real /sys and netlink (no flags
+# but the format): whatever the host has, the report must be valid and the exit code documented.
+rc=0
+"$ASAN/vfcap-report" --config /dev/null >"$TMP/live.json" 2>"$TMP/live.err" || rc=$?
+if [ "$rc" -le 2 ] && $PY tests/validate-schema.py schema/vfcap-report.schema.json "$TMP/live.json" >"$TMP/v" 2>&1; then
+	pass "live host: exit $rc, schema-valid report"
+else
+	cat "$TMP/v" >>"$TMP/live.err" 2>/dev/null
+	fail "live host: exit $rc" "$TMP/live.err"
+fi

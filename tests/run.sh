@@ -1,0 +1,53 @@
+#!/bin/bash
+# The whole test pass: unit tests (ASan+UBSan build), the same under valgrind, golden files per
+# fixture host (JSON checked against the schema, Prometheus text by promtool), bad-input cases,
+# the reporter under valgrind over every fixture, and a live run against this machine.
+# Prints PASS/FAIL per test and a closing "N passed, N failed". VFCAP_REGEN=1 rewrites goldens.
+set -u
+cd "$(dirname "$0")/.."
+TOP=$PWD
+ASAN=build/asan
+PLAIN=build
+export SOURCE_DATE_EPOCH=1795000000   # fixed report time for golden files
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export LSAN_OPTIONS=suppressions=$TOP/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=98 --suppressions=$TOP/tests/valgrind.supp"
+PY=/usr/bin/python3
+TMP=$(mktemp -d /tmp/vfcap-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && sed 's/^/    /' "$2" | head -40; }
+
+# --- unit tests -------------------------------------------------------------------------------
+for t in "$ASAN"/tests/test_*; do
+	name=$(basename "$t")
+	if "$t" >"$TMP/out" 2>&1; then rc=0; else rc=$?; fi
+	n_ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$TMP/out" | tail -1)
+	n_bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$TMP/out" | tail -1)
+	passed=$((passed + ${n_ok:-0}))
+	failed=$((failed + ${n_bad:-0}))
+	if [ "$rc" = 0 ] && [ -n "$n_ok" ]; then
+		echo "PASS: $name (asan): ${n_ok} cmocka tests"
+	else
+		fail "$name (asan): exit $rc" "$TMP/out"
+	fi
+done
+for t in "$PLAIN"/tests/test_*; do
+	name=$(basename "$t")
+	if $VALGRIND "$t" >"$TMP/out" 2>&1; then pass "$name (valgrind)"; else fail "$name (valgrind)" "$TMP/out"; fi
+done
+
+# --- golden files per fixture host ------------------------------------------------------------
+source tests/golden.sh
+# --- bad input --------------------------------------------------------------------------------
+source tests/bad-input.sh
+# --- live: this machine's own /sys and netlink ------------------------------------------------
+source tests/live.sh
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

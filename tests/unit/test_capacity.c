@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* VF states and counts: precedence, pool connections (which the libvirt test driver cannot
+ * show), unknowns when a source failed, and the identities usable = reachable - reserved,
+ * free = usable - used. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "capacity.h"
+#include "util.h"
+
+/* A PF of n VFs, netlink listing the first `listed`; VF i has netdev pfvI and PCI 0000:03:00.I+1. */
+static struct vf_host *host(int n, int listed)
+{
+	struct vf_host *h = vf_host_new();
+	struct vf_pf *pf = vf_host_add_pf(h, "pf");
+	pf->numvfs = n;
+	vf_pf_set_vfs(pf, (size_t)n);
+	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = (uint32_t)n, .listed = (uint32_t)listed,
+				      .bytes_per_vf = 296, .limit = 221, .truncated = listed < n,
+				      .has_vfinfo = true };
+	for (int i = 0; i < n; i++) {
+		pf->vfs[i].netdev = xasprintf("pfv%d", i);
+		pf->vfs[i].pci_address = xasprintf("0000:03:00.%d", i + 1);
+		pf->vfs[i].listed = i < listed;
+	}
+	return h;
+}
+
+static void use(struct vf_usage *u, enum vf_use_kind kind, const char *key, const char *owner, int conns)
+{
+	struct vf_use *x = array_append(&u->uses, &u->n_uses, sizeof(*x));
+	*x = (struct vf_use){ .kind = kind, .key = xstrdup(key), .owner = xstrdup(owner), .connections = conns };
+}
+
+static void assert_identities(const struct vf_pf *pf)
+{
+	assert_int_equal(pf->usable, pf->reachable - pf->reserved);
+	assert_int_equal(pf->free, pf->usable - pf->used);
+	assert_int_equal(pf->reachable + pf->unreachable, (int)pf->n_vfs);
+}
+
+static void test_states_and_precedence(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(8, 6);
+	struct vf_pf *pf = &h->pfs[0];
+	struct vf_usage u = { 0 };
+	use(&u, VF_USE_DOMAIN_PCI, "0000:03:00.1", "vm-a", 0);   /* VF 0 */
+	use(&u, VF_USE_DOMAIN_NETDEV, "pfv1", "vm-b", 0);        /* VF 1 */
+	use(&u, VF_USE_POOL_NETDEV, "pfv2", "direct-pool", 1);   /* VF 2: connected */
+	use(&u, VF_USE_POOL_NETDEV, "pfv3", "direct-pool", 0);   /* VF 3: in the pool, idle */
+	use(&u, VF_USE_DOMAIN_PCI, "0000:03:00.5", "vm-c", 0);   /* VF 4, but reserved */
+	use(&u, VF_USE_DOMAIN_PCI, "0000:03:00.7", "vm-d", 0);   /* VF 6, but unreachable */
+	pf->vfs[5].master = xstrdup("bond0");
+	_cleanup_config_ struct vf_config *cfg = vf_config_new();
+	cfg->pfs = xcalloc(1, sizeof(*cfg->pfs));
+	cfg->n_pfs = 1;
+	cfg->pfs[0].pattern = xstrdup("p*");
+	cfg->pfs[0].reserved = xcalloc(1, sizeof(struct vf_range));
+	cfg->pfs[0].reserved[0] = (struct vf_range){ 4, 4 };
+	cfg->pfs[0].n_reserved = 1;
+	cfg->pfs[0].fabric = xstrdup("A");
+
+	vf_capacity_compute(h, &u, cfg);
+	const enum vf_state want[] = { VF_STATE_ASSIGNED, VF_STATE_ASSIGNED, VF_STATE_POOL, VF_STATE_FREE,
+				       VF_STATE_RESERVED, VF_STATE_HOST, VF_STATE_UNREACHABLE,
+				       VF_STATE_UNREACHABLE };
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(pf->vfs[i].state, want[i]);
+	assert_string_equal(pf->vfs[0].owner, "vm-a");
+	assert_string_equal(pf->vfs[2].owner, "direct-pool");
+	assert_string_equal(pf->vfs[5].owner, "master bond0");
+	assert_string_equal(pf->fabric, "A");
+	assert_int_equal(pf->reachable, 6);
+	assert_int_equal(pf->unreachable, 2);
+	assert_int_equal(pf->reserved, 1);
+	assert_int_equal(pf->usable, 5);
+	assert_int_equal(pf->used, 4);
+	assert_int_equal(pf->free, 1);
+	assert_identities(pf);
+	assert_int_equal(h->totals.free, 1);
+	assert_int_equal(h->totals.vfs, 8);
+	vf_usage_clear(&u);
+}
+
+/* libvirt down: what would be free is unknown, never free; definite uses stay known. */
+static void test_libvirt_failed(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(4, 4);
+	struct vf_pf *pf = &h->pfs[0];
+	pf->vfs[1].macvtap_upper = xstrdup("macvtap0");
+	vf_capacity_compute(h, NULL, NULL);
+	assert_int_equal(pf->vfs[0].state, VF_STATE_UNKNOWN);
+	assert_int_equal(pf->vfs[1].state, VF_STATE_HOST);
+	assert_int_equal(pf->usable, 4);
+	assert_int_equal(pf->used, UNKNOWN);
+	assert_int_equal(pf->free, UNKNOWN);
+	assert_int_equal(h->totals.free, UNKNOWN);
+	assert_int_equal(h->totals.usable, 4);
+}
+
+/* netlink down for the PF: reachability unknown, so usable/free unknown too. */
+static void test_netlink_failed(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(4, 4);
+	struct vf_pf *pf = &h->pfs[0];
+	pf->nl.valid = false;
+	struct vf_usage u = { 0 };
+	vf_capacity_compute(h, &u, NULL);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(pf->vfs[i].state, VF_STATE_UNKNOWN);
+	assert_int_equal(pf->usable, UNKNOWN);
+	assert_int_equal(pf->unreachable, UNKNOWN);
+	assert_int_equal(pf->free, UNKNOWN);
+}
+
+/* A VF whose sysfs entry could not be read might be exactly what holds it. */
+static void test_broken_vf_not_free(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(3, 3);
+	struct vf_pf *pf = &h->pfs[0];
+	pf->vfs[2].broken = true;
+	struct vf_usage u = { 0 };
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(pf->vfs[2].state, VF_STATE_UNKNOWN);
+	assert_int_equal(pf->free, UNKNOWN);
+}
+
+/* VM-FEX: an associated (or associating) port profile without a domain is host use. */
+static void test_port_profiles(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(4, 4);
+	struct vf_pf *pf = &h->pfs[0];
+	pf->vfs[0].port_response = 0x100;
+	pf->vfs[0].port_profile = xstrdup("Profile1");
+	pf->vfs[1].port_response = 0x101;
+	pf->vfs[2].port_response = 0x103; /* BADSTATE: not associated */
+	struct vf_usage u = { 0 };
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(pf->vfs[0].state, VF_STATE_HOST);
+	assert_string_equal(pf->vfs[0].owner, "802.1Qbh Profile1");
+	assert_int_equal(pf->vfs[1].state, VF_STATE_HOST);
+	assert_int_equal(pf->vfs[2].state, VF_STATE_FREE);
+	assert_int_equal(pf->free, 2);
+}
+
+/* Recomputing is idempotent (the hook computes after the reporter's model is reused). */
+static void test_recompute(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(2, 2);
+	struct vf_usage u = { 0 };
+	use(&u, VF_USE_DOMAIN_NETDEV, "pfv0", "vm", 0);
+	vf_capacity_compute(h, &u, NULL);
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(h->pfs[0].used, 1);
+	assert_int_equal(h->pfs[0].free, 1);
+	assert_int_equal(h->totals.pfs, 1);
+	vf_usage_clear(&u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_states_and_precedence), cmocka_unit_test(test_libvirt_failed),
+		cmocka_unit_test(test_netlink_failed),        cmocka_unit_test(test_broken_vf_not_free),
+		cmocka_unit_test(test_port_profiles),         cmocka_unit_test(test_recompute),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
