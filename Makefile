@@ -74,9 +74,10 @@ demo: deps
 	$(MAKE) all
 	./scripts/demo.sh
 
-bench: deps
+bench:
+	@./scripts/install-deps.sh strace
 	$(MAKE) all
-	./bench/run.sh
+	/usr/bin/python3 bench/bench.py
 
 install: $(BUILD)/vfcap-report
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report

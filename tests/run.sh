@@ -47,6 +47,8 @@ source tests/golden.sh
 source tests/bad-input.sh
 # --- live: this machine's own /sys and netlink ------------------------------------------------
 source tests/live.sh
+# --- a real libvirtd: pool state ---------------------------------------------------------------
+source tests/libvirtd.sh
 
 echo
 echo "$passed passed, $failed failed"
