@@ -104,13 +104,14 @@ int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	size_t len = 0, cap = 4096;
+	/* Room for one byte past max: reading it is how a file over the limit shows. */
+	size_t len = 0, cap = max < 4096 ? max + 1 : 4096;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
 	for (;;) {
 		if (len == cap) {
-			if (cap >= max)
+			if (cap > max)
 				return -EFBIG;
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap * 2 > max ? max + 1 : cap * 2;
 			buf = xrealloc(buf, cap + 1);
 		}
 		ssize_t k = read(fd, buf + len, cap - len);
@@ -123,6 +124,8 @@ int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max)
 			break;
 		len += (size_t)k;
 	}
+	if (len > max)
+		return -EFBIG;
 	buf[len] = '\0';
 	if (ret_len)
 		*ret_len = len;
