@@ -331,18 +331,6 @@ static int handler(void *user, const char *section, const char *name, const char
 	return set_value(p, k, value);
 }
 
-static int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **errmsg, int r, const char *fmt, ...)
-{
-	if (errmsg) {
-		va_list ap;
-		va_start(ap, fmt);
-		*errmsg = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static int parse_text(struct vf_config *c, const char *path, const char *text, char **errmsg)
 {
 	struct parser p = { .path = path, .pos = text, .cfg = c };

@@ -58,18 +58,6 @@ static void usage_move(struct vf_usage *to, struct vf_usage *from)
 	from->n_uses = 0;
 }
 
-static int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **errmsg, int r, const char *fmt, ...)
-{
-	if (errmsg) {
-		va_list ap;
-		va_start(ap, fmt);
-		*errmsg = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 /* ---- PCI addresses ---- */
 
 /* libvirt reads these attributes with strtoul base 0: "0x1f", "31" and "037" are the same. */

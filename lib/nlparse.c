@@ -129,31 +129,18 @@ static int resolve_ports(const struct walk *w, struct span *s)
 	return search_wrap(w, s, false, &s->true_len);
 }
 
-static int fail(char **errmsg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **errmsg, int r, const char *fmt, ...)
-{
-	if (errmsg) {
-		va_list ap;
-		va_start(ap, fmt);
-		free(*errmsg);
-		*errmsg = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static int walk_attr(struct walk *w, size_t off, size_t *next, char **errmsg)
 {
 	const struct nlattr *a = attr_at(w, off);
 	uint16_t type = a->nla_type & NLA_TYPE_MASK;
 	if (a->nla_len < NLA_HDRLEN)
-		return fail(errmsg, -EBADMSG, "attribute type %u at offset %zu: length %u shorter than its header",
+		return set_error(errmsg, -EBADMSG, "attribute type %u at offset %zu: length %u shorter than its header",
 			    type, off, a->nla_len);
 	if (type == IFLA_VFINFO_LIST || type == IFLA_VF_PORTS) {
 		bool vfinfo = type == IFLA_VFINFO_LIST;
 		struct span *s = vfinfo ? &w->vfinfo : &w->ports;
 		if (vfinfo ? w->have_vfinfo : w->have_ports)
-			return fail(errmsg, -EBADMSG, "attribute type %u at offset %zu: duplicate VF list", type, off);
+			return set_error(errmsg, -EBADMSG, "attribute type %u at offset %zu: duplicate VF list", type, off);
 		*s = (struct span){ .off = off, .wire_len = a->nla_len };
 		if (s->wire_len > w->end - off)
 			s->wire_len = 0; /* cannot be a wrap: the stored length itself overruns */
@@ -161,18 +148,18 @@ static int walk_attr(struct walk *w, size_t off, size_t *next, char **errmsg)
 			: vfinfo         ? resolve_vfinfo(w, s, &w->vfinfo_listed)
 					 : resolve_ports(w, s);
 		if (r < 0)
-			return fail(errmsg, -EBADMSG, "%s at offset %zu: length %u does not fit the message",
+			return set_error(errmsg, -EBADMSG, "%s at offset %zu: length %u does not fit the message",
 				    vfinfo ? "IFLA_VFINFO_LIST" : "IFLA_VF_PORTS", off, a->nla_len);
 		*(vfinfo ? &w->have_vfinfo : &w->have_ports) = true;
 		*next = off + NLA_ALIGN(s->true_len);
 		return 0;
 	}
 	if (a->nla_len > w->end - off)
-		return fail(errmsg, -EBADMSG, "attribute type %u at offset %zu: length %u runs past the message end %zu",
+		return set_error(errmsg, -EBADMSG, "attribute type %u at offset %zu: length %u runs past the message end %zu",
 			    type, off, a->nla_len, w->end);
 	if (type == IFLA_NUM_VF) {
 		if (a->nla_len < NLA_HDRLEN + sizeof(uint32_t))
-			return fail(errmsg, -EBADMSG, "IFLA_NUM_VF at offset %zu: %u bytes, need 8", off,
+			return set_error(errmsg, -EBADMSG, "IFLA_NUM_VF at offset %zu: %u bytes, need 8", off,
 				    a->nla_len);
 		memcpy(&w->num_vf, (const uint8_t *)a + NLA_HDRLEN, sizeof(uint32_t));
 		w->have_num_vf = true;
@@ -185,23 +172,23 @@ static int walk_message(struct walk *w, const void *buf, size_t len, char **errm
 {
 	const struct nlmsghdr *h = buf;
 	if (len < NLMSG_HDRLEN)
-		return fail(errmsg, -EBADMSG, "message of %zu bytes is shorter than a netlink header", len);
+		return set_error(errmsg, -EBADMSG, "message of %zu bytes is shorter than a netlink header", len);
 	if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len)
-		return fail(errmsg, -EBADMSG, "nlmsg_len %u does not fit the %zu bytes received", h->nlmsg_len, len);
+		return set_error(errmsg, -EBADMSG, "nlmsg_len %u does not fit the %zu bytes received", h->nlmsg_len, len);
 	if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
 		const struct nlmsgerr *e = NLMSG_DATA(h);
 		int err = e->error < 0 && e->error > -4096 ? e->error : -EPROTO;
-		return fail(errmsg, err, "kernel answered: %s", strerror(-err));
+		return set_error(errmsg, err, "kernel answered: %s", strerror(-err));
 	}
 	if (h->nlmsg_type != RTM_NEWLINK)
-		return fail(errmsg, -EBADMSG, "message type %u is not RTM_NEWLINK", h->nlmsg_type);
+		return set_error(errmsg, -EBADMSG, "message type %u is not RTM_NEWLINK", h->nlmsg_type);
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-		return fail(errmsg, -EBADMSG, "RTM_NEWLINK of %u bytes has no room for ifinfomsg", h->nlmsg_len);
+		return set_error(errmsg, -EBADMSG, "RTM_NEWLINK of %u bytes has no room for ifinfomsg", h->nlmsg_len);
 	*w = (struct walk){ .msg = buf, .end = h->nlmsg_len };
 	w->attrs = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg));
 	for (size_t off = w->attrs, next = 0; off < w->end; off = next) {
 		if (w->end - off < NLA_HDRLEN)
-			return fail(errmsg, -EBADMSG, "%zu stray bytes at offset %zu", w->end - off, off);
+			return set_error(errmsg, -EBADMSG, "%zu stray bytes at offset %zu", w->end - off, off);
 		int r = walk_attr(w, off, &next, errmsg);
 		if (r < 0)
 			return r;
@@ -239,12 +226,12 @@ static int check_nested(const struct nlattr *a, uint32_t i, char **errmsg)
 		size_t need = vlans ? sizeof(struct ifla_vf_vlan_info)
 			      : nla_type(v) <= IFLA_VF_STATS_MULTICAST ? sizeof(uint64_t) : 0;
 		if ((size_t)nla_len(v) < need)
-			return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: nested attribute type %u of %d bytes, need %zu",
+			return set_error(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: nested attribute type %u of %d bytes, need %zu",
 				    i, nla_type(v), nla_len(v), need);
 	}
 	/* libnl 3.7 then hands this VF the previous VF's VLAN object: a double free later. */
 	if (vlans && n == 0)
-		return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: empty IFLA_VF_VLAN_LIST", i);
+		return set_error(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: empty IFLA_VF_VLAN_LIST", i);
 	return 0;
 }
 
@@ -258,7 +245,7 @@ static int check_vf_entry(const struct nlattr *vf, uint32_t i, char **errmsg)
 	nla_for_each_nested(a, (struct nlattr *)vf, rem) {
 		uint16_t type = nla_type(a);
 		if ((size_t)nla_len(a) < vf_attr_min(type))
-			return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: attribute type %u of %d bytes, need %zu", i,
+			return set_error(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: attribute type %u of %d bytes, need %zu", i,
 				    type, nla_len(a), vf_attr_min(type));
 		mac |= type == IFLA_VF_MAC;
 		if (type == IFLA_VF_VLAN_LIST || type == IFLA_VF_STATS) {
@@ -268,7 +255,7 @@ static int check_vf_entry(const struct nlattr *vf, uint32_t i, char **errmsg)
 		}
 	}
 	if (!mac)
-		return fail(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: no IFLA_VF_MAC", i);
+		return set_error(errmsg, -EBADMSG, "IFLA_VF_INFO #%u: no IFLA_VF_MAC", i);
 	return 0;
 }
 
@@ -328,7 +315,7 @@ static int libnl_parse(const uint8_t *msg, struct rtnl_link **ret, char **errmsg
 {
 	struct nl_msg *m = nlmsg_convert((struct nlmsghdr *)msg);
 	if (!m)
-		return fail(errmsg, -ENOMEM, "out of memory");
+		return set_error(errmsg, -ENOMEM, "out of memory");
 	nlmsg_set_proto(m, NETLINK_ROUTE);
 	struct rtnl_link *link = NULL;
 	int r = nl_msg_parse(m, take_link, &link);
@@ -336,7 +323,7 @@ static int libnl_parse(const uint8_t *msg, struct rtnl_link **ret, char **errmsg
 	if (r < 0 || !link) {
 		if (link)
 			rtnl_link_put(link);
-		return fail(errmsg, -EBADMSG, "libnl rejected the message: %s", nl_geterror(r));
+		return set_error(errmsg, -EBADMSG, "libnl rejected the message: %s", nl_geterror(r));
 	}
 	*ret = link;
 	return 0;

@@ -67,6 +67,18 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+int set_error(char **errmsg, int r, const char *fmt, ...)
+{
+	if (errmsg) {
+		va_list ap;
+		va_start(ap, fmt);
+		free(*errmsg);
+		*errmsg = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
 void *array_append(void *arr_ptr, size_t *n, size_t elem)
 {
 	void **arr = arr_ptr;

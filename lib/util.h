@@ -52,6 +52,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
+/* For library functions that explain a failure: when errmsg is not NULL, replace *errmsg with
+ * the formatted message (the caller frees it). Returns r, so `return set_error(...)` reads. */
+int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
+
 /* Grow *arr (of *n elements of size elem) by one zeroed element; returns it. */
 void *array_append(void *arr_ptr, size_t *n, size_t elem);
 
