@@ -81,10 +81,13 @@ bench:
 
 install: $(BUILD)/vfcap-report
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report
-	install -D -m 0644 schema/vfcap-report.schema.json $(DESTDIR)$(DATADIR)/vfcap/vfcap-report.schema.json
+	install -d $(DESTDIR)$(DATADIR)/vfcap
+	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/vfcap/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vfcap-report $(DESTDIR)$(DATADIR)/vfcap/vfcap-report.schema.json
+	rm -f $(DESTDIR)$(BINDIR)/vfcap-report
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/vfcap/,$(notdir $(wildcard schema/*.schema.json)))
+	-rmdir $(DESTDIR)$(DATADIR)/vfcap 2>/dev/null
 
 clean:
 	rm -rf build
