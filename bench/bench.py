@@ -35,15 +35,17 @@ def report_cmd(d):
 
 
 def files_read(d):
-    """Regular files under the sysfs root that the reporter opens, from strace."""
+    """Regular files under the sysfs root that the reporter opens, from strace (-y prints the
+    path behind each returned fd, so relative openat/openat2 calls count too)."""
     log = d + "/strace.log"
-    subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", log] + report_cmd(d),
+    subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2", "-o", log] + report_cmd(d),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    root = d + "/sysfs/"
+    root = os.path.realpath(d + "/sysfs") + "/"
     out = []
     for line in open(log):
-        m = re.search(r'openat\([^,]+, "([^"]+)", ([^)]*)\) = \d+', line)
-        if m and m.group(1).startswith(root) and "O_DIRECTORY" not in m.group(2):
+        m = re.search(r'= \d+<([^>]+)>$', line.strip())
+        if m and m.group(1).startswith(root) and "O_DIRECTORY" not in line and "O_PATH" not in line \
+                and os.path.isfile(m.group(1)):
             out.append(m.group(1))
     return out
 

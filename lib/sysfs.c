@@ -1,38 +1,121 @@
 /* SPDX-License-Identifier: MIT */
 /* SR-IOV topology from a sysfs tree.
  *
- * Every path is resolved component by component inside ROOT (vf_sysfs_resolve), never with
- * realpath(3): a fixture tree, or a copy of a host's /sys, must not be able to make us read the
- * real / through an absolute or escaping symlink. Problems become host errors (source sysfs,
- * object = the PF) whose message starts with the file; the PF stays with the affected counts
- * UNKNOWN, because a report that omits a broken PF would read as "no VFs there". */
+ * Nothing outside ROOT is read: a fixture tree, or a copy of a host's /sys, must not make us read
+ * the real / through an absolute or escaping symlink. A path with symlinks in it is resolved
+ * component by component inside ROOT (vf_sysfs_resolve), never with realpath(3), into a
+ * canonical path (no symlink left) that is then used as is.
+ *
+ * That costs a syscall per component, ~80,000 on a 16 x 256 VF host. But sysfs has links only
+ * where we expect them (class/net/X, device, virtfnN -> "../FUNCTION", driver, master); every
+ * other step goes from a canonical directory to a plain entry, in ONE syscall that refuses
+ * symlinks: openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so that the kernel checks
+ * every component itself. Without openat2 (before Linux 5.6, e.g. EL8's 4.18, or under a seccomp
+ * filter that refuses it with EPERM) it is openat(O_NOFOLLOW): the directory is canonical, as
+ * the resolver left it, and the last component is not followed. Where that syscall meets a
+ * symlink, or fails but with ENOENT, the resolver takes over: results are always the resolver's.
+ *
+ * Problems become host errors (source sysfs, object = the PF) whose message starts with the
+ * file; the PF stays with the affected counts UNKNOWN, because a report that omits a broken PF
+ * would read as "no VFs there". */
 #include "sysfs.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "util.h"
+
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#else /* kernel headers older than 5.6 (EL8): the UAPI as 5.6 defined it */
+struct open_how { uint64_t flags, mode, resolve; };
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* the same number on every architecture but alpha */
+#endif
 
 #define ATTR_MAX 4096      /* sysfs attributes are at most a page */
 #define MAX_LINK_HOPS 40   /* what the kernel allows (ELOOP) */
 #define VF_COUNT_MAX 65535 /* TotalVFs is a 16-bit field of the SR-IOV capability */
+#define DIRBUF 32768       /* getdents64 buffer: class/net of a big host in a few calls */
 
-static void closedirp(DIR **d)
+/* A directory's entries, names starting with '.' left out (no caller wants them). */
+struct entry {
+	char *name;
+	unsigned char type; /* DT_*: DT_LNK and DT_UNKNOWN may be symlinks */
+};
+
+struct listing {
+	char *dir; /* canonical */
+	int fd;    /* the directory held open, or -1 */
+	struct entry *v;
+	size_t n;
+};
+#define LISTING_INIT { .fd = -1 }
+
+static void listing_done(struct listing *l)
 {
-	if (*d)
-		closedir(*d);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	free(l->dir);
+	if (l->fd >= 0)
+		close(l->fd);
+	*l = (struct listing)LISTING_INIT;
 }
-#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_listing_ _cleanup_(listing_done)
 
 struct reader {
 	const char *root;
+	int rootfd;    /* O_PATH of ROOT */
+	bool openat2;  /* the kernel checks our paths (see the top of this file) */
+	bool macvtaps; /* ROOT/class/macvtap has entries */
+	/* Directories held open, so that the kernel walks a path below one from there, not a dozen
+	 * components from ROOT: the PF's (no entries), the one its VFs are in (sorted), the net/
+	 * dir of the VF being read. */
+	struct listing held[3]; /* [HELD_PF], [HELD_SIBS], [HELD_NET] */
+	char *dirbuf;           /* for getdents64 */
 	struct vf_host *h;
 	const char *pf; /* the PF being read: object of its errors */
 };
+enum { HELD_PF, HELD_SIBS, HELD_NET };
+
+static void reader_done(struct reader *rd)
+{
+	if (rd->rootfd >= 0)
+		close(rd->rootfd);
+	for (size_t i = 0; i < ARRAY_SIZE(rd->held); i++)
+		listing_done(&rd->held[i]);
+	free(rd->dirbuf);
+}
+
+/* Where to walk canonical path canon from: the deepest held directory above it, or ROOT;
+ * *rest is the path from there. */
+static int walk_from(const struct reader *rd, const char *canon, const char **rest)
+{
+	int fd = rd->rootfd;
+	size_t best = 0;
+	*rest = canon;
+	for (size_t i = 0; i < ARRAY_SIZE(rd->held); i++) {
+		const struct listing *l = &rd->held[i];
+		size_t n = l->fd >= 0 ? strlen(l->dir) : 0;
+		if (n > best && strncmp(canon, l->dir, n) == 0 && (!canon[n] || canon[n] == '/')) {
+			best = n;
+			fd = l->fd;
+			*rest = canon[n] ? canon + n + 1 : "";
+		}
+	}
+	return fd;
+}
 
 /* ---- paths inside ROOT ---- */
 
@@ -44,14 +127,22 @@ static char *full_path(const char *root, const char *rel)
 
 static char *path_join(const char *dir, const char *name)
 {
+	if (!*name)
+		return xstrdup(dir);
 	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
 }
 
-static int read_link(const char *path, char **ret)
+/* One component that names an entry of its directory ("" names the directory itself). */
+static bool is_plain(const char *name)
+{
+	return !strchr(name, '/') && !streq(name, ".") && !streq(name, "..");
+}
+
+static int read_link_at(int dirfd, const char *path, char **ret)
 {
 	for (size_t size = 256; size <= 16 * PATH_MAX; size *= 2) {
 		_cleanup_free_ char *buf = xmalloc(size);
-		ssize_t n = readlink(path, buf, size);
+		ssize_t n = readlinkat(dirfd, path, buf, size);
 		if (n < 0)
 			return -errno;
 		if ((size_t)n < size) {
@@ -97,7 +188,7 @@ static int resolve_step(const char *root, char **done, char **todo, const char *
 	if (++*hops > MAX_LINK_HOPS)
 		return -ELOOP;
 	_cleanup_free_ char *target = NULL;
-	int r = read_link(full, &target);
+	int r = read_link_at(AT_FDCWD, full, &target);
 	if (r < 0)
 		return r;
 	/* sysfs makes only relative links; an absolute one would name the real /. */
@@ -109,9 +200,8 @@ static int resolve_step(const char *root, char **done, char **todo, const char *
 	return 0;
 }
 
-/* Resolve rel below base, a path already canonical (every caller holds one: the class dir, a
- * netdev dir, a PCI function dir), so only the new components cost an lstat each. Re-resolving
- * from ROOT for every attribute made a 16 x 256 VF host take 124,000 lstat calls. */
+/* Resolve rel below base, a path already canonical, so only the new components cost an lstat
+ * each. */
 static int resolve_under(const char *root, const char *base, const char *rel, char **ret)
 {
 	_cleanup_free_ char *done = xstrdup(base);
@@ -138,23 +228,94 @@ int vf_sysfs_resolve(const char *root, const char *rel, char **ret)
 	return resolve_under(root, "", rel, ret);
 }
 
+/* ---- one syscall per step ---- */
+
+static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve };
+	/* EAGAIN: a rename raced with a ".." lookup below RESOLVE_BENEATH; retry, as asked. */
+	for (int i = 0; i < 8; i++) {
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+bool vf_sysfs_openat2(void)
+{
+	const char *off = getenv("VFCAP_NO_OPENAT2");
+	if (off && *off && !streq(off, "0"))
+		return false;
+	int fd = sys_openat2(AT_FDCWD, "/", O_PATH, 0); /* ENOSYS, or EPERM from seccomp */
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Open canon, a canonical path below ROOT, following no symlink: -ELOOP (or -ENOTDIR with
+ * O_DIRECTORY, without openat2) where there is one. */
+static int open_plain(const struct reader *rd, const char *canon, int flags)
+{
+	const char *rest;
+	int dirfd = walk_from(rd, canon, &rest);
+	if (!*rest)
+		rest = ".";
+	if (rd->openat2)
+		return sys_openat2(dirfd, rest, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	int fd = openat(dirfd, rest, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Open dir/rel (dir canonical; rel may hold symlinks): one syscall when rel is plain and no
+ * symlink is met, else the resolver. Returns the fd or -errno; *ret_canon is set when
+ * resolving succeeded, so a failure with it set is the open's, without it the resolver's. */
+static int open_under(const struct reader *rd, const char *dir, const char *rel, int flags,
+		      char **ret_canon)
+{
+	_cleanup_free_ char *canon = path_join(dir, rel);
+	*ret_canon = NULL;
+	if (is_plain(rel)) {
+		int fd = open_plain(rd, canon, flags);
+		if (fd == -ENOENT)
+			return fd; /* no symlink on the way: the resolver would find the same gap */
+		if (fd >= 0) {
+			*ret_canon = TAKE_PTR(canon);
+			return fd;
+		}
+	}
+	int r = resolve_under(rd->root, dir, rel, ret_canon);
+	return r < 0 ? r : open_plain(rd, *ret_canon, flags);
+}
+
 /* Does dir/name exist (as anything, a dangling link included)? dir is canonical. */
-static bool entry_exists(const char *root, const char *dir, const char *name)
+static bool entry_exists(const struct reader *rd, const char *dir, const char *name)
 {
 	_cleanup_free_ char *rel = path_join(dir, name);
-	_cleanup_free_ char *full = full_path(root, rel);
+	const char *rest;
+	int dirfd = walk_from(rd, rel, &rest);
 	struct stat st;
-	return lstat(full, &st) == 0;
+	return fstatat(dirfd, rest, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The target of link dir/name (dir canonical), not followed. */
+static int read_link_in(const struct reader *rd, const char *dir, const char *name, char **ret)
+{
+	_cleanup_free_ char *rel = path_join(dir, name);
+	const char *rest;
+	int dirfd = walk_from(rd, rel, &rest);
+	return read_link_at(dirfd, rest, ret);
 }
 
 /* The basename of the target of link dir/name, without following it (driver, master, device):
- * the name is the fact, the target need not be inside ROOT or exist. */
-static int link_basename(const char *root, const char *dir, const char *name, char **ret)
+ * the name is the fact, the target need not be inside ROOT or exist. dir is canonical. */
+static int link_basename(const struct reader *rd, const char *dir, const char *name, char **ret)
 {
-	_cleanup_free_ char *rel = path_join(dir, name);
-	_cleanup_free_ char *full = full_path(root, rel);
 	_cleanup_free_ char *target = NULL;
-	int r = read_link(full, &target);
+	int r = read_link_in(rd, dir, name, &target);
 	if (r < 0)
 		return r;
 	size_t len = strlen(target);
@@ -168,32 +329,96 @@ static int link_basename(const char *root, const char *dir, const char *name, ch
 	return 0;
 }
 
-/* The smallest entry of parent/dir (parent canonical) starting with prefix: readdir order is the file system's, and the
- * report must not depend on it. */
-static int first_entry(const char *root, const char *parent, const char *dir, const char *prefix,
-		       char **ret)
+/* ---- directories ---- */
+
+/* getdents64(2) directly: glibc's opendir() adds an fstat per directory. */
+static int list_fd(const struct reader *rd, int fd, struct listing *l)
 {
-	_cleanup_free_ char *canon = NULL;
-	int r = resolve_under(root, parent, dir, &canon);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *full = full_path(root, canon);
-	_cleanup_closedir_ DIR *d = opendir(full);
-	if (!d)
-		return -errno;
-	_cleanup_free_ char *best = NULL;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_name[0] == '.' || !startswith(de->d_name, prefix))
-			continue;
-		if (!best || strcmp(de->d_name, best) < 0) {
-			free(best);
-			best = xstrdup(de->d_name);
+	char *buf = rd->dirbuf;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, DIRBUF);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		for (long off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (de->d_name[0] == '.')
+				continue;
+			struct entry *e = array_append(&l->v, &l->n, sizeof(*e));
+			e->name = xstrdup(de->d_name);
+			e->type = de->d_type;
 		}
 	}
-	if (!best)
-		return -ENOENT;
-	*ret = TAKE_PTR(best);
+}
+
+/* The entries of dir/rel (dir canonical) into empty l, and the directory, kept open if hold. */
+static int list_dir(const struct reader *rd, const char *dir, const char *rel, struct listing *l,
+		    bool hold)
+{
+	_cleanup_free_ char *canon = NULL;
+	_cleanup_close_ int fd = open_under(rd, dir, rel, O_RDONLY | O_DIRECTORY, &canon);
+	if (fd < 0)
+		return fd;
+	int r = list_fd(rd, fd, l);
+	if (r < 0)
+		return r;
+	l->dir = TAKE_PTR(canon);
+	if (hold)
+		l->fd = TAKE_FD(fd);
 	return 0;
+}
+
+/* The smallest entry starting with prefix: readdir order is the file system's, and the report
+ * must not depend on it. */
+static const struct entry *smallest(const struct listing *l, const char *prefix)
+{
+	const struct entry *best = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (startswith(l->v[i].name, prefix) && (!best || strcmp(l->v[i].name, best->name) < 0))
+			best = &l->v[i];
+	return best;
+}
+
+/* The smallest entry of parent/dir (parent canonical) starting with prefix. */
+static int first_entry(const struct reader *rd, const char *parent, const char *dir,
+		       const char *prefix, char **ret)
+{
+	_cleanup_listing_ struct listing l = LISTING_INIT;
+	int r = list_dir(rd, parent, dir, &l, false);
+	if (r < 0)
+		return r;
+	const struct entry *e = smallest(&l, prefix);
+	if (!e)
+		return -ENOENT;
+	*ret = xstrdup(e->name);
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+/* Entry name of canonical directory dir, from a sorted listing kept for the next call: the VFs
+ * of a PF share their directory. NULL when missing or unreadable. */
+static const struct entry *sibling(struct reader *rd, const char *dir, const char *name)
+{
+	struct listing *l = &rd->held[HELD_SIBS];
+	if (!l->dir || !streq(l->dir, dir)) {
+		listing_done(l);
+		if (list_dir(rd, dir, "", l, true) < 0) {
+			listing_done(l);
+			l->dir = xstrdup(dir); /* remembered as empty */
+		}
+		if (l->n)
+			qsort(l->v, l->n, sizeof(struct entry), entry_cmp);
+	}
+	if (!l->n)
+		return NULL;
+	struct entry key = { .name = (char *)name };
+	return bsearch(&key, l->v, l->n, sizeof(struct entry), entry_cmp);
 }
 
 /* ---- attributes ---- */
@@ -214,19 +439,16 @@ static void add_error(const struct reader *rd, const char *rel, const char *fmt,
 static int attr_read(const struct reader *rd, const char *dir, const char *name, char **ret,
 		     char **ret_rel)
 {
-	_cleanup_free_ char *rel = path_join(dir, name);
 	_cleanup_free_ char *canon = NULL;
-	int r = resolve_under(rd->root, dir, name, &canon);
-	if (r == -ENOENT)
-		return r;
-	if (r < 0) {
-		add_error(rd, rel, "cannot resolve: %s", strerror(-r));
-		return r;
+	_cleanup_close_ int fd = open_under(rd, dir, name, O_RDONLY, &canon);
+	if (fd == -ENOENT)
+		return fd;
+	if (fd < 0 && !canon) {
+		_cleanup_free_ char *rel = path_join(dir, name);
+		add_error(rd, rel, "cannot resolve: %s", strerror(-fd));
+		return fd;
 	}
-	_cleanup_free_ char *full = full_path(rd->root, canon);
-	r = read_one_line(full, ret, ATTR_MAX);
-	if (r == -ENOENT)
-		return r;
+	int r = fd < 0 ? fd : read_one_line_fd(fd, ret, ATTR_MAX);
 	if (r < 0) {
 		add_error(rd, canon, "cannot read: %s", strerror(-r));
 		return r;
@@ -285,7 +507,7 @@ static void virtfn_error(const struct reader *rd, const char *rel, int err)
 {
 	_cleanup_free_ char *full = full_path(rd->root, rel);
 	_cleanup_free_ char *target = NULL;
-	if (read_link(full, &target) < 0)
+	if (read_link_at(AT_FDCWD, full, &target) < 0)
 		add_error(rd, rel, "missing (other VFs have their link)");
 	else if (err == -ENOENT || err == -ENOTDIR)
 		add_error(rd, rel, "dangling link to '%s'", target);
@@ -295,34 +517,78 @@ static void virtfn_error(const struct reader *rd, const char *rel, int err)
 		add_error(rd, rel, "cannot resolve link to '%s': %s", target, strerror(-err));
 }
 
-static void read_vf_netdev(const struct reader *rd, const char *vfdir, struct vf_vf *vf)
+/* The canonical VF dir behind pfdir/link, in one readlink: the kernel links virtfnN to
+ * "../FUNCTION", FUNCTION a directory beside the PF's. false: the resolver must tell. */
+static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, char **ret)
 {
-	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL, *sub = NULL;
-	if (first_entry(rd->root, vfdir, "net", "", &name) < 0)
+	_cleanup_free_ char *target = NULL;
+	if (!*pfdir || read_link_in(rd, pfdir, link, &target) < 0 || !startswith(target, "../"))
+		return false;
+	const char *fn = target + 3;
+	if (!*fn || !is_plain(fn))
+		return false;
+	_cleanup_free_ char *parent = xstrdup(pfdir);
+	(void)path_pop(parent);
+	const struct entry *e = sibling(rd, parent, fn);
+	if (!e || e->type == DT_LNK || e->type == DT_UNKNOWN)
+		return false;
+	*ret = path_join(parent, fn);
+	return true;
+}
+
+/* The VF's host netdev: the smallest entry of its net/ dir (held open for what follows), and
+ * that netdev's canonical dir. */
+static int vf_netdev_dir(struct reader *rd, const char *vfdir, char **ret_name, char **ret_dir)
+{
+	struct listing *l = &rd->held[HELD_NET];
+	int r = list_dir(rd, vfdir, "net", l, true);
+	if (r < 0)
+		return r;
+	const struct entry *e = smallest(l, "");
+	if (!e)
+		return -ENOENT;
+	if (e->type == DT_DIR) {
+		*ret_dir = path_join(l->dir, e->name);
+	} else {
+		_cleanup_free_ char *sub = xasprintf("net/%s", e->name);
+		r = resolve_under(rd->root, vfdir, sub, ret_dir);
+		if (r < 0)
+			return r;
+	}
+	*ret_name = xstrdup(e->name);
+	return 0;
+}
+
+static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *vf)
+{
+	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL;
+	if (vf_netdev_dir(rd, vfdir, &name, &ndir) < 0) {
+		listing_done(&rd->held[HELD_NET]);
 		return; /* no host netdev: vfio-pci, another stub driver, or unbound */
-	sub = xasprintf("net/%s", name);
-	if (resolve_under(rd->root, vfdir, sub, &ndir) < 0)
-		return;
+	}
 
 	long ifindex;
 	if (attr_int(rd, ndir, "ifindex", 1, INT_MAX, &ifindex) == 0)
 		vf->ifindex = (int)ifindex;
-	(void)link_basename(rd->root, ndir, "master", &vf->master);
+	(void)link_basename(rd, ndir, "master", &vf->master);
 	/* Neutron's SR-IOV agent reads the same link: a macvtap stacked on the VF. */
-	if (first_entry(rd->root, ndir, "", "upper_macvtap", &upper) == 0)
+	if (rd->macvtaps && first_entry(rd, ndir, "", "upper_macvtap", &upper) == 0)
 		vf->macvtap_upper = xstrdup(upper + strlen("upper_"));
 	vf->netdev = TAKE_PTR(name);
+	listing_done(&rd->held[HELD_NET]);
 }
 
-static void read_vf(const struct reader *rd, const char *pfdir, struct vf_vf *vf)
+static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 {
 	_cleanup_free_ char *name = xasprintf("virtfn%d", vf->index);
 	_cleanup_free_ char *link = path_join(pfdir, name);
 	_cleanup_free_ char *vfdir = NULL;
-	int r = resolve_under(rd->root, pfdir, name, &vfdir);
-	if (r < 0) {
-		virtfn_error(rd, link, r);
-		return;
+	if (!vf_dir_fast(rd, pfdir, name, &vfdir)) {
+		int r = resolve_under(rd->root, pfdir, name, &vfdir);
+		if (r < 0) {
+			virtfn_error(rd, link, r);
+			return;
+		}
 	}
 	const char *slash = strrchr(vfdir, '/');
 	const char *base = slash ? slash + 1 : vfdir;
@@ -331,7 +597,7 @@ static void read_vf(const struct reader *rd, const char *pfdir, struct vf_vf *vf
 		return;
 	}
 	vf->pci_address = xstrdup(base);
-	(void)link_basename(rd->root, vfdir, "driver", &vf->driver);
+	(void)link_basename(rd, vfdir, "driver", &vf->driver);
 	read_vf_netdev(rd, vfdir, vf);
 }
 
@@ -341,23 +607,26 @@ static bool has_virtfn_links(const struct reader *rd, const char *pfdir, int num
 {
 	for (int i = 0; i < numvfs; i++) {
 		_cleanup_free_ char *name = xasprintf("virtfn%d", i);
-		if (entry_exists(rd->root, pfdir, name))
+		if (entry_exists(rd, pfdir, name))
 			return true;
 	}
 	return false;
 }
 
-static void read_vfs(const struct reader *rd, struct vf_pf *pf, const char *pfdir)
+static void read_vfs(struct reader *rd, struct vf_pf *pf, const char *pfdir)
 {
 	vf_pf_set_vfs(pf, (size_t)pf->numvfs);
 	if (!has_virtfn_links(rd, pfdir, pf->numvfs))
 		return;
+	int fd = open_plain(rd, pfdir, O_PATH | O_DIRECTORY);
+	rd->held[HELD_PF] = (struct listing){ .dir = xstrdup(pfdir), .fd = fd < 0 ? -1 : fd };
 	for (size_t i = 0; i < pf->n_vfs; i++) {
 		size_t errors = rd->h->n_errors;
 		read_vf(rd, pfdir, &pf->vfs[i]);
 		/* What we could not read might be exactly what holds the VF. */
 		pf->vfs[i].broken = rd->h->n_errors > errors;
 	}
+	listing_done(&rd->held[HELD_PF]);
 }
 
 /* ---- PFs ---- */
@@ -383,8 +652,7 @@ static void read_vf_counts(const struct reader *rd, struct vf_pf *pf, const char
 		pf->numvfs = (int)v;
 }
 
-static void read_pf(const struct reader *rd, struct vf_pf *pf, const char *netdir,
-		    const char *pfdir)
+static void read_pf(struct reader *rd, struct vf_pf *pf, const char *netdir, const char *pfdir)
 {
 	long v;
 	if (attr_int(rd, netdir, "ifindex", 1, INT_MAX, &v) == 0)
@@ -392,7 +660,7 @@ static void read_pf(const struct reader *rd, struct vf_pf *pf, const char *netdi
 	(void)attr_read(rd, netdir, "operstate", &pf->link_state, NULL);
 
 	_cleanup_free_ char *dev = NULL;
-	if (link_basename(rd->root, netdir, "device", &dev) == 0 && is_pci_address(dev))
+	if (link_basename(rd, netdir, "device", &dev) == 0 && is_pci_address(dev))
 		pf->pci_address = TAKE_PTR(dev);
 	pf->vendor_id = attr_pci_id(rd, pfdir, "vendor");
 	pf->device_id = attr_pci_id(rd, pfdir, "device");
@@ -414,13 +682,11 @@ static bool strv_contains(char *const *strv, const char *s)
 
 /* Switchdev representors (mlx5 "pf0vf3", "c1pf0vf3", "pf0sf1") have the PF as their parent
  * device, so they look like PFs; their phys_port_name tells them apart from the uplink ("p0"). */
-static bool is_representor(const char *root, const char *netdir)
+static bool is_representor(const struct reader *rd, const char *netdir)
 {
-	_cleanup_free_ char *canon = NULL, *full = NULL, *s = NULL;
-	if (resolve_under(root, netdir, "phys_port_name", &canon) < 0)
-		return false;
-	full = full_path(root, canon);
-	if (read_one_line(full, &s, ATTR_MAX) < 0)
+	_cleanup_free_ char *canon = NULL, *s = NULL;
+	_cleanup_close_ int fd = open_under(rd, netdir, "phys_port_name", O_RDONLY, &canon);
+	if (fd < 0 || read_one_line_fd(fd, &s, ATTR_MAX) < 0)
 		return false;
 	const char *p = s;
 	if (*p == 'c')
@@ -434,19 +700,39 @@ static bool is_representor(const char *root, const char *netdir)
 	return n > 0 && !p[2 + n];
 }
 
+/* One syscall per netdev (most are VFs): has classdir/NAME/device a sriov_numvfs (lstat)? Without
+ * openat2 the kernel follows the links unconfined: only a negative filter, as a link that stays
+ * inside ROOT leads the kernel where it leads the resolver (within 40 links), which then
+ * resolves whatever passes, inside ROOT. */
+static bool maybe_pf(const struct reader *rd, const char *classdir, const char *name)
+{
+	_cleanup_free_ char *dir = path_join(classdir, name);
+	_cleanup_free_ char *rel = xasprintf("%s/device/sriov_numvfs", dir);
+	if (!rd->openat2) {
+		struct stat st;
+		return fstatat(rd->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	int fd = sys_openat2(rd->rootfd, rel, O_PATH | O_NOFOLLOW,
+			     RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* Is class/net/NAME a PF we report? Returns its canonical netdev and PCI function dirs. */
-static bool pf_candidate(const char *root, const char *classdir, const char *name,
+static bool pf_candidate(const struct reader *rd, const char *classdir, const char *name,
 			 char **ret_netdir, char **ret_pfdir)
 {
 	_cleanup_free_ char *netdir = NULL, *pfdir = NULL;
-	if (resolve_under(root, classdir, name, &netdir) < 0)
+	if (!maybe_pf(rd, classdir, name) || resolve_under(rd->root, classdir, name, &netdir) < 0)
 		return false;
 	/* No parent device (lo, bond0, macvtap) or a broken one: nothing to count. */
-	if (resolve_under(root, netdir, "device", &pfdir) < 0)
+	if (resolve_under(rd->root, netdir, "device", &pfdir) < 0)
 		return false;
-	if (!entry_exists(root, pfdir, "sriov_numvfs") || entry_exists(root, pfdir, "physfn"))
+	if (!entry_exists(rd, pfdir, "sriov_numvfs") || entry_exists(rd, pfdir, "physfn"))
 		return false;
-	if (is_representor(root, netdir))
+	if (is_representor(rd, netdir))
 		return false;
 	*ret_netdir = TAKE_PTR(netdir);
 	*ret_pfdir = TAKE_PTR(pfdir);
@@ -459,9 +745,9 @@ static void scan_netdev(struct reader *rd, const char *classdir, const char *nam
 	_cleanup_free_ char *netdir = NULL, *pfdir = NULL, *driver = NULL;
 	if (only && !strv_contains(only, name))
 		return;
-	if (!pf_candidate(rd->root, classdir, name, &netdir, &pfdir))
+	if (!pf_candidate(rd, classdir, name, &netdir, &pfdir))
 		return;
-	(void)link_basename(rd->root, pfdir, "driver", &driver);
+	(void)link_basename(rd, pfdir, "driver", &driver);
 	if (cfg && !vf_config_pf_selected(cfg, name, driver))
 		return;
 
@@ -475,19 +761,24 @@ static void scan_netdev(struct reader *rd, const char *classdir, const char *nam
 int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *only,
 		  struct vf_host *h)
 {
-	_cleanup_free_ char *classdir = NULL, *full = NULL;
-	int r = vf_sysfs_resolve(root, "class/net", &classdir);
+	_cleanup_(reader_done) struct reader rd = {
+		.root = root, .h = h, .held = { LISTING_INIT, LISTING_INIT, LISTING_INIT },
+		.dirbuf = xmalloc(DIRBUF), .openat2 = vf_sysfs_openat2(),
+	};
+	rd.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rd.rootfd < 0)
+		return -errno;
+	_cleanup_listing_ struct listing nets = LISTING_INIT;
+	int r = list_dir(&rd, "", "class/net", &nets, false);
 	if (r < 0)
 		return r;
-	full = full_path(root, classdir);
-	_cleanup_closedir_ DIR *d = opendir(full);
-	if (!d)
-		return -errno;
+	/* The kernel lists every macvtap of the netns whose sysfs this is (the VF netdevs') as
+	 * class/macvtap/tapN: with none there, no VF has an upper_macvtap* link to look for. */
+	_cleanup_free_ char *tap = NULL;
+	rd.macvtaps = first_entry(&rd, "", "class/macvtap", "", &tap) == 0;
 
-	struct reader rd = { .root = root, .h = h };
-	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] != '.')
-			scan_netdev(&rd, classdir, de->d_name, cfg, only);
+	for (size_t i = 0; i < nets.n; i++)
+		scan_netdev(&rd, nets.dir, nets.v[i].name, cfg, only);
 	vf_host_sort(h);
 	return 0;
 }

@@ -19,5 +19,10 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
  * component -ENOENT; a loop -ELOOP. "" stands for ROOT itself. */
 int vf_sysfs_resolve(const char *root, const char *rel, char **ret);
 
+/* Whether vf_sysfs_read lets the kernel check its paths with openat2(2) (Linux >= 5.6, and not
+ * refused by seccomp) rather than trusting the paths it resolved itself; both give the same
+ * results. VFCAP_NO_OPENAT2=1 in the environment forces the latter (tests, kernel bugs). */
+bool vf_sysfs_openat2(void);
+
 /* ROOT/class/dmi/id/product_uuid (what VDSM reports as host UUID), NULL when missing. */
 char *vf_sysfs_host_uuid(const char *root);

@@ -145,19 +145,45 @@ int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max)
 	return 0;
 }
 
+/* buf holds len bytes and room for a NUL: one line of text, trailing newline stripped. */
+static int finish_line(char *buf, size_t len, char **ret)
+{
+	_cleanup_free_ char *b = buf;
+	if (memchr(b, '\0', len))
+		return -EINVAL;
+	b[len] = '\0';
+	while (len > 0 && (b[len - 1] == '\n' || b[len - 1] == ' '))
+		b[--len] = '\0';
+	*ret = TAKE_PTR(b);
+	return 0;
+}
+
 int read_one_line(const char *path, char **ret, size_t max)
 {
-	_cleanup_free_ char *buf = NULL;
+	char *buf = NULL;
 	size_t len;
 	int r = read_full_file(path, &buf, &len, max);
 	if (r < 0)
 		return r;
-	if (memchr(buf, '\0', len))
-		return -EINVAL;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	return finish_line(buf, len, ret);
+}
+
+int read_one_line_fd(int fd, char **ret, size_t max)
+{
+	char stack[4097]; /* sysfs attributes fit: no large malloc per attribute */
+	_cleanup_free_ char *heap = max < sizeof(stack) ? NULL : xmalloc(max + 1);
+	char *buf = heap ? heap : stack;
+	ssize_t k;
+	do
+		k = read(fd, buf, max);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	if ((size_t)k >= max)
+		return -EFBIG;
+	char *line = xmalloc((size_t)k + 1);
+	memcpy(line, buf, (size_t)k);
+	return finish_line(line, (size_t)k, ret);
 }
 
 int parse_long(const char *s, long min, long max, long *ret)

@@ -23,6 +23,14 @@
 		_p;                                                                                \
 	})
 
+/* The same for a file descriptor: -1 is left behind. */
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _fd = (fd);                                                                    \
+		(fd) = -1;                                                                         \
+		_fd;                                                                               \
+	})
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);
@@ -66,6 +74,9 @@ bool startswith(const char *s, const char *prefix);
 /* Read a small text file (sysfs attribute); trailing newline stripped.
  * Returns 0, -ENOENT when missing, other -errno; -EFBIG past max bytes. */
 int read_one_line(const char *path, char **ret, size_t max);
+/* The same from an open fd, in ONE read(2): sysfs attributes and regular files give all they
+ * have at once, so a read shorter than max is the whole file. -EFBIG at max bytes or more. */
+int read_one_line_fd(int fd, char **ret, size_t max);
 /* Read a whole file; -EFBIG past max bytes. */
 int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max);
 

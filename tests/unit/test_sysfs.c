@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The sysfs reader over the fixture hosts (tests/fixtures/hosts), the odd trees
  * (tests/fixtures/bad) and small trees built here. Run from the repository root. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <cmocka.h>
 
@@ -544,27 +547,193 @@ static void test_virtfn_extra_and_missing(void **state)
 	assert_null(h2->pfs[0].vfs[3].pci_address);
 }
 
+/* Steps the fast path takes in one syscall, made symlinks here (sibling function, net/, the
+ * netdev dir, an attribute): the resolver takes over and the answers are its own, escapes
+ * included. */
+static void test_symlinked_steps(void **state)
+{
+	mk_tree("5\n");
+	/* VF 0: virtfn0 -> ../vf0 -> 0000:01:00.1, whose net/ is a link */
+	ln("devices/d/p0dev/virtfn0", "../vf0");
+	ln("devices/d/vf0", "0000:01:00.1");
+	ln("devices/d/0000:01:00.1/net", "netreal");
+	put("devices/d/0000:01:00.1/netreal/eth0/ifindex", "11\n");
+	/* VF 1: net/eth1 is a link, and so is its ifindex */
+	ln("devices/d/p0dev/virtfn1", "../0000:01:00.2");
+	ln("devices/d/0000:01:00.2/net/eth1", "../eth1dir");
+	ln("devices/d/0000:01:00.2/eth1dir/ifindex", "ifindex.real");
+	put("devices/d/0000:01:00.2/eth1dir/ifindex.real", "12\n");
+	ln("devices/d/0000:01:00.2/eth1dir/master", "../../bond9");
+	/* VF 2: its ifindex names the real /; VF 3 is a file; VF 4's net/ is the real /etc */
+	ln("devices/d/p0dev/virtfn2", "../0000:01:00.4");
+	ln("devices/d/0000:01:00.4/net/eth2/ifindex", "/etc/hostname");
+	ln("devices/d/p0dev/virtfn3", "../0000:01:00.5");
+	put("devices/d/0000:01:00.5", "not a directory\n");
+	ln("devices/d/p0dev/virtfn4", "../0000:01:00.6");
+	ln("devices/d/0000:01:00.6/net", "/etc");
+
+	_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
+	const struct vf_vf *v = h->pfs[0].vfs;
+	assert_int_equal(h->pfs[0].n_vfs, 5);
+	assert_vf(&v[0], &(struct vf_want){ "0000:01:00.1", NULL, "eth0", NULL, NULL, 11 });
+	assert_vf(&v[1], &(struct vf_want){ "0000:01:00.2", NULL, "eth1", "bond9", NULL, 12 });
+	assert_vf(&v[3], &(struct vf_want){ "0000:01:00.5", NULL, NULL, NULL, NULL, 0 });
+	assert_vf(&v[4], &(struct vf_want){ "0000:01:00.6", NULL, NULL, NULL, NULL, 0 });
+	assert_str(v[2].netdev, "eth2");
+	assert_int_equal(v[2].ifindex, 0);
+	assert_true(v[2].broken);
+	assert_one_error(h, "p0", tmproot, "devices/d/0000:01:00.4/net/eth2/ifindex",
+			 "cannot resolve: Invalid cross-device link");
+}
+
+/* The kernel lists every macvtap in class/macvtap; only then can a VF have an upper_macvtap
+ * link, and only then is it looked for. */
+static void test_macvtap_class(void **state)
+{
+	mk_tree("1\n");
+	ln("devices/d/p0dev/virtfn0", "../0000:01:00.1");
+	put("devices/d/0000:01:00.1/net/eth0/ifindex", "11\n");
+	ln("devices/d/0000:01:00.1/net/eth0/upper_macvtap3", "../../../../virtual/net/macvtap3");
+	put("devices/virtual/net/macvtap3/ifindex", "30\n");
+	_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
+	assert_null(h->pfs[0].vfs[0].macvtap_upper); /* a tree the kernel does not make */
+
+	put("devices/virtual/net/macvtap3/tap30/dev", "241:1\n");
+	ln("class/macvtap/tap30", "../../devices/virtual/net/macvtap3/tap30");
+	_cleanup_host_ struct vf_host *h2 = read_tree(tmproot, NULL, NULL);
+	assert_no_errors(h2);
+	assert_vf(&h2->pfs[0].vfs[0],
+		  &(struct vf_want){ "0000:01:00.1", NULL, "eth0", NULL, "macvtap3", 11 });
+}
+
+/* ---- with and without openat2 ---- */
+
+#define NO_OPENAT2 "VFCAP_NO_OPENAT2"
+
+static void test_openat2_probe(void **state)
+{
+	/* This kernel's answer, asked directly (ENOSYS before Linux 5.6). */
+	struct { uint64_t flags, mode, resolve; } how = { O_PATH | O_CLOEXEC, 0, 0 };
+	long fd = syscall(437 /* openat2 */, AT_FDCWD, "/", &how, sizeof(how));
+	if (fd >= 0)
+		close((int)fd);
+	assert_int_equal(vf_sysfs_openat2(), fd >= 0);
+	if (fd < 0)
+		print_message("no openat2 here: both runs of every test take the fallback\n");
+	assert_int_equal(setenv(NO_OPENAT2, "1", 1), 0);
+	assert_false(vf_sysfs_openat2());
+	assert_int_equal(unsetenv(NO_OPENAT2), 0);
+}
+
+/* Everything sysfs gave, as text. */
+static char *dump_host(const struct vf_host *h)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	for (size_t p = 0; p < h->n_pfs; p++) {
+		const struct vf_pf *pf = &h->pfs[p];
+		fprintf(f, "pf %s %s %s %s %s %s %d %d %d %d\n", pf->name, pf->pci_address,
+			pf->driver, pf->vendor_id, pf->device_id, pf->link_state, pf->ifindex,
+			pf->numa_node, pf->totalvfs, pf->numvfs);
+		for (size_t i = 0; i < pf->n_vfs; i++) {
+			const struct vf_vf *v = &pf->vfs[i];
+			fprintf(f, " vf %d %s %s %s %s %s %d %d\n", v->index, v->pci_address,
+				v->driver, v->netdev, v->master, v->macvtap_upper, v->ifindex,
+				v->broken);
+		}
+	}
+	for (size_t i = 0; i < h->n_errors; i++)
+		fprintf(f, "error %d %s %s\n", h->errors[i].source, h->errors[i].object,
+			h->errors[i].message);
+	fclose(f);
+	return buf;
+}
+
+static void assert_modes_agree(const char *root)
+{
+	assert_int_equal(unsetenv(NO_OPENAT2), 0);
+	_cleanup_host_ struct vf_host *h = read_tree(root, NULL, NULL);
+	assert_int_equal(setenv(NO_OPENAT2, "1", 1), 0);
+	_cleanup_host_ struct vf_host *h2 = read_tree(root, NULL, NULL);
+	assert_int_equal(unsetenv(NO_OPENAT2), 0);
+	_cleanup_free_ char *a = dump_host(h), *b = dump_host(h2);
+	if (!streq(a, b))
+		fail_msg("%s: with openat2:\n%s\nwithout:\n%s", root, a, b);
+}
+
+/* Every fixture host and odd tree reads the same with openat2 and without. */
+static void test_modes_agree(void **state)
+{
+	static const char *const dirs[] = { HOSTS, BAD };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		DIR *d = opendir(dirs[i]);
+		assert_non_null(d);
+		for (struct dirent *de; (de = readdir(d));) {
+			if (de->d_name[0] == '.')
+				continue;
+			_cleanup_free_ char *root = xasprintf("%s%s/sysfs", dirs[i], de->d_name);
+			assert_modes_agree(root);
+			n++;
+		}
+		closedir(d);
+	}
+	assert_true(n >= 13);
+}
+
+/* Every other test runs twice: with openat2 where the kernel has it, and without. */
+static int no_openat2(void **state)
+{
+	return setenv(NO_OPENAT2, "1", 1);
+}
+
+static int openat2_again(void **state)
+{
+	return unsetenv(NO_OPENAT2);
+}
+
+static int setup_tmp_no_openat2(void **state)
+{
+	return no_openat2(state) ?: setup_tmp(state);
+}
+
+static int teardown_tmp_openat2_again(void **state)
+{
+	int r = teardown_tmp(state);
+	return openat2_again(state) ?: r;
+}
+
+#define BOTH(t) cmocka_unit_test(t), { #t " (no openat2)", t, no_openat2, openat2_again, NULL }
+#define BOTH_TMP(t)                                                                                \
+	cmocka_unit_test_setup_teardown(t, setup_tmp, teardown_tmp),                               \
+		{ #t " (no openat2)", t, setup_tmp_no_openat2, teardown_tmp_openat2_again, NULL }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vic),
-		cmocka_unit_test(test_intel64),
-		cmocka_unit_test(test_wrap256),
-		cmocka_unit_test(test_wrap222),
-		cmocka_unit_test(test_nosriov),
-		cmocka_unit_test(test_fixture_configs),
-		cmocka_unit_test(test_only),
-		cmocka_unit_test(test_config_filter),
-		cmocka_unit_test(test_bad_numvfs),
-		cmocka_unit_test(test_dangling_virtfn),
-		cmocka_unit_test(test_link_escape),
-		cmocka_unit_test(test_netdevsim),
-		cmocka_unit_test(test_switchdev),
-		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test(test_openat2_probe),
+		cmocka_unit_test(test_modes_agree),
+		BOTH(test_vic),
+		BOTH(test_intel64),
+		BOTH(test_wrap256),
+		BOTH(test_wrap222),
+		BOTH(test_nosriov),
+		BOTH(test_fixture_configs),
+		BOTH(test_only),
+		BOTH(test_config_filter),
+		BOTH(test_bad_numvfs),
+		BOTH(test_dangling_virtfn),
+		BOTH(test_link_escape),
+		BOTH(test_netdevsim),
+		BOTH(test_switchdev),
+		BOTH(test_missing_root),
 		cmocka_unit_test_setup_teardown(test_resolve, setup_tmp, teardown_tmp),
-		cmocka_unit_test_setup_teardown(test_bad_attributes, setup_tmp, teardown_tmp),
-		cmocka_unit_test_setup_teardown(test_virtfn_extra_and_missing, setup_tmp,
-						teardown_tmp),
+		BOTH_TMP(test_bad_attributes),
+		BOTH_TMP(test_virtfn_extra_and_missing),
+		BOTH_TMP(test_symlinked_steps),
+		BOTH_TMP(test_macvtap_class),
 	};
 	return cmocka_run_group_tests_name("sysfs", tests, NULL, NULL);
 }
