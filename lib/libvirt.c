@@ -25,14 +25,51 @@ void vf_usage_clear(struct vf_usage *u)
 	free(u->uses);
 	u->uses = NULL;
 	u->n_uses = 0;
+	u->sorted = false;
 }
 
 #define _cleanup_usage_ _cleanup_(vf_usage_clear)
+
+static int use_cmp_key(const struct vf_use *a, enum vf_use_kind kind, const char *key)
+{
+	if (a->kind != kind)
+		return a->kind < kind ? -1 : 1;
+	return strcmp(a->key, key);
+}
+
+static int use_cmp(const void *pa, const void *pb)
+{
+	const struct vf_use *a = pa, *b = pb;
+	int c = use_cmp_key(a, b->kind, b->key);
+	return c ? c : strcmp(a->owner, b->owner);
+}
+
+void vf_usage_sort(struct vf_usage *u)
+{
+	if (u->n_uses > 1)
+		qsort(u->uses, u->n_uses, sizeof(*u->uses), use_cmp);
+	u->sorted = true;
+}
+
+static const struct vf_use *find_sorted(const struct vf_usage *u, enum vf_use_kind kind, const char *key)
+{
+	size_t lo = 0, hi = u->n_uses;
+	while (lo < hi) { /* the first entry not below (kind, key) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (use_cmp_key(&u->uses[mid], kind, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < u->n_uses && use_cmp_key(&u->uses[lo], kind, key) == 0 ? &u->uses[lo] : NULL;
+}
 
 const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind kind, const char *key)
 {
 	if (!u || !key)
 		return NULL;
+	if (u->sorted)
+		return find_sorted(u, kind, key);
 	for (size_t i = 0; i < u->n_uses; i++)
 		if (u->uses[i].kind == kind && streq(u->uses[i].key, key))
 			return &u->uses[i];
@@ -45,6 +82,7 @@ static void usage_add(struct vf_usage *u, enum vf_use_kind kind, char *key, cons
 {
 	struct vf_use *use = array_append(&u->uses, &u->n_uses, sizeof(*use));
 	*use = (struct vf_use){ kind, key, xstrdup(owner), connections };
+	u->sorted = false;
 }
 
 /* Move every use of from to the end of to; from is left empty. */
@@ -56,6 +94,7 @@ static void usage_move(struct vf_usage *to, struct vf_usage *from)
 	free(from->uses);
 	from->uses = NULL;
 	from->n_uses = 0;
+	to->sorted = false;
 }
 
 /* ---- PCI addresses ---- */
@@ -308,6 +347,7 @@ int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
 	if (r < 0)
 		return r;
 	usage_move(u, &found);
+	vf_usage_sort(u);
 	return 0;
 }
 
@@ -380,6 +420,7 @@ int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
 			return r;
 	}
 	usage_move(u, &found);
+	vf_usage_sort(u);
 	return 0;
 }
 
@@ -545,5 +586,6 @@ int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
 	if (r < 0)
 		return r;
 	usage_move(u, &found);
+	vf_usage_sort(u);
 	return 0;
 }

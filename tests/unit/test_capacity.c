@@ -160,12 +160,40 @@ static void test_recompute(void **state)
 	vf_usage_clear(&u);
 }
 
+/* Sorted lookups answer exactly as the linear scan does (owner ties aside). */
+static void test_usage_sorted_lookup(void **state)
+{
+	struct vf_usage u = { 0 };
+	char key[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "0000:%02x:00.%d", 299 - i, i % 8);
+		use(&u, VF_USE_DOMAIN_PCI, key, "vm", 0);
+		snprintf(key, sizeof(key), "ens%dv%d", i % 7, i);
+		use(&u, i % 2 ? VF_USE_POOL_NETDEV : VF_USE_DOMAIN_NETDEV, key, "x", i);
+	}
+	struct vf_usage sorted = { 0 };
+	for (size_t i = 0; i < u.n_uses; i++)
+		use(&sorted, u.uses[i].kind, u.uses[i].key, u.uses[i].owner, u.uses[i].connections);
+	vf_usage_sort(&sorted);
+	for (size_t i = 0; i < u.n_uses; i++) {
+		const struct vf_use *a = vf_usage_find(&u, u.uses[i].kind, u.uses[i].key);
+		const struct vf_use *b = vf_usage_find(&sorted, u.uses[i].kind, u.uses[i].key);
+		assert_non_null(b);
+		assert_int_equal(a->connections, b->connections);
+		assert_null(vf_usage_find(&sorted, VF_USE_POOL_PCI, u.uses[i].key));
+	}
+	assert_null(vf_usage_find(&sorted, VF_USE_DOMAIN_PCI, "0000:ff:00.0"));
+	vf_usage_clear(&u);
+	vf_usage_clear(&sorted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states_and_precedence), cmocka_unit_test(test_libvirt_failed),
 		cmocka_unit_test(test_netlink_failed),        cmocka_unit_test(test_broken_vf_not_free),
 		cmocka_unit_test(test_port_profiles),         cmocka_unit_test(test_recompute),
+		cmocka_unit_test(test_usage_sorted_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
