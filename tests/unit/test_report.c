@@ -16,6 +16,7 @@
 #include "model.h"
 #include "report.h"
 #include "util.h"
+#include "fixture-dirs.h"
 
 #define T_2026_11_20 1795168800 /* 2026-11-20T10:00:00Z */
 
@@ -205,23 +206,16 @@ static void golden_round_trip(const char *path)
 		fail_msg("%s: re-serialized report differs", path);
 }
 
+static void golden_case(const char *parent, const char *name)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s/expected.json", parent, name);
+	golden_round_trip(path);
+}
+
 static void test_golden_round_trip(_unused_ void **state)
 {
 	static const char *const dirs[] = { "tests/fixtures/hosts", "tests/fixtures/variants" };
-	int n = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		DIR *d = opendir(dirs[i]);
-		assert_non_null(d);
-		for (struct dirent *de; (de = readdir(d));) {
-			if (de->d_name[0] == '.')
-				continue;
-			_cleanup_free_ char *path = xasprintf("%s/%s/expected.json", dirs[i], de->d_name);
-			golden_round_trip(path);
-			n++;
-		}
-		closedir(d);
-	}
-	assert_true(n >= 8);
+	assert_true(for_each_fixture_dir(dirs, ARRAY_SIZE(dirs), golden_case) >= 8);
 }
 
 static void test_mapping(_unused_ void **state)

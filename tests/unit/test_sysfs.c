@@ -19,6 +19,7 @@
 #include "model.h"
 #include "sysfs.h"
 #include "util.h"
+#include "fixture-dirs.h"
 
 #define HOSTS "tests/fixtures/hosts/"
 #define BAD "tests/fixtures/bad/"
@@ -663,24 +664,17 @@ static void assert_modes_agree(const char *root)
 		fail_msg("%s: with openat2:\n%s\nwithout:\n%s", root, a, b);
 }
 
+static void modes_case(const char *parent, const char *name)
+{
+	_cleanup_free_ char *root = xasprintf("%s%s/sysfs", parent, name);
+	assert_modes_agree(root);
+}
+
 /* Every fixture host and odd tree reads the same with openat2 and without. */
 static void test_modes_agree(void **state)
 {
 	static const char *const dirs[] = { HOSTS, BAD };
-	size_t n = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		DIR *d = opendir(dirs[i]);
-		assert_non_null(d);
-		for (struct dirent *de; (de = readdir(d));) {
-			if (de->d_name[0] == '.')
-				continue;
-			_cleanup_free_ char *root = xasprintf("%s%s/sysfs", dirs[i], de->d_name);
-			assert_modes_agree(root);
-			n++;
-		}
-		closedir(d);
-	}
-	assert_true(n >= 13);
+	assert_true(for_each_fixture_dir(dirs, ARRAY_SIZE(dirs), modes_case) >= 13);
 }
 
 /* Every other test runs twice: with openat2 where the kernel has it, and without. */
