@@ -38,7 +38,8 @@ struct walk {
 	bool have_num_vf;
 	struct span vfinfo, ports;
 	bool have_vfinfo, have_ports;
-	uint32_t vfinfo_listed;
+	uint32_t vfinfo_listed; /* entries the stored length covers */
+	size_t vfinfo_entry;    /* the first one's aligned size, 0 when none */
 };
 
 static const struct nlattr *attr_at(const struct walk *w, size_t off)
@@ -97,11 +98,12 @@ static int search_wrap(const struct walk *w, const struct span *s, bool per_vf, 
  * of one PF have the same size, so an intact list is 4 + num_vf * entry bytes. A chain check
  * alone is not enough: 4 bytes past a wrapped length of 180 (222 VFs) sit exactly on an
  * IFLA_VF_VLAN_INFO header, and from there VF data walks like a valid attribute chain. */
-static int resolve_vfinfo(const struct walk *w, struct span *s, uint32_t *listed)
+static int resolve_vfinfo(struct walk *w, struct span *s)
 {
 	size_t first;
 	uint32_t n = count_entries(w, s, &first);
-	*listed = n;
+	w->vfinfo_listed = n;
+	w->vfinfo_entry = first;
 	s->true_len = s->wire_len;
 	if (!w->have_num_vf || w->num_vf <= n)
 		return chain_valid(w, s->off + NLA_ALIGN(s->wire_len)) ? 0 : -EBADMSG;
@@ -145,7 +147,7 @@ static int walk_attr(struct walk *w, size_t off, size_t *next, char **errmsg)
 		if (s->wire_len > w->end - off)
 			s->wire_len = 0; /* cannot be a wrap: the stored length itself overruns */
 		int r = s->wire_len == 0 ? -EBADMSG
-			: vfinfo         ? resolve_vfinfo(w, s, &w->vfinfo_listed)
+			: vfinfo         ? resolve_vfinfo(w, s)
 					 : resolve_ports(w, s);
 		if (r < 0)
 			return set_error(errmsg, -EBADMSG, "%s at offset %zu: length %u does not fit the message",
@@ -439,10 +441,9 @@ static void fill_vfinfo_counts(const struct walk *w, struct vf_nl_link *out)
 	nl->has_vfinfo = true;
 	nl->listed = w->vfinfo_listed;
 	nl->truncated = nl->listed < nl->num_vf;
-	size_t first = 0;
-	if (nl->listed > 0)
-		count_entries(w, &w->vfinfo, &first);
-	else if (nl->num_vf > 0 && w->vfinfo.true_len > NLA_HDRLEN)
+	size_t first = w->vfinfo_entry;
+	if (nl->listed == 0 && nl->num_vf > 0 && w->vfinfo.true_len > NLA_HDRLEN)
+		/* no entry survived the wrap: the true length still tells the entry size */
 		first = (w->vfinfo.true_len - NLA_HDRLEN) / nl->num_vf;
 	nl->bytes_per_vf = (uint32_t)first;
 	nl->limit = vf_nl_limit(nl->bytes_per_vf);
