@@ -33,9 +33,11 @@ struct vf_nl_addrs {
 void vf_nl_addrs_clear(struct vf_nl_addrs *a);
 
 /* Fill the netlink facts of every PF of h, from the kernel (file == NULL) or from a file of
- * recorded messages (RTM_NEWLINK, optionally RTM_NEWADDR). Problems become host errors
- * (source netlink); returns -errno only when no netlink data could be had at all. */
-int vf_netlink_read(struct vf_host *h, const char *file);
+ * recorded messages (RTM_NEWLINK, optionally RTM_NEWADDR). With record != NULL, a live read
+ * also writes every datagram it received to that file (temp + rename), replayable as `file`.
+ * Problems become host errors (source netlink); returns -errno only when no netlink data could
+ * be had at all. */
+int vf_netlink_read(struct vf_host *h, const char *file, const char *record);
 
 /* The smallest number of VFs whose list no longer fits a u16 nest length is limit + 1. */
 static inline uint32_t vf_nl_limit(uint32_t bytes_per_vf)

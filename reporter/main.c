@@ -22,7 +22,7 @@ enum format { FMT_JSON, FMT_TABLE, FMT_PROMETHEUS };
 
 struct opts {
 	enum format format;
-	const char *output, *sysfs_root, *netlink_file, *libvirt_uri, *config;
+	const char *output, *sysfs_root, *netlink_file, *netlink_record, *libvirt_uri, *config;
 	bool config_given, verbose;
 	char **pfs;
 	size_t n_pfs;
@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"  -o, --output FILE       write to FILE (temp file + rename) instead of stdout\n"
 	"      --sysfs-root DIR    read DIR instead of /sys\n"
 	"      --netlink-file FILE read recorded RTM_NEWLINK replies instead of the kernel\n"
+	"      --netlink-record FILE  also write the kernel's raw replies to FILE (for\n"
+	"                          --netlink-file, bug reports and test fixtures)\n"
 	"      --libvirt-uri URI   libvirt connection, read-only (default qemu:///system)\n"
 	"  -c, --config FILE       configuration (default " DEFAULT_CONFIG ", optional)\n"
 	"      --pf NAME           report only this PF (repeatable)\n"
@@ -76,11 +78,12 @@ static int parse_format(const char *s, enum format *f)
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SYSFS = 256, O_NETLINK, O_URI, O_PF, O_VERSION };
+	enum { O_SYSFS = 256, O_NETLINK, O_RECORD, O_URI, O_PF, O_VERSION };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },   { "output", required_argument, NULL, 'o' },
 		{ "sysfs-root", required_argument, NULL, O_SYSFS },
 		{ "netlink-file", required_argument, NULL, O_NETLINK },
+		{ "netlink-record", required_argument, NULL, O_RECORD },
 		{ "libvirt-uri", required_argument, NULL, O_URI }, { "config", required_argument, NULL, 'c' },
 		{ "pf", required_argument, NULL, O_PF },      { "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },  { "help", no_argument, NULL, 'h' },
@@ -99,6 +102,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose = true; break;
 		case O_SYSFS: o->sysfs_root = optarg; break;
 		case O_NETLINK: o->netlink_file = optarg; break;
+		case O_RECORD: o->netlink_record = optarg; break;
 		case O_URI: o->libvirt_uri = optarg; break;
 		case O_PF:
 			o->pfs = xrealloc(o->pfs, (o->n_pfs + 2) * sizeof(char *));
@@ -113,6 +117,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->netlink_record && o->netlink_file)
+		return usage_error("%s", "--netlink-record records the kernel; it cannot go with --netlink-file");
 	return -1;
 }
 
@@ -167,7 +173,8 @@ static void judge(struct vf_host *h, const struct opts *o, const struct vf_confi
 		vf_capacity_compute(h, NULL, cfg); /* nothing for netlink or libvirt to tell */
 		return;
 	}
-	vf_netlink_read(h, o->netlink_file ? o->netlink_file : cfg->netlink_file);
+	const char *file = o->netlink_file ? o->netlink_file : o->netlink_record ? NULL : cfg->netlink_file;
+	vf_netlink_read(h, file, o->netlink_record);
 	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
 	struct vf_usage usage = { 0 };
 	_cleanup_free_ char *err = NULL;

@@ -200,7 +200,7 @@ static struct vf_host *host_with_pf(const char *name, int ifindex, int numvfs)
 static void test_file_reader_merges(void **state)
 {
 	_cleanup_host_ struct vf_host *h = host_with_pf("ens1f0", 4, 256);
-	assert_int_equal(vf_netlink_read(h, "tests/fixtures/netlink/vfs256.bin"), 0);
+	assert_int_equal(vf_netlink_read(h, "tests/fixtures/netlink/vfs256.bin", NULL), 0);
 	assert_int_equal(h->n_errors, 0);
 	const struct vf_pf *pf = &h->pfs[0];
 	assert_true(pf->nl.valid && pf->nl.truncated);
@@ -215,27 +215,29 @@ static void test_file_reader_mismatch_and_missing(void **state)
 {
 	_cleanup_host_ struct vf_host *h = host_with_pf("ens1f0", 4, 60);
 	vf_host_add_pf(h, "ens9f9");
-	assert_int_equal(vf_netlink_read(h, "tests/fixtures/netlink/vfs64.bin"), 0);
+	assert_int_equal(vf_netlink_read(h, "tests/fixtures/netlink/vfs64.bin", NULL), 0);
 	assert_int_equal(h->n_errors, 2);
 	assert_non_null(strstr(h->errors[0].message, "IFLA_NUM_VF 64 differs from sriov_numvfs 60"));
 	assert_non_null(strstr(h->errors[1].message, "no RTM_NEWLINK for ens9f9"));
 	assert_false(h->pfs[1].nl.valid);
 }
 
-/* The live path on the real kernel: loopback has no parent device, so no IFLA_NUM_VF at all. */
+/* The live path on the real kernel: loopback has no parent device, so no IFLA_NUM_VF at all.
+ * Exactly one error, for the missing link: no stray ACK or earlier reply may be taken for an
+ * answer (libnl asks for ACKs by default; the kernel rig caught that). */
 static void test_live_loopback(void **state)
 {
 	_cleanup_host_ struct vf_host *h = host_with_pf("lo", 1, 0);
 	vf_host_add_pf(h, "nosuch0");
-	assert_int_equal(vf_netlink_read(h, NULL), 0);
+	vf_host_add_pf(h, "lo");
+	assert_int_equal(vf_netlink_read(h, NULL, NULL), 0);
 	assert_true(h->pfs[0].nl.valid);
 	assert_int_equal(h->pfs[0].nl.num_vf, 0);
 	assert_false(h->pfs[1].nl.valid);
-	assert_true(vf_host_has_error(h, VF_SRC_NETLINK, NULL));
-	bool named = false;
-	for (size_t i = 0; i < h->n_errors; i++)
-		named |= strstr(h->errors[i].message, "nosuch0") != NULL;
-	assert_true(named);
+	assert_true(h->pfs[2].nl.valid);
+	assert_int_equal(h->n_errors, 1);
+	assert_non_null(strstr(h->errors[0].message, "nosuch0"));
+	assert_non_null(strstr(h->errors[0].message, "No such device"));
 }
 
 int main(void)
