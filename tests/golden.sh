@@ -60,20 +60,23 @@ golden_case() {
 	fi
 }
 
+# the recorded netlink replies must be what the spec says, byte for byte
+spec_matches() { # label spec bin
+	[ "${VFCAP_REGEN:-0}" = 1 ] && "$PLAIN/tools/mknlmsg" "$2" "$3"
+	if "$PLAIN/tools/mknlmsg" "$2" "$TMP/nl.bin" && cmp -s "$TMP/nl.bin" "$3"; then
+		pass "$1 matches its spec"
+	else
+		fail "$1 is stale (make regen)"
+	fi
+}
+
+for s in tests/fixtures/netlink/*.spec; do
+	spec_matches "netlink/$(basename "${s%.spec}").bin" "$s" "${s%.spec}.bin"
+done
 for h in tests/fixtures/hosts/*/; do
 	h=${h%/}
 	host=$(basename "$h")
-	# the recorded netlink replies must be what the spec says, byte for byte
-	if [ -f "$h/netlink.spec" ]; then
-		if [ "${VFCAP_REGEN:-0}" = 1 ]; then
-			"$PLAIN/tools/mknlmsg" "$h/netlink.spec" "$h/netlink.bin"
-		fi
-		if "$PLAIN/tools/mknlmsg" "$h/netlink.spec" "$TMP/nl.bin" && cmp -s "$TMP/nl.bin" "$h/netlink.bin"; then
-			pass "$host: netlink.bin matches netlink.spec"
-		else
-			fail "$host: netlink.bin is stale (make regen)"
-		fi
-	fi
+	[ -f "$h/netlink.spec" ] && spec_matches "$host: netlink.bin" "$h/netlink.spec" "$h/netlink.bin"
 	golden_case "$host" "$h" "$h"
 done
 for v in tests/fixtures/variants/*/; do

@@ -191,6 +191,16 @@ static void put_u32(struct nl_msg *m, int type, uint32_t v) { PUT(m, type, 4, &v
 static void put_u8(struct nl_msg *m, int type, uint8_t v) { PUT(m, type, 1, &v); }
 
 /* rtnl_fill_vfinfo() of Linux 6.1, attribute for attribute. */
+
+/* The kernel's rtnl_fill_ifinfo() opens every nest with nla_nest_start_noflag(): no
+ * NLA_F_NESTED bit, unlike libnl's nla_nest_start() (seen in the kernel rig's replies). */
+static struct nlattr *nest_start(struct nl_msg *m, int type)
+{
+	struct nlattr *a = nla_nest_start(m, type);
+	if (a)
+		a->nla_type &= (uint16_t)~NLA_F_NESTED;
+	return a;
+}
 static void put_vfinfo(struct nl_msg *m, const struct linkspec *l, uint32_t i)
 {
 	const struct vfspec *s = &l->vfs[i];
@@ -209,7 +219,7 @@ static void put_vfinfo(struct nl_msg *m, const struct linkspec *l, uint32_t i)
 	memset(&bcast, 0, sizeof(bcast));
 	memset(bcast.broadcast, 0xff, ETH_ALEN);
 
-	struct nlattr *vf = nla_nest_start(m, IFLA_VF_INFO);
+	struct nlattr *vf = nest_start(m, IFLA_VF_INFO);
 	if (i == 0 && l->defect && streq(l->defect, "vfmac-empty"))
 		PUT(m, IFLA_VF_MAC, 0, NULL);
 	else
@@ -222,7 +232,7 @@ static void put_vfinfo(struct nl_msg *m, const struct linkspec *l, uint32_t i)
 	PUT(m, IFLA_VF_LINK_STATE, sizeof(ls), &ls);
 	PUT(m, IFLA_VF_RSS_QUERY_EN, sizeof(rss), &rss);
 	PUT(m, IFLA_VF_TRUST, sizeof(trust), &trust);
-	struct nlattr *vl = nla_nest_start(m, IFLA_VF_VLAN_LIST);
+	struct nlattr *vl = nest_start(m, IFLA_VF_VLAN_LIST);
 	PUT(m, IFLA_VF_VLAN_INFO, sizeof(vinfo), &vinfo);
 	nla_nest_end(m, vl);
 	if (l->stats) {
@@ -231,7 +241,7 @@ static void put_vfinfo(struct nl_msg *m, const struct linkspec *l, uint32_t i)
 					     IFLA_VF_STATS_RX_BYTES,   IFLA_VF_STATS_TX_BYTES,
 					     IFLA_VF_STATS_BROADCAST,  IFLA_VF_STATS_MULTICAST,
 					     IFLA_VF_STATS_RX_DROPPED, IFLA_VF_STATS_TX_DROPPED };
-		struct nlattr *st = nla_nest_start(m, IFLA_VF_STATS);
+		struct nlattr *st = nest_start(m, IFLA_VF_STATS);
 		for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
 			uint64_t zero = 0;
 			PUT(m, order[k], sizeof(zero), &zero);
@@ -250,12 +260,12 @@ static void kernel_nest_end(struct nl_msg *m, struct nlattr *start)
 
 static void put_ports(struct nl_msg *m, const struct linkspec *l)
 {
-	struct nlattr *ports = nla_nest_start(m, IFLA_VF_PORTS);
+	struct nlattr *ports = nest_start(m, IFLA_VF_PORTS);
 	for (uint32_t i = 0; i < l->num_vf; i++) {
 		const struct vfspec *s = &l->vfs[i];
 		if (!s->port)
 			continue; /* enic_get_vf_port(): -ENODATA, the entry is cancelled */
-		struct nlattr *p = nla_nest_start(m, IFLA_VF_PORT);
+		struct nlattr *p = nest_start(m, IFLA_VF_PORT);
 		put_u32(m, IFLA_PORT_VF, i);
 		PUT(m, IFLA_PORT_REQUEST, 2, &s->request);
 		PUT(m, IFLA_PORT_RESPONSE, 2, &s->response);
@@ -309,11 +319,11 @@ static void put_head(struct nl_msg *m, const struct linkspec *l)
  * dangerous because these come after it. */
 static void put_tail(struct nl_msg *m, const struct linkspec *l)
 {
-	struct nlattr *xdp = nla_nest_start(m, IFLA_XDP);
+	struct nlattr *xdp = nest_start(m, IFLA_XDP);
 	put_u8(m, IFLA_XDP_ATTACHED, 0);
 	nla_nest_end(m, xdp);
-	struct nlattr *af = nla_nest_start(m, IFLA_AF_SPEC);
-	struct nlattr *in6 = nla_nest_start(m, AF_INET6);
+	struct nlattr *af = nest_start(m, IFLA_AF_SPEC);
+	struct nlattr *in6 = nest_start(m, AF_INET6);
 	put_u32(m, IFLA_INET6_FLAGS, 0x80000000);
 	nla_nest_end(m, in6);
 	nla_nest_end(m, af);
@@ -337,7 +347,7 @@ static struct nl_msg *build_link(const struct linkspec *l)
 	else
 		put_u32(m, IFLA_NUM_VF, l->num_vf);
 	if (l->vfinfo) {
-		struct nlattr *list = nla_nest_start(m, IFLA_VFINFO_LIST);
+		struct nlattr *list = nest_start(m, IFLA_VFINFO_LIST);
 		for (uint32_t i = 0; i < l->num_vf; i++)
 			put_vfinfo(m, l, i);
 		kernel_nest_end(m, list);
