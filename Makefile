@@ -32,11 +32,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps check check-unit demo bench install uninstall clean asan regen
+.PHONY: all deps deps-kernel check check-kernel regen-kernel demo bench install uninstall clean asan regen
 all: $(BUILD)/vfcap-report $(UNIT_BIN) $(TOOL_BIN)
 
 deps:
 	@./scripts/install-deps.sh
+
+# The kernel rig boots Debian's kernel under qemu with a busybox initramfs (tests/kernel).
+KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils
+deps-kernel:
+	@./scripts/install-deps.sh $(KERNEL_PKGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h reporter/*.h)
 	@mkdir -p $(dir $@)
@@ -61,14 +66,27 @@ asan:
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 all
 
 # The README's test command: installs what is missing, builds both trees, runs every test.
-check: deps
+# The kernel rig is part of it (tests/run.sh sources tests/kernel/check.sh).
+check: deps-kernel
 	$(MAKE) all
 	$(MAKE) asan
 	./tests/run.sh
 
+# The real-kernel rig alone: netdevsim VFs on Debian's own kernel under qemu TCG.
+check-kernel: deps-kernel
+	$(MAKE) all
+	./tests/kernel/run.sh
+
 # Regenerate golden files and recorded netlink fixtures (review the diff before committing).
-regen: all
+regen: deps-kernel
+	$(MAKE) all
+	$(MAKE) asan
 	VFCAP_REGEN=1 ./tests/run.sh
+
+# Record the kernel's own replies again (tests/fixtures/netlink/kernel; see its SOURCE).
+regen-kernel: deps-kernel
+	$(MAKE) all
+	VFCAP_REGEN_KERNEL=1 ./tests/kernel/run.sh
 
 demo: deps
 	$(MAKE) all

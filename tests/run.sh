@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test pass: unit tests (ASan+UBSan build), the same under valgrind, golden files per
 # fixture host (JSON checked against the schema, Prometheus text by promtool), bad-input cases,
-# the reporter under valgrind over every fixture, and a live run against this machine.
+# the reporter under valgrind over every fixture, a live run against this machine, a real
+# libvirtd, and the kernel rig (tests/kernel).
 # Prints PASS/FAIL per test and a closing "N passed, N failed". VFCAP_REGEN=1 rewrites goldens.
 set -u
 cd "$(dirname "$0")/.."
@@ -49,6 +50,8 @@ source tests/bad-input.sh
 source tests/live.sh
 # --- a real libvirtd: pool state ---------------------------------------------------------------
 source tests/libvirtd.sh
+# --- the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG -----------------------------
+source tests/kernel/check.sh
 
 echo
 echo "$passed passed, $failed failed"
