@@ -6,13 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capacity.h"
 #include "config.h"
 #include "format.h"
-#include "libvirt.h"
-#include "netlink.h"
+#include "gather.h"
 #include "report.h"
-#include "sysfs.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
@@ -146,47 +143,6 @@ static time_t report_time(void)
 	return time(NULL);
 }
 
-static void identify(struct vf_host *h, const struct vf_config *cfg, const char *root)
-{
-	char name[256] = "";
-	h->uuid = vf_sysfs_host_uuid(root);
-	if (cfg->hostname)
-		h->hostname = xstrdup(cfg->hostname);
-	else if (gethostname(name, sizeof(name) - 1) == 0)
-		h->hostname = xstrdup(name);
-	else
-		h->hostname = xstrdup("localhost");
-	h->generated_at = report_time();
-}
-
-static void check_requested_pfs(struct vf_host *h, const struct opts *o)
-{
-	for (size_t i = 0; i < o->n_pfs; i++)
-		if (!vf_host_find_pf(h, o->pfs[i]))
-			vf_host_add_error(h, VF_SRC_SYSFS, o->pfs[i], "%s: no such SR-IOV PF (or excluded by the config)",
-					  o->pfs[i]);
-}
-
-static void judge(struct vf_host *h, const struct opts *o, const struct vf_config *cfg)
-{
-	if (h->n_pfs == 0) {
-		vf_capacity_compute(h, NULL, cfg); /* nothing for netlink or libvirt to tell */
-		return;
-	}
-	const char *file = o->netlink_file ? o->netlink_file : o->netlink_record ? NULL : cfg->netlink_file;
-	vf_netlink_read(h, file, o->netlink_record);
-	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
-	struct vf_usage usage = { 0 };
-	_cleanup_free_ char *err = NULL;
-	if (vf_libvirt_read(uri, &usage, &err) < 0) {
-		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ? uri : "qemu:///system", "%s", err);
-		vf_capacity_compute(h, NULL, cfg);
-	} else {
-		vf_capacity_compute(h, &usage, cfg);
-	}
-	vf_usage_clear(&usage);
-}
-
 static char *render(const struct vf_host *h, const struct opts *o)
 {
 	switch (o->format) {
@@ -226,15 +182,15 @@ int main(int argc, char **argv)
 	_cleanup_config_ struct vf_config *cfg = NULL;
 	if ((r = load_config(&o, &cfg)) != 0)
 		return r;
-	const char *root = o.sysfs_root ? o.sysfs_root : cfg->sysfs_root ? cfg->sysfs_root : "/sys";
+	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .netlink_file = o.netlink_file,
+				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
+				    .pfs = o.pfs, .now = report_time() };
 	_cleanup_host_ struct vf_host *h = vf_host_new();
-	r = vf_sysfs_read(root, cfg, o.pfs, h);
+	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: cannot read %s/class/net: %s\n", root, strerror(-r));
+		fprintf(stderr, "vfcap-report: cannot read %s/class/net: %s\n", vf_gather_sysfs_root(cfg, &g),
+			strerror(-r));
 		return EXIT_NOTHING;
 	}
-	identify(h, cfg, root);
-	check_requested_pfs(h, &o);
-	judge(h, &o, cfg);
 	return emit(h, &o);
 }
