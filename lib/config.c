@@ -22,6 +22,7 @@ enum key_type {
 	KEY_POOL_MODE, /* passthrough | hostdev */
 	KEY_GLOBS,     /* comma-separated list of fnmatch patterns */
 	KEY_RANGES,    /* comma-separated VF indexes and ranges */
+	KEY_SECONDS,   /* 1 .. 86400, stored as an int */
 };
 
 struct key {
@@ -43,6 +44,8 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, sysfs_root, KEY_PATH),
 	STR_KEY(vf_config, libvirt_uri, KEY_STRING),
 	STR_KEY(vf_config, netlink_file, KEY_PATH),
+	STR_KEY(vf_config, run_dir, KEY_PATH),
+	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
 };
 
 static const struct key pf_keys[] = {
@@ -51,7 +54,7 @@ static const struct key pf_keys[] = {
 	STR_KEY(vf_pf_config, fabric, KEY_STRING),
 };
 
-#define MAX_KEYS 8
+#define MAX_KEYS 12
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS, "MAX_KEYS");
 
 struct parser {
@@ -269,6 +272,15 @@ static int check_value(struct parser *p, const struct key *k, const char *value)
 	return 1;
 }
 
+static int set_seconds(struct parser *p, const struct key *k, const char *value)
+{
+	long v;
+	if (parse_long(value, 1, 86400, &v) < 0)
+		return fail(p, "invalid %s '%s' (seconds, 1 to 86400)", k->name, value);
+	*(int *)((char *)p->target + k->offset) = (int)v;
+	return 1;
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
 	if (!*value)
@@ -276,6 +288,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 			    section_name(p));
 	if (k->type == KEY_GLOBS || k->type == KEY_RANGES)
 		return set_list(p, k, value);
+	if (k->type == KEY_SECONDS)
+		return set_seconds(p, k, value);
 	if (!check_value(p, k, value))
 		return 0;
 	char **field = (char **)((char *)p->target + k->offset);
@@ -354,6 +368,8 @@ struct vf_config *vf_config_new(void)
 	struct vf_config *c = xcalloc(1, sizeof(*c));
 	c->pool_network = xstrdup("direct-pool");
 	c->pool_mode = xstrdup("passthrough");
+	c->run_dir = xstrdup("/run/vfcap");
+	c->reservation_ttl = 300;
 	return c;
 }
 
@@ -399,6 +415,7 @@ void vf_config_free(struct vf_config *c)
 	free(c->sysfs_root);
 	free(c->libvirt_uri);
 	free(c->netlink_file);
+	free(c->run_dir);
 	for (size_t i = 0; i < c->n_pfs; i++)
 		pf_config_clear(&c->pfs[i]);
 	free(c->pfs);

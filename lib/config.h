@@ -10,6 +10,8 @@
  *   sysfs_root = /sys           ; sources, for the hook (VDSM passes no arguments)
  *   libvirt_uri = qemu:///system
  *   netlink_file = FILE
+ *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
+ *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
  *
  *   [pf ens1f0]                 ; section per PF; the name may be a glob (no ']'); first match wins
  *   reserved = 0-3, 7           ; VF indexes the admin keeps out of the pool
@@ -53,11 +55,14 @@ struct vf_config {
 	char *sysfs_root;
 	char *libvirt_uri;
 	char *netlink_file;
+	char *run_dir;
+	int reservation_ttl;
 	struct vf_pf_config *pfs;
 	size_t n_pfs;
 };
 
-/* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", everything else unset). */
+/* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",
+ * reservation_ttl 300, everything else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).
  * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".

@@ -76,6 +76,8 @@ static void test_defaults(void **state)
 	assert_null(c->sysfs_root);
 	assert_null(c->libvirt_uri);
 	assert_null(c->netlink_file);
+	assert_string_equal(c->run_dir, "/run/vfcap");
+	assert_int_equal(c->reservation_ttl, 300);
 	assert_int_equal(c->n_pf_globs, 0);
 	assert_int_equal(c->n_drivers, 0);
 	assert_int_equal(c->n_pfs, 0);
@@ -98,6 +100,8 @@ static const char full_conf[] =
 	"sysfs_root = /srv/sys\n"
 	"libvirt_uri = test:///default\n"
 	"netlink_file = /srv/netlink.bin\n"
+	"run_dir = /tmp/vfcap-run\n"
+	"reservation_ttl = 90\n"
 	"\n"
 	"[pf ens1f0]\n"
 	"reserved = 0-3, 7\n"
@@ -120,6 +124,8 @@ static void check_full(const struct vf_config *c)
 	assert_string_equal(c->sysfs_root, "/srv/sys");
 	assert_string_equal(c->libvirt_uri, "test:///default");
 	assert_string_equal(c->netlink_file, "/srv/netlink.bin");
+	assert_string_equal(c->run_dir, "/tmp/vfcap-run");
+	assert_int_equal(c->reservation_ttl, 90);
 	assert_int_equal(c->n_pfs, 2);
 	assert_string_equal(c->pfs[0].pattern, "ens1f0");
 	assert_int_equal(c->pfs[0].n_reserved, 2);
@@ -278,6 +284,10 @@ static void test_errors_values(void **state)
 	load_fails("[vfcap]\nhostname = a/b\n", 2, "invalid hostname 'a/b'");
 	load_fails("[vfcap]\nsysfs_root = sys\n", 2, "sysfs_root must be an absolute path");
 	load_fails("[vfcap]\nnetlink_file = x.bin\n", 2, "netlink_file must be an absolute path");
+	load_fails("[vfcap]\nrun_dir = run\n", 2, "run_dir must be an absolute path");
+	load_fails("[vfcap]\nreservation_ttl = 0\n", 2, "invalid reservation_ttl '0' (seconds, 1 to 86400)");
+	load_fails("[vfcap]\nreservation_ttl = 5m\n", 2, "invalid reservation_ttl '5m'");
+	load_fails("[vfcap]\nreservation_ttl = 86401\n", 2, "invalid reservation_ttl");
 	load_fails("[vfcap]\npfs = a,,b\n", 2, "empty item in the list of 'pfs'");
 	load_fails("[vfcap]\ndrivers = ,ixgbe\n", 2, "empty item in the list of 'drivers'");
 	load_fails("[vfcap]\ndrivers = ,\n", 2, "empty item in the list of 'drivers'");
