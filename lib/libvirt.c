@@ -76,6 +76,24 @@ const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind ki
 	return NULL;
 }
 
+bool vf_usage_held_by_other(const struct vf_usage *u, enum vf_use_kind kind, const char *key, const char *owner)
+{
+	const struct vf_use *use = vf_usage_find(u, kind, key);
+	if (!use)
+		return false;
+	if (!u->sorted) {
+		for (size_t i = 0; i < u->n_uses; i++)
+			if (u->uses[i].kind == kind && streq(u->uses[i].key, key) && !streq(u->uses[i].owner, owner))
+				return true;
+		return false;
+	}
+	/* sorted: the uses of this key follow the first one */
+	for (const struct vf_use *end = u->uses + u->n_uses; use < end && use_cmp_key(use, kind, key) == 0; use++)
+		if (!streq(use->owner, owner))
+			return true;
+	return false;
+}
+
 /* Takes key; copies owner. */
 static void usage_add(struct vf_usage *u, enum vf_use_kind kind, char *key, const char *owner,
 		      int connections)

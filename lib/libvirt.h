@@ -34,6 +34,9 @@ void vf_usage_sort(struct vf_usage *u);
 /* The use of key of that kind (with several, the one of the smallest owner when sorted, the
  * first added otherwise), or NULL. */
 const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind kind, const char *key);
+/* Does anyone but owner hold key (of that kind)? The hook's pool must not list a VF that
+ * another pool network lists, connected or not. */
+bool vf_usage_held_by_other(const struct vf_usage *u, enum vf_use_kind kind, const char *key, const char *owner);
 
 /* Connect read-only to uri (NULL = qemu:///system), read every running domain's live XML and
  * every active network's XML, and append what they hold to u. A domain or network that goes

@@ -534,6 +534,30 @@ static void test_network_captured(void **state)
 	assert_use(&u, VF_USE_POOL_NETDEV, "vfcapt3", "direct-pool", 0);
 }
 
+/* Two pools list the same netdev: each sees the other as a holder, sorted or not. */
+static void test_held_by_other(void **state)
+{
+	for (int sorted = 0; sorted < 2; sorted++) {
+		struct vf_usage u = { 0 };
+		assert_int_equal(vf_libvirt_parse_network("<network><name>direct-pool</name><forward mode='passthrough'>"
+							  "<interface dev='v1'/><interface dev='v2'/></forward></network>",
+							  &u, NULL), 0);
+		assert_int_equal(vf_libvirt_parse_network("<network><name>other</name><forward mode='passthrough'>"
+							  "<interface dev='v2'/></forward></network>", &u, NULL), 0);
+		assert_int_equal(vf_libvirt_parse_domain("<domain><name>vm</name><devices><interface type='direct'>"
+							 "<source dev='v3' mode='passthrough'/></interface></devices></domain>",
+							 &u, NULL), 0);
+		if (sorted)
+			vf_usage_sort(&u);
+		assert_false(vf_usage_held_by_other(&u, VF_USE_POOL_NETDEV, "v1", "direct-pool"));
+		assert_true(vf_usage_held_by_other(&u, VF_USE_POOL_NETDEV, "v2", "direct-pool"));
+		assert_true(vf_usage_held_by_other(&u, VF_USE_POOL_NETDEV, "v2", "other"));
+		assert_false(vf_usage_held_by_other(&u, VF_USE_POOL_NETDEV, "v3", "direct-pool"));
+		assert_true(vf_usage_held_by_other(&u, VF_USE_DOMAIN_NETDEV, "v3", "direct-pool"));
+		vf_usage_clear(&u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_network_ignored),
 		cmocka_unit_test(test_network_errors),
 		cmocka_unit_test(test_network_captured),
+		cmocka_unit_test(test_held_by_other),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
