@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading, rewriting and writing back the VDSM payload (see rewrite.h). */
+#include "rewrite.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libxml/SAX2.h>
+#include <libxml/chvalid.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlsave.h>
+#include <libxml/xmlversion.h>
+#include <limits.h>
+#include <string.h>
+
+#include "util.h"
+
+/* libxml2 2.12 made the structured error handler take a const error. */
+#if LIBXML_VERSION >= 21200
+#define XML_ERROR_CONST const
+#else
+#define XML_ERROR_CONST
+#endif
+
+/* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is substituted, loaded or included; NOBLANKS
+ * is absent too, so the indentation read is the indentation written. */
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
+static void xml_doc_freep(xmlDoc **d)
+{
+	if (*d)
+		xmlFreeDoc(*d);
+}
+
+static void parser_ctxt_freep(xmlParserCtxt **c)
+{
+	if (*c)
+		xmlFreeParserCtxt(*c);
+}
+
+static void xml_strfreep(xmlChar **s)
+{
+	if (*s)
+		xmlFree(*s);
+}
+#define _cleanup_xmlstr_ _cleanup_(xml_strfreep)
+
+/* libxml2 reports allocation failure by returning NULL; like xmalloc, the hook does not go on. */
+static void *xml_alloc_check(void *p)
+{
+	if (!p) {
+		fputs("out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+/* ---- parsing ---- */
+
+/* What one parse saw: a DOCTYPE, and libxml2's first fatal error (the later ones are mostly
+ * consequences of it, e.g. "Premature end of data" after a tag mismatch). */
+struct parse_state {
+	bool doctype;
+	int doctype_line;
+	int err_line;
+	char *err_msg;
+};
+
+static void parse_state_clear(struct parse_state *st)
+{
+	free(st->err_msg);
+}
+
+static void capture_error(void *data, XML_ERROR_CONST xmlError *e)
+{
+	struct parse_state *st = data;
+	if (!e || e->level != XML_ERR_FATAL || st->err_msg)
+		return;
+	st->err_msg = xstrdup(e->message ? e->message : "malformed XML");
+	st->err_line = e->line;
+}
+
+static void discard_generic(void *ctx, const char *fmt, ...)
+{
+}
+
+/* libxml2 prints through its generic handler, or a structured one when the program set one:
+ * for the parse, send everything to capture_error, then put back what was there. Both are
+ * per-thread in libxml2, so this does not disturb another thread. */
+struct xml_handlers {
+	xmlGenericErrorFunc generic;
+	void *generic_ctx;
+	xmlStructuredErrorFunc structured;
+	void *structured_ctx;
+};
+
+static struct xml_handlers handlers_capture(struct parse_state *st)
+{
+	struct xml_handlers h = { xmlGenericError, xmlGenericErrorContext, xmlStructuredError,
+				  xmlStructuredErrorContext };
+	xmlSetGenericErrorFunc(NULL, discard_generic);
+	xmlSetStructuredErrorFunc(st, capture_error);
+	return h;
+}
+
+static void handlers_restore(struct xml_handlers *h)
+{
+	xmlSetGenericErrorFunc(h->generic_ctx, h->generic);
+	xmlSetStructuredErrorFunc(h->structured_ctx, h->structured);
+}
+
+/* SAX internalSubset runs for every <!DOCTYPE ...>, right after its name and external id and
+ * before any declaration in it: stopping here means no entity is ever declared, let alone
+ * expanded or fetched. */
+static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+			   const xmlChar *system_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse_state *st = ctxt->_private;
+	st->doctype = true;
+	st->doctype_line = xmlSAX2GetLineNumber(ctxt);
+	xmlStopParser(ctxt);
+}
+
+static size_t line_at(const char *buf, const char *p)
+{
+	size_t line = 1;
+	for (const char *q = buf; (q = memchr(q, '\n', (size_t)(p - q))); q++)
+		line++;
+	return line;
+}
+
+static int check_bytes(const char *buf, size_t len, const char *where, char **errmsg)
+{
+	if (!buf || len == 0)
+		return set_error(errmsg, -EINVAL, "%s: empty payload", where);
+	if (len > INT_MAX)
+		return set_error(errmsg, -EFBIG, "%s: payload too large (%zu bytes)", where, len);
+	/* libxml2 would stop at a NUL and call what follows "extra content": say what it is. */
+	const char *nul = memchr(buf, '\0', len);
+	if (nul)
+		return set_error(errmsg, -EINVAL, "%s: line %zu: NUL byte in payload", where,
+				 line_at(buf, nul));
+	return 0;
+}
+
+/* libxml2's messages end in a newline and some have two lines ("Input is not proper UTF-8,
+ * indicate encoding !\nBytes: 0xE9 ..."): keep every line, joined by a space. */
+static char *one_line(const char *msg)
+{
+	char *s = xstrdup(msg);
+	size_t n = 0;
+	for (const char *p = msg; *p; p++) {
+		if (*p == '\n' || *p == '\r') {
+			if (n > 0 && s[n - 1] != ' ')
+				s[n++] = ' ';
+		} else {
+			s[n++] = iscntrl((unsigned char)*p) ? '?' : *p;
+		}
+	}
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	s[n] = '\0';
+	return s;
+}
+
+static int parse_error(xmlParserCtxtPtr ctxt, const struct parse_state *st, const char *where,
+		       char **errmsg)
+{
+	const xmlError *last = xmlCtxtGetLastError(ctxt);
+	const char *msg = st->err_msg;
+	int line = st->err_line;
+	if (!msg) {
+		msg = last && last->message ? last->message : "malformed XML";
+		line = last ? last->line : 0;
+	}
+	_cleanup_free_ char *text = one_line(msg);
+	return set_error(errmsg, -EINVAL, "%s: line %d: %s", where, line, text);
+}
+
+int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *ret, char **errmsg)
+{
+	if (!where)
+		where = "payload";
+	int r = check_bytes(buf, len, where, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_(parse_state_clear) struct parse_state st = { 0 };
+	_cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return set_error(errmsg, -ENOMEM, "%s: out of memory", where);
+	ctxt->_private = &st;
+	ctxt->sax->internalSubset = refuse_doctype;
+	_cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+	{
+		_cleanup_(handlers_restore) struct xml_handlers saved = handlers_capture(&st);
+		doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
+	}
+	/* A stopped parser may still hand back the part it built: the flag decides. */
+	if (st.doctype || (doc && (doc->intSubset || doc->extSubset)))
+		return set_error(errmsg, -EINVAL,
+				 "%s: line %d: DOCTYPE not allowed (VDSM never sends one)", where,
+				 st.doctype_line);
+	if (!doc)
+		return parse_error(ctxt, &st, where, errmsg);
+	*ret = TAKE_PTR(doc);
+	return 0;
+}
+
+/* ---- writing ---- */
+
+int vf_payload_serialize(xmlDocPtr doc, char **out, size_t *len)
+{
+	if (!doc)
+		return -EINVAL;
+	/* Naming UTF-8 makes libxml2 write non-ASCII text and attribute values as UTF-8 (without an
+	 * encoding it writes &#xE9; references); format 0 adds no indentation. */
+	xmlChar *mem = NULL;
+	int n = 0;
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &n, "UTF-8", 0);
+	if (!mem)
+		return -ENOMEM;
+	if (n < 0) {
+		xmlFree(mem);
+		return -EIO;
+	}
+	/* Copied so that the caller frees with free(), whatever allocator libxml2 was given. */
+	char *s = xmalloc((size_t)n + 1);
+	memcpy(s, mem, (size_t)n);
+	s[n] = '\0';
+	xmlFree(mem);
+	*out = s;
+	if (len)
+		*len = (size_t)n;
+	return 0;
+}
+
+/* ---- finding things ---- */
+
+static bool is_elem(const xmlNode *n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && !n->ns && streq((const char *)n->name, name);
+}
+
+/* n itself or its first following sibling that is the element name (NULL: none). */
+static xmlNodePtr next_elem(xmlNodePtr n, const char *name)
+{
+	while (n && !is_elem(n, name))
+		n = n->next;
+	return n;
+}
+
+static xmlNodePtr child(const xmlNode *parent, const char *name)
+{
+	return next_elem(parent->children, name);
+}
+
+#define for_each_child(c, parent, name)                                                            \
+	for (xmlNodePtr c = child(parent, name); c; c = next_elem(c->next, name))
+
+static xmlAttrPtr find_attr(const xmlNode *n, const char *name)
+{
+	for (xmlAttrPtr a = n->properties; a; a = a->next)
+		if (!a->ns && streq((const char *)a->name, name))
+			return a;
+	return NULL;
+}
+
+/* The attribute's value as the tree holds it: no DTD default can apply (there is no DTD). */
+static bool attr_is(const xmlNode *n, const char *name, const char *value)
+{
+	xmlAttrPtr a = find_attr(n, name);
+	if (!a)
+		return false;
+	_cleanup_xmlstr_ xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+	return streq(v ? (const char *)v : "", value);
+}
+
+static size_t count_attrs(const xmlNode *n)
+{
+	size_t k = 0;
+	for (xmlAttrPtr a = n->properties; a; a = a->next)
+		k++;
+	return k;
+}
+
+/* Text that is only indentation. */
+static bool is_blank(const xmlNode *n)
+{
+	if (!n || n->type != XML_TEXT_NODE || !n->content)
+		return false;
+	return n->content[strspn((const char *)n->content, " \t\r\n")] == '\0';
+}
+
+bool vf_payload_is_domain(xmlDocPtr doc)
+{
+	return doc && is_elem(xmlDocGetRootElement(doc), "domain");
+}
+
+static void push_node(xmlNodePtr **arr, size_t *n, xmlNodePtr node)
+{
+	*(xmlNodePtr *)array_append(arr, n, sizeof(node)) = node;
+}
+
+size_t vf_payload_interfaces(xmlDocPtr doc, xmlNodePtr **out)
+{
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr *found = NULL;
+	size_t n = 0;
+	if (is_elem(root, "interface")) {
+		push_node(&found, &n, root);
+	} else if (is_elem(root, "domain")) {
+		for_each_child(devices, root, "devices")
+			for_each_child(iface, devices, "interface")
+				push_node(&found, &n, iface);
+	}
+	*out = found;
+	return n;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* libvirt's virMacAddrParse accepts one or two hex digits per byte and anything blank after the
+ * sixth: read the same addresses libvirt does, so that the hook and libvirt agree on a NIC. */
+static bool parse_mac(const char *s, unsigned char mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		int digits = 0, v = 0;
+		for (int d; digits < 3 && (d = hex_digit(*s)) >= 0; s++, digits++)
+			v = v * 16 + d;
+		if (digits < 1 || digits > 2)
+			return false;
+		mac[i] = (unsigned char)v;
+		if (i < 5 && *s++ != ':')
+			return false;
+	}
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+char *vf_iface_mac(xmlNodePtr iface)
+{
+	xmlNodePtr mac = iface ? child(iface, "mac") : NULL;
+	xmlAttrPtr a = mac ? find_attr(mac, "address") : NULL;
+	if (!a)
+		return NULL;
+	_cleanup_xmlstr_ xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+	unsigned char m[6];
+	if (!v || !parse_mac((const char *)v, m))
+		return NULL;
+	return xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* ---- editing, keeping the layout ---- */
+
+/* Unlink and free n with the indentation before it, so no blank line is left behind. */
+static void drop_node(xmlNodePtr n)
+{
+	if (is_blank(n->prev)) {
+		xmlNodePtr ws = n->prev;
+		xmlUnlinkNode(ws);
+		xmlFreeNode(ws);
+	}
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+}
+
+/* Drop every element name among the siblings after n (n itself stays); returns how many. */
+static int drop_following(xmlNodePtr n, const char *name)
+{
+	int k = 0;
+	for (xmlNodePtr c = next_elem(n->next, name), next; c; c = next, k++) {
+		next = next_elem(c->next, name);
+		drop_node(c);
+	}
+	return k;
+}
+
+/* A copy of the indentation before ref, or NULL when ref has none (a one-line document). */
+static xmlNodePtr indent_like(xmlNodePtr ref)
+{
+	if (!is_blank(ref->prev))
+		return NULL;
+	return xml_alloc_check(xmlNewDocText(ref->doc, ref->prev->content));
+}
+
+/* Insert n right after ref on a line of its own when ref has one: ref, ref's indentation, n. */
+static void insert_after(xmlNodePtr ref, xmlNodePtr n)
+{
+	xmlNodePtr ws = indent_like(ref);
+	xmlAddNextSibling(ref, n);
+	if (ws)
+		xmlAddNextSibling(ref, ws); /* element neighbours on both sides: no text merge */
+}
+
+/* Insert n before parent's first element child (indented like it), or as its only child. */
+static void insert_first(xmlNodePtr parent, xmlNodePtr n)
+{
+	xmlNodePtr first = parent->children;
+	while (first && first->type != XML_ELEMENT_NODE)
+		first = first->next;
+	if (!first) {
+		xmlAddChild(parent, n);
+		return;
+	}
+	xmlNodePtr ws = indent_like(first);
+	xmlAddPrevSibling(first, n);
+	if (ws)
+		xmlAddNextSibling(n, ws);
+}
+
+static xmlNodePtr new_elem(xmlDocPtr doc, const char *name)
+{
+	return xml_alloc_check(xmlNewDocNode(doc, NULL, BAD_CAST name, NULL));
+}
+
+static void add_attr(xmlNodePtr n, const char *name, const char *value)
+{
+	xml_alloc_check(xmlNewProp(n, BAD_CAST name, BAD_CAST value));
+}
+
+/* Set an attribute (no namespace) unless it already has the value; an existing one keeps its
+ * place among the attributes. Returns 1 when changed. */
+static int set_attr(xmlNodePtr n, const char *name, const char *value)
+{
+	if (attr_is(n, name, value))
+		return 0;
+	xml_alloc_check(xmlSetNsProp(n, NULL, BAD_CAST name, BAD_CAST value));
+	return 1;
+}
+
+/* Remove every attribute but name1 and name2 (either may be NULL), and any in a namespace. */
+static int keep_attrs(xmlNodePtr n, const char *name1, const char *name2)
+{
+	int k = 0;
+	for (xmlAttrPtr a = n->properties, next; a; a = next) {
+		next = a->next;
+		const char *an = (const char *)a->name;
+		if (a->ns || !(streq_ptr(an, name1) || streq_ptr(an, name2))) {
+			xmlRemoveProp(a);
+			k++;
+		}
+	}
+	return k;
+}
+
+static int drop_content(xmlNodePtr n)
+{
+	int k = 0;
+	for (xmlNodePtr c; (c = n->children); k++) {
+		xmlUnlinkNode(c);
+		xmlFreeNode(c);
+	}
+	return k;
+}
+
+/* ---- the rewrites ---- */
+
+/* Names go into attributes: refuse what VDSM could not read back. Every character must be
+ * UTF-8 in its shortest form (libxml2's decoder lets "\xc0\xaf" through as '/'), one XML 1.0
+ * allows (no U+FFFE, no surrogate), and no control character: libxml2 would write &#x1;, and a
+ * tab or newline would not survive attribute value normalization. */
+static bool valid_value(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	const xmlChar *p = BAD_CAST s;
+	for (int left = (int)strlen(s), n; left > 0; p += n, left -= n) {
+		n = left;
+		int c = xmlGetUTF8Char(p, &n);
+		int shortest = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+		if (c < 0x20 || c == 0x7f || n != shortest || !xmlIsCharQ(c))
+			return false;
+	}
+	return true;
+}
+
+static bool is_iface(xmlNodePtr n)
+{
+	return is_elem(n, "interface");
+}
+
+/* The <source> of a type='network' interface: the attributes network (and portgroup) and
+ * nothing else. libvirt reads only the first <source>, so the first is the one that was in
+ * effect and is the one rewritten, where it stands; the others are removed rather than left to
+ * mislead a reader (or a tool that, like the old hooks, takes the last or every one). Content of
+ * the old source (vhostuser's <reconnect>, udp's <local>) means nothing for a network and goes. */
+static int fix_source(xmlNodePtr iface, const char *network, const char *portgroup)
+{
+	xmlNodePtr src = child(iface, "source");
+	if (!src) {
+		src = new_elem(iface->doc, "source");
+		add_attr(src, "network", network);
+		if (portgroup)
+			add_attr(src, "portgroup", portgroup);
+		/* Where libvirt writes it: right after <mac>, or first when there is no <mac>. */
+		xmlNodePtr mac = child(iface, "mac");
+		if (mac)
+			insert_after(mac, src);
+		else
+			insert_first(iface, src);
+		return 1;
+	}
+	int k = drop_following(src, "source");
+	k += keep_attrs(src, "network", portgroup ? "portgroup" : NULL);
+	k += set_attr(src, "network", network);
+	if (portgroup)
+		k += set_attr(src, "portgroup", portgroup);
+	k += drop_content(src);
+	return k;
+}
+
+static bool source_is(xmlNodePtr iface, const char *network)
+{
+	xmlNodePtr src = child(iface, "source");
+	return src && !next_elem(src->next, "source") && count_attrs(src) == 1 &&
+	       attr_is(src, "network", network) && !src->children;
+}
+
+/* Exactly <virtualport type='802.1Qbh'><parameters profileid='PROFILE'/></virtualport>, blanks
+ * inside allowed (a pretty-printed one is as good). */
+static bool virtualport_is(xmlNodePtr vp, const char *profile)
+{
+	if (count_attrs(vp) != 1 || !attr_is(vp, "type", "802.1Qbh"))
+		return false;
+	xmlNodePtr params = NULL;
+	for (xmlNodePtr c = vp->children; c; c = c->next) {
+		if (is_blank(c))
+			continue;
+		if (params || !is_elem(c, "parameters"))
+			return false;
+		params = c;
+	}
+	return params && count_attrs(params) == 1 && attr_is(params, "profileid", profile) &&
+	       !params->children;
+}
+
+static xmlNodePtr new_virtualport(xmlDocPtr doc, const char *profile)
+{
+	xmlNodePtr vp = new_elem(doc, "virtualport");
+	add_attr(vp, "type", "802.1Qbh");
+	xmlNodePtr params = new_elem(doc, "parameters");
+	add_attr(params, "profileid", profile);
+	xml_alloc_check(xmlAddChild(vp, params));
+	return vp;
+}
+
+/* One <virtualport>, the first one's place kept, written on one line when it has to be built:
+ * the old one's parameters (an Open vSwitch interfaceid, an 802.1Qbg instanceid) belong to
+ * another kind of port and must not be carried over. Runs after fix_source: <source> exists. */
+static int fix_virtualport(xmlNodePtr iface, const char *profile)
+{
+	xmlNodePtr vp = child(iface, "virtualport");
+	if (!vp) {
+		insert_after(child(iface, "source"), new_virtualport(iface->doc, profile));
+		return 1;
+	}
+	int k = drop_following(vp, "virtualport");
+	if (virtualport_is(vp, profile))
+		return k;
+	xmlReplaceNode(vp, new_virtualport(iface->doc, profile));
+	xmlFreeNode(vp);
+	return k + 1;
+}
+
+static int drop_filterrefs(xmlNodePtr iface)
+{
+	int k = 0;
+	for (xmlNodePtr f = child(iface, "filterref"), next; f; f = next, k++) {
+		next = next_elem(f->next, "filterref");
+		drop_node(f);
+	}
+	return k;
+}
+
+int vf_iface_set_vmfex(xmlNodePtr iface, const char *pool, const char *profile)
+{
+	if (!is_iface(iface) || !valid_value(pool) || !valid_value(profile))
+		return -EINVAL;
+	int k = set_attr(iface, "type", "network");
+	k += fix_source(iface, pool, NULL);
+	k += drop_filterrefs(iface);
+	k += fix_virtualport(iface, profile);
+	return k > 0;
+}
+
+int vf_iface_set_extnet(xmlNodePtr iface, const char *network, const char *portgroup)
+{
+	if (!is_iface(iface) || !valid_value(network) || (portgroup && !valid_value(portgroup)))
+		return -EINVAL;
+	int k = set_attr(iface, "type", "network");
+	k += fix_source(iface, network, portgroup);
+	return k > 0;
+}
+
+bool vf_iface_is_vmfex(xmlNodePtr iface, const char *pool, const char *profile)
+{
+	if (!is_iface(iface) || !valid_value(pool) || !valid_value(profile))
+		return false;
+	xmlNodePtr vp = child(iface, "virtualport");
+	return attr_is(iface, "type", "network") && source_is(iface, pool) &&
+	       !child(iface, "filterref") && vp && !next_elem(vp->next, "virtualport") &&
+	       virtualport_is(vp, profile);
+}
