@@ -27,13 +27,16 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 REPORT_SRC := $(wildcard reporter/*.c)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
+# The hook's modules form a library of their own, so that unit tests can link them.
+HOOK_SRC := $(filter-out hook/main.c,$(wildcard hook/*.c))
+HOOK_OBJ := $(HOOK_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps deps-kernel check check-kernel regen-kernel demo bench install uninstall clean asan regen
-all: $(BUILD)/vfcap-report $(UNIT_BIN) $(TOOL_BIN)
+all: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(UNIT_BIN) $(TOOL_BIN)
 
 deps:
 	@./scripts/install-deps.sh
@@ -43,7 +46,7 @@ KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils
 deps-kernel:
 	@./scripts/install-deps.sh $(KERNEL_PKGS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h reporter/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h reporter/*.h hook/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(CFLAGS) -c -o $@ $<
 
@@ -54,9 +57,16 @@ $(BUILD)/libvfcap.a: $(LIB_OBJ)
 $(BUILD)/vfcap-report: $(REPORT_OBJ) $(BUILD)/libvfcap.a
 	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvfcap.a $(wildcard tests/unit/*.h reporter/*.[ch])
+$(BUILD)/libvfcap-hook.a: $(HOOK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vfcap-hook: $(BUILD)/hook/main.o $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a
+	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a $(wildcard tests/unit/*.h reporter/*.[ch] hook/*.h)
 	@mkdir -p $(dir $@)
-	@echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ihook $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)

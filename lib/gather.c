@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 #include "gather.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "capacity.h"
 #include "netlink.h"
 #include "sysfs.h"
 #include "util.h"
+
+time_t vf_gather_now(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	long v;
+	if (e && parse_long(e, 0, INT32_MAX, &v) == 0)
+		return (time_t)v;
+	return time(NULL);
+}
 
 const char *vf_gather_sysfs_root(const struct vf_config *cfg, const struct vf_gather_opts *o)
 {

@@ -134,15 +134,6 @@ static int load_config(const struct opts *o, struct vf_config **cfg)
 	return 0;
 }
 
-static time_t report_time(void)
-{
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	long v;
-	if (e && parse_long(e, 0, INT32_MAX, &v) == 0)
-		return (time_t)v;
-	return time(NULL);
-}
-
 static char *render(const struct vf_host *h, const struct opts *o)
 {
 	switch (o->format) {
@@ -184,7 +175,7 @@ int main(int argc, char **argv)
 		return r;
 	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .netlink_file = o.netlink_file,
 				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
-				    .pfs = o.pfs, .now = report_time() };
+				    .pfs = o.pfs, .now = vf_gather_now() };
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {

@@ -50,6 +50,8 @@ source tests/bad-input.sh
 source tests/live.sh
 # --- a real libvirtd: pool state ---------------------------------------------------------------
 source tests/libvirtd.sh
+# --- vfcap-hook: golden cases through the real binary ------------------------------------------
+source tests/hook.sh
 # --- the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG -----------------------------
 source tests/kernel/check.sh
 

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/* vfcap-hook: the VDSM hook that puts vNICs on the VF pool (vmfex port profiles, extnet
+ * networks), keeps the pool right, never double-books a VF and fails fast when none is left;
+ * at after_get_caps it adds the host's vfcap report to getCapabilities.
+ *
+ * VDSM runs it with no arguments from /usr/libexec/vdsm/hooks/<hook point>/50_vfcap: the hook
+ * point is the name of the directory it was run from (--hook-point overrides). The payload is
+ * the file named by $_hook_domxml (XML) or $_hook_json (JSON); custom properties come as
+ * environment variables (vmfex, extnet) with vmId. Exit 0: done (or nothing to do); 2: failed,
+ * with one line on stderr, the payload untouched. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "caps.h"
+#include "config.h"
+#include "gather.h"
+#include "props.h"
+#include "report.h"
+#include "rewrite.h"
+#include "take.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
+#define PAYLOAD_MAX (64u << 20)
+
+enum { EXIT_OK = 0, EXIT_FAIL = 2 };
+
+struct hook {
+	const char *point;
+	struct vf_config *cfg;
+	const char *path; /* the payload file */
+	char *data;
+	size_t len;
+};
+
+static int failf(const char *fmt, ...) _printf_(1, 2);
+static int failf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("vfcap-hook: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+/* ---- payload I/O ---- */
+
+static int read_payload(struct hook *k, const char *var)
+{
+	k->path = getenv(var);
+	if (!k->path || !*k->path)
+		return failf("%s: $%s is not set (vfcap-hook is run by VDSM)", k->point, var);
+	int r = read_full_file(k->path, &k->data, &k->len, PAYLOAD_MAX);
+	if (r < 0)
+		return failf("%s: cannot read %s: %s", k->point, k->path,
+			     r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+	return EXIT_OK;
+}
+
+/* Temp file + rename, with the payload's own mode: VDSM reads the same path back. */
+static int write_payload(const struct hook *k, const char *data, size_t len)
+{
+	struct stat st;
+	mode_t mode = stat(k->path, &st) == 0 ? st.st_mode & 07777 : 0600;
+	int r = write_file_atomic(k->path, data, len, mode);
+	if (r < 0)
+		return failf("%s: cannot write %s: %s", k->point, k->path, strerror(-r));
+	return EXIT_OK;
+}
+
+static int write_doc(const struct hook *k, xmlDocPtr doc)
+{
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+	if (vf_payload_serialize(doc, &out, &len) < 0)
+		return failf("%s: cannot serialize the rewritten XML", k->point);
+	return write_payload(k, out, len);
+}
+
+static void docp_free(xmlDocPtr *d)
+{
+	if (*d)
+		xmlFreeDoc(*d);
+}
+#define _cleanup_doc_ __attribute__((cleanup(docp_free)))
+
+static int parse_payload(struct hook *k, xmlDocPtr *doc)
+{
+	int r = read_payload(k, "_hook_domxml");
+	if (r != EXIT_OK)
+		return r;
+	_cleanup_free_ char *err = NULL;
+	if (vf_payload_parse(k->data, k->len, k->path, doc, &err) < 0)
+		return failf("%s: %s", k->point, err);
+	return EXIT_OK;
+}
+
+/* ---- identity ---- */
+
+/* VDSM's vmId, else the domain's <uuid>; kept to a safe alphabet, it goes into the ledger. */
+static char *vm_id(xmlDocPtr doc)
+{
+	const char *env = getenv("vmId");
+	_cleanup_free_ char *id = env && *env ? xstrdup(env) : NULL;
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (xmlNodePtr n = root ? root->children : NULL; !id && n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "uuid") && !n->ns) {
+			xmlChar *c = xmlNodeGetContent(n);
+			id = xstrdup((const char *)c);
+			xmlFree(c);
+		}
+	if (!id || !*id || strlen(id) > 128 || strspn(id, "0123456789abcdefABCDEF-_.:") != strlen(id))
+		return xstrdup("unknown-vm");
+	return TAKE_PTR(id);
+}
+
+/* ---- the vNICs a request asks VFs for ---- */
+
+struct want {
+	xmlNodePtr *ifaces; /* to rewrite */
+	char **profiles;    /* borrowed */
+	char **macs;        /* owned */
+	size_t n;
+};
+
+static void want_clear(struct want *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->macs[i]);
+	free(w->ifaces);
+	free(w->profiles);
+	free(w->macs);
+}
+
+static void want_add(struct want *w, xmlNodePtr iface, const char *profile)
+{
+	size_t n = w->n;
+	*(xmlNodePtr *)array_append(&w->ifaces, &n, sizeof(xmlNodePtr)) = iface;
+	n = w->n;
+	*(const char **)array_append(&w->profiles, &n, sizeof(char *)) = profile;
+	char *mac = vf_iface_mac(iface);
+	*(char **)array_append(&w->macs, &w->n, sizeof(char *)) = mac ? mac : xstrdup("-");
+}
+
+/* vmfex as a plain profile (device level) or as a {MAC: profile} dict (VM level, which VDSM
+ * also passes to device hooks when the VM property shadows the device one). */
+static int collect(const struct hook *k, xmlDocPtr doc, const char *vmfex, struct vf_vmfex_map *map,
+		   struct want *w)
+{
+	_cleanup_free_ char *err = NULL;
+	_cleanup_free_ xmlNodePtr *ifaces = NULL;
+	size_t n = vf_payload_interfaces(doc, &ifaces);
+	if (vf_vmfex_is_dict(vmfex)) {
+		if (vf_vmfex_dict_parse(vmfex, map, &err) < 0)
+			return failf("%s: %s", k->point, err);
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *mac = vf_iface_mac(ifaces[i]);
+			const char *p = mac ? vf_vmfex_map_find(map, mac) : NULL;
+			if (p)
+				want_add(w, ifaces[i], p);
+		}
+		return EXIT_OK;
+	}
+	if (vf_payload_is_domain(doc))
+		return failf("%s: vmfex at VM level must be a dict {'MAC': 'profile', ...}; a plain profile "
+			     "belongs to a vNIC profile", k->point);
+	if (!vf_profile_valid(vmfex))
+		return failf("%s: vmfex profile '%s' must match ^[a-zA-Z0-9_.-]{2,32}$", k->point, vmfex);
+	if (n == 1)
+		want_add(w, ifaces[0], vmfex);
+	return EXIT_OK;
+}
+
+static char *describe(const struct want *w)
+{
+	if (w->n == 1 || (w->n > 1 && strcmp(w->profiles[0], w->profiles[w->n - 1]) == 0))
+		return xasprintf("vmfex profile '%s'", w->profiles[0]);
+	return xasprintf("vmfex profiles '%s'…'%s'", w->profiles[0], w->profiles[w->n - 1]);
+}
+
+/* ---- hook points ---- */
+
+static int take(const struct hook *k, const char *vm, const struct want *w, const char *what)
+{
+	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what };
+	_cleanup_free_ char *notice = NULL, *err = NULL;
+	int r = vf_take(k->cfg, &req, &notice, &err);
+	if (notice)
+		fprintf(stderr, "vfcap-hook: %s: %s\n", k->point, notice);
+	if (r < 0)
+		return failf("%s: %s", k->point, err);
+	return EXIT_OK;
+}
+
+static int rewrite_vmfex(struct hook *k, bool reserve)
+{
+	const char *vmfex = getenv("vmfex");
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	int r = parse_payload(k, &doc);
+	if (r != EXIT_OK)
+		return r;
+	_cleanup_vmfex_map_ struct vf_vmfex_map map = { 0 };
+	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	if ((r = collect(k, doc, vmfex, &map, &w)) != EXIT_OK || w.n == 0)
+		return r;
+	_cleanup_free_ char *vm = vm_id(doc), *what = describe(&w);
+	for (size_t i = 0; i < w.n; i++) /* in memory first: a bad payload reserves nothing */
+		if (vf_iface_set_vmfex(w.ifaces[i], k->cfg->pool_network, w.profiles[i]) < 0)
+			return failf("%s: cannot rewrite the interface", k->point);
+	if (reserve && (r = take(k, vm, &w, what)) != EXIT_OK)
+		return r;
+	if ((r = write_doc(k, doc)) != EXIT_OK && reserve)
+		vf_release(k->cfg, vm, NULL, NULL);
+	return r;
+}
+
+static int rewrite_extnet(struct hook *k, const char *extnet)
+{
+	_cleanup_free_ char *net = NULL, *pg = NULL, *err = NULL;
+	if (vf_extnet_parse(extnet, &net, &pg, &err) < 0)
+		return failf("%s: %s", k->point, err);
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	int r = parse_payload(k, &doc);
+	if (r != EXIT_OK)
+		return r;
+	_cleanup_free_ xmlNodePtr *ifaces = NULL;
+	if (vf_payload_is_domain(doc) || vf_payload_interfaces(doc, &ifaces) != 1)
+		return EXIT_OK; /* extnet is a vNIC profile property: device payloads only */
+	if (vf_iface_set_extnet(ifaces[0], net, pg) < 0)
+		return failf("%s: cannot rewrite the interface", k->point);
+	return write_doc(k, doc);
+}
+
+/* before_device_create, before_nic_hotplug (reserve) and before_update_device (the vNIC
+ * already holds its VF: rewrite only). */
+static int device(struct hook *k, bool reserve)
+{
+	const char *vmfex = getenv("vmfex"), *extnet = getenv("extnet");
+	if (vmfex && *vmfex && extnet && *extnet)
+		return failf("%s: both vmfex and extnet are set; a vNIC goes to one network", k->point);
+	if (vmfex && *vmfex)
+		return rewrite_vmfex(k, reserve);
+	if (extnet && *extnet)
+		return rewrite_extnet(k, extnet);
+	return EXIT_OK;
+}
+
+static int device_create(struct hook *k)
+{
+	return device(k, true);
+}
+
+static int device_update(struct hook *k)
+{
+	return device(k, false);
+}
+
+static int vm_start(struct hook *k)
+{
+	const char *vmfex = getenv("vmfex");
+	return vmfex && *vmfex ? rewrite_vmfex(k, true) : EXIT_OK;
+}
+
+/* Migration destination: VDSM ignores the XML; only make sure the pool is there. */
+static int migrate_destination(struct hook *k)
+{
+	const char *vmfex = getenv("vmfex");
+	if (!vmfex || !*vmfex)
+		return EXIT_OK;
+	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	return take(k, "migration", &w, "migration");
+}
+
+static int vm_destroy(struct hook *k)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_free_ char *err = NULL;
+	if (!getenv("vmId") && parse_payload(k, &doc) != EXIT_OK)
+		return EXIT_FAIL;
+	_cleanup_free_ char *vm = vm_id(doc);
+	if (vf_release(k->cfg, vm, NULL, &err) < 0)
+		return failf("%s: %s", k->point, err);
+	return EXIT_OK;
+}
+
+static int nic_gone(struct hook *k)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r = parse_payload(k, &doc);
+	if (r != EXIT_OK)
+		return r;
+	_cleanup_free_ xmlNodePtr *ifaces = NULL;
+	if (vf_payload_interfaces(doc, &ifaces) != 1)
+		return EXIT_OK;
+	_cleanup_free_ char *vm = vm_id(NULL), *mac = vf_iface_mac(ifaces[0]);
+	if (vf_release(k->cfg, vm, mac ? mac : "-", &err) < 0)
+		return failf("%s: %s", k->point, err);
+	return EXIT_OK;
+}
+
+/* getCapabilities must never break: any failure leaves the caps byte-identical, exit 0. */
+static int get_caps(struct hook *k)
+{
+	if (read_payload(k, "_hook_json") != EXIT_OK)
+		return EXIT_OK;
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	struct vf_gather_opts o = { .now = vf_gather_now() };
+	int r = vf_gather(h, k->cfg, &o, NULL);
+	if (r < 0) {
+		failf("%s: caps left unchanged: cannot read %s/class/net: %s", k->point, vf_gather_sysfs_root(k->cfg, &o),
+		      strerror(-r));
+		return EXIT_OK;
+	}
+	if (h->n_errors) /* still worth adding: the counts a failed source affects are null */
+		fprintf(stderr, "vfcap-hook: %s: the report lists %zu source error(s), first: %s\n", k->point, h->n_errors,
+			h->errors[0].message);
+	_cleanup_free_ char *report = vf_report_format_json(h, false), *out = NULL, *err = NULL;
+	size_t len;
+	if (vf_caps_merge(k->data, k->len, report, &out, &len, &err) < 0) {
+		failf("%s: caps left unchanged: %s: %s", k->point, k->path, err);
+		return EXIT_OK;
+	}
+	write_payload(k, out, len);
+	return EXIT_OK;
+}
+
+static const struct point {
+	const char *name;
+	int (*run)(struct hook *k);
+} points[] = {
+	{ "before_device_create", device_create },
+	{ "before_nic_hotplug", device_create },
+	{ "before_update_device", device_update },
+	{ "before_device_migrate_destination", migrate_destination },
+	{ "before_vm_start", vm_start },
+	{ "before_vm_migrate_destination", migrate_destination },
+	{ "after_vm_destroy", vm_destroy },
+	{ "after_nic_hotunplug", nic_gone },
+	{ "after_nic_hotplug_fail", nic_gone },
+	{ "after_get_caps", get_caps },
+};
+
+/* ---- main ---- */
+
+static const char usage_text[] =
+	"Usage: vfcap-hook [--hook-point NAME]\n"
+	"VDSM hook: vmfex/extnet vNICs onto the VF pool, capacity check and reservation, vfcap caps.\n"
+	"Installed as 50_vfcap in VDSM's hook directories; the hook point is the directory's name.\n"
+	"Payload: $_hook_domxml or $_hook_json; properties: $vmfex, $extnet, $vmId.\n"
+	"Config: $VFCAP_CONFIG, else " DEFAULT_CONFIG " (optional).\n"
+	"Exit: 0 done or nothing to do; 2 failed (one line on stderr, payload untouched).\n";
+
+static const char *point_from_argv0(const char *argv0)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", argv0);
+	if (!strchr(buf, '/'))
+		return "";
+	return basename(dirname(buf));
+}
+
+static int parse_args(int argc, char **argv, const char **point)
+{
+	static const struct option longopts[] = {
+		{ "hook-point", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },          { 0 },
+	};
+	int c;
+	opterr = 0;
+	*point = point_from_argv0(argv[0]);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': *point = optarg; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'V': printf("vfcap-hook %s\n", VFCAP_VERSION); return EXIT_OK;
+		default: return failf("unknown option '%s'; try --help", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return failf("unexpected argument '%s'; try --help", argv[optind]);
+	return -1;
+}
+
+static int load_config(struct hook *k)
+{
+	const char *env = getenv("VFCAP_CONFIG");
+	_cleanup_free_ char *err = NULL;
+	int r = vf_config_load(env && *env ? env : DEFAULT_CONFIG, &k->cfg, &err);
+	if (r == -ENOENT && !(env && *env)) {
+		k->cfg = vf_config_new();
+		return 0;
+	}
+	if (r < 0)
+		return failf("%s: config: %s", k->point, err ? err : strerror(-r));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hook k = { 0 };
+	int r = parse_args(argc, argv, &k.point);
+	if (r >= 0)
+		return r;
+	const struct point *p = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(points) && !p; i++)
+		if (streq(points[i].name, k.point))
+			p = &points[i];
+	if (!p)
+		return failf("unknown hook point '%s' (install vfcap-hook in a VDSM hook directory it serves, "
+			     "or pass --hook-point)", k.point);
+	if (load_config(&k) != 0)
+		return streq(k.point, "after_get_caps") ? EXIT_OK : EXIT_FAIL;
+	r = p->run(&k);
+	vf_config_free(k.cfg);
+	free(k.data);
+	return r;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+#include "take.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gather.h"
+#include "ledger.h"
+#include "pool.h"
+#include "util.h"
+
+static void conn_closep(virConnectPtr *c)
+{
+	if (*c)
+		virConnectClose(*c);
+}
+
+static void ledger_clearp(struct vf_ledger *l)
+{
+	vf_ledger_clear(l);
+}
+
+/* libvirt prints every error to stderr by default; the hook's stderr is VDSM's error text. */
+static void quiet(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+/* ", ens2f0: netlink describes 34 of 256 VFs (limit 221)" for every PF the wrap cut short. */
+static char *netlink_reason(const struct vf_host *h)
+{
+	_cleanup_free_ char *s = xstrdup("");
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		const struct vf_pf *pf = &h->pfs[i];
+		if (!pf->nl.valid || !pf->nl.truncated)
+			continue;
+		char *more = xasprintf("%s; %s: netlink describes %u of %d VFs (limit %u)", s, pf->name, pf->nl.listed,
+				       pf->numvfs, pf->nl.limit);
+		free(s);
+		s = more;
+	}
+	return TAKE_PTR(s);
+}
+
+/* A source whose failure leaves the count unknown is the reason, not "no VF left". */
+static int source_failure(const struct vf_host *h, char **errmsg)
+{
+	for (size_t i = 0; i < h->n_errors; i++)
+		if (h->errors[i].source == VF_SRC_LIBVIRT || h->errors[i].source == VF_SRC_SYSFS)
+			return set_error(errmsg, -EIO, "cannot count the VFs: %s", h->errors[i].message);
+	return 0;
+}
+
+static int no_vf(const struct vf_take *req, const char *pool, const struct vf_host *h, int usable, int n_free,
+		 size_t pending, char **errmsg)
+{
+	_cleanup_free_ char *nl = netlink_reason(h);
+	int connected = usable - n_free;
+	return set_error(errmsg, -ENOSPC,
+			 "no free VF for %s (%zu vNIC%s): pool %s has %d usable VFs, %d in use, %zu reserved by "
+			 "starting vNICs, %d free%s",
+			 req->what, req->n, req->n == 1 ? "" : "s", pool, usable, connected, pending,
+			 n_free - (int)pending > 0 ? n_free - (int)pending : 0, nl);
+}
+
+struct ctx {
+	const struct vf_config *cfg;
+	bool hostdev;
+	time_t now;
+	struct vf_host *h;
+	struct vf_usage usage;
+	struct vf_pool_plan plan;
+	struct vf_pool_state st;
+	struct vf_ledger ledger;
+};
+
+static int gather(struct ctx *c, char **errmsg)
+{
+	struct vf_gather_opts o = { .now = c->now };
+	int r = vf_gather(c->h, c->cfg, &o, &c->usage);
+	if (r < 0)
+		return set_error(errmsg, r, "cannot read %s/class/net: %s", vf_gather_sysfs_root(c->cfg, &o),
+				 strerror(-r));
+	r = source_failure(c->h, errmsg);
+	if (r < 0)
+		return r;
+	vf_pool_plan(c->h, &c->usage, c->cfg->pool_network, c->hostdev, &c->plan);
+	return 0;
+}
+
+/* Bring the pool in line and take the ledger's word on who is still on the way. */
+static int upkeep(struct ctx *c, virConnectPtr conn, const struct vf_take *req, char **notice, char **errmsg)
+{
+	const char *pool = c->cfg->pool_network;
+	int r = vf_pool_read(conn, pool, &c->st, errmsg);
+	if (r < 0)
+		return r;
+	r = vf_ledger_load(c->cfg->run_dir, &c->ledger, errmsg);
+	if (r < 0)
+		return r;
+	if (c->ledger.dropped)
+		*notice = xasprintf("skipped %zu malformed line(s) in %s", c->ledger.dropped, c->ledger.path);
+	vf_ledger_expire(&c->ledger, c->now, c->cfg->reservation_ttl);
+	vf_ledger_settle(&c->ledger, c->st.port_macs, c->st.n_ports);
+	for (size_t i = 0; i < req->n; i++) /* a retry of the same start must not count itself */
+		vf_ledger_release(&c->ledger, req->vm, req->macs[i]);
+	_cleanup_free_ char *drift = NULL;
+	r = vf_pool_apply(conn, pool, c->hostdev, &c->plan, c->ledger.n, &c->st, &drift, errmsg);
+	if (drift && !*notice)
+		*notice = TAKE_PTR(drift);
+	return r;
+}
+
+static int run(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
+{
+	int r = gather(c, errmsg);
+	if (r < 0)
+		return r;
+	virSetErrorFunc(NULL, quiet);
+	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
+	__attribute__((cleanup(conn_closep))) virConnectPtr conn = virConnectOpen(uri);
+	if (!conn) {
+		const char *m = virGetLastErrorMessage();
+		return set_error(errmsg, -EIO, "libvirt %s: %s", uri, m ? m : "cannot connect");
+	}
+	r = upkeep(c, conn, req, notice, errmsg);
+	if (r < 0 || req->n == 0)
+		return r;
+	int usable, n_free = vf_pool_free_members(&c->st, &c->plan, c->hostdev, &usable);
+	if ((size_t)n_free < c->ledger.n + req->n)
+		return no_vf(req, c->cfg->pool_network, c->h, usable, n_free, c->ledger.n, errmsg);
+	for (size_t i = 0; i < req->n; i++)
+		vf_ledger_add(&c->ledger, req->vm, req->macs[i], c->now);
+	return vf_ledger_save(&c->ledger, errmsg);
+}
+
+int vf_take(const struct vf_config *cfg, const struct vf_take *req, char **notice, char **errmsg)
+{
+	*notice = NULL;
+	int lock = vf_pool_lock(cfg->run_dir, errmsg);
+	if (lock < 0)
+		return lock;
+	struct ctx c = { .cfg = cfg, .hostdev = streq(cfg->pool_mode, "hostdev"), .now = time(NULL),
+			 .h = vf_host_new() };
+	int r = run(&c, req, notice, errmsg);
+	vf_pool_state_clear(&c.st);
+	vf_pool_plan_clear(&c.plan);
+	vf_usage_clear(&c.usage);
+	vf_ledger_clear(&c.ledger);
+	vf_host_free(c.h);
+	close(lock);
+	return r;
+}
+
+int vf_release(const struct vf_config *cfg, const char *vm, const char *mac, char **errmsg)
+{
+	int lock = vf_pool_lock(cfg->run_dir, errmsg);
+	if (lock < 0)
+		return lock;
+	__attribute__((cleanup(ledger_clearp))) struct vf_ledger l;
+	int r = vf_ledger_load(cfg->run_dir, &l, errmsg);
+	if (r == 0 && vf_ledger_release(&l, vm, mac) > 0)
+		r = vf_ledger_save(&l, errmsg);
+	close(lock);
+	return r;
+}

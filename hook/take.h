@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The hook's capacity step, all under the pool lock: read the host (sysfs, netlink, libvirt)
+ * with the core, keep the pool network right, check that the pool can give every vNIC of the
+ * request a VF, and reserve them in the ledger. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct vf_take {
+	const char *vm;       /* VDSM's vmId (or the domain UUID) */
+	char *const *macs;    /* the vNICs asking, lower-case MACs ("-" when a vNIC has none) */
+	size_t n;             /* 0: only keep the pool right (migration destination) */
+	const char *what;     /* for the fail-fast line: "vmfex profile 'P'" */
+};
+
+/* Returns 0 (reserved), -ENOSPC when the pool cannot serve the request (*errmsg is the one line
+ * for VDSM: profile, usable/used counts and, when netlink is the reason, the limit), or another
+ * -errno when a source or libvirt failed (*errmsg says which). *notice, when set, is a line worth
+ * logging even on success (pool drift, skipped ledger lines). */
+int vf_take(const struct vf_config *cfg, const struct vf_take *req, char **notice, char **errmsg);
+
+/* End reservations: the VM's (mac == NULL) or one vNIC's. */
+int vf_release(const struct vf_config *cfg, const char *vm, const char *mac, char **errmsg);

@@ -1,0 +1,127 @@
+# shellcheck shell=bash
+# Golden cases of vfcap-hook, sourced by tests/run.sh. Each tests/hook/<case>/ holds:
+#   point            the hook point (--hook-point)
+#   env              KEY=VALUE lines (custom properties, vmId), optional
+#   payload.xml|json the payload VDSM would write ($_hook_domxml / $_hook_json), or
+#   payload.sh       a script printing it (the 5 MB domain is generated, not committed)
+#   config           extra [vfcap] lines for the case's config, optional
+#   host             fixture host (tests/fixtures/hosts/<host>) for sysfs, netlink and the
+#                    libvirt test driver; default intel64
+#   ledger           reservations present before the run, optional ("vm mac age-seconds")
+#   expected.payload the payload afterwards (absent: must be byte-identical to the input);
+#                    expected.sha256 instead for generated payloads
+#   expected.exit, expected.stderr (PAYLOAD stands for the payload's path), expected.ledger
+#                    (vm and mac of each reservation afterwards), optional
+# The ASan+UBSan binary runs every case; the plain one runs it again under valgrind.
+# VFCAP_REGEN=1 rewrites the expected files.
+
+hook_config() { # case-dir host run-dir
+	local h=$TOP/tests/fixtures/hosts/$2 k v
+	echo "[vfcap]"
+	# the fixture's sources, unless the case's config sets the key itself
+	while read -r k v; do
+		grep -q "^$k *=" "$1/config" 2>/dev/null || echo "$k = $v"
+	done <<-EOF
+		hostname $2
+		sysfs_root $h/sysfs
+		netlink_file $h/netlink.bin
+		libvirt_uri test://$h/libvirt.xml
+		run_dir $3
+	EOF
+	[ -f "$1/config" ] && cat "$1/config"
+	# the fixture's [pf] sections (reservations, fabrics)
+	sed -n '/^\[pf /,$p' "$h/vfcap.conf"
+}
+
+hook_ledger_in() { # case-dir run-dir
+	mkdir -p "$2"
+	[ -f "$1/ledger" ] || return 0
+	local now vm mac age
+	now=$(date +%s)
+	{
+		echo "# vfcap reservations v1"
+		while read -r vm mac age; do echo "$vm $mac $((now - age))"; done <"$1/ledger"
+	} >"$2/reservations"
+}
+
+hook_input() { # case-dir -> path of the input payload
+	if [ -f "$1/payload.sh" ]; then
+		[ -f "$TMP/hook-gen-$(basename "$1")" ] || sh "$1/payload.sh" >"$TMP/hook-gen-$(basename "$1")"
+		echo "$TMP/hook-gen-$(basename "$1")"
+	else
+		ls "$1"/payload.xml "$1"/payload.json 2>/dev/null | head -1
+	fi
+}
+
+hook_run() { # binary case-dir work-dir -> exit code; stderr in work/err
+	local c=$2 w=$3 var=_hook_domxml payload
+	payload=$(hook_input "$c")
+	[ "${payload##*.}" = json ] && var=_hook_json
+	rm -rf "$w" && mkdir -p "$w"
+	cp "$payload" "$w/payload"
+	hook_config "$c" "$(cat "$c/host" 2>/dev/null || echo intel64)" "$w/run" >"$w/vfcap.conf"
+	hook_ledger_in "$c" "$w/run"
+	local -a envs=()
+	[ -f "$c/env" ] && mapfile -t envs <"$c/env"
+	env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" LSAN_OPTIONS="$LSAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" \
+		VFCAP_CONFIG="$w/vfcap.conf" "$var=$w/payload" "${envs[@]}" \
+		$1 --hook-point "$(cat "$c/point")" 2>"$w/err.raw"
+	local rc=$?
+	sed "s|$w/payload|PAYLOAD|g" "$w/err.raw" >"$w/err"
+	return $rc
+}
+
+hook_ledger_out() { # work-dir
+	[ -f "$1/run/reservations" ] && grep -v '^#' "$1/run/reservations" | cut -d' ' -f1,2
+}
+
+hook_case() { # case-dir
+	local c=$1 name w=$TMP/hook rc=0
+	name=hook/$(basename "$c")
+	hook_run "$ASAN/vfcap-hook" "$c" "$w" || rc=$?
+	if [ "${VFCAP_REGEN:-0}" = 1 ]; then
+		echo "$rc" >"$c/expected.exit"
+		cp "$w/err" "$c/expected.stderr"
+		rm -f "$c/expected.payload" "$c/expected.sha256"
+		if [ -f "$c/payload.sh" ]; then
+			sha256sum <"$w/payload" | cut -d' ' -f1 >"$c/expected.sha256"
+		elif ! cmp -s "$w/payload" "$(hook_input "$c")"; then
+			cp "$w/payload" "$c/expected.payload"
+		fi
+		if hook_ledger_out "$w" >"$c/expected.ledger" && [ -s "$c/expected.ledger" ]; then :; else rm -f "$c/expected.ledger"; fi
+	fi
+	local want_payload=$c/expected.payload
+	[ -f "$want_payload" ] || want_payload=$(hook_input "$c")
+	if [ -f "$c/expected.sha256" ]; then
+		want_payload=$TMP/hook-want
+		[ "$(sha256sum <"$w/payload" | cut -d' ' -f1)" = "$(cat "$c/expected.sha256")" ] && cp "$w/payload" "$want_payload" || echo mismatch >"$want_payload"
+	fi
+	local want_ledger=/dev/null
+	[ -f "$c/expected.ledger" ] && want_ledger=$c/expected.ledger
+	if [ "$rc" != "$(cat "$c/expected.exit")" ]; then
+		fail "$name: exit $rc, expected $(cat "$c/expected.exit")" "$w/err"
+	elif ! cmp -s "$w/payload" "$want_payload"; then
+		diff "$want_payload" "$w/payload" >"$w/diff" 2>&1
+		fail "$name: payload differs" "$w/diff"
+	elif ! diff "$c/expected.stderr" "$w/err" >"$w/diff" 2>&1; then
+		fail "$name: stderr differs" "$w/diff"
+	elif ! diff "$want_ledger" <(hook_ledger_out "$w") >"$w/diff" 2>&1; then
+		fail "$name: ledger differs" "$w/diff"
+	elif [ -f "$c/expected.payload" ] && [ "$(cat "$c/point")" = after_get_caps ] &&
+		! $PY tests/validate-schema.py schema/vfcap-caps.schema.json "$w/payload" >"$w/diff" 2>&1; then
+		fail "$name: caps do not match schema/vfcap-caps.schema.json" "$w/diff"
+	else
+		pass "$name"
+	fi
+	rc=0
+	hook_run "$VALGRIND $PLAIN/vfcap-hook" "$c" "$w" || rc=$?
+	if [ "$rc" -le 2 ] && cmp -s "$w/payload" "$want_payload"; then
+		pass "$name: valgrind clean, same payload"
+	else
+		fail "$name: valgrind (exit $rc)" "$w/err"
+	fi
+}
+
+for c in tests/hook/*/; do
+	hook_case "${c%/}"
+done
