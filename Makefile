@@ -3,6 +3,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
+LIBEXECDIR ?= $(PREFIX)/libexec
+# VDSM runs /usr/libexec/vdsm/hooks/<point>/*; the hook learns its point from that directory.
+VDSM_HOOKS_DIR ?= $(LIBEXECDIR)/vdsm/hooks
+HOOK_POINTS := before_device_create before_nic_hotplug before_update_device \
+	before_device_migrate_destination before_vm_start before_vm_migrate_destination \
+	after_vm_destroy after_nic_hotunplug after_nic_hotplug_fail after_get_caps
 
 # BUILD is the output directory; the sanitizer build is the same tree built into build/asan.
 BUILD ?= build
@@ -106,14 +112,22 @@ bench:
 	@./scripts/install-deps.sh strace
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
+	/usr/bin/python3 bench/bench_hook.py
 
-install: $(BUILD)/vfcap-report
+install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report
+	install -D -m 0755 $(BUILD)/vfcap-hook $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
+	for p in $(HOOK_POINTS); do \
+		install -d $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p && \
+		ln -sf $(LIBEXECDIR)/vfcap/vfcap-hook $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap || exit 1; \
+	done
 	install -d $(DESTDIR)$(DATADIR)/vfcap
 	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/vfcap/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vfcap-report
+	rm -f $(DESTDIR)$(BINDIR)/vfcap-report $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
+	for p in $(HOOK_POINTS); do rm -f $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap; done
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfcap 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/vfcap/,$(notdir $(wildcard schema/*.schema.json)))
 	-rmdir $(DESTDIR)$(DATADIR)/vfcap 2>/dev/null
 

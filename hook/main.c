@@ -25,6 +25,8 @@
 
 #define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
 #define PAYLOAD_MAX (64u << 20)
+/* VDSM's vmId is a UUID; anything else is kept only if it cannot break a ledger line. */
+#define VM_ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 2 };
 
@@ -114,7 +116,7 @@ static char *vm_id(xmlDocPtr doc)
 			id = xstrdup((const char *)c);
 			xmlFree(c);
 		}
-	if (!id || !*id || strlen(id) > 128 || strspn(id, "0123456789abcdefABCDEF-_.:") != strlen(id))
+	if (!id || !*id || strlen(id) > 128 || strspn(id, VM_ID_CHARS) != strlen(id))
 		return xstrdup("unknown-vm");
 	return TAKE_PTR(id);
 }

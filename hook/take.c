@@ -103,10 +103,13 @@ static int upkeep(struct ctx *c, virConnectPtr conn, const struct vf_take *req, 
 		return r;
 	if (c->ledger.dropped)
 		*notice = xasprintf("skipped %zu malformed line(s) in %s", c->ledger.dropped, c->ledger.path);
-	vf_ledger_expire(&c->ledger, c->now, c->cfg->reservation_ttl);
-	vf_ledger_settle(&c->ledger, c->st.port_macs, c->st.n_ports);
+	size_t ended = vf_ledger_expire(&c->ledger, c->now, c->cfg->reservation_ttl) +
+		       vf_ledger_settle(&c->ledger, c->st.port_macs, c->st.n_ports);
 	for (size_t i = 0; i < req->n; i++) /* a retry of the same start must not count itself */
-		vf_ledger_release(&c->ledger, req->vm, req->macs[i]);
+		ended += vf_ledger_release(&c->ledger, req->vm, req->macs[i]);
+	/* kept even when this request then fails: the next one needs no second look */
+	if (ended > 0 && (r = vf_ledger_save(&c->ledger, errmsg)) < 0)
+		return r;
 	_cleanup_free_ char *drift = NULL;
 	r = vf_pool_apply(conn, pool, c->hostdev, &c->plan, c->ledger.n, &c->st, &drift, errmsg);
 	if (drift && !*notice)

@@ -125,3 +125,12 @@ hook_case() { # case-dir
 for c in tests/hook/*/; do
 	hook_case "${c%/}"
 done
+
+# Installed as 50_vfcap in VDSM's hook directories, the hook point is the directory's name.
+mkdir -p "$TMP/hooks/before_vm_start" && ln -sf "$TOP/$PLAIN/vfcap-hook" "$TMP/hooks/before_vm_start/50_vfcap"
+if env -i vmfex=Profile1 "$TMP/hooks/before_vm_start/50_vfcap" 2>"$TMP/hp.err"; then rc=0; else rc=$?; fi
+if [ "$rc" = 2 ] && grep -qx 'vfcap-hook: before_vm_start: $_hook_domxml is not set (vfcap-hook is run by VDSM)' "$TMP/hp.err"; then
+	pass "hook: the hook point comes from the directory it is run from"
+else
+	fail "hook: hook point from argv[0] (exit $rc)" "$TMP/hp.err"
+fi

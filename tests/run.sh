@@ -50,8 +50,9 @@ source tests/bad-input.sh
 source tests/live.sh
 # --- a real libvirtd: pool state ---------------------------------------------------------------
 source tests/libvirtd.sh
-# --- vfcap-hook: golden cases through the real binary ------------------------------------------
+# --- vfcap-hook: golden cases through the real binary, then against a real libvirtd -----------
 source tests/hook.sh
+source tests/hook-libvirtd.sh
 # --- the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG -----------------------------
 source tests/kernel/check.sh
 

@@ -1,0 +1,169 @@
+# shellcheck shell=bash
+# vfcap-hook against a real libvirtd (sourced by tests/run.sh): the intel64 fixture host with
+# ens1f0's VFs reserved down to 16 usable ones (VF10-28 without the host's 20-22), ifb links
+# standing in for their netdevs, ports taken with net-port-create as starting VMs would.
+source tests/lib-libvirtd.sh
+trap 'libvirtd_stop; rm -rf "$TMP"' EXIT
+HK=$TMP/hooklv
+HK_I64=$TOP/tests/fixtures/hosts/intel64
+HK_VFS="10 11 12 13 14 15 16 17 18 19 23 24 25 26 27 28"
+
+hk_config() { # extra [pf ens1f0] reserved ranges
+	cat <<-EOF
+	[vfcap]
+	sysfs_root = $HK_I64/sysfs
+	netlink_file = $HK_I64/netlink.bin
+	libvirt_uri = $LV_URI
+	run_dir = $HK/run
+	reservation_ttl = ${HK_TTL:-300}
+	[pf ens1f0]
+	reserved = $1
+	EOF
+}
+
+# hk_hook POINT VMID MAC [vmfex]: one hook run on a device payload; exit code returned
+hk_hook() {
+	local d
+	d=$(mktemp -d "$HK/run.XXXXXX")
+	printf '<interface type="bridge"><mac address="%s"/><model type="virtio"/><source bridge="ovirtmgmt"/></interface>\n' \
+		"$3" >"$d/payload.xml"
+	VFCAP_CONFIG=$HK/vfcap.conf _hook_domxml=$d/payload.xml vmId=$2 vmfex=${4:-Profile1} \
+		"$PLAIN/vfcap-hook" --hook-point "$1" 2>"$d/err"
+}
+
+hk_members() { # net-dumpxml [--inactive] -> "dev:connections" per line
+	virsh -c "$LV_URI" -q net-dumpxml direct-pool "$@" |
+		sed -n "s/.*<interface dev='\([^']*\)'\( connections='\([0-9]*\)'\)\?.*/\1:\3/p"
+}
+
+hk_port() { # MAC: allocate the port a starting VM with that vNIC would
+	local u
+	u=$(cat /proc/sys/kernel/random/uuid)
+	printf "<networkport><uuid>%s</uuid><owner><name>vm-%s</name><uuid>%s</uuid></owner><mac address='%s'/></networkport>\n" \
+		"$u" "$u" "$(cat /proc/sys/kernel/random/uuid)" "$1" >"$HK/port-$1.xml"
+	virsh -c "$LV_URI" -q net-port-create direct-pool "$HK/port-$1.xml" >/dev/null 2>"$HK/port.err"
+}
+
+hk_ledger() { grep -vc '^#' "$HK/run/reservations" 2>/dev/null; }
+
+hk_setup() {
+	mkdir -p "$HK/run"
+	hk_config "0-9, 29-63" >"$HK/vfcap.conf"
+	local links="" v
+	for v in $HK_VFS; do links="$links ens1f0v$v"; done
+	libvirtd_start && libvirtd_links $links && LV_NETS="direct-pool"
+}
+
+hk_pool_defined() {
+	hk_hook before_vm_migrate_destination mig 00:00:00:00:00:00 || { fail "hook+libvirtd: ensure pool" "$(ls -d "$HK"/run.* | tail -1)/err"; return 1; }
+	local want="" v got
+	for v in $HK_VFS; do want="$want ens1f0v$v:"; done
+	got=$(hk_members | tr '\n' ' ')
+	if [ "$got" = "${want# } " ] && virsh -c "$LV_URI" -q net-info direct-pool | grep -q 'Autostart: *yes' &&
+		virsh -c "$LV_URI" -q net-info direct-pool | grep -q 'Active: *yes'; then
+		pass "hook+libvirtd: pool defined, active, autostart, 16 members in VF order"
+	else
+		echo "members: $got" >"$HK/msg"
+		fail "hook+libvirtd: pool defined" "$HK/msg"
+	fi
+}
+
+# 50 VM starts at once on 16 free VFs: the lock and the ledger let exactly 16 through.
+hk_parallel() {
+	local i pids="" ok=0 nofree=0 other=0 rc
+	for i in $(seq 1 50); do
+		hk_hook before_device_create "vm-$i" "$(printf '52:54:00:aa:00:%02x' "$i")" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		rc=0
+		wait "$p" || rc=$?
+		case $rc in 0) ok=$((ok + 1)) ;; 2) nofree=$((nofree + 1)) ;; *) other=$((other + 1)) ;; esac
+	done
+	local said
+	said=$(grep -l 'no free VF for vmfex profile .Profile1. (1 vNIC): pool direct-pool has 16 usable VFs' "$HK"/run.*/err | wc -l)
+	if [ "$ok" = 16 ] && [ "$nofree" = 34 ] && [ "$said" = 34 ] && [ "$(hk_ledger)" = 16 ]; then
+		pass "hook+libvirtd: 50 parallel starts on 16 free VFs: 16 pass, 34 fail fast, 16 reserved"
+	else
+		echo "passed $ok, no VF $nofree (messages $said), other $other, ledger $(hk_ledger)" >"$HK/msg"
+		fail "hook+libvirtd: 50 parallel starts" "$HK/msg"
+	fi
+}
+
+# The 16 reserved vNICs take their VFs: all succeed, no VF twice, the 17th finds none.
+hk_take_ports() {
+	local f mac bad=0
+	for f in "$HK"/run.*/payload.xml; do
+		grep -q 'network="direct-pool"' "$f" || continue
+		mac=$(sed -n 's/.*mac address="\([^"]*\)".*/\1/p' "$f")
+		hk_port "$mac" || bad=$((bad + 1))
+	done
+	local busy twice
+	busy=$(hk_members | grep -c ':1$')
+	twice=$(hk_members | grep -vc ':1$')
+	if [ "$bad" = 0 ] && [ "$busy" = 16 ] && [ "$twice" = 0 ] && ! hk_port 52:54:00:bb:00:01 &&
+		grep -q 'none are available' "$HK/port.err"; then
+		pass "hook+libvirtd: the 16 reserved vNICs take 16 distinct VFs; a 17th finds none"
+	else
+		{ echo "failed ports $bad, busy $busy, other $twice"; hk_members; cat "$HK/port.err"; } >"$HK/msg"
+		fail "hook+libvirtd: ports for the reserved vNICs" "$HK/msg"
+	fi
+	# ports settle the ledger; with every VF connected the next start fails fast
+	if ! hk_hook before_device_create vm-late 52:54:00:cc:00:01 && [ "$(hk_ledger)" = 0 ]; then
+		pass "hook+libvirtd: reservations end when their ports appear"
+	else
+		echo "ledger $(hk_ledger)" >"$HK/msg"
+		fail "hook+libvirtd: reservations settle" "$HK/msg"
+	fi
+}
+
+# One more VF becomes usable while the pool has connections: only the persistent definition
+# changes (a live update would drop libvirt's connection counts).
+hk_no_live_update() {
+	hk_config "0-9, 30-63" >"$HK/vfcap.conf" # VF29 too
+	local before after inactive
+	before=$(hk_members | tr '\n' ' ')
+	hk_hook before_device_create vm-drift 52:54:00:dd:00:01
+	after=$(hk_members | tr '\n' ' ')
+	inactive=$(hk_members --inactive | tr '\n' ' ')
+	if [ "$before" = "$after" ] && echo "$inactive" | grep -q 'ens1f0v29:' &&
+		grep -q 'is in use (16 connections, 16 ports' "$(ls -td "$HK"/run.* | head -1)/err"; then
+		pass "hook+libvirtd: pool in use: live definition and connections kept, persistent one updated, drift reported"
+	else
+		{ echo "before: $before"; echo "after: $after"; echo "inactive: $inactive"; } >"$HK/msg"
+		fail "hook+libvirtd: no live update while in use" "$HK/msg"
+	fi
+}
+
+# Reservations end on after_vm_destroy and on their TTL.
+hk_release() {
+	local p
+	for p in $(virsh -c "$LV_URI" -q net-port-list direct-pool --uuid 2>/dev/null); do
+		virsh -c "$LV_URI" -q net-port-delete direct-pool "$p" >/dev/null
+	done
+	hk_hook before_device_create vm-x 52:54:00:ee:00:01 && hk_hook before_device_create vm-x 52:54:00:ee:00:02 &&
+		hk_hook before_device_create vm-y 52:54:00:ee:00:03
+	local n1=$(hk_ledger)
+	printf '<domain><name>x</name><uuid>0</uuid></domain>\n' >"$HK/dom.xml"
+	VFCAP_CONFIG=$HK/vfcap.conf _hook_domxml=$HK/dom.xml vmId=vm-x "$PLAIN/vfcap-hook" --hook-point after_vm_destroy
+	local n2=$(hk_ledger)
+	HK_TTL=1 hk_config "0-9, 30-63" >"$HK/vfcap.conf"
+	sleep 2
+	hk_hook before_device_create vm-z 52:54:00:ee:00:04
+	local n3 left
+	n3=$(hk_ledger)
+	left=$(grep -v '^#' "$HK/run/reservations" | cut -d' ' -f1)
+	if [ "$n1" = 3 ] && [ "$n2" = 1 ] && [ "$n3" = 1 ] && [ "$left" = vm-z ]; then
+		pass "hook+libvirtd: reservations end on after_vm_destroy and after their TTL"
+	else
+		echo "after 3 starts: $n1, after destroy of vm-x: $n2, after TTL and one start: $n3 ($left)" >"$HK/msg"
+		fail "hook+libvirtd: reservation release" "$HK/msg"
+	fi
+}
+
+if hk_setup; then
+	hk_pool_defined && hk_parallel && hk_take_ports && hk_no_live_update && hk_release
+else
+	fail "hook+libvirtd: rig did not start" "$TMP/libvirtd.log"
+fi
+libvirtd_stop

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The hook's pool plan: which VFs go in, in which order, and the network XML. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pool.h"
+#include "util.h"
+
+/* PF with n VFs, all free with netdevs "<pf>v<i>" and PCI addresses. */
+static struct vf_pf *add_pf(struct vf_host *h, const char *name, const char *fabric, int n, int bus)
+{
+	struct vf_pf *pf = vf_host_add_pf(h, name);
+	pf->fabric = fabric ? xstrdup(fabric) : NULL;
+	pf->numvfs = n;
+	vf_pf_set_vfs(pf, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		pf->vfs[i].netdev = xasprintf("%sv%d", name, i);
+		pf->vfs[i].pci_address = xasprintf("0000:%02x:10.%d", bus, i);
+		pf->vfs[i].state = VF_STATE_FREE;
+	}
+	return pf;
+}
+
+static void expect_plan(const struct vf_pool_plan *p, const char *const *want, size_t n)
+{
+	assert_int_equal(p->n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(p->keys[i], want[i]);
+}
+
+/* Two fabrics: A has PFs a0 and a1, B has b0. Fabrics alternate; within A the PFs alternate. */
+static void test_round_robin(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	add_pf(h, "a0", "A", 3, 1);
+	add_pf(h, "b0", "B", 2, 2);
+	add_pf(h, "a1", "A", 1, 3);
+	struct vf_usage u = { 0 };
+	struct vf_pool_plan p;
+	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	static const char *const want[] = { "a0v0", "b0v0", "a1v0", "b0v1", "a0v1", "a0v2" };
+	expect_plan(&p, want, ARRAY_SIZE(want));
+	vf_pool_plan_clear(&p);
+}
+
+/* Held VFs stay out; VFs our pool lends stay in; a VF another pool lists stays out; passthrough
+ * needs a netdev, hostdev a PCI address. */
+static void test_membership(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	struct vf_pf *pf = add_pf(h, "p", NULL, 6, 4);
+	pf->vfs[0].state = VF_STATE_ASSIGNED;
+	pf->vfs[1].state = VF_STATE_POOL, pf->vfs[1].owner = xstrdup("direct-pool");
+	pf->vfs[2].state = VF_STATE_POOL, pf->vfs[2].owner = xstrdup("other");
+	pf->vfs[3].state = VF_STATE_UNREACHABLE;
+	free(pf->vfs[5].netdev), pf->vfs[5].netdev = NULL; /* bound to vfio-pci */
+	struct vf_usage u = { 0 };
+	assert_int_equal(vf_libvirt_parse_network("<network><name>other2</name><forward mode='passthrough'>"
+						  "<interface dev='pv4'/></forward></network>", &u, NULL), 0);
+	struct vf_pool_plan p;
+	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	static const char *const pass[] = { "pv1" };
+	expect_plan(&p, pass, 1);
+	vf_pool_plan_clear(&p);
+	vf_pool_plan(h, &u, "direct-pool", true, &p);
+	static const char *const hostdev[] = { "0000:04:10.1", "0000:04:10.4", "0000:04:10.5" };
+	expect_plan(&p, hostdev, 3);
+	_cleanup_free_ char *xml = vf_pool_xml("direct-pool", "8f2e2b8e-6f0b-4a63-a3a5-3c7f1f7a9b10", true, &p);
+	assert_string_equal(xml, "<network>\n"
+				 "  <name>direct-pool</name>\n"
+				 "  <uuid>8f2e2b8e-6f0b-4a63-a3a5-3c7f1f7a9b10</uuid>\n"
+				 "  <forward mode=\"hostdev\" managed=\"yes\">\n"
+				 "    <address type=\"pci\" domain=\"0x0000\" bus=\"0x04\" slot=\"0x10\" function=\"0x1\"/>\n"
+				 "    <address type=\"pci\" domain=\"0x0000\" bus=\"0x04\" slot=\"0x10\" function=\"0x4\"/>\n"
+				 "    <address type=\"pci\" domain=\"0x0000\" bus=\"0x04\" slot=\"0x10\" function=\"0x5\"/>\n"
+				 "  </forward>\n"
+				 "</network>\n");
+	vf_pool_plan_clear(&p);
+	vf_usage_clear(&u);
+}
+
+/* Names are escaped by the tree API, whatever they hold. */
+static void test_xml_escaping(void **state)
+{
+	char *keys[] = { (char *)"we'ird\"<&>" };
+	struct vf_pool_plan p = { keys, 1 };
+	_cleanup_free_ char *xml = vf_pool_xml("po<ol", NULL, false, &p);
+	assert_string_equal(xml, "<network>\n  <name>po&lt;ol</name>\n  <forward mode=\"passthrough\">\n"
+				 "    <interface dev=\"we'ird&quot;&lt;&amp;&gt;\"/>\n  </forward>\n</network>\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_robin),
+		cmocka_unit_test(test_membership),
+		cmocka_unit_test(test_xml_escaping),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
