@@ -8,18 +8,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "json.h"
 #include "util.h"
-
-static bool is_json_ws(char c)
-{
-	/* RFC 8259's four; json-c's strict mode takes no other (no \v, no \f) */
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void json_putp(json_object **o)
-{
-	json_object_put(*o);
-}
 
 static const char *article(const char *noun)
 {
@@ -37,7 +27,7 @@ static int check_text(const char *what, const char *text, size_t len, char **err
 		return set_error(errmsg, -EINVAL, "%s: byte %zu: NUL byte in the text", what,
 				 (size_t)(nul - text));
 	size_t i = 0;
-	while (i < len && is_json_ws(text[i]))
+	while (i < len && vf_json_is_ws(text[i]))
 		i++;
 	if (i == len)
 		return set_error(errmsg, -EINVAL, "%s: empty input, expected a JSON object", what);
@@ -50,30 +40,16 @@ static int parse_object(const char *what, const char *text, size_t len, json_obj
 	int r = check_text(what, text, len, errmsg);
 	if (r < 0)
 		return r;
-	json_tokener *tok = json_tokener_new_ex(VF_CAPS_MAX_DEPTH);
-	if (!tok)
-		return set_error(errmsg, -ENOMEM, "%s: out of memory", what);
-	/* Trailing data is checked below, with a clearer message than the tokener's. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	_cleanup_(json_putp) json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error e = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	if (e == json_tokener_continue) {
-		/* the whole text was read and the document is unfinished; a NUL says it ended */
-		o = json_tokener_parse_ex(tok, "", 1);
-		e = json_tokener_get_error(tok);
-		end = len;
-	}
-	json_tokener_free(tok);
-	if (e != json_tokener_success)
-		return set_error(errmsg, -EINVAL, "%s: JSON: byte %zu: %s", what, end,
-				 json_tokener_error_desc(e));
-	while (end < len && is_json_ws(text[end]))
-		end++;
-	if (end < len)
-		return set_error(errmsg, -EINVAL,
-				 "%s: JSON: byte %zu: trailing data after the top-level value", what, end);
+	_cleanup_json_ json_object *o = NULL;
+	size_t at;
+	const char *desc;
+	r = vf_json_parse_one(text, len, VF_CAPS_MAX_DEPTH, &o, &at, &desc);
+	if (r == -ENOMEM)
+		return set_error(errmsg, r, "%s: out of memory", what);
+	if (r < 0 && desc)
+		return set_error(errmsg, r, "%s: JSON: byte %zu: %s", what, at, desc);
+	if (r < 0)
+		return set_error(errmsg, r, "%s: JSON: byte %zu: trailing data after the top-level value", what, at);
 	if (!json_object_is_type(o, json_type_object)) {
 		const char *type = json_type_to_name(json_object_get_type(o)); /* "null" for NULL */
 		return set_error(errmsg, -EINVAL, "%s: the top level is %s %s, not an object", what,
@@ -88,9 +64,9 @@ static void trim(const char *text, size_t len, size_t *start, size_t *end)
 {
 	*start = 0;
 	*end = len;
-	while (*start < *end && is_json_ws(text[*start]))
+	while (*start < *end && vf_json_is_ws(text[*start]))
 		(*start)++;
-	while (*end > *start && is_json_ws(text[*end - 1]))
+	while (*end > *start && vf_json_is_ws(text[*end - 1]))
 		(*end)--;
 }
 
@@ -103,7 +79,7 @@ static void splice(const char *caps, size_t caps_len, bool empty, const char *re
 	size_t body, end, rs, re;
 	trim(caps, caps_len, &body, &end);
 	size_t at = end - 1; /* the closing brace */
-	while (at > 0 && is_json_ws(caps[at - 1]))
+	while (at > 0 && vf_json_is_ws(caps[at - 1]))
 		at--;
 	trim(report, strlen(report), &rs, &re);
 
@@ -153,7 +129,7 @@ int vf_caps_merge(const char *caps, size_t caps_len, const char *report_json, ch
 {
 	if (!caps || !report_json)
 		return set_error(errmsg, -EINVAL, "caps: no input");
-	_cleanup_(json_putp) json_object *caps_obj = NULL, *report_obj = NULL;
+	_cleanup_json_ json_object *caps_obj = NULL, *report_obj = NULL;
 	int r = parse_object("caps", caps, caps_len, &caps_obj, errmsg);
 	if (r < 0)
 		return r;

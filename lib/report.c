@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "json.h"
 #include "util.h"
 
 /* The deepest valid report is 6 levels (root, pfs, pf, vfs, vf, port_profile); the margin is
@@ -671,11 +672,6 @@ int vf_report_from_json(json_object *o, struct vf_host **ret, char **errmsg)
 	return 0;
 }
 
-static void json_putp(json_object **o)
-{
-	json_object_put(*o);
-}
-
 static int _printf_(2, 3) parse_fail(char **errmsg, const char *fmt, ...)
 {
 	if (errmsg) {
@@ -691,31 +687,16 @@ int vf_report_parse(const char *text, size_t len, struct vf_host **ret, char **e
 {
 	if (len >= INT32_MAX)
 		return parse_fail(errmsg, "JSON: input too large (%zu bytes)", len);
-	json_tokener *tok = json_tokener_new_ex(REPORT_MAX_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-	/* strict: no trailing commas, comments or 'single-quoted' values (json-c 0.16 still takes
-	 * single-quoted keys and NaN; the field checks refuse what reaches a field); no invalid
-	 * UTF-8. Trailing data is checked below, with a clearer message than the tokener's. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					   JSON_TOKENER_VALIDATE_UTF8);
-	_cleanup_(json_putp) json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error e = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	if (e == json_tokener_continue) {
-		/* a NUL tells the tokener the input ended (a bare number is complete only then) */
-		o = json_tokener_parse_ex(tok, "", 1);
-		e = json_tokener_get_error(tok);
-		end = len;
-	}
-	json_tokener_free(tok);
-	if (e != json_tokener_success)
-		return parse_fail(errmsg, "JSON: byte %zu: %s", end, json_tokener_error_desc(e));
-	/* One document per input: anything but whitespace after it means a torn or doubled file. */
-	while (end < len && text[end] && strchr(" \t\r\n", text[end]))
-		end++;
-	if (end < len)
-		return parse_fail(errmsg, "JSON: byte %zu: trailing data after the report", end);
+	_cleanup_json_ json_object *o = NULL;
+	size_t at;
+	const char *desc;
+	int r = vf_json_parse_one(text, len, REPORT_MAX_DEPTH, &o, &at, &desc);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && desc)
+		return parse_fail(errmsg, "JSON: byte %zu: %s", at, desc);
+	if (r < 0)
+		return parse_fail(errmsg, "JSON: byte %zu: trailing data after the report", at);
 	return vf_report_from_json(o, ret, errmsg);
 }
 
