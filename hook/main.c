@@ -22,6 +22,7 @@
 #include "rewrite.h"
 #include "take.h"
 #include "util.h"
+#include "xml.h"
 
 #define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
 #define PAYLOAD_MAX (64u << 20)
@@ -83,13 +84,6 @@ static int write_doc(const struct hook *k, xmlDocPtr doc)
 		return failf("%s: cannot serialize the rewritten XML", k->point);
 	return write_payload(k, out, len);
 }
-
-static void docp_free(xmlDocPtr *d)
-{
-	if (*d)
-		xmlFreeDoc(*d);
-}
-#define _cleanup_doc_ __attribute__((cleanup(docp_free)))
 
 static int parse_payload(struct hook *k, xmlDocPtr *doc)
 {
@@ -202,7 +196,7 @@ static int take(const struct hook *k, const char *vm, const struct want *w, cons
 static int rewrite_vmfex(struct hook *k, bool reserve)
 {
 	const char *vmfex = getenv("vmfex");
-	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
 	int r = parse_payload(k, &doc);
 	if (r != EXIT_OK)
 		return r;
@@ -226,7 +220,7 @@ static int rewrite_extnet(struct hook *k, const char *extnet)
 	_cleanup_free_ char *net = NULL, *pg = NULL, *err = NULL;
 	if (vf_extnet_parse(extnet, &net, &pg, &err) < 0)
 		return failf("%s: %s", k->point, err);
-	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
 	int r = parse_payload(k, &doc);
 	if (r != EXIT_OK)
 		return r;
@@ -280,7 +274,7 @@ static int migrate_destination(struct hook *k)
 
 static int vm_destroy(struct hook *k)
 {
-	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
 	_cleanup_free_ char *err = NULL;
 	if (!getenv("vmId") && parse_payload(k, &doc) != EXIT_OK)
 		return EXIT_FAIL;
@@ -292,7 +286,7 @@ static int vm_destroy(struct hook *k)
 
 static int nic_gone(struct hook *k)
 {
-	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
 	_cleanup_free_ char *err = NULL;
 	int r = parse_payload(k, &doc);
 	if (r != EXIT_OK)

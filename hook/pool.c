@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "xml.h"
 
 /* ---- the plan ---- */
 
@@ -193,8 +194,8 @@ static int read_persistent(virNetworkPtr net, struct vf_pool_state *st, char **e
 /* <networkport><mac address='…'/> */
 static char *port_mac(const char *xml)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "port.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				      XML_PARSE_NOWARNING);
+	_cleanup_xmldoc_ xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "port.xml", NULL,
+						       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return NULL;
 	char *mac = NULL;
@@ -205,7 +206,6 @@ static char *port_mac(const char *xml)
 			mac = a ? xstrdup((const char *)a) : NULL;
 			xmlFree(a);
 		}
-	xmlFreeDoc(doc);
 	return mac;
 }
 

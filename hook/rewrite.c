@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "xml.h"
 
 /* libxml2 2.12 made the structured error handler take a const error. */
 #if LIBXML_VERSION >= 21200
@@ -25,25 +26,6 @@
 /* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is substituted, loaded or included; NOBLANKS
  * is absent too, so the indentation read is the indentation written. */
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-
-static void xml_doc_freep(xmlDoc **d)
-{
-	if (*d)
-		xmlFreeDoc(*d);
-}
-
-static void parser_ctxt_freep(xmlParserCtxt **c)
-{
-	if (*c)
-		xmlFreeParserCtxt(*c);
-}
-
-static void xml_strfreep(xmlChar **s)
-{
-	if (*s)
-		xmlFree(*s);
-}
-#define _cleanup_xmlstr_ _cleanup_(xml_strfreep)
 
 /* libxml2 reports allocation failure by returning NULL; like xmalloc, the hook does not go on. */
 static void *xml_alloc_check(void *p)
@@ -186,12 +168,12 @@ int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *
 	if (r < 0)
 		return r;
 	_cleanup_(parse_state_clear) struct parse_state st = { 0 };
-	_cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	_cleanup_xmlctxt_ xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return set_error(errmsg, -ENOMEM, "%s: out of memory", where);
 	ctxt->_private = &st;
 	ctxt->sax->internalSubset = refuse_doctype;
-	_cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
 	{
 		_cleanup_(handlers_restore) struct xml_handlers saved = handlers_capture(&st);
 		doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "xml.h"
 
 /* ---- the usage list ---- */
 
@@ -146,12 +147,6 @@ int vf_pci_address_format(const char *domain, const char *bus, const char *slot,
 
 /* ---- reading XML without expanding entities ---- */
 
-static void xml_doc_freep(xmlDoc **d)
-{
-	if (*d)
-		xmlFreeDoc(*d);
-}
-
 static void xpath_ctx_freep(xmlXPathContext **c)
 {
 	if (*c)
@@ -162,12 +157,6 @@ static void xpath_obj_freep(xmlXPathObject **o)
 {
 	if (*o)
 		xmlXPathFreeObject(*o);
-}
-
-static void parser_ctxt_freep(xmlParserCtxt **c)
-{
-	if (*c)
-		xmlFreeParserCtxt(*c);
 }
 
 static void append(char **s, size_t *len, const char *add, size_t n)
@@ -220,11 +209,11 @@ static int parse_xml(const char *xml, const char *root, xmlDoc **ret, char **err
 	size_t len = strlen(xml);
 	if (len > INT_MAX)
 		return set_error(errmsg, -EFBIG, "XML too large");
-	_cleanup_(parser_ctxt_freep) xmlParserCtxt *ctxt = xmlNewParserCtxt();
+	_cleanup_xmlctxt_ xmlParserCtxt *ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return set_error(errmsg, -ENOMEM, "out of memory");
 	/* No NOENT, DTDLOAD or DTDATTR: entities stay references and nothing external is read. */
-	_cleanup_(xml_doc_freep) xmlDoc *doc = xmlCtxtReadMemory(
+	_cleanup_xmldoc_ xmlDoc *doc = xmlCtxtReadMemory(
 		ctxt, xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
@@ -350,7 +339,7 @@ static int domain_direct(xmlDoc *doc, const char *owner, struct vf_usage *u, cha
 
 int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
 {
-	_cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
 	int r = parse_xml(xml, "domain", &doc, errmsg);
 	if (r < 0)
 		return r;
@@ -409,7 +398,7 @@ static int pool_entry(const xmlNode *n, bool pci, const char *owner, struct vf_u
 
 int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
 {
-	_cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
 	int r = parse_xml(xml, "network", &doc, errmsg);
 	if (r < 0)
 		return r;
