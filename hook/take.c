@@ -22,13 +22,6 @@ static void ledger_clearp(struct vf_ledger *l)
 	vf_ledger_clear(l);
 }
 
-/* libvirt prints every error to stderr by default; the hook's stderr is VDSM's error text. */
-static void quiet(void *data, virErrorPtr e)
-{
-	(void)data;
-	(void)e;
-}
-
 /* ", ens2f0: netlink describes 34 of 256 VFs (limit 221)" for every PF the wrap cut short. */
 static char *netlink_reason(const struct vf_host *h)
 {
@@ -122,7 +115,7 @@ static int run(struct ctx *c, const struct vf_take *req, char **notice, char **e
 	int r = gather(c, errmsg);
 	if (r < 0)
 		return r;
-	virSetErrorFunc(NULL, quiet);
+	vf_libvirt_quiet(); /* the hook's stderr is VDSM's error text */
 	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
 	__attribute__((cleanup(conn_closep))) virConnectPtr conn = virConnectOpen(uri);
 	if (!conn) {

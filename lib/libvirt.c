@@ -438,6 +438,11 @@ static void discard_error(void *data, virErrorPtr err)
 {
 }
 
+void vf_libvirt_quiet(void)
+{
+	virSetErrorFunc(NULL, discard_error);
+}
+
 /* libvirt's last error as -errno: the system error it wraps (e.g. ENOENT for a missing
  * socket), else EIO. */
 static int libvirt_errno(void)
@@ -581,7 +586,7 @@ int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
 {
 	if (!uri)
 		uri = "qemu:///system";
-	virSetErrorFunc(NULL, discard_error);
+	vf_libvirt_quiet();
 	_cleanup_(xml_quiet_end) struct xml_quiet quiet = xml_quiet_begin();
 	_cleanup_(conn_closep) virConnectPtr conn = virConnectOpenReadOnly(uri);
 	if (!conn)

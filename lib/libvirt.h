@@ -49,6 +49,10 @@ bool vf_usage_held_by_other(const struct vf_usage *u, enum vf_use_kind kind, con
  * the whole process) and mutes libxml2's generic error output while it runs. */
 int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg);
 
+/* Replace libvirt's default error printer (stderr) with a no-op, for the whole process: callers
+ * turn virGetLastErrorMessage() into their own one-line messages. */
+void vf_libvirt_quiet(void);
+
 /* The parsers behind it, over XML text (testable without a connection). They append to u; on
  * failure (-EINVAL) u is unchanged and *errmsg says what, with the XML line. Entities are never
  * expanded and nothing external is loaded: "&x;" in a value stays "&x;".
