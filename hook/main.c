@@ -117,12 +117,20 @@ static char *vm_id(xmlDocPtr doc)
 
 /* ---- the vNICs a request asks VFs for ---- */
 
+/* Parallel arrays: vf_take wants the MACs as one array. */
 struct want {
-	xmlNodePtr *ifaces; /* to rewrite */
-	char **profiles;    /* borrowed */
-	char **macs;        /* owned */
+	xmlNodePtr *ifaces;     /* to rewrite */
+	const char **profiles;  /* borrowed */
+	char **macs;            /* owned */
 	size_t n;
 };
+
+static void want_init(struct want *w, size_t cap)
+{
+	w->ifaces = xcalloc(cap + 1, sizeof(*w->ifaces));
+	w->profiles = xcalloc(cap + 1, sizeof(*w->profiles));
+	w->macs = xcalloc(cap + 1, sizeof(*w->macs));
+}
 
 static void want_clear(struct want *w)
 {
@@ -133,14 +141,12 @@ static void want_clear(struct want *w)
 	free(w->macs);
 }
 
-static void want_add(struct want *w, xmlNodePtr iface, const char *profile)
+/* Takes mac (NULL: the vNIC has none). */
+static void want_add(struct want *w, xmlNodePtr iface, const char *profile, char *mac)
 {
-	size_t n = w->n;
-	*(xmlNodePtr *)array_append(&w->ifaces, &n, sizeof(xmlNodePtr)) = iface;
-	n = w->n;
-	*(const char **)array_append(&w->profiles, &n, sizeof(char *)) = profile;
-	char *mac = vf_iface_mac(iface);
-	*(char **)array_append(&w->macs, &w->n, sizeof(char *)) = mac ? mac : xstrdup("-");
+	w->ifaces[w->n] = iface;
+	w->profiles[w->n] = profile;
+	w->macs[w->n++] = mac ? mac : xstrdup("-");
 }
 
 /* vmfex as a plain profile (device level) or as a {MAC: profile} dict (VM level, which VDSM
@@ -151,14 +157,17 @@ static int collect(const struct hook *k, xmlDocPtr doc, const char *vmfex, struc
 	_cleanup_free_ char *err = NULL;
 	_cleanup_free_ xmlNodePtr *ifaces = NULL;
 	size_t n = vf_payload_interfaces(doc, &ifaces);
+	want_init(w, n);
 	if (vf_vmfex_is_dict(vmfex)) {
 		if (vf_vmfex_dict_parse(vmfex, map, &err) < 0)
 			return failf("%s: %s", k->point, err);
 		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *mac = vf_iface_mac(ifaces[i]);
+			char *mac = vf_iface_mac(ifaces[i]);
 			const char *p = mac ? vf_vmfex_map_find(map, mac) : NULL;
 			if (p)
-				want_add(w, ifaces[i], p);
+				want_add(w, ifaces[i], p, mac);
+			else
+				free(mac);
 		}
 		return EXIT_OK;
 	}
@@ -168,7 +177,7 @@ static int collect(const struct hook *k, xmlDocPtr doc, const char *vmfex, struc
 	if (!vf_profile_valid(vmfex))
 		return failf("%s: vmfex profile '%s' must match ^[a-zA-Z0-9_.-]{2,32}$", k->point, vmfex);
 	if (n == 1)
-		want_add(w, ifaces[0], vmfex);
+		want_add(w, ifaces[0], vmfex, vf_iface_mac(ifaces[0]));
 	return EXIT_OK;
 }
 

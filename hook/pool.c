@@ -6,6 +6,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -335,16 +336,23 @@ int vf_pool_apply(virConnectPtr c, const char *pool, bool hostdev, const struct 
 	return vf_pool_read(c, pool, st, errmsg);
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int vf_pool_free_members(const struct vf_pool_state *st, const struct vf_pool_plan *p, bool hostdev, int *usable)
 {
 	enum vf_use_kind kind = hostdev ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV;
+	/* a sorted copy of the plan: a pool of thousands of VFs is no quadratic walk */
+	_cleanup_free_ char **planned = xmalloc((p->n + 1) * sizeof(char *));
+	if (p->n)
+		memcpy(planned, p->keys, p->n * sizeof(char *));
+	qsort(planned, p->n, sizeof(char *), strp_cmp);
 	int n_free = 0, n_usable = 0;
 	for (size_t i = 0; i < st->live.n_uses; i++) {
 		const struct vf_use *m = &st->live.uses[i];
-		bool planned = false;
-		for (size_t k = 0; k < p->n && !planned; k++)
-			planned = streq(p->keys[k], m->key);
-		if (m->kind != kind || !planned)
+		if (m->kind != kind || !bsearch(&m->key, planned, p->n, sizeof(char *), strp_cmp))
 			continue;
 		n_usable++;
 		n_free += m->connections == 0;
