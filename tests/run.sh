@@ -15,13 +15,7 @@ export LSAN_OPTIONS=suppressions=$TOP/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=98 --suppressions=$TOP/tests/valgrind.supp"
 PY=/usr/bin/python3
-TMP=$(mktemp -d /tmp/vfcap-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && sed 's/^/    /' "$2" | head -40; }
+source tests/lib-results.sh test
 
 # --- unit tests -------------------------------------------------------------------------------
 for t in "$ASAN"/tests/test_*; do
@@ -56,6 +50,4 @@ source tests/hook-libvirtd.sh
 # --- the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG -----------------------------
 source tests/kernel/check.sh
 
-echo
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+results

@@ -19,14 +19,18 @@ rig_fail() {
 	return 1
 }
 
+rig_image_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1
+}
+
 # Resolve the ABI that linux-image-amd64 points at today (e.g. linux-image-6.1.0-56-amd64)
 # and its package version; the other four packages must exist at exactly that version.
 rig_resolve() {
 	local dep
-	dep=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
-	if [ -z "$dep" ]; then
+	dep=$(rig_image_package)
+	if [ -z "$dep" ]; then # a fresh machine may have no package lists yet
 		apt-get update -qq >/dev/null 2>&1 || true
-		dep=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+		dep=$(rig_image_package)
 	fi
 	[ -n "$dep" ] || { rig_fail "download: apt-cache cannot resolve linux-image-amd64 to a linux-image-<abi>-amd64 package"; return; }
 	KABI=${dep#linux-image-}          # 6.1.0-56-amd64

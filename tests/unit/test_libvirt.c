@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "libvirt.h"
+#include "quiet-stderr.h"
 #include "util.h"
 
 #define FIXTURES "tests/fixtures/libvirt"
@@ -27,33 +28,6 @@ static char *fixture_uri(const char *name)
 	char *uri = xasprintf("test://%s", path);
 	free(path);
 	return uri;
-}
-
-/* Send stderr to a temp file between begin and end; assert that nothing was written to it. */
-struct quiet {
-	int saved;
-	FILE *f;
-};
-
-static void quiet_begin(struct quiet *q)
-{
-	fflush(stderr);
-	q->f = tmpfile();
-	assert_non_null(q->f);
-	q->saved = dup(STDERR_FILENO);
-	assert_true(q->saved >= 0);
-	assert_true(dup2(fileno(q->f), STDERR_FILENO) >= 0);
-}
-
-static void quiet_end(struct quiet *q)
-{
-	fflush(stderr);
-	assert_true(dup2(q->saved, STDERR_FILENO) >= 0);
-	close(q->saved);
-	struct stat st;
-	assert_int_equal(fstat(fileno(q->f), &st), 0);
-	fclose(q->f);
-	assert_int_equal(st.st_size, 0);
 }
 
 static void assert_use(const struct vf_usage *u, enum vf_use_kind kind, const char *key,
