@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "caps.h"
+#include "mutate.h"
 #include "util.h"
 
 #define SENTINEL ((void *)(uintptr_t)0x5e1)
@@ -187,37 +188,7 @@ static void test_too_large(void **state)
 
 /* ---- robustness ---- */
 
-static uint32_t rng_state = 88675123u;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
-}
-
-/* One random flip, deletion or insertion (buf has room for one more byte). */
-static size_t mutate(char *buf, size_t len)
-{
-	static const char interesting[] = "{}[]:,\"\\ \n0e.-";
-	size_t at = rng() % (len + 1);
-	switch (rng() % 3) {
-	case 0:
-		if (at < len)
-			buf[at] ^= (char)(1u << (rng() % 8));
-		return len;
-	case 1:
-		if (at < len)
-			memmove(buf + at, buf + at + 1, len - at - 1);
-		return at < len ? len - 1 : len;
-	default:
-		memmove(buf + at + 1, buf + at, len - at);
-		uint32_t c = rng();
-		buf[at] = c % 2 ? interesting[c / 2 % (sizeof(interesting) - 1)] : (char)(c >> 8);
-		return len + 1;
-	}
-}
+static struct mutator mu = { 88675123u, "{}[]:,\"\\ \n0e.-" };
 
 static void test_mutations(void **state)
 {
@@ -226,7 +197,7 @@ static void test_mutations(void **state)
 	int ok = 0, failed = 0;
 	for (int i = 0; i < 3000; i++) {
 		memcpy(buf, base, sizeof(base));
-		size_t len = mutate(buf, sizeof(base) - 1);
+		size_t len = mutate_once(&mu, buf, sizeof(base) - 1);
 		_cleanup_free_ char *out = NULL, *err = NULL;
 		size_t out_len = 0;
 		int r = vf_caps_merge(buf, len, report, &out, &out_len, &err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "mutate.h"
 #include "props.h"
 #include "util.h"
 
@@ -338,41 +339,13 @@ static void test_extnet(void **state)
 
 /* ---- robustness ---- */
 
-static uint32_t rng_state = 2463534242u;
-
-static uint32_t rng(void)
-{
-	/* xorshift32: the same mutations on every run */
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
-}
+static struct mutator mu = { 2463534242u, "{}:,'\"\\uU \n\t0aF" };
 
 /* Apply 1-3 random flips, deletions or insertions to buf (len bytes, room for 8 more). */
 static size_t mutate(char *buf, size_t len)
 {
-	static const char interesting[] = "{}:,'\"\\uU \n\t0aF";
-	for (uint32_t k = rng() % 3 + 1; k > 0; k--) {
-		size_t at = rng() % (len + 1);
-		switch (rng() % 3) {
-		case 0:
-			if (at < len)
-				buf[at] ^= (char)(1u << (rng() % 8));
-			break;
-		case 1:
-			if (at < len) {
-				memmove(buf + at, buf + at + 1, len - at - 1);
-				len--;
-			}
-			break;
-		default:
-			memmove(buf + at + 1, buf + at, len - at);
-			uint32_t c = rng();
-			buf[at] = c % 2 ? interesting[c / 2 % (sizeof(interesting) - 1)] : (char)(c >> 8);
-			len++;
-		}
-	}
+	for (uint32_t k = mutator_next(&mu) % 3 + 1; k > 0; k--)
+		len = mutate_once(&mu, buf, len);
 	buf[len] = '\0';
 	return len;
 }
