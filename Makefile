@@ -17,6 +17,8 @@ SAN ?=
 PKGS := libvirt libnl-3.0 libnl-route-3.0 json-c libxml-2.0 inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The hook loads libvirt on first use (hook/libvirt-lazy.c), so it links everything else only.
+HOOK_LIBS := $(shell pkg-config --libs $(filter-out libvirt,$(PKGS)) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CC ?= cc
@@ -34,7 +36,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 REPORT_SRC := $(wildcard reporter/*.c)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
 # The hook's modules form a library of their own, so that unit tests can link them.
-HOOK_SRC := $(filter-out hook/main.c,$(wildcard hook/*.c))
+HOOK_SRC := $(filter-out hook/main.c hook/libvirt-lazy.c,$(wildcard hook/*.c))
 HOOK_OBJ := $(HOOK_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -67,8 +69,8 @@ $(BUILD)/libvfcap-hook.a: $(HOOK_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vfcap-hook: $(BUILD)/hook/main.o $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a
-	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/vfcap-hook: $(BUILD)/hook/main.o $(BUILD)/hook/libvirt-lazy.o $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a
+	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(HOOK_LIBS) -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap.a $(wildcard tests/unit/*.h reporter/*.[ch] hook/*.h)
 	@mkdir -p $(dir $@)
