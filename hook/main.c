@@ -315,7 +315,7 @@ static int get_caps(struct hook *k)
 	if (read_payload(k, "_hook_json") != EXIT_OK)
 		return EXIT_OK;
 	_cleanup_host_ struct vf_host *h = vf_host_new();
-	struct vf_gather_opts o = { .now = vf_gather_now() };
+	struct vf_gather_opts o = { .now = vf_now() };
 	int r = vf_gather(h, k->cfg, &o, NULL);
 	if (r < 0) {
 		failf("%s: caps left unchanged: cannot read %s/class/net: %s", k->point, vf_gather_sysfs_root(k->cfg, &o),

@@ -16,13 +16,6 @@
 #include "util.h"
 #include "xml.h"
 
-/* libxml2 2.12 made the structured error handler take a const error. */
-#if LIBXML_VERSION >= 21200
-#define XML_ERROR_CONST const
-#else
-#define XML_ERROR_CONST
-#endif
-
 /* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is substituted, loaded or included; NOBLANKS
  * is absent too, so the indentation read is the indentation written. */
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
@@ -38,71 +31,6 @@ static void *xml_alloc_check(void *p)
 }
 
 /* ---- parsing ---- */
-
-/* What one parse saw: a DOCTYPE, and libxml2's first fatal error (the later ones are mostly
- * consequences of it, e.g. "Premature end of data" after a tag mismatch). */
-struct parse_state {
-	bool doctype;
-	int doctype_line;
-	int err_line;
-	char *err_msg;
-};
-
-static void parse_state_clear(struct parse_state *st)
-{
-	free(st->err_msg);
-}
-
-static void capture_error(void *data, XML_ERROR_CONST xmlError *e)
-{
-	struct parse_state *st = data;
-	if (!e || e->level != XML_ERR_FATAL || st->err_msg)
-		return;
-	st->err_msg = xstrdup(e->message ? e->message : "malformed XML");
-	st->err_line = e->line;
-}
-
-static void discard_generic(void *ctx, const char *fmt, ...)
-{
-}
-
-/* libxml2 prints through its generic handler, or a structured one when the program set one:
- * for the parse, send everything to capture_error, then put back what was there. Both are
- * per-thread in libxml2, so this does not disturb another thread. */
-struct xml_handlers {
-	xmlGenericErrorFunc generic;
-	void *generic_ctx;
-	xmlStructuredErrorFunc structured;
-	void *structured_ctx;
-};
-
-static struct xml_handlers handlers_capture(struct parse_state *st)
-{
-	struct xml_handlers h = { xmlGenericError, xmlGenericErrorContext, xmlStructuredError,
-				  xmlStructuredErrorContext };
-	xmlSetGenericErrorFunc(NULL, discard_generic);
-	xmlSetStructuredErrorFunc(st, capture_error);
-	return h;
-}
-
-static void handlers_restore(struct xml_handlers *h)
-{
-	xmlSetGenericErrorFunc(h->generic_ctx, h->generic);
-	xmlSetStructuredErrorFunc(h->structured_ctx, h->structured);
-}
-
-/* SAX internalSubset runs for every <!DOCTYPE ...>, right after its name and external id and
- * before any declaration in it: stopping here means no entity is ever declared, let alone
- * expanded or fetched. */
-static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			   const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	struct parse_state *st = ctxt->_private;
-	st->doctype = true;
-	st->doctype_line = xmlSAX2GetLineNumber(ctxt);
-	xmlStopParser(ctxt);
-}
 
 static size_t line_at(const char *buf, const char *p)
 {
@@ -126,40 +54,6 @@ static int check_bytes(const char *buf, size_t len, const char *where, char **er
 	return 0;
 }
 
-/* libxml2's messages end in a newline and some have two lines ("Input is not proper UTF-8,
- * indicate encoding !\nBytes: 0xE9 ..."): keep every line, joined by a space. */
-static char *one_line(const char *msg)
-{
-	char *s = xstrdup(msg);
-	size_t n = 0;
-	for (const char *p = msg; *p; p++) {
-		if (*p == '\n' || *p == '\r') {
-			if (n > 0 && s[n - 1] != ' ')
-				s[n++] = ' ';
-		} else {
-			s[n++] = iscntrl((unsigned char)*p) ? '?' : *p;
-		}
-	}
-	while (n > 0 && s[n - 1] == ' ')
-		n--;
-	s[n] = '\0';
-	return s;
-}
-
-static int parse_error(xmlParserCtxtPtr ctxt, const struct parse_state *st, const char *where,
-		       char **errmsg)
-{
-	const xmlError *last = xmlCtxtGetLastError(ctxt);
-	const char *msg = st->err_msg;
-	int line = st->err_line;
-	if (!msg) {
-		msg = last && last->message ? last->message : "malformed XML";
-		line = last ? last->line : 0;
-	}
-	_cleanup_free_ char *text = one_line(msg);
-	return set_error(errmsg, -EINVAL, "%s: line %d: %s", where, line, text);
-}
-
 int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *ret, char **errmsg)
 {
 	if (!where)
@@ -167,25 +61,12 @@ int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *
 	int r = check_bytes(buf, len, where, errmsg);
 	if (r < 0)
 		return r;
-	_cleanup_(parse_state_clear) struct parse_state st = { 0 };
-	_cleanup_xmlctxt_ xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return set_error(errmsg, -ENOMEM, "%s: out of memory", where);
-	ctxt->_private = &st;
-	ctxt->sax->internalSubset = refuse_doctype;
-	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
-	{
-		_cleanup_(handlers_restore) struct xml_handlers saved = handlers_capture(&st);
-		doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
-	}
-	/* A stopped parser may still hand back the part it built: the flag decides. */
-	if (st.doctype || (doc && (doc->intSubset || doc->extSubset)))
-		return set_error(errmsg, -EINVAL,
-				 "%s: line %d: DOCTYPE not allowed (VDSM never sends one)", where,
-				 st.doctype_line);
-	if (!doc)
-		return parse_error(ctxt, &st, where, errmsg);
-	*ret = TAKE_PTR(doc);
+	_cleanup_free_ char *err = NULL;
+	r = vf_xml_read_untrusted(buf, len, PARSE_OPTIONS, ret, &err);
+	if (r == -EPERM)
+		return set_error(errmsg, -EINVAL, "%s: %s (VDSM never sends one)", where, err);
+	if (r < 0)
+		return set_error(errmsg, r, "%s: %s", where, err);
 	return 0;
 }
 

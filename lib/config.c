@@ -23,6 +23,8 @@ enum key_type {
 	KEY_GLOBS,     /* comma-separated list of fnmatch patterns */
 	KEY_RANGES,    /* comma-separated VF indexes and ranges */
 	KEY_SECONDS,   /* 1 .. 86400, stored as an int */
+	KEY_INT,       /* min .. max, stored as an int */
+	KEY_URL,       /* http:// or https:// */
 };
 
 struct key {
@@ -30,10 +32,14 @@ struct key {
 	enum key_type type;
 	size_t offset;       /* of the char * or of the array pointer */
 	size_t count_offset; /* lists: of the size_t count */
+	long min, max;       /* KEY_INT */
 };
 
-#define STR_KEY(s, f, t) { #f, t, offsetof(struct s, f), 0 }
-#define LIST_KEY(name, s, f, n, t) { name, t, offsetof(struct s, f), offsetof(struct s, n) }
+#define STR_KEY(s, f, t) { #f, t, offsetof(struct s, f), 0, 0, 0 }
+#define LIST_KEY(name, s, f, n, t) { name, t, offsetof(struct s, f), offsetof(struct s, n), 0, 0 }
+/* keys of the [filter] and [engine] sections, which live in sub-structs of vf_config */
+#define SUB_KEY(sub, f, t) { #f, t, offsetof(struct vf_config, sub.f), 0, 0, 0 }
+#define INT_KEY(sub, f, lo, hi) { #f, KEY_INT, offsetof(struct vf_config, sub.f), 0, lo, hi }
 
 static const struct key vfcap_keys[] = {
 	LIST_KEY("pfs", vf_config, pf_globs, n_pf_globs, KEY_GLOBS),
@@ -54,8 +60,34 @@ static const struct key pf_keys[] = {
 	STR_KEY(vf_pf_config, fabric, KEY_STRING),
 };
 
+static const struct key filter_keys[] = {
+	SUB_KEY(filter, listen, KEY_STRING),
+	SUB_KEY(filter, reports_dir, KEY_PATH),
+	SUB_KEY(filter, report_url, KEY_URL),
+	SUB_KEY(filter, report_ca_file, KEY_PATH),
+	INT_KEY(filter, fetch_timeout_ms, 1, 600000),
+	INT_KEY(filter, cache_max_age, 0, 86400),
+	INT_KEY(filter, fetch_parallel, 1, 1024),
+	INT_KEY(filter, rescan_interval, 1, 86400),
+	INT_KEY(filter, threads, 1, 256),
+	INT_KEY(filter, max_body, 1024, 1 << 30),
+	INT_KEY(filter, conn_timeout, 1, 86400),
+	INT_KEY(filter, max_conns, 1, 65536),
+};
+
+static const struct key engine_keys[] = {
+	SUB_KEY(engine, url, KEY_URL),
+	SUB_KEY(engine, ca_file, KEY_PATH),
+	SUB_KEY(engine, user, KEY_STRING),
+	SUB_KEY(engine, password_file, KEY_PATH),
+	INT_KEY(engine, timeout_ms, 1, 600000),
+	INT_KEY(engine, cache_ttl, 0, 86400),
+};
+
 #define MAX_KEYS 12
-_Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS, "MAX_KEYS");
+_Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
+		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
+	       "MAX_KEYS");
 
 struct parser {
 	const char *path;
@@ -76,7 +108,8 @@ struct parser {
 	int key_line[MAX_KEYS];  /* where each key was set in this section, 0 = not yet */
 	const struct key *prev_key;
 	int prev_key_line;
-	bool seen_vfcap;
+	bool seen_vfcap, seen_filter, seen_engine;
+	const char *plain_section; /* name of the [vfcap]/[filter]/[engine] section being filled */
 
 	char *error; /* first error found by this file (not inih's syntax errors) */
 	int error_line;
@@ -174,14 +207,28 @@ static int open_section(struct parser *p, const char *section)
 		return fail(p, "section name too long (at most %d characters)", INIH_MAX_SECTION - 2);
 	_cleanup_free_ char *name = strip(section, strlen(section));
 	if (!*name)
-		return fail(p, "key outside any section (expected [vfcap] or [pf NAME] first)");
-	if (streq(name, "vfcap")) {
-		if (p->seen_vfcap)
-			return fail(p, "duplicate section [vfcap]");
-		p->seen_vfcap = true;
+		return fail(p, "key outside any section (expected [vfcap], [filter], [engine] or [pf NAME] first)");
+	static const struct {
+		const char *name;
+		const struct key *keys;
+		size_t n_keys;
+		size_t seen;
+	} plain[] = {
+		{ "vfcap", vfcap_keys, ARRAY_SIZE(vfcap_keys), offsetof(struct parser, seen_vfcap) },
+		{ "filter", filter_keys, ARRAY_SIZE(filter_keys), offsetof(struct parser, seen_filter) },
+		{ "engine", engine_keys, ARRAY_SIZE(engine_keys), offsetof(struct parser, seen_engine) },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		if (!streq(name, plain[i].name))
+			continue;
+		bool *seen = (bool *)((char *)p + plain[i].seen);
+		if (*seen)
+			return fail(p, "duplicate section [%s]", name);
+		*seen = true;
+		p->plain_section = plain[i].name;
 		p->target = p->cfg;
-		p->keys = vfcap_keys;
-		p->n_keys = ARRAY_SIZE(vfcap_keys);
+		p->keys = plain[i].keys;
+		p->n_keys = plain[i].n_keys;
 		return 1;
 	}
 	if (startswith(name, "pf") && (name[2] == ' ' || name[2] == '\t' || !name[2])) {
@@ -200,7 +247,7 @@ static const char *section_label(const struct parser *p)
 
 static const char *section_name(const struct parser *p)
 {
-	return p->pf ? p->pf->pattern : "vfcap";
+	return p->pf ? p->pf->pattern : p->plain_section;
 }
 
 static int parse_range(struct parser *p, const char *item, struct vf_range *ret)
@@ -262,6 +309,10 @@ static int check_value(struct parser *p, const struct key *k, const char *value)
 		if (value[0] != '/')
 			return fail(p, "%s must be an absolute path, not '%s'", k->name, value);
 		break;
+	case KEY_URL:
+		if (!startswith(value, "http://") && !startswith(value, "https://"))
+			return fail(p, "%s must be an http:// or https:// URL, not '%s'", k->name, value);
+		break;
 	case KEY_POOL_MODE:
 		if (!streq(value, "passthrough") && !streq(value, "hostdev"))
 			return fail(p, "invalid pool_mode '%s' (expected passthrough or hostdev)", value);
@@ -281,6 +332,15 @@ static int set_seconds(struct parser *p, const struct key *k, const char *value)
 	return 1;
 }
 
+static int set_int(struct parser *p, const struct key *k, const char *value)
+{
+	long v;
+	if (parse_long(value, k->min, k->max, &v) < 0)
+		return fail(p, "invalid %s '%s' (an integer, %ld to %ld)", k->name, value, k->min, k->max);
+	*(int *)((char *)p->target + k->offset) = (int)v;
+	return 1;
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
 	if (!*value)
@@ -290,6 +350,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 		return set_list(p, k, value);
 	if (k->type == KEY_SECONDS)
 		return set_seconds(p, k, value);
+	if (k->type == KEY_INT)
+		return set_int(p, k, value);
 	if (!check_value(p, k, value))
 		return 0;
 	char **field = (char **)((char *)p->target + k->offset);
@@ -370,6 +432,18 @@ struct vf_config *vf_config_new(void)
 	c->pool_mode = xstrdup("passthrough");
 	c->run_dir = xstrdup("/run/vfcap");
 	c->reservation_ttl = 300;
+	c->filter = (struct vf_filter_config){
+		.listen = xstrdup("127.0.0.1:18781"),
+		.fetch_timeout_ms = 2000,
+		.cache_max_age = 30,
+		.fetch_parallel = 32,
+		.rescan_interval = 2,
+		.threads = 2,
+		.max_body = 16 << 20,
+		.conn_timeout = 30,
+		.max_conns = 1024,
+	};
+	c->engine = (struct vf_engine_config){ .timeout_ms = 5000, .cache_ttl = 60 };
 	return c;
 }
 
@@ -419,6 +493,14 @@ void vf_config_free(struct vf_config *c)
 	for (size_t i = 0; i < c->n_pfs; i++)
 		pf_config_clear(&c->pfs[i]);
 	free(c->pfs);
+	free(c->filter.listen);
+	free(c->filter.reports_dir);
+	free(c->filter.report_url);
+	free(c->filter.report_ca_file);
+	free(c->engine.url);
+	free(c->engine.ca_file);
+	free(c->engine.user);
+	free(c->engine.password_file);
 	free(c);
 }
 

@@ -13,6 +13,28 @@
  *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
  *
+ *   [filter]                    ; vfcap-filter, next to the engine (vfcap-filter(8))
+ *   listen = 127.0.0.1:18781    ; ADDR:PORT or [V6ADDR]:PORT
+ *   reports_dir = /var/lib/vfcap/reports  ; <host-id>.json files
+ *   report_url = http://{address}:18782/v1/report ; {host_id}, {address} (from the engine API)
+ *   report_ca_file = FILE       ; CA for https report URLs
+ *   fetch_timeout_ms = 2000     ; per report fetch
+ *   cache_max_age = 30          ; seconds a fetched report is reused
+ *   fetch_parallel = 32         ; fetches at once
+ *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
+ *   threads = 2                 ; HTTP worker threads
+ *   max_body = 16777216         ; bytes of one XML-RPC request
+ *   conn_timeout = 30           ; seconds an idle or stalled connection is kept
+ *   max_conns = 1024
+ *
+ *   [engine]                    ; the engine REST API, for VM demand and host addresses
+ *   url = https://engine.example/ovirt-engine/api
+ *   ca_file = /etc/pki/ovirt-engine/ca.pem
+ *   user = vfcap@internal
+ *   password_file = /etc/vfcap/engine.password ; must be root-only (mode 0600 or stricter)
+ *   timeout_ms = 5000
+ *   cache_ttl = 60              ; seconds a VM's demand, a profile, the host list are reused
+ *
  *   [pf ens1f0]                 ; section per PF; the name may be a glob (no ']'); first match wins
  *   reserved = 0-3, 7           ; VF indexes the admin keeps out of the pool
  *   physical_network = physnet1 ; labels
@@ -43,6 +65,30 @@ struct vf_pf_config {
 	char *fabric;
 };
 
+struct vf_filter_config {
+	char *listen;
+	char *reports_dir;
+	char *report_url;
+	char *report_ca_file;
+	int fetch_timeout_ms;
+	int cache_max_age;
+	int fetch_parallel;
+	int rescan_interval;
+	int threads;
+	int max_body;
+	int conn_timeout;
+	int max_conns;
+};
+
+struct vf_engine_config {
+	char *url; /* NULL: no engine API; demand comes from the policy's vf_demand */
+	char *ca_file;
+	char *user;
+	char *password_file;
+	int timeout_ms;
+	int cache_ttl;
+};
+
 struct vf_config {
 	char *path; /* NULL for the built-in defaults */
 	char **pf_globs;
@@ -59,6 +105,8 @@ struct vf_config {
 	int reservation_ttl;
 	struct vf_pf_config *pfs;
 	size_t n_pfs;
+	struct vf_filter_config filter;
+	struct vf_engine_config engine;
 };
 
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",

@@ -10,15 +10,6 @@
 #include "sysfs.h"
 #include "util.h"
 
-time_t vf_gather_now(void)
-{
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	long v;
-	if (e && parse_long(e, 0, INT32_MAX, &v) == 0)
-		return (time_t)v;
-	return time(NULL);
-}
-
 const char *vf_gather_sysfs_root(const struct vf_config *cfg, const struct vf_gather_opts *o)
 {
 	return o->sysfs_root ? o->sysfs_root : cfg->sysfs_root ? cfg->sysfs_root : "/sys";

@@ -25,8 +25,6 @@ struct vf_gather_opts {
 int vf_gather(struct vf_host *h, const struct vf_config *cfg, const struct vf_gather_opts *o,
 	      struct vf_usage *usage);
 
-/* The report time: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
-time_t vf_gather_now(void);
 
 /* The sysfs root vf_gather reads for these options and config. */
 const char *vf_gather_sysfs_root(const struct vf_config *cfg, const struct vf_gather_opts *o);

@@ -116,6 +116,11 @@ int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	return read_full_fd(fd, ret, ret_len, max);
+}
+
+int read_full_fd(int fd, char **ret, size_t *ret_len, size_t max)
+{
 	/* Room for one byte past max: reading it is how a file over the limit shows. */
 	size_t len = 0, cap = max < 4096 ? max + 1 : 4096;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
@@ -235,4 +240,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+time_t vf_now(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	long v;
+	if (e && parse_long(e, 0, INT32_MAX, &v) == 0)
+		return (time_t)v;
+	return time(NULL);
 }

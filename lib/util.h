@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -79,6 +80,8 @@ int read_one_line(const char *path, char **ret, size_t max);
 int read_one_line_fd(int fd, char **ret, size_t max);
 /* Read a whole file; -EFBIG past max bytes. */
 int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max);
+/* The same from an open fd (a pipe, stdin), read to its end. */
+int read_full_fd(int fd, char **ret, size_t *ret_len, size_t max);
 
 /* Parse a decimal integer that fills the whole string; -EINVAL otherwise, -ERANGE out of range. */
 int parse_long(const char *s, long min, long max, long *ret);
@@ -86,3 +89,7 @@ int parse_long(const char *s, long min, long max, long *ret);
 /* Write data to path through a temp file in the same directory and rename(2), so a reader
  * sees the old file or the new one, never a torn one. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* "Now" for every vfcap program: SOURCE_DATE_EPOCH when set (reproducible reports, and the
+ * test pass's fixed clock, which the filter's report ages are measured against), else time(). */
+time_t vf_now(void);

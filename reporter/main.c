@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 		return r;
 	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .netlink_file = o.netlink_file,
 				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
-				    .pfs = o.pfs, .now = vf_gather_now() };
+				    .pfs = o.pfs, .now = vf_now() };
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {

@@ -363,6 +363,46 @@ static void test_file_errors(void **state)
 	assert_null(c);
 }
 
+/* The filter's sections: defaults, every key, and the errors their values can have. */
+static void test_filter_sections(void **state)
+{
+	_cleanup_config_ struct vf_config *d = vf_config_new();
+	assert_string_equal(d->filter.listen, "127.0.0.1:18781");
+	assert_int_equal(d->filter.max_body, 16 << 20);
+	assert_int_equal(d->filter.threads, 2);
+	assert_null(d->engine.url);
+	assert_int_equal(d->engine.cache_ttl, 60);
+
+	_cleanup_config_ struct vf_config *c =
+		load_ok("filter.conf", "[filter]\nlisten = [::1]:9000\nreports_dir = /var/lib/vfcap/reports\n"
+				       "report_url = https://{address}:18782/v1/report\nfetch_timeout_ms = 500\n"
+				       "cache_max_age = 0\nthreads = 8\nmax_body = 1024\n"
+				       "[engine]\nurl = https://engine.example/ovirt-engine/api\nuser = vfcap@internal\n"
+				       "password_file = /etc/vfcap/engine.password\ncache_ttl = 5\n"
+				       "[vfcap]\npool_network = p\n");
+	assert_string_equal(c->filter.listen, "[::1]:9000");
+	assert_string_equal(c->filter.reports_dir, "/var/lib/vfcap/reports");
+	assert_string_equal(c->filter.report_url, "https://{address}:18782/v1/report");
+	assert_int_equal(c->filter.fetch_timeout_ms, 500);
+	assert_int_equal(c->filter.cache_max_age, 0);
+	assert_int_equal(c->filter.threads, 8);
+	assert_int_equal(c->filter.max_body, 1024);
+	assert_int_equal(c->filter.rescan_interval, 2); /* untouched default */
+	assert_string_equal(c->engine.url, "https://engine.example/ovirt-engine/api");
+	assert_string_equal(c->engine.user, "vfcap@internal");
+	assert_string_equal(c->engine.password_file, "/etc/vfcap/engine.password");
+	assert_int_equal(c->engine.cache_ttl, 5);
+	assert_string_equal(c->pool_network, "p");
+
+	load_fails("[filter]\nthreads = 0\n", 2, "invalid threads '0' (an integer, 1 to 256)");
+	load_fails("[filter]\nmax_body = 12x\n", 2, "invalid max_body '12x'");
+	load_fails("[filter]\nreport_url = ftp://h/x\n", 2, "report_url must be an http:// or https:// URL");
+	load_fails("[engine]\nurl = engine.example\n", 2, "url must be an http:// or https:// URL");
+	load_fails("[engine]\npassword_file = engine.pw\n", 2, "password_file must be an absolute path");
+	load_fails("[engine]\npassword = x\n", 2, "unknown key 'password' in [engine]");
+	load_fails("[filter]\nthreads = 2\n[filter]\nthreads = 3\n", 4, "duplicate section [filter]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_empty),         cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_values), cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_huge_value),    cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_filter_sections),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

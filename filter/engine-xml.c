@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's XML answers (engine.h): nics, one vNIC profile, hosts. */
+#include "engine.h"
+
+#include <errno.h>
+#include <libxml/SAX2.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+#include <limits.h>
+#include <string.h>
+
+#include "util.h"
+#include "xml.h"
+
+
+/* NONET: nothing fetched. No NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: nothing is substituted,
+ * loaded or included, and libxml2's size limits stay on. BIG_LINES: a host list runs past
+ * 65535 lines, and messages name lines. */
+#define PARSE_OPTIONS                                                                              \
+	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
+
+bool vf_engine_valid_id(const char *id)
+{
+	if (!id)
+		return false;
+	size_t n = strspn(id, "0123456789abcdefABCDEF-");
+	return n >= 1 && n <= 64 && id[n] == '\0';
+}
+
+/* ---- parsing ---- */
+
+/* Parse xml (len bytes) whose root must be <root> (local name); *top is its element. */
+static int read_doc(const char *xml, size_t len, const char *root, xmlDoc **ret, xmlNode **top,
+		    char **errmsg)
+{
+	if (!xml || len == 0)
+		return set_error(errmsg, -EINVAL, "empty document");
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	int r = vf_xml_read_untrusted(xml, len, PARSE_OPTIONS, &doc, errmsg);
+	if (r < 0)
+		return r == -EPERM ? -EINVAL : r;
+	xmlNode *n = xmlDocGetRootElement(doc);
+	if (!n)
+		return set_error(errmsg, -EINVAL, "line 1: no root element");
+	if (!streq((const char *)n->name, root))
+		return set_error(errmsg, -EINVAL, "line %ld: root is <%s>, expected <%s>",
+				 xmlGetLineNo(n), (const char *)n->name, root);
+	*top = n;
+	*ret = TAKE_PTR(doc);
+	return 0;
+}
+
+/* ---- walking ---- */
+
+static bool is_element(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && streq((const char *)n->name, name);
+}
+
+/* The first child element of parent named name (local name, any namespace), or NULL. */
+static xmlNode *child(const xmlNode *parent, const char *name)
+{
+	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+		if (is_element(c, name))
+			return c;
+	return NULL;
+}
+
+/* The element's text, blanks around it dropped; "" when it has none (caller frees). */
+static char *text_of(const xmlNode *n)
+{
+	_cleanup_xmlstr_ xmlChar *raw = xmlNodeGetContent(n);
+	const char *s = raw ? (const char *)raw : "";
+	s += strspn(s, " \t\r\n");
+	size_t len = strlen(s);
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]))
+		len--;
+	return xstrndup(s, len);
+}
+
+/* The child's text, NULL when the child is absent. */
+static char *child_text(const xmlNode *parent, const char *name)
+{
+	xmlNode *c = child(parent, name);
+	return c ? text_of(c) : NULL;
+}
+
+/* The element's id attribute (no namespace), checked as vf_engine_valid_id(). */
+static int id_of(const xmlNode *n, char **ret, char **errmsg)
+{
+	_cleanup_xmlstr_ xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+	if (!id || !*id)
+		return set_error(errmsg, -EINVAL, "line %ld: <%s> without id", xmlGetLineNo(n),
+				 (const char *)n->name);
+	if (!vf_engine_valid_id((const char *)id))
+		return set_error(errmsg, -EINVAL, "line %ld: <%s> has an invalid id",
+				 xmlGetLineNo(n), (const char *)n->name);
+	*ret = xstrdup((const char *)id);
+	return 0;
+}
+
+/* ---- nics ---- */
+
+void vf_engine_nics_free(struct vf_engine_nic *nics, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(nics[i].profile_id);
+	free(nics);
+}
+
+static int parse_plugged(const xmlNode *nic, bool *plugged, char **errmsg)
+{
+	xmlNode *p = child(nic, "plugged");
+	_cleanup_free_ char *v = p ? text_of(p) : NULL;
+	if (!v || streq(v, "true"))
+		*plugged = true;
+	else if (streq(v, "false"))
+		*plugged = false;
+	else
+		return set_error(errmsg, -EINVAL, "line %ld: <plugged> is neither true nor false",
+				 xmlGetLineNo(p));
+	return 0;
+}
+
+static int parse_nic(const xmlNode *n, struct vf_engine_nic *nic, char **errmsg)
+{
+	_cleanup_free_ char *id = NULL;
+	int r = id_of(n, &id, errmsg);
+	if (r < 0)
+		return r;
+	r = parse_plugged(n, &nic->plugged, errmsg);
+	if (r < 0)
+		return r;
+	xmlNode *profile = child(n, "vnic_profile");
+	return profile ? id_of(profile, &nic->profile_id, errmsg) : 0;
+}
+
+int vf_engine_parse_nics(const char *xml, size_t len, struct vf_engine_nic **ret, size_t *n,
+			 char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "nics", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	struct vf_engine_nic *nics = NULL;
+	size_t count = 0;
+	for (xmlNode *c = top->children; c; c = c->next) {
+		if (!is_element(c, "nic"))
+			continue;
+		struct vf_engine_nic *nic = array_append(&nics, &count, sizeof(*nics));
+		r = parse_nic(c, nic, errmsg);
+		if (r < 0) {
+			vf_engine_nics_free(nics, count);
+			return r;
+		}
+	}
+	*ret = nics;
+	*n = count;
+	return 0;
+}
+
+/* ---- one vNIC profile ---- */
+
+/* A custom property named vmfex with a non-empty value (vfcap-hook's vmfex property). */
+static bool has_vmfex(const xmlNode *profile)
+{
+	for (xmlNode *c = child(child(profile, "custom_properties"), "custom_property"); c;
+	     c = c->next) {
+		if (!is_element(c, "custom_property"))
+			continue;
+		_cleanup_free_ char *name = child_text(c, "name");
+		_cleanup_free_ char *value = child_text(c, "value");
+		if (streq_ptr(name, "vmfex") && value && *value)
+			return true;
+	}
+	return false;
+}
+
+int vf_engine_parse_profile(const char *xml, size_t len, bool *needs_vf, char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "vnic_profile", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *mode = child_text(child(top, "pass_through"), "mode");
+	*needs_vf = streq_ptr(mode, "enabled") || has_vmfex(top);
+	return 0;
+}
+
+/* ---- hosts ---- */
+
+void vf_engine_hosts_free(struct vf_engine_host *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(hosts[i].id);
+		free(hosts[i].address);
+	}
+	free(hosts);
+}
+
+static int parse_host(const xmlNode *n, struct vf_engine_host *h, char **errmsg)
+{
+	int r = id_of(n, &h->id, errmsg);
+	if (r < 0)
+		return r;
+	h->address = child_text(n, "address");
+	if (h->address && !*h->address) {
+		free(h->address);
+		h->address = NULL;
+	}
+	return 0;
+}
+
+int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **ret, size_t *n,
+			  char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "hosts", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	struct vf_engine_host *hosts = NULL;
+	size_t count = 0;
+	for (xmlNode *c = top->children; c; c = c->next) {
+		if (!is_element(c, "host"))
+			continue;
+		r = parse_host(c, array_append(&hosts, &count, sizeof(*hosts)), errmsg);
+		if (r < 0) {
+			vf_engine_hosts_free(hosts, count);
+			return r;
+		}
+	}
+	*ret = hosts;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* The oVirt engine REST API (REFERENCE §4), read with libcurl and libxml2, for two facts the
+ * scheduler protocol does not carry: a VM's VF demand and a host's address.
+ *
+ * Demand = the VM's plugged vNICs whose vNIC profile has <pass_through><mode>enabled</mode> or a
+ * custom property named `vmfex` (non-empty); each distinct profile is asked for once:
+ *   GET {url}/vms/{vm}/nics                 -> <nics><nic id=..><plugged>true</plugged>
+ *                                              <vnic_profile id=".."/></nic>...</nics>
+ *   GET {url}/vnicprofiles/{profile}        -> <vnic_profile id=..><pass_through><mode>..</mode>
+ *                                              </pass_through><custom_properties>...</vnic_profile>
+ * Address: GET {url}/hosts -> <hosts><host id=..><address>..</address></host>...</hosts>.
+ *
+ * {url} is the API root, e.g. https://engine.example/ovirt-engine/api. Requests carry
+ * `Accept: application/xml`, `Version: 4` and HTTP Basic credentials (user@domain, password);
+ * TLS peers are verified against ca_file (never disabled). Answers are cached: a VM's demand for
+ * cache_ttl seconds, profiles and the host list likewise (the host list is re-read at once when
+ * an unknown host id is asked for, at most once per second; a failed read is the answer for
+ * the rest of its second, so a down engine is not asked once per host). Thread-safe: the
+ * service calls it from several threads; one mutex guards the cache, never held across a
+ * request. Idle libcurl handles are kept (a few) so that requests reuse the engine connection
+ * (keep-alive, TLS).
+ *
+ * Errors: -EINVAL for a bad id or options, or an answer that is not the document expected;
+ * -EACCES for HTTP 401/403, -ENOENT for HTTP 404, -EIO for any other status or transport
+ * failure, -ETIMEDOUT for a timeout, -EFBIG for an answer over 16 MiB. Redirects are never
+ * followed (a 3xx is an error naming its status); only http and https URLs are used. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct vf_engine_opts {
+	const char *url;      /* API root, no trailing slash needed */
+	const char *ca_file;  /* NULL: the system's CA store */
+	const char *user;     /* NULL: no credentials */
+	const char *password;
+	int timeout_ms;       /* whole request, connect included */
+	int cache_ttl;        /* seconds */
+	int cache_max;        /* entries kept per cache (VMs, profiles); 0: 65536. When full, stale
+			       * entries are dropped, and if none is, a new answer is not kept. */
+};
+
+struct vf_engine;
+
+/* -EINVAL with *errmsg when the URL is not http(s):// (or has a query or fragment),
+ * timeout_ms < 1, cache_ttl < 0 or cache_max < 0. */
+int vf_engine_new(const struct vf_engine_opts *o, struct vf_engine **ret, char **errmsg);
+void vf_engine_free(struct vf_engine *e); /* NULL is fine */
+
+/* Is id fit to be a path segment: 1 to 64 of [0-9a-fA-F-] (the engine's ids are UUIDs)?
+ * Ids from the caller and from the engine's answers are checked before going into a URL. */
+bool vf_engine_valid_id(const char *id);
+
+/* *demand = number of the VM's plugged vNICs that need a VF (0 is a valid answer). On failure
+ * -errno and *errmsg one line, e.g. "engine https://e/ovirt-engine/api/vms/ID/nics: HTTP 404"
+ * or "...: timed out after 2000 ms" or "...: line 3: <vnic_profile> without id";
+ * "engine: invalid VM id" (-EINVAL, nothing requested). */
+int vf_engine_vm_demand(struct vf_engine *e, const char *vm_id, time_t now, int *demand, char **errmsg);
+/* *address (caller frees) = the host's <address> (FQDN or IP). -ENOENT when the engine does
+ * not know the host ("engine: no host ID") or lists it without an address; "engine: invalid
+ * host id" (-EINVAL, nothing requested). */
+int vf_engine_host_address(struct vf_engine *e, const char *host_id, time_t now, char **address,
+			   char **errmsg);
+
+/* The XML readers, separate so that unit tests can feed them engine-shaped documents.
+ * Each takes one document; errors as above without the URL prefix: -EINVAL and one line,
+ * "empty document", "line N: DOCTYPE not allowed", "line N: root is <foo>, expected <nics>",
+ * "line N: <nic> without id", "line N: <vnic_profile> has an invalid id", or "line N: " and
+ * libxml2's first fatal error on one line. Nothing is fetched or expanded (no network, no
+ * DTD, no entity); a DOCTYPE is refused. Expected elements are direct children matched by
+ * local name, the first of a name counts; unknown elements are ignored. */
+struct vf_engine_nic {
+	char *profile_id; /* NULL when the vNIC has no profile (empty network) */
+	bool plugged;     /* <plugged> true|false; absent: true */
+};
+int vf_engine_parse_nics(const char *xml, size_t len, struct vf_engine_nic **ret, size_t *n, char **errmsg);
+void vf_engine_nics_free(struct vf_engine_nic *nics, size_t n);
+/* *needs_vf = pass_through enabled or a `vmfex` custom property with a non-empty value. */
+int vf_engine_parse_profile(const char *xml, size_t len, bool *needs_vf, char **errmsg);
+struct vf_engine_host {
+	char *id, *address; /* address NULL when the host has none (or an empty one) */
+};
+int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **ret, size_t *n, char **errmsg);
+void vf_engine_hosts_free(struct vf_engine_host *hosts, size_t n);

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* The four XML-RPC methods of the engine's external-scheduler client (REFERENCE §3): argument
+ * checks, the units' work, and the reply {result_code, result, plugin_errors, errors}.
+ *
+ * Failures follow the legacy proxy's contract, which the engine was built against: an unknown
+ * unit or a unit that cannot decide (bad properties) is reported under plugin_errors, sets
+ * result_code 1 and does not filter; hosts judged without a usable report are named there too,
+ * so the engine's audit log says why a host was rejected (or accepted by on_missing=accept).
+ * Malformed calls (wrong types, missing parameters, unknown methods) get an XML-RPC fault. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "units.h"
+#include "util.h"
+
+/* More missing-report lines than this are summed up in one, so a dead reports directory does
+ * not turn every reply into 10,000 lines of audit log. */
+#define MAX_HOST_MESSAGES 10
+
+/* Java regexes, checked by the engine before it sends a value; units.c accepts the same. */
+#define PROPERTIES_VALIDATION                                                                      \
+	"vf_demand=^[0-9]{1,4}$;on_missing=^(reject|accept)$;max_report_age=^[0-9]{1,8}$;"         \
+	"label=^[A-Za-z0-9_.:-]{0,64}$"
+
+/* plugin_errors: unit name -> messages, in order of first use. */
+struct unit_errors {
+	const char *unit;
+	char **msgs;
+	size_t n;
+};
+
+struct reply {
+	struct unit_errors *units;
+	size_t n_units;
+	size_t hidden; /* host messages beyond MAX_HOST_MESSAGES */
+};
+
+static void reply_clear(struct reply *r)
+{
+	for (size_t i = 0; i < r->n_units; i++) {
+		for (size_t j = 0; j < r->units[i].n; j++)
+			free(r->units[i].msgs[j]);
+		free(r->units[i].msgs);
+	}
+	free(r->units);
+}
+
+static void plugin_error(struct reply *r, const char *unit, char *msg)
+{
+	struct unit_errors *u = NULL;
+	for (size_t i = 0; i < r->n_units && !u; i++)
+		if (streq(r->units[i].unit, unit))
+			u = &r->units[i];
+	if (!u) {
+		u = array_append(&r->units, &r->n_units, sizeof *u);
+		u->unit = unit;
+	}
+	char **slot = array_append(&u->msgs, &u->n, sizeof *slot);
+	*slot = msg;
+}
+
+static void write_plugin_errors(struct rpc_writer *w, const struct reply *r)
+{
+	if (!r->n_units)
+		return;
+	rpc_key(w, "plugin_errors");
+	rpc_begin_struct(w);
+	for (size_t i = 0; i < r->n_units; i++) {
+		rpc_key(w, r->units[i].unit);
+		rpc_begin_array(w);
+		for (size_t j = 0; j < r->units[i].n; j++)
+			rpc_string_value(w, r->units[i].msgs[j]);
+		rpc_end_array(w);
+	}
+	rpc_end_struct(w);
+}
+
+/* Opens the reply struct and its result; the caller writes the result, then end_reply(). */
+static void begin_reply(struct rpc_writer *w, const struct reply *r)
+{
+	rpc_begin_response(w);
+	rpc_begin_struct(w);
+	rpc_key(w, "result_code");
+	rpc_int_value(w, r->n_units ? 1 : 0);
+	write_plugin_errors(w, r);
+	rpc_key(w, "result");
+}
+
+static void end_reply(struct rpc_writer *w)
+{
+	rpc_end_struct(w);
+	rpc_end_response(w);
+}
+
+static void unit_pair(struct rpc_writer *w, const char *name, const char *description)
+{
+	rpc_key(w, name);
+	rpc_begin_array(w);
+	rpc_string_value(w, description);
+	rpc_string_value(w, PROPERTIES_VALIDATION);
+	rpc_end_array(w);
+}
+
+static void discover(struct rpc_writer *w)
+{
+	rpc_begin_response(w);
+	rpc_begin_struct(w);
+	rpc_key(w, "filters");
+	rpc_begin_struct(w);
+	unit_pair(w, VF_FILTER_UNIT,
+		  "vfcap: rejects hosts without enough free SR-IOV VFs for the VM (the hosts' vfcap reports: "
+		  "VFs in use by any owner and VFs beyond the netlink limit are not free)");
+	rpc_end_struct(w);
+	rpc_key(w, "scores");
+	rpc_begin_struct(w);
+	unit_pair(w, VF_SCORE_UNIT, "vfcap: prefers hosts with more free SR-IOV VFs left after placing the VM");
+	rpc_end_struct(w);
+	rpc_key(w, "balance");
+	rpc_begin_struct(w);
+	rpc_end_struct(w);
+	rpc_end_struct(w);
+	rpc_end_response(w);
+}
+
+/* The arguments of runFilters/runCostFunctions/runLoadBalancing, checked. */
+struct call_args {
+	const struct rpc_value *units; /* filter names, [name, weight] pairs, or the balance name */
+	const char **hosts;            /* point into the call */
+	size_t n_hosts;
+	const char *vm;                /* NULL for runLoadBalancing */
+	const struct rpc_value *props;
+};
+
+static int host_list(const struct rpc_value *v, struct call_args *a, char **errmsg)
+{
+	if (v->type != RPC_ARRAY)
+		return set_error(errmsg, -EINVAL, "hosts: not an array");
+	a->hosts = xcalloc(v->array.n ? v->array.n : 1, sizeof *a->hosts);
+	for (size_t i = 0; i < v->array.n; i++) {
+		a->hosts[i] = rpc_string(&v->array.v[i]);
+		if (!a->hosts[i])
+			return set_error(errmsg, -EINVAL, "hosts[%zu]: not a string", i);
+	}
+	a->n_hosts = v->array.n;
+	return 0;
+}
+
+/* (units, hosts, vm, props) or, with vm_arg false, (balance, hosts, props). */
+static int call_args(const struct rpc_call *c, bool vm_arg, struct call_args *a, char **errmsg)
+{
+	size_t want = vm_arg ? 4 : 3;
+	if (c->n_params != want)
+		return set_error(errmsg, -EINVAL, "%s takes %zu parameters, got %zu", c->method, want, c->n_params);
+	a->units = &c->params[0];
+	int r = host_list(&c->params[1], a, errmsg);
+	if (r < 0)
+		return r;
+	if (vm_arg && !(a->vm = rpc_string(&c->params[2])))
+		return set_error(errmsg, -EINVAL, "vm: not a string");
+	a->props = &c->params[want - 1];
+	if (a->props->type != RPC_STRUCT && a->props->type != RPC_NIL)
+		return set_error(errmsg, -EINVAL, "properties: not a struct");
+	return 0;
+}
+
+/* The VM's demand: from the engine API when configured (falling back to vf_demand, with a
+ * plugin error, when it fails), else the policy's vf_demand. */
+static int vm_demand(struct vf_filter_ctx *ctx, const char *unit, const char *vm, const struct vf_policy *p,
+		     time_t now, struct reply *r)
+{
+	if (!ctx->engine)
+		return p->demand;
+	int demand;
+	_cleanup_free_ char *err = NULL;
+	if (vf_engine_vm_demand(ctx->engine, vm, now, &demand, &err) == 0)
+		return demand;
+	plugin_error(r, unit, xasprintf("VM demand: %s; using vf_demand=%d", err, p->demand));
+	return p->demand;
+}
+
+static void note_missing(struct reply *r, const char *unit, const char *host, const struct vf_verdict *v,
+			 const struct vf_policy *p)
+{
+	if (!v->missing)
+		return;
+	size_t shown = 0;
+	for (size_t i = 0; i < r->n_units; i++)
+		if (streq(r->units[i].unit, unit))
+			shown = r->units[i].n;
+	if (shown >= MAX_HOST_MESSAGES) {
+		r->hidden++;
+		return;
+	}
+	plugin_error(r, unit, xasprintf("host %s: %s (%s by on_missing=%s)", host, v->reason,
+					v->decision == VF_PASS ? "accepted" : "rejected",
+					p->accept_missing ? "accept" : "reject"));
+}
+
+static void note_hidden(struct reply *r, const char *unit)
+{
+	if (r->hidden)
+		plugin_error(r, unit, xasprintf("... and %zu more host(s) without a usable report", r->hidden));
+	r->hidden = 0;
+}
+
+/* Judge every host; pass[i] set for those that pass. Returns false when the unit could not
+ * decide (its error is in r) and must not filter. */
+static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a, time_t now,
+			struct reply *r, struct vf_verdict *verdicts)
+{
+	struct vf_policy p;
+	_cleanup_free_ char *err = NULL;
+	if (vf_policy_from_props(a->props, &p, &err) < 0) {
+		plugin_error(r, unit, TAKE_PTR(err));
+		return false;
+	}
+	int demand = vm_demand(ctx, unit, a->vm, &p, now, r);
+	if (demand == 0 || a->n_hosts == 0) {
+		for (size_t i = 0; i < a->n_hosts; i++)
+			vf_judge(NULL, &p, 0, now, &verdicts[i]);
+		return true;
+	}
+	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
+	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		vf_judge(caps[i], &p, demand, now, &verdicts[i]);
+		note_missing(r, unit, a->hosts[i], &verdicts[i], &p);
+		vf_capacity_unref(caps[i]);
+	}
+	note_hidden(r, unit);
+	return true;
+}
+
+static void run_filters(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now, struct rpc_writer *w,
+			struct vf_call_stats *st)
+{
+	struct reply r = { 0 };
+	_cleanup_free_ struct vf_verdict *v = xcalloc(a->n_hosts ? a->n_hosts : 1, sizeof *v);
+	bool filtered = false;
+	for (size_t i = 0; i < a->units->array.n; i++) {
+		const char *name = rpc_string(&a->units->array.v[i]);
+		if (name && streq(name, VF_FILTER_UNIT) && !filtered)
+			filtered = judge_hosts(ctx, VF_FILTER_UNIT, a, now, &r, v);
+		else if (!name || !streq(name, VF_FILTER_UNIT))
+			plugin_error(&r, name ? name : "?", xasprintf("plugin not found: '%s'", name ? name : "?"));
+	}
+	begin_reply(w, &r);
+	rpc_begin_array(w);
+	for (size_t i = 0; i < a->n_hosts; i++)
+		if (!filtered || v[i].decision == VF_PASS) {
+			rpc_string_value(w, a->hosts[i]);
+			st->hosts_out++;
+		}
+	rpc_end_array(w);
+	end_reply(w);
+	reply_clear(&r);
+}
+
+/* [[name, weight], ...] -> the weight of our score unit (0 when not asked); others reported. */
+static int64_t score_weight(const struct rpc_value *units, struct reply *r)
+{
+	int64_t weight = 0;
+	for (size_t i = 0; i < units->array.n; i++) {
+		const struct rpc_value *pair = &units->array.v[i];
+		const char *name = pair->type == RPC_ARRAY && pair->array.n == 2 ? rpc_string(&pair->array.v[0]) : NULL;
+		const struct rpc_value *wv = name ? &pair->array.v[1] : NULL;
+		if (!name || wv->type != RPC_INT)
+			plugin_error(r, "?", xasprintf("cost_functions[%zu]: not a [name, integer weight] pair", i));
+		else if (!streq(name, VF_SCORE_UNIT))
+			plugin_error(r, name, xasprintf("plugin not found: '%s'", name));
+		else
+			weight += wv->i;
+	}
+	return weight;
+}
+
+static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now,
+			       struct rpc_writer *w, struct vf_call_stats *st)
+{
+	struct reply r = { 0 };
+	int64_t weight = score_weight(a->units, &r);
+	size_t n = a->n_hosts ? a->n_hosts : 1;
+	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
+	_cleanup_free_ int64_t *score = xcalloc(n, sizeof *score);
+	bool scored = weight != 0 && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v);
+	if (scored)
+		vf_headroom_scores(v, a->n_hosts, score);
+	begin_reply(w, &r);
+	rpc_begin_array(w);
+	for (size_t i = 0; scored && i < a->n_hosts; i++) {
+		rpc_begin_array(w);
+		rpc_string_value(w, a->hosts[i]);
+		rpc_int_value(w, weight * score[i]);
+		rpc_end_array(w);
+		st->hosts_out++;
+	}
+	rpc_end_array(w);
+	end_reply(w);
+	reply_clear(&r);
+}
+
+/* vfcap offers no balancing unit: every request names one we do not have. */
+static void run_load_balancing(const struct call_args *a, struct rpc_writer *w)
+{
+	struct reply r = { 0 };
+	const char *name = rpc_string(a->units);
+	plugin_error(&r, name ? name : "?", xasprintf("plugin not found: '%s'", name ? name : "?"));
+	begin_reply(w, &r);
+	rpc_begin_array(w);
+	rpc_string_value(w, "");
+	rpc_begin_array(w);
+	rpc_end_array(w);
+	rpc_end_array(w);
+	end_reply(w);
+	reply_clear(&r);
+}
+
+void vf_filter_call(struct vf_filter_ctx *ctx, const struct rpc_call *call, time_t now, struct rpc_writer *w,
+		    struct vf_call_stats *st)
+{
+	snprintf(st->method, sizeof st->method, "%s", call->method);
+	if (streq(call->method, "discover")) {
+		discover(w);
+		return;
+	}
+	bool filters = streq(call->method, "runFilters"), costs = streq(call->method, "runCostFunctions");
+	if (!filters && !costs && !streq(call->method, "runLoadBalancing")) {
+		st->fault = true;
+		snprintf(st->method, sizeof st->method, "(unknown)");
+		rpc_fault(w, VF_FAULT_NO_METHOD, "unknown method");
+		return;
+	}
+	struct call_args a = { 0 };
+	_cleanup_free_ char *err = NULL;
+	int r = call_args(call, filters || costs, &a, &err);
+	if (r == 0 && (filters || costs) && a.units->type != RPC_ARRAY)
+		r = set_error(&err, -EINVAL, "%s: not an array", filters ? "filters" : "cost_functions");
+	st->hosts_in = a.n_hosts;
+	if (r < 0) {
+		st->fault = true;
+		rpc_fault(w, VF_FAULT_INVALID_PARAMS, "%s: %s", call->method, err);
+	} else if (filters) {
+		run_filters(ctx, &a, now, w, st);
+	} else if (costs) {
+		run_cost_functions(ctx, &a, now, w, st);
+	} else {
+		run_load_balancing(&a, w);
+	}
+	free(a.hosts);
+}

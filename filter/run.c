@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/* `vfcap-filter serve` and `vfcap-filter run` (run.h): sources and the engine client built from
+ * the config, then the service's signal loop or one judgement printed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine.h"
+#include "run.h"
+#include "service.h"
+#include "source.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
+#define PASSWORD_MAX 4096
+
+int vf_read_password_file(const char *path, char **ret, char **errmsg)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return set_error(errmsg, -EINVAL, "%s: not a regular file", path);
+	if ((st.st_mode & 077) || (st.st_uid != 0 && st.st_uid != geteuid()))
+		return set_error(errmsg, -EPERM,
+				 "%s: holds the engine password, so it must be owned by root and readable by "
+				 "its owner only (mode %04o, owner %u; chmod 600, chown root)",
+				 path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	_cleanup_free_ char *line = NULL;
+	int r = read_one_line_fd(fd, &line, PASSWORD_MAX);
+	if (r < 0)
+		return set_error(errmsg, r, "%s: %s", path, r == -EFBIG ? "too large" : strerror(-r));
+	if (!*line)
+		return set_error(errmsg, -EINVAL, "%s: empty", path);
+	*ret = TAKE_PTR(line);
+	return 0;
+}
+
+static void engine_freep(struct vf_engine **e)
+{
+	vf_engine_free(*e);
+}
+
+static void sources_freep(struct vf_sources **s)
+{
+	vf_sources_free(*s);
+}
+
+/* NULL engine (and 0) when the config names none. */
+static int open_engine(const struct vf_config *c, struct vf_engine **ret)
+{
+	*ret = NULL;
+	if (!c->engine.url)
+		return 0;
+	_cleanup_free_ char *password = NULL, *err = NULL;
+	if (c->engine.password_file && vf_read_password_file(c->engine.password_file, &password, &err) < 0) {
+		fprintf(stderr, "vfcap-filter: %s\n", err);
+		return -EINVAL;
+	}
+	struct vf_engine_opts eo = { .url = c->engine.url, .ca_file = c->engine.ca_file, .user = c->engine.user,
+				     .password = password, .timeout_ms = c->engine.timeout_ms,
+				     .cache_ttl = c->engine.cache_ttl };
+	int r = vf_engine_new(&eo, ret, &err);
+	if (r < 0)
+		fprintf(stderr, "vfcap-filter: %s\n", err);
+	return r;
+}
+
+static int resolve_address(void *ctx, const char *host_id, time_t now, char **address, char **errmsg)
+{
+	return vf_engine_host_address(ctx, host_id, now, address, errmsg);
+}
+
+/* Exit code on failure, 0 on success. */
+static int open_sources(const struct vf_config *c, struct vf_engine *engine, struct vf_sources **ret)
+{
+	const struct vf_filter_config *f = &c->filter;
+	if (!f->reports_dir && !f->report_url) {
+		fprintf(stderr, "vfcap-filter: no report source: --reports DIR or --report-url TEMPLATE "
+				"([filter] reports_dir / report_url)\n");
+		return EXIT_USAGE;
+	}
+	if (f->report_url && strstr(f->report_url, "{address}") && !engine) {
+		fprintf(stderr, "vfcap-filter: report_url %s uses {address}, which comes from the engine API: "
+				"set [engine] url\n", f->report_url);
+		return EXIT_USAGE;
+	}
+	struct vf_source_opts so = { .reports_dir = f->reports_dir, .rescan_interval = f->rescan_interval,
+				     .url_template = f->report_url, .timeout_ms = f->fetch_timeout_ms,
+				     .cache_max_age = f->cache_max_age, .max_parallel = f->fetch_parallel,
+				     .ca_file = f->report_ca_file, .resolve = engine ? resolve_address : NULL,
+				     .resolve_ctx = engine };
+	_cleanup_free_ char *err = NULL;
+	if (vf_sources_new(&so, ret, &err) < 0) {
+		fprintf(stderr, "vfcap-filter: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* Blocks the stop/reload signals in every thread (the service's threads inherit the mask) and
+ * waits for them here. */
+static void wait_for_signals(struct vf_sources *sources)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return;
+		fprintf(stderr, "vfcap-filter: SIGHUP: rescanning the reports\n");
+		vf_sources_rescan(sources);
+	}
+}
+
+int vf_serve(const struct vf_config *c, bool quiet)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	if (open_engine(c, &engine) < 0)
+		return EXIT_USAGE;
+	__attribute__((cleanup(sources_freep))) struct vf_sources *sources = NULL;
+	int r = open_sources(c, engine, &sources);
+	if (r)
+		return r;
+	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine };
+	struct vf_service_opts so = { .listen = c->filter.listen, .threads = c->filter.threads,
+				      .max_body = c->filter.max_body, .conn_timeout = c->filter.conn_timeout,
+				      .max_conns = c->filter.max_conns, .quiet = quiet };
+	struct vf_service *svc = NULL;
+	unsigned port = 0;
+	_cleanup_free_ char *err = NULL;
+	if (vf_service_start(&so, &ctx, &svc, &port, &err) < 0) {
+		fprintf(stderr, "vfcap-filter: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "vfcap-filter: serving XML-RPC on %s (port %u); reports: %s%s%s; demand: %s\n",
+		c->filter.listen, port, c->filter.reports_dir ? c->filter.reports_dir : "",
+		c->filter.reports_dir && c->filter.report_url ? " and " : "",
+		c->filter.report_url ? c->filter.report_url : "", engine ? c->engine.url : "the policy's vf_demand");
+	wait_for_signals(sources);
+	vf_service_stop(svc);
+	fprintf(stderr, "vfcap-filter: stopped\n");
+	return 0;
+}
+
+#define HOSTS_STDIN_MAX (64u << 20)
+
+/* "a,b , c" (or, for "-", stdin) -> ids pointing into *buf, which the caller frees. Commas and
+ * blanks separate ids. */
+static int split_hosts(const char *list, char **buf, const char ***ids, size_t *n)
+{
+	*n = 0;
+	*ids = NULL;
+	if (streq(list, "-")) {
+		int r = read_full_fd(STDIN_FILENO, buf, NULL, HOSTS_STDIN_MAX);
+		if (r < 0) {
+			fprintf(stderr, "vfcap-filter: --hosts -: stdin: %s\n", r == -EFBIG ? "too large" : strerror(-r));
+			return r;
+		}
+	} else {
+		*buf = xstrdup(list);
+	}
+	for (char *save = NULL, *tok = strtok_r(*buf, ", \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		/* an id names a file under the reports directory: never let it be a path */
+		if (!vf_host_id_valid(tok)) {
+			char q[48];
+			vf_quote_value(q, sizeof q, tok);
+			fprintf(stderr, "vfcap-filter: --hosts: '%s' is not a host id (1-64 of [0-9A-Za-z_.-], "
+					"not starting with '.')\n", q);
+			return -EINVAL;
+		}
+		*(const char **)array_append(ids, n, sizeof **ids) = tok;
+	}
+	if (*n == 0) {
+		fprintf(stderr, "vfcap-filter: --hosts: no host id given\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The demand, or -1 after printing why it could not be had. */
+static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
+{
+	if (o->demand_given || !c->engine.url)
+		return o->policy.demand;
+	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	if (open_engine(c, &engine) < 0)
+		return -1;
+	int demand;
+	_cleanup_free_ char *err = NULL;
+	if (vf_engine_vm_demand(engine, o->vm, vf_now(), &demand, &err) < 0) {
+		fprintf(stderr, "vfcap-filter: VM %s: %s\n", o->vm, err);
+		return -1;
+	}
+	return demand;
+}
+
+/* Per-file reads when only a directory is configured: `run` asks about a few hosts, so the
+ * directory is not scanned whole. */
+static int run_lookup(const struct vf_config *c, const char **ids, size_t n, struct vf_capacity **caps)
+{
+	if (c->filter.report_url) {
+		__attribute__((cleanup(sources_freep))) struct vf_sources *s = NULL;
+		int r = open_sources(c, NULL, &s);
+		if (r)
+			return r;
+		vf_sources_lookup(s, ids, n, vf_now(), caps);
+		return 0;
+	}
+	if (!c->filter.reports_dir)
+		return open_sources(c, NULL, NULL);
+	struct stat st;
+	const char *why = stat(c->filter.reports_dir, &st) < 0 ? strerror(errno)
+			  : !S_ISDIR(st.st_mode)               ? "not a directory"
+							       : NULL;
+	if (why) {
+		fprintf(stderr, "vfcap-filter: %s: %s\n", c->filter.reports_dir, why);
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *file = xasprintf("%s/%s.json", c->filter.reports_dir, ids[i]);
+		caps[i] = vf_capacity_read_file(AT_FDCWD, file, ids[i]);
+	}
+	return 0;
+}
+
+static void print_verdict(const char *id, int demand, const struct vf_verdict *v)
+{
+	char free[16] = "-";
+	if (!v->missing && v->free >= 0)
+		snprintf(free, sizeof free, "%d", v->free);
+	printf("%s demand=%d free=%s %s %s\n", id, demand, free, v->decision == VF_PASS ? "pass" : "reject",
+	       v->reason);
+}
+
+int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
+{
+	if (!o->vm || !o->hosts) {
+		fprintf(stderr, "vfcap-filter: run needs --vm ID and --hosts ID,ID,... (vfcap-filter --help)\n");
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ const char **ids = NULL;
+	size_t n;
+	if (split_hosts(o->hosts, &buf, &ids, &n) < 0)
+		return EXIT_USAGE;
+	int demand = run_demand(c, o);
+	if (demand < 0)
+		return EXIT_RUNTIME;
+	_cleanup_free_ struct vf_capacity **caps = xcalloc(n, sizeof *caps);
+	int r = demand == 0 ? 0 : run_lookup(c, ids, n, caps);
+	time_t now = vf_now();
+	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
+	_cleanup_free_ int64_t *score = xcalloc(n, sizeof *score);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		vf_judge(caps[i], &o->policy, demand, now, &v[i]);
+	vf_headroom_scores(v, n, score);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (o->explain)
+			print_verdict(ids[i], demand, &v[i]);
+		else if (o->score)
+			printf("%s %lld\n", ids[i], (long long)score[i]);
+		else if (v[i].decision == VF_PASS)
+			printf("%s\n", ids[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		vf_capacity_unref(caps[i]);
+	if (fflush(stdout) != 0 && r == 0) {
+		fprintf(stderr, "vfcap-filter: stdout: %s\n", strerror(errno));
+		r = EXIT_RUNTIME;
+	}
+	return r;
+}

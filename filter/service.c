@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP side of `vfcap-filter serve` (service.h). libmicrohttpd owns sockets, keep-alive,
+ * timeouts and the worker threads; this file collects a request body within the limit, hands
+ * it to the XML-RPC parser and the methods, and queues the reply. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "service.h"
+#include "util.h"
+
+struct vf_service {
+	struct MHD_Daemon *mhd;
+	struct vf_filter_ctx *ctx;
+	struct vf_service_opts opts;
+};
+
+/* One request's state between the handler's calls. */
+struct request {
+	struct timespec start;
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	bool responded; /* an early 413 is queued; whatever else arrives is dropped */
+};
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void log_request(const struct vf_service *s, const struct request *rq, const struct vf_call_stats *st,
+			unsigned status)
+{
+	if (s->opts.quiet)
+		return;
+	/* one fprintf: one write(2) per line on an unbuffered stderr, lines never interleave */
+	fprintf(stderr, "vfcap-filter: method=%s hosts_in=%zu hosts_out=%zu status=%u%s ms=%.3f\n",
+		st->method[0] ? st->method : "-", st->hosts_in, st->hosts_out, status, st->fault ? " fault=1" : "",
+		ms_since(&rq->start));
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, char *body, size_t len, const char *type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+	enum MHD_Result r = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	return queue(c, status, xstrdup(text), strlen(text), "text/plain; charset=utf-8");
+}
+
+/* Parse, answer, queue: the whole XML-RPC exchange of one request. */
+static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *c, struct request *rq)
+{
+	struct vf_call_stats st = { 0 };
+	struct rpc_writer w;
+	rpc_writer_init(&w);
+	struct rpc_limits lim = { .max_body = s->opts.max_body, .max_depth = RPC_DEFAULT_MAX_DEPTH };
+	struct rpc_call call = { 0 };
+	_cleanup_free_ char *err = NULL;
+	if (rpc_parse_call(rq->body ? rq->body : "", rq->len, &lim, &call, &err) < 0) {
+		st.fault = true;
+		rpc_fault(&w, VF_FAULT_PARSE, "%s", err);
+	} else {
+		vf_filter_call(s->ctx, &call, vf_now(), &w, &st);
+		rpc_call_clear(&call);
+	}
+	size_t len;
+	char *reply = rpc_writer_take(&w, &len);
+	log_request(s, rq, &st, MHD_HTTP_OK);
+	return queue(c, MHD_HTTP_OK, reply, len, "text/xml");
+}
+
+static enum MHD_Result answer_get(struct vf_service *s, struct MHD_Connection *c, const char *url,
+				  struct request *rq)
+{
+	struct vf_call_stats st = { .method = "GET" };
+	bool health = streq(url, "/healthz");
+	log_request(s, rq, &st, health ? MHD_HTTP_OK : MHD_HTTP_METHOD_NOT_ALLOWED);
+	if (health)
+		return queue_text(c, MHD_HTTP_OK, "ok\n");
+	return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-filter: XML-RPC wants POST\n");
+}
+
+/* The first call of a request: its state, and an early 413 when Content-Length says it all. */
+static enum MHD_Result begin(struct vf_service *s, struct MHD_Connection *c, void **con_cls)
+{
+	struct request *rq = xcalloc(1, sizeof *rq);
+	clock_gettime(CLOCK_MONOTONIC, &rq->start);
+	*con_cls = rq;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+		rq->too_big = rq->responded = true;
+		struct vf_call_stats st = { .method = "-", .fault = true };
+		log_request(s, rq, &st, MHD_HTTP_CONTENT_TOO_LARGE);
+		return queue_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "vfcap-filter: request body over the limit\n");
+	}
+	return MHD_YES;
+}
+
+static void append_body(struct vf_service *s, struct request *rq, const char *data, size_t n)
+{
+	if (rq->too_big)
+		return;
+	if (n > s->opts.max_body - rq->len) {
+		rq->too_big = true; /* chunked or lying Content-Length: drop what came, refuse at the end */
+		free(rq->body);
+		rq->body = NULL;
+		rq->len = rq->cap = 0;
+		return;
+	}
+	if (rq->len + n + 1 > rq->cap) {
+		rq->cap = rq->cap ? rq->cap * 2 : 4096;
+		while (rq->cap < rq->len + n + 1)
+			rq->cap *= 2;
+		rq->body = xrealloc(rq->body, rq->cap);
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+	rq->body[rq->len] = '\0';
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct vf_service *s = cls;
+	struct request *rq = *con_cls;
+	if (!rq)
+		return begin(s, c, con_cls);
+	if (rq->responded) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (streq(method, MHD_HTTP_METHOD_GET) || streq(method, MHD_HTTP_METHOD_HEAD))
+		return answer_get(s, c, url, rq);
+	if (!streq(method, MHD_HTTP_METHOD_POST)) {
+		struct vf_call_stats st = { .method = "-" };
+		log_request(s, rq, &st, MHD_HTTP_METHOD_NOT_ALLOWED);
+		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-filter: XML-RPC wants POST\n");
+	}
+	if (*upload_data_size) {
+		append_body(s, rq, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big) {
+		struct vf_call_stats st = { .method = "-", .fault = true };
+		log_request(s, rq, &st, MHD_HTTP_CONTENT_TOO_LARGE);
+		return queue_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "vfcap-filter: request body over the limit\n");
+	}
+	return answer_call(s, c, rq);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+	if (rq)
+		free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	fprintf(stderr, "vfcap-filter: http: %s\n", msg);
+}
+
+int vf_parse_listen(const char *s, struct sockaddr_storage *ss, char **errmsg)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return set_error(errmsg, -EINVAL, "listen %s: not ADDR:PORT", s);
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port > 65535)
+		return set_error(errmsg, -EINVAL, "listen %s: bad port", s);
+	_cleanup_free_ char *host = xstrndup(s, colon - s);
+	size_t n = strlen(host);
+	memset(ss, 0, sizeof *ss);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		host[n - 1] = '\0';
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
+			return 0;
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
+			return 0;
+	}
+	return set_error(errmsg, -EINVAL, "listen %s: not a numeric IPv4 address or [IPv6] address", s);
+}
+
+int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx, struct vf_service **ret,
+		     unsigned *port, char **errmsg)
+{
+	struct sockaddr_storage ss;
+	int r = vf_parse_listen(o->listen, &ss, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct vf_service *s = xcalloc(1, sizeof *s);
+	s->ctx = ctx;
+	s->opts = *o;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* the logger must come first, or MHD prints its early messages its own way */
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
+				  MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout,
+				  MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				  MHD_OPTION_END);
+	if (!s->mhd)
+		return set_error(errmsg, -EADDRNOTAVAIL, "listen %s: cannot start the HTTP server (address in use?)",
+				 o->listen);
+	if (port) {
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+		*port = info ? info->port : 0;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+void vf_service_stop(struct vf_service *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}

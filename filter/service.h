@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* `vfcap-filter serve`: XML-RPC over HTTP/1.1 (keep-alive) with libmicrohttpd.
+ *
+ * POST to any path is a call (the engine posts to the path of ExternalSchedulerServiceURL);
+ * GET /healthz answers "ok". A body over max_body is refused with HTTP 413 before it is read;
+ * a body that does not parse, or a call that cannot be answered, gets an XML-RPC fault (HTTP
+ * 200, as the protocol wants); a client that stops sending is dropped after conn_timeout. One
+ * log line per request on stderr: method, hosts in/out, HTTP status, milliseconds. */
+#pragma once
+
+#include <stddef.h>
+
+#include "units.h"
+
+struct vf_service_opts {
+	const char *listen;  /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one */
+	unsigned threads;    /* worker threads, >= 1 */
+	size_t max_body;     /* bytes */
+	unsigned conn_timeout; /* seconds a connection may stay idle or stalled */
+	unsigned max_conns;
+	bool quiet;          /* no per-request log lines (benchmarks) */
+};
+
+struct vf_service;
+
+/* Bind and start serving in background threads. -errno with *errmsg ("listen 1.2.3.4:x: ...").
+ * *port (when not NULL) = the port bound. */
+int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx, struct vf_service **ret,
+		     unsigned *port, char **errmsg);
+void vf_service_stop(struct vf_service *s); /* NULL is fine */
+
+/* "ADDR:PORT" -> socket address; what --listen and the config's listen= take. */
+struct sockaddr_storage;
+int vf_parse_listen(const char *s, struct sockaddr_storage *ss, char **errmsg);

@@ -1,0 +1,233 @@
+# vfcap-filter through the real binary (sourced by tests/run.sh): the service (ASan build)
+# driven by Python's xmlrpc.client and raw HTTP (tests/filter/check_service.py), demand from
+# an engine-shaped REST server, reports fetched over HTTP, `run`, and the legacy-proxy plugin.
+# Needs: TOP, TMP, ASAN, PLAIN, PY, pass/fail from lib-results.sh.
+
+FDIR=$TMP/filter
+rm -rf "$FDIR" && mkdir -p "$FDIR"
+F_VM=11111111-2222-4333-8444-555555555555
+
+# hosts 0..9 of mkreports.py plus the special ones check_service.py knows
+filter_reports() { # dir
+	$PY tests/filter/mkreports.py "$1" 10
+	$PY tests/filter/mkreports.py "$FDIR/stale" 1 --first 5 --age 1000
+	mv "$FDIR/stale/00000005-0000-4000-8000-000000000005.json" "$1/5ta1e000-0000-4000-8000-000000000000.json"
+	echo '{"schema_version": 1, "host": ' >"$1/b40ken00-0000-4000-8000-000000000000.json"
+	cp tests/fixtures/variants/intel64-libvirt-down/expected.json "$1/00f4ee00-0000-4000-8000-000000000000.json"
+}
+
+# Start `vfcap-filter serve` (binary, log, extra args...); sets F_PID and F_URL.
+filter_start() {
+	local bin=$1 log=$2
+	shift 2
+	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
+	F_PID=$!
+	local port="" i
+	for i in $(seq 100); do
+		port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
+		[ -n "$port" ] && break
+		kill -0 "$F_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	F_URL=http://127.0.0.1:$port/
+	[ -n "$port" ]
+}
+
+# Stop it; returns its exit code (ASan's leak check runs at exit).
+filter_stop() {
+	kill -TERM "$F_PID" 2>/dev/null
+	wait "$F_PID"
+}
+
+# A check script's PASS/FAIL lines -> the harness's counters. A script that dies (or says
+# nothing) is a failure of its own, never silence.
+filter_checks() { # log, script, then its arguments
+	local log=$1 script=$2 line rc=0
+	shift 2
+	$PY "tests/filter/$script" "$@" >"$FDIR/checks.out" 2>&1 || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *) pass "filter: ${line#PASS }" ;;
+		FAIL\ *) echo "${line#FAIL }" >"$FDIR/why" && fail "filter: ${line#FAIL }" "$FDIR/why" ;;
+		esac
+	done <"$FDIR/checks.out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$FDIR/checks.out"; then
+		cat "$log" >>"$FDIR/checks.out"
+		fail "filter: $script $1 exited $rc without a FAIL line" "$FDIR/checks.out"
+	fi
+}
+
+filter_service() {
+	filter_reports "$FDIR/reports"
+	printf '[filter]\nmax_body = 1048576\nthreads = 4\nconn_timeout = 5\n' >"$FDIR/filter.conf"
+	if ! filter_start "$ASAN/vfcap-filter" "$FDIR/serve.log" --reports "$FDIR/reports" --config "$FDIR/filter.conf"; then
+		fail "filter: serve starts" "$FDIR/serve.log"
+		return
+	fi
+	filter_checks "$FDIR/serve.log" check_service.py "$F_URL" "$FDIR/reports" "$FDIR/serve.log"
+	# a report written while serving (temp + rename, as vfcap-report does) is seen without a restart
+	$PY tests/filter/mkreports.py "$FDIR/late" 1 --first 99
+	mv "$FDIR/late/00000063-0000-4000-8000-000000000063.json" "$FDIR/reports/"
+	local seen=no i
+	for i in $(seq 40); do
+		if $PY -c "import sys,xmlrpc.client as x; r=x.ServerProxy(sys.argv[1]).runFilters(['vfcap_vf_capacity'],
+			['00000063-0000-4000-8000-000000000063'], 'vm', {}); sys.exit(r['result'] != ['00000063-0000-4000-8000-000000000063'])" "$F_URL"; then
+			seen=yes
+			break
+		fi
+		sleep 0.05
+	done
+	[ $seen = yes ] && pass "filter: a report added while serving is used within 2 s" ||
+		fail "filter: report added while serving not seen" "$FDIR/serve.log"
+	if filter_stop; then pass "filter: SIGTERM stops the service cleanly (ASan: no leak)"; else
+		fail "filter: service exit $? on SIGTERM" "$FDIR/serve.log"; fi
+}
+
+filter_sizes() {
+	$PY tests/filter/mkreports.py "$FDIR/big" 10000
+	if ! filter_start "$PLAIN/vfcap-filter" "$FDIR/big.log" --reports "$FDIR/big" --quiet; then
+		fail "filter: serve over 10,000 reports" "$FDIR/big.log"
+		return
+	fi
+	filter_checks "$FDIR/big.log" check_service.py "$F_URL" "$FDIR/big" "$FDIR/big.log" --sizes
+	filter_stop || fail "filter: 10,000-host service exit $?" "$FDIR/big.log"
+}
+
+# `vfcap-filter run` golden cases: tests/filter/run/<case>/args (one argument per line; REPORTS
+# is the reports directory), optional stdin; expected.{stdout,stderr,exit}. ASan build, then
+# the plain build under valgrind. VFCAP_REGEN=1 rewrites the expected files.
+filter_run_case() { # case-dir
+	local c=$1 name bin rc
+	name=filter/run/$(basename "$c")
+	local -a args=()
+	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|" "$c/args")
+	local in=/dev/null
+	[ -f "$c/stdin" ] && in=$c/stdin
+	for bin in "$ASAN/vfcap-filter" "$VALGRIND $PLAIN/vfcap-filter"; do
+		rc=0
+		$bin "${args[@]}" --config "$FDIR/empty.conf" <"$in" >"$FDIR/out" 2>"$FDIR/err" || rc=$?
+		sed -i "s|$FDIR/reports|REPORTS|g" "$FDIR/out" "$FDIR/err"
+		if [ "${VFCAP_REGEN:-0}" = 1 ] && [ "$bin" = "$ASAN/vfcap-filter" ]; then
+			cp "$FDIR/out" "$c/expected.stdout"
+			cp "$FDIR/err" "$c/expected.stderr"
+			echo "$rc" >"$c/expected.exit"
+		fi
+		if [ "$rc" != "$(cat "$c/expected.exit")" ]; then
+			fail "$name: exit $rc, expected $(cat "$c/expected.exit") (${bin%% *})" "$FDIR/err"
+		elif ! diff "$c/expected.stdout" "$FDIR/out" >"$FDIR/diff" || ! diff "$c/expected.stderr" "$FDIR/err" >>"$FDIR/diff"; then
+			fail "$name: output differs (${bin%% *})" "$FDIR/diff"
+		else
+			pass "$name (${bin##*/})"
+		fi
+	done
+}
+
+filter_run() {
+	: >"$FDIR/empty.conf"
+	local c
+	for c in tests/filter/run/*/; do
+		filter_run_case "${c%/}"
+	done
+}
+
+# A helper server (engine-server.py, report-server.py): started in the background, its port
+# read from the first line of its stdout. Sets H_PID and H_PORT.
+helper_start() { # log, then the command
+	local log=$1 i
+	shift
+	"$@" >"$log.port" 2>"$log" &
+	H_PID=$!
+	for i in $(seq 100); do
+		H_PORT=$(head -1 "$log.port" 2>/dev/null)
+		[ -n "$H_PORT" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+filter_engine() {
+	helper_start "$FDIR/engine.log" $PY tests/filter/engine-server.py --root tests/fixtures/engine/api \
+		--user vfcap@internal --password s3cret --log "$FDIR/engine.req" || {
+		fail "filter: engine-server.py starts" "$FDIR/engine.log"
+		return
+	}
+	local epid=$H_PID
+	printf 's3cret\n' >"$FDIR/engine.pw" && chmod 600 "$FDIR/engine.pw"
+	printf '[filter]\nreports_dir = %s\n[engine]\nurl = http://127.0.0.1:%s/ovirt-engine/api\nuser = vfcap@internal\npassword_file = %s\n' \
+		"$FDIR/reports" "$H_PORT" "$FDIR/engine.pw" >"$FDIR/engine.conf"
+	if filter_start "$ASAN/vfcap-filter" "$FDIR/serve-engine.log" --config "$FDIR/engine.conf"; then
+		filter_checks "$FDIR/serve-engine.log" check_engine.py engine "$F_URL"
+		filter_stop || fail "filter: service with engine: exit $?" "$FDIR/serve-engine.log"
+	else
+		fail "filter: serve with [engine]" "$FDIR/serve-engine.log"
+	fi
+	# `run` asks the engine too
+	local out rc=0
+	out=$($ASAN/vfcap-filter run --config "$FDIR/engine.conf" --vm 6a6b7c1e-2f0a-4c8e-9d3b-1f2e3d4c5b6a \
+		--hosts 00000002-0000-4000-8000-000000000002,00000003-0000-4000-8000-000000000003 --explain 2>"$FDIR/err") || rc=$?
+	if [ $rc = 0 ] && [ "$out" = "00000002-0000-4000-8000-000000000002 demand=3 free=4 pass 4 free, 3 needed
+00000003-0000-4000-8000-000000000003 demand=3 free=3 pass 3 free, 3 needed" ]; then
+		pass "filter: run: demand from the engine API"
+	else
+		echo "$out" >>"$FDIR/err" && fail "filter: run with [engine] (exit $rc)" "$FDIR/err"
+	fi
+	# the password file holds a credential: refused unless root-only
+	chmod 644 "$FDIR/engine.pw"
+	rc=0
+	$ASAN/vfcap-filter serve --config "$FDIR/engine.conf" 2>"$FDIR/err" || rc=$?
+	if [ $rc = 2 ] && grep -q "engine.pw: holds the engine password.*mode 0644" "$FDIR/err"; then
+		pass "filter: a password file readable by others is refused (exit 2)"
+	else
+		fail "filter: group/world-readable password file (exit $rc)" "$FDIR/err"
+	fi
+	kill "$epid" 2>/dev/null
+	wait "$epid" 2>/dev/null
+}
+
+filter_http_reports() {
+	helper_start "$FDIR/rs.log" $PY tests/filter/report-server.py "$FDIR/reports" || {
+		fail "filter: report-server.py starts" "$FDIR/rs.log"
+		return
+	}
+	local rpid=$H_PID
+	if filter_start "$ASAN/vfcap-filter" "$FDIR/serve-http.log" --config "$FDIR/empty.conf" \
+		--report-url "http://127.0.0.1:$H_PORT/{host_id}/v1/report"; then
+		filter_checks "$FDIR/serve-http.log" check_engine.py http "$F_URL"
+		filter_stop || fail "filter: service with report_url: exit $?" "$FDIR/serve-http.log"
+	else
+		fail "filter: serve with --report-url" "$FDIR/serve-http.log"
+	fi
+	kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+}
+
+# The legacy proxy's plugin contract: print a list literal, nothing on stderr, exit 0.
+filter_plugin() {
+	printf '[filter]\nreports_dir = %s\n' "$FDIR/reports" >"$FDIR/plugin.conf"
+	local out rc=0 code
+	code="import sys; sys.path.insert(0, 'filter/ovirt-scheduler-proxy'); import vfcap_filter as v
+hosts = ['00000001-0000-4000-8000-000000000001', '00000004-0000-4000-8000-000000000004', '0155in90-0000-4000-8000-000000000000']
+getattr(v, sys.argv[1])().__getattribute__(sys.argv[2])(hosts, 'vm', {'vf_demand': '3', 'on_missing': 'reject'})"
+	out=$(VFCAP_FILTER=$PLAIN/vfcap-filter VFCAP_CONFIG=$FDIR/plugin.conf $PY -c "$code" vfcap_vf_capacity do_filter 2>"$FDIR/err") || rc=$?
+	[ $rc = 0 ] && [ ! -s "$FDIR/err" ] && [ "$out" = "['00000004-0000-4000-8000-000000000004']" ] &&
+		pass "filter: legacy-proxy plugin do_filter prints the passing hosts" ||
+		{ echo "$out" >>"$FDIR/err"; fail "filter: plugin do_filter (exit $rc)" "$FDIR/err"; }
+	rc=0
+	out=$(VFCAP_FILTER=$PLAIN/vfcap-filter VFCAP_CONFIG=$FDIR/plugin.conf $PY -c "$code" vfcap_vf_headroom do_score 2>"$FDIR/err") || rc=$?
+	[ $rc = 0 ] && [ "$out" = "[('00000001-0000-4000-8000-000000000001', 3), ('00000004-0000-4000-8000-000000000004', 0), ('0155in90-0000-4000-8000-000000000000', 4)]" ] &&
+		pass "filter: legacy-proxy plugin do_score prints (id, score) tuples" ||
+		{ echo "$out" >>"$FDIR/err"; fail "filter: plugin do_score (exit $rc)" "$FDIR/err"; }
+	rc=0
+	printf '[filter]\nreports_dir = /nonexistent\n' >"$FDIR/plugin.conf"
+	out=$(VFCAP_FILTER=$PLAIN/vfcap-filter VFCAP_CONFIG=$FDIR/plugin.conf $PY -c "$code" vfcap_vf_capacity do_filter 2>"$FDIR/err") || rc=$?
+	[ $rc = 1 ] && [ -z "$out" ] && grep -q "^vfcap: vfcap-filter: /nonexistent: No such file" "$FDIR/err" &&
+		pass "filter: plugin failure: stderr and exit 1, so the proxy drops the unit" ||
+		fail "filter: plugin failure (exit $rc)" "$FDIR/err"
+}
+
+filter_service
+filter_run
+filter_engine
+filter_http_reports
+filter_plugin
+filter_sizes

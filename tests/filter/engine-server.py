@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A stand-in for the oVirt engine's REST API, for tests of filter/engine.c.
+
+Serves GET /ovirt-engine/api/REST from the file ROOT/REST (Content-Type application/xml),
+binds 127.0.0.1 on a free port and prints that port as the first line of stdout.
+With --tls CERT,KEY it speaks HTTPS (tests/fixtures/engine/tls: a self-signed cert for 127.0.0.1).
+
+Like the engine it wants HTTP Basic credentials (--user/--password; else 401 with a
+WWW-Authenticate challenge) and, as vfcap asks for it, the headers `Version: 4` and
+`Accept: application/xml` (else 400). Each request's path is appended to --log (one line,
+written before the answer is sent, so a client that has its answer finds its line there).
+
+Misbehaviour on demand, by exact path (repeatable options):
+  --status PATH=CODE      answer CODE with a short text body
+  --sleep PATH=SECONDS    wait, then answer normally (for client timeouts)
+  --redirect PATH=URL     answer 302 to URL
+  --many-vms PREFIX=FILE  serve FILE for /vms/ID/nics when ID starts with PREFIX (many VMs)
+  --big PATH=BYTES        answer 200 with about BYTES of XML, without Content-Length
+"""
+
+import argparse
+import base64
+import http.server
+import os
+import ssl
+import sys
+import time
+
+PREFIX = "/ovirt-engine/api/"
+
+
+def pairs(values, convert):
+    out = {}
+    for v in values or []:
+        path, _, arg = v.rpartition("=")
+        if not path:
+            sys.exit(f"engine-server: bad option value {v!r} (PATH=VALUE)")
+        out[path] = convert(arg)
+    return out
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the engine's front end does
+    server_version = "engine-server"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+
+    def log_message(self, fmt, *args):
+        pass  # stdout is the port line only; stderr stays quiet
+
+    def answer(self, code, body, ctype="text/plain", extra=()):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def answer_unsized(self, n):
+        """200 with n bytes and no Content-Length (the end is the connection's close), so
+        that only the client's own count can stop it."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write(b"<nics>")
+            chunk = b" " * 65536
+            for _ in range(n // len(chunk)):
+                self.wfile.write(chunk)
+            self.wfile.write(b"</nics>")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: what the test wants
+
+    def many_vms_file(self, path):
+        segs = path[len(PREFIX):].split("/") if path.startswith(PREFIX) else []
+        if len(segs) != 3 or segs[0] != "vms" or segs[2] != "nics":
+            return None
+        for prefix, f in self.server.opts.many_vms.items():
+            if segs[1].startswith(prefix) and "." not in segs[1] and "?" not in segs[1]:
+                return f
+        return None
+
+    def authorized(self):
+        opts = self.server.opts
+        want = base64.b64encode(f"{opts.user}:{opts.password}".encode()).decode()
+        return self.headers.get("Authorization", "") == "Basic " + want
+
+    def file_for(self, path):
+        """ROOT/REST for PREFIX + REST, or None: no query, no '..', no empty segment."""
+        if not path.startswith(PREFIX) or "?" in path or "#" in path:
+            return None
+        segs = path[len(PREFIX):].split("/")
+        if any(s in ("", ".", "..") for s in segs):
+            return None
+        f = os.path.join(self.server.opts.root, *segs)
+        return f if os.path.isfile(f) else None
+
+    def do_GET(self):
+        opts = self.server.opts
+        with open(opts.log, "a") as log:
+            log.write(self.path + "\n")
+        if not self.authorized():
+            return self.answer(401, "Unauthorized\n",
+                               extra=[("WWW-Authenticate", 'Basic realm="RESTAPI"')])
+        if self.headers.get("Version") != "4" or self.headers.get("Accept") != "application/xml":
+            return self.answer(400, "want Version: 4 and Accept: application/xml\n")
+        if self.path in opts.sleep:
+            time.sleep(opts.sleep[self.path])
+        if self.path in opts.status:
+            return self.answer(opts.status[self.path], "Internal Server Error\n")
+        if self.path in opts.redirect:
+            return self.answer(302, "", extra=[("Location", opts.redirect[self.path])])
+        if self.path in opts.big:
+            return self.answer_unsized(opts.big[self.path])
+        f = self.file_for(self.path)
+        if f is None:
+            f = self.many_vms_file(self.path)
+        if f is None:
+            return self.answer(404, "Not Found\n")
+        with open(f, "rb") as fh:
+            return self.answer(200, fh.read(), "application/xml")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--root", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--status", action="append")
+    p.add_argument("--sleep", action="append")
+    p.add_argument("--redirect", action="append")
+    p.add_argument("--big", action="append")
+    p.add_argument("--many-vms", action="append")
+    p.add_argument("--tls", metavar="CERT,KEY")
+    opts = p.parse_args()
+    opts.status = pairs(opts.status, int)
+    opts.sleep = pairs(opts.sleep, float)
+    opts.redirect = pairs(opts.redirect, str)
+    opts.big = pairs(opts.big, int)
+    opts.many_vms = pairs(opts.many_vms, str)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.opts = opts
+    if opts.tls:
+        cert, _, key = opts.tls.partition(",")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        # A client that refuses the certificate fails the handshake in accept(), which
+        # socketserver drops quietly (an OSError).
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print(server.server_address[1], flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Write N small, schema-valid vfcap reports into DIR as <host-id>.json (tests and make bench).
+
+Built from the intel64 fixture's report (tests/fixtures/hosts/intel64/expected.json) with two
+PFs whose VF lists are cut short, so 10,000 hosts stay a few MB. Host i gets id host_id(i),
+free VFs i % 7 on ens1f0 (labels physnet1 / A) and i % 3 on ens1f1 (physnet2 / B), and the
+report time SOURCE_DATE_EPOCH (the test pass's clock) unless --age says how much older.
+
+usage: mkreports.py DIR N [--age SECONDS] [--first K]
+"""
+import argparse
+import copy
+import datetime
+import json
+import os
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BASE = os.path.join(TOP, "tests", "fixtures", "hosts", "intel64", "expected.json")
+
+
+def host_id(i):
+    return "%08x-0000-4000-8000-%012x" % (i, i)
+
+
+def pf(base, name, free, physnet, fabric, nvfs=2):
+    p = copy.deepcopy(base)
+    p["name"] = name
+    p["labels"] = {"physical_network": physnet, "fabric": fabric}
+    p["vfs"] = p["vfs"][3:3 + nvfs]  # free VFs of the fixture
+    p["numvfs"] = p["totalvfs"] = p["netlink"]["num_vf"] = p["netlink"]["listed"] = p["reachable"] = 64
+    p["unreachable"] = p["reserved"] = 0
+    p["usable"] = 64
+    p["free"] = free
+    p["used"] = 64 - free
+    return p
+
+
+def report(base, i, when):
+    r = copy.deepcopy(base)
+    r["host"]["hostname"] = "node%d.example.com" % i
+    r["host"]["uuid"] = host_id(i)
+    r["generated_at"] = when
+    r["pfs"] = [pf(base["pfs"][0], "ens1f0", i % 7, "physnet1", "A"),
+                pf(base["pfs"][0], "ens1f1", i % 3, "physnet2", "B")]
+    t = r["totals"]
+    t.update(pfs=2, vfs=128, usable=128, reserved=0, unreachable=0)
+    t["free"] = sum(p["free"] for p in r["pfs"])
+    t["used"] = 128 - t["free"]
+    r["errors"] = []
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("n", type=int)
+    ap.add_argument("--age", type=int, default=0)
+    ap.add_argument("--first", type=int, default=0)
+    a = ap.parse_args()
+    base = json.load(open(BASE))
+    now = int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or int(datetime.datetime.now().timestamp())
+    when = datetime.datetime.fromtimestamp(now - a.age, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    os.makedirs(a.dir, exist_ok=True)
+    for i in range(a.first, a.first + a.n):
+        with open(os.path.join(a.dir, host_id(i) + ".json"), "w") as f:
+            json.dump(report(base, i, when), f, separators=(",", ":"))
+
+
+if __name__ == "__main__":
+    main()

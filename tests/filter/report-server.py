@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A stand-in for the hosts' report servers, for tests of filter/source-http.c.
+
+    report-server.py DIR
+
+Serves DIR/ID.json (read at each request, so a test can change it) at GET /ID/v1/report and at
+GET /v1/report?host=ID, with a strong ETag (a hash of the content); a request whose
+If-None-Match names the current ETag gets 304. A missing file is 404. Binds 127.0.0.1 on a free
+port and prints that port as the first line of stdout.
+
+Misbehaviour on demand, by the host id's prefix:
+  statusNNN-...   answer HTTP NNN with a short text body
+  garbage-...     answer 200 with a body that is not JSON
+  sleep-...       wait --sleep seconds (default 5), then answer 404
+  big-...         answer 200 with 17 MiB of blanks and no Content-Length (until close)
+and for any host, the query parameter delay_ms=N waits N ms before answering.
+
+GET /stats answers a JSON object: requests (report requests so far), not_modified (304s sent),
+max_in_flight (the most report requests being answered at the same time) and hosts (requests
+per host id). Counts are taken when a request arrives, before it is answered. GET /reset zeroes
+them.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.parse
+
+ID_RE = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.reset()
+
+    def reset(self):
+        # requests still being answered (a timeout test's sleepers) stay in flight
+        self.requests = 0
+        self.not_modified = 0
+        self.max_in_flight = self.in_flight
+        self.hosts = {}
+
+    def begin(self, host):
+        with self.lock:
+            self.requests += 1
+            self.hosts[host] = self.hosts.get(host, 0) + 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self):
+        with self.lock:
+            self.in_flight -= 1
+
+    def as_json(self):
+        with self.lock:
+            return json.dumps({"requests": self.requests, "not_modified": self.not_modified,
+                               "max_in_flight": self.max_in_flight, "hosts": self.hosts})
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as libmicrohttpd in vfcap-report does
+    server_version = "report-server"
+
+    def log_message(self, fmt, *args):
+        pass  # stdout is the port line only
+
+    def answer(self, code, body=b"", ctype="text/plain", extra=()):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        if code != 304:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def host_of(self, url):
+        parts = url.path.split("/")
+        if len(parts) == 4 and parts[0] == "" and parts[2:] == ["v1", "report"]:
+            return urllib.parse.unquote(parts[1])
+        if url.path == "/v1/report":
+            return urllib.parse.parse_qs(url.query).get("host", [None])[0]
+        return None
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/stats":
+            return self.answer(200, self.server.stats.as_json(), "application/json")
+        if url.path == "/reset":
+            with self.server.stats.lock:
+                self.server.stats.reset()
+            return self.answer(200, "ok\n")
+        host = self.host_of(url)
+        if host is None:
+            return self.answer(404, "no such path\n")
+        self.server.stats.begin(host)
+        try:
+            self.report(host, urllib.parse.parse_qs(url.query))
+        finally:
+            self.server.stats.end()
+
+    def report(self, host, query):
+        delay = int(query.get("delay_ms", ["0"])[0])
+        if delay:
+            time.sleep(delay / 1000)
+        m = re.match(r"^status(\d{3})-", host)
+        if m:
+            return self.answer(int(m.group(1)), f"status {m.group(1)} on demand\n")
+        if host.startswith("garbage-"):
+            return self.answer(200, "<html>this is not a report</html>\n", "text/html")
+        if host.startswith("big-"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for _ in range(17):
+                    self.wfile.write(b" " * (1 << 20))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading at its limit
+            return
+        if host.startswith("sleep-"):
+            time.sleep(self.server.sleep)
+            return self.answer(404, "slept\n")
+        if not ID_RE.match(host):
+            return self.answer(400, "bad host id\n")
+        try:
+            with open(os.path.join(self.server.dir, host + ".json"), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return self.answer(404, f"no report for {host}\n")
+        etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            with self.server.stats.lock:
+                self.server.stats.not_modified += 1
+            return self.answer(304, extra=[("ETag", etag)])
+        self.answer(200, data, "application/json", [("ETag", etag)])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("--sleep", type=float, default=5.0)
+    args = ap.parse_args()
+    http.server.ThreadingHTTPServer.request_queue_size = 256  # 50 clients connect at once
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    srv.dir = args.dir
+    srv.sleep = args.sleep
+    srv.stats = Stats()
+    print(srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* filter/units.c: policy properties as the engine sends them, the per-host decision and the
+ * headroom score, over capacity entries built from parsed reports. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+#include "source.h"
+#include "units.h"
+#include "util.h"
+
+#define NOW 1795000000
+
+/* A host with PFs (name, physnet, fabric, free) as the report reader would give it. */
+static struct vf_capacity *host(const char *id, time_t generated, int total_free, int n, ...)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = generated;
+	h->totals.free = total_free;
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		struct vf_pf *pf = vf_host_add_pf(h, va_arg(ap, const char *));
+		const char *physnet = va_arg(ap, const char *), *fabric = va_arg(ap, const char *);
+		pf->physical_network = physnet ? xstrdup(physnet) : NULL;
+		pf->fabric = fabric ? xstrdup(fabric) : NULL;
+		pf->free = va_arg(ap, int);
+	}
+	va_end(ap);
+	return vf_capacity_from_host(h, id);
+}
+
+static struct rpc_value props(size_t n, struct rpc_member *m)
+{
+	return (struct rpc_value){ .type = RPC_STRUCT, .st = { m, n } };
+}
+
+static struct rpc_member prop(const char *name, const char *value)
+{
+	return (struct rpc_member){ (char *)name, { .type = RPC_STRING, .s = (char *)value } };
+}
+
+static void test_policy_defaults_and_props(void **state)
+{
+	struct vf_policy p;
+	assert_int_equal(vf_policy_from_props(NULL, &p, NULL), 0);
+	assert_int_equal(p.demand, 1);
+	assert_false(p.accept_missing);
+	assert_int_equal(p.max_report_age, 300);
+	assert_string_equal(p.label, "");
+
+	struct rpc_member m[] = { prop("vf_demand", "12"), prop("on_missing", "accept"),
+				  prop("max_report_age", "0"), prop("label", "physnet1"),
+				  prop("other_units_prop", "whatever") };
+	struct rpc_value v = props(5, m);
+	assert_int_equal(vf_policy_from_props(&v, &p, NULL), 0);
+	assert_int_equal(p.demand, 12);
+	assert_true(p.accept_missing);
+	assert_int_equal(p.max_report_age, 0);
+	assert_string_equal(p.label, "physnet1");
+}
+
+static void policy_fails(const char *name, const char *value, const char *want)
+{
+	struct vf_policy p;
+	struct rpc_member m[] = { prop(name, value) };
+	struct rpc_value v = props(1, m);
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_policy_from_props(&v, &p, &err), -EINVAL);
+	if (!err || !strstr(err, want) || strchr(err, '\n'))
+		fail_msg("%s=%s: got '%s', want '%s'", name, value, err, want);
+}
+
+static void test_policy_errors(void **state)
+{
+	policy_fails("vf_demand", "-1", "property vf_demand: '-1' is not a count 0..9999");
+	policy_fails("vf_demand", "10000", "is not a count");
+	policy_fails("vf_demand", "", "is not a count");
+	policy_fails("vf_demand", " 2", "is not a count");
+	policy_fails("on_missing", "Reject", "property on_missing: 'Reject' is not reject or accept");
+	policy_fails("max_report_age", "1e3", "is not seconds");
+	policy_fails("label", "a b", "property label: 'a b' is not 1-64");
+	/* a hostile value is cut short and cannot break the line */
+	policy_fails("label", "x\ny\rz" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		     "'x?y?zaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+	struct vf_policy p;
+	struct rpc_member m[] = { { (char *)"vf_demand", { .type = RPC_INT, .i = 2 } } };
+	struct rpc_value v = props(1, m);
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_policy_from_props(&v, &p, &err), -EINVAL);
+	assert_string_equal(err, "property vf_demand: not a string");
+}
+
+static void judge(const struct vf_capacity *c, const char *label, int demand, int max_age, bool accept,
+		  enum vf_decision want, int want_free, const char *want_reason)
+{
+	struct vf_policy p;
+	vf_policy_default(&p);
+	snprintf(p.label, sizeof p.label, "%s", label);
+	p.max_report_age = max_age;
+	p.accept_missing = accept;
+	struct vf_verdict v;
+	vf_judge(c, &p, demand, NOW, &v);
+	if (v.decision != want || v.free != want_free || !strstr(v.reason, want_reason))
+		fail_msg("%s: got %d free %d '%s', want %d free %d '%s'", c ? c->host_id : "-", v.decision, v.free,
+			 v.reason, want, want_free, want_reason);
+}
+
+static void test_judge(void **state)
+{
+	struct vf_capacity *a = host("a", NOW - 10, 5, 2, "p0", "physnet1", "A", 3, "p1", "physnet2", "A", 2);
+	judge(a, "", 5, 300, false, VF_PASS, 5, "5 free, 5 needed");
+	judge(a, "", 6, 300, false, VF_REJECT, 5, "5 free, 6 needed");
+	judge(a, "physnet2", 2, 300, false, VF_PASS, 2, "2 free on physnet2, 2 needed");
+	judge(a, "A", 5, 300, false, VF_PASS, 5, "on A");               /* fabric labels count too */
+	judge(a, "physnet9", 1, 300, false, VF_REJECT, 0, "no PF labeled physnet9");
+	judge(a, "", 0, 300, false, VF_PASS, -1, "needs no VF");
+	judge(NULL, "", 0, 300, false, VF_PASS, -1, "needs no VF");     /* no lookup for demand 0 */
+	judge(a, "", 1, 5, false, VF_REJECT, -1, "report is 10 s old (max_report_age 5)");
+	judge(a, "", 1, 5, true, VF_PASS, -1, "report is 10 s old");
+	judge(a, "", 1, 0, false, VF_PASS, 5, "5 free");                 /* 0: any age */
+	vf_capacity_unref(a);
+
+	struct vf_capacity *u = host("u", NOW, UNKNOWN, 2, "p0", "physnet1", NULL, UNKNOWN, "p1", "physnet2", NULL, 4);
+	judge(u, "", 1, 300, false, VF_REJECT, -1, "report has no free count");
+	judge(u, "physnet1", 1, 300, false, VF_REJECT, -1, "PF p0 (label physnet1) has no free count");
+	judge(u, "physnet2", 4, 300, false, VF_PASS, 4, "4 free on physnet2");
+	vf_capacity_unref(u);
+
+	struct vf_capacity *e = vf_capacity_error("e", "reports/e.json: JSON: byte 3: unexpected end");
+	judge(e, "", 1, 300, false, VF_REJECT, -1, "reports/e.json: JSON: byte 3");
+	judge(e, "", 1, 300, true, VF_PASS, -1, "reports/e.json");
+	vf_capacity_unref(e);
+}
+
+static void test_headroom(void **state)
+{
+	struct vf_verdict v[] = {
+		{ .free = 5, .left = 4 }, { .free = 1, .left = 0 }, { .missing = true, .free = -1 },
+		{ .free = 0, .left = -1 }, { .free = 9, .left = 8 },
+	};
+	int64_t s[5];
+	vf_headroom_scores(v, 5, s);
+	int64_t want[] = { 4, 8, 10, 9, 0 }; /* best left 8; missing after the worst (-1): 8 - (-1) + 1 */
+	assert_memory_equal(s, want, sizeof want);
+
+	struct vf_verdict none[] = { { .missing = true, .free = -1 }, { .missing = true, .free = -1 } };
+	vf_headroom_scores(none, 2, s);
+	assert_int_equal(s[0], 1);
+	assert_int_equal(s[1], 1);
+}
+
+static void test_quote_value(void **state)
+{
+	char q[48];
+	vf_quote_value(q, sizeof q, "ok");
+	assert_string_equal(q, "ok");
+	vf_quote_value(q, sizeof q, "\x1b[31mred\x7f");
+	assert_string_equal(q, "?[31mred?");
+	char small[8];
+	vf_quote_value(small, sizeof small, "abcdefghijkl");
+	assert_string_equal(small, "abcd...");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_defaults_and_props),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_headroom),
+		cmocka_unit_test(test_quote_value),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
