@@ -100,6 +100,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS)
 
+# make bench's load generator for the filter service
+$(BUILD)/bench/rpcload: bench/rpcload.c $(BUILD)/libvfcap.a
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a -lpthread
+
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 all
 
@@ -135,9 +140,16 @@ bench:
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
 	/usr/bin/python3 bench/bench_hook.py
+	$(MAKE) $(BUILD)/bench/rpcload
+	/usr/bin/python3 bench/bench_filter.py
 
-install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook
+# the legacy ovirt-scheduler-proxy's plugins directory
+PROXY_PLUGINS_DIR ?= $(DATADIR)/ovirt-scheduler-proxy/plugins
+
+install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report
+	install -D -m 0755 $(BUILD)/vfcap-filter $(DESTDIR)$(BINDIR)/vfcap-filter
+	install -D -m 0644 filter/ovirt-scheduler-proxy/vfcap_filter.py $(DESTDIR)$(PROXY_PLUGINS_DIR)/vfcap_filter.py
 	install -D -m 0755 $(BUILD)/vfcap-hook $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
 	for p in $(HOOK_POINTS); do \
 		install -d $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p && \
@@ -147,7 +159,8 @@ install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook
 	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/vfcap/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vfcap-report $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
+	rm -f $(DESTDIR)$(BINDIR)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-filter $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
+	rm -f $(DESTDIR)$(PROXY_PLUGINS_DIR)/vfcap_filter.py
 	for p in $(HOOK_POINTS); do rm -f $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap; done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfcap 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/vfcap/,$(notdir $(wildcard schema/*.schema.json)))

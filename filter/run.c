@@ -245,13 +245,13 @@ static int run_lookup(const struct vf_config *c, const char **ids, size_t n, str
 	return 0;
 }
 
-static void print_verdict(const char *id, int demand, const struct vf_verdict *v)
+static void print_verdict(const char *id, int demand, struct vf_verdict *v, const struct vf_policy *p)
 {
 	char free[16] = "-";
 	if (!v->missing && v->free >= 0)
 		snprintf(free, sizeof free, "%d", v->free);
 	printf("%s demand=%d free=%s %s %s\n", id, demand, free, v->decision == VF_PASS ? "pass" : "reject",
-	       v->reason);
+	       vf_verdict_reason(v, p, demand));
 }
 
 int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
@@ -278,7 +278,7 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	vf_headroom_scores(v, n, score);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (o->explain)
-			print_verdict(ids[i], demand, &v[i]);
+			print_verdict(ids[i], demand, &v[i], &o->policy);
 		else if (o->score)
 			printf("%s %lld\n", ids[i], (long long)score[i]);
 		else if (v[i].decision == VF_PASS)

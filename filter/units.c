@@ -153,12 +153,17 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 
 void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, time_t now, struct vf_verdict *v)
 {
-	*v = (struct vf_verdict){ .free = -1 };
+	/* not a compound literal: that would clear the 192-byte reason of every host */
+	v->decision = VF_REJECT;
+	v->missing = false;
+	v->free = -1;
+	v->left = 0;
 	if (demand == 0) {
 		v->decision = VF_PASS;
 		snprintf(v->reason, sizeof v->reason, "the VM needs no VF");
 		return;
 	}
+	v->reason[0] = '\0';
 	int free = host_free(c, p, now, v);
 	if (free < 0) {
 		v->missing = true;
@@ -168,10 +173,17 @@ void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand
 	v->free = free;
 	v->left = free - demand;
 	v->decision = v->left >= 0 ? VF_PASS : VF_REJECT;
-	if (v->reason[0]) /* labeled: "no PF labeled L" stays the reason */
-		return;
-	snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", free, p->label[0] ? " on " : "", p->label,
-		 demand);
+	/* the counted case leaves reason empty: formatting it for every host doubled the units'
+	 * share of a 1,000-host runFilters (make bench: 0.18 -> 0.08 ms over the floor), for lines
+	 * nobody reads; vf_verdict_reason writes it when asked */
+}
+
+const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand)
+{
+	if (!v->reason[0])
+		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", v->free, p->label[0] ? " on " : "",
+			 p->label, demand);
+	return v->reason;
 }
 
 /* score = (best left) - (this host's left): 0 for the best; hosts without a usable report

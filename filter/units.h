@@ -53,9 +53,13 @@ struct vf_verdict {
 	char reason[192];
 };
 
-/* Judge one host for a VM that needs `demand` VFs (demand 0: every host passes). */
+/* Judge one host for a VM that needs `demand` VFs (demand 0: every host passes). The reason is
+ * written when the host has no usable count (or none is needed, or no PF has the label); for
+ * a counted host it is left empty and vf_verdict_reason() writes it when asked. */
 void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, time_t now,
 	      struct vf_verdict *v);
+/* The verdict's reason, "5 free on physnet1, 2 needed" for a counted host. */
+const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand);
 
 /* The score of each judged host: (best host's VFs left) - (this host's VFs left), so 0 for the
  * best; hosts without a usable report after every host with one. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 
+#include "xml-counters.h"
 #include "quiet-stderr.h"
 #include "rewrite.h"
 #include "util.h"
@@ -654,22 +655,6 @@ static void test_doctype_reads_nothing(void **state)
 	assert_true(read(in, ev, sizeof(ev)) > 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
-}
-
-static int generic_calls, structured_calls;
-
-static void count_generic(void *ctx, const char *fmt, ...)
-{
-	generic_calls++;
-}
-
-#if LIBXML_VERSION >= 21200
-static void count_structured(void *ctx, const xmlError *e)
-#else
-static void count_structured(void *ctx, xmlErrorPtr e)
-#endif
-{
-	structured_calls++;
 }
 
 /* The program's own libxml2 handlers are neither called nor lost. */

@@ -107,7 +107,7 @@ static void judge(const struct vf_capacity *c, const char *label, int demand, in
 	p.accept_missing = accept;
 	struct vf_verdict v;
 	vf_judge(c, &p, demand, NOW, &v);
-	if (v.decision != want || v.free != want_free || !strstr(v.reason, want_reason))
+	if (v.decision != want || v.free != want_free || !strstr(vf_verdict_reason(&v, &p, demand), want_reason))
 		fail_msg("%s: got %d free %d '%s', want %d free %d '%s'", c ? c->host_id : "-", v.decision, v.free,
 			 v.reason, want, want_free, want_reason);
 }
