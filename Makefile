@@ -15,9 +15,11 @@ BUILD ?= build
 SAN ?=
 
 PKGS := libvirt libnl-3.0 libnl-route-3.0 json-c libxml-2.0 inih
-# the filter's HTTP server and client
+# the filter's HTTP server and client; the reporter's `serve` (HTTP, TLS with client certificates)
 FILTER_PKGS := libmicrohttpd libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(FILTER_PKGS) 2>/dev/null)
+REPORT_PKGS := libmicrohttpd gnutls
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(FILTER_PKGS) $(REPORT_PKGS) 2>/dev/null)
+REPORT_LIBS := $(shell pkg-config --libs $(PKGS) $(REPORT_PKGS) 2>/dev/null) -lpthread
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The hook loads libvirt on first use (hook/libvirt-lazy.c), so it links everything else only.
 HOOK_LIBS := $(shell pkg-config --libs $(filter-out libvirt,$(PKGS)) 2>/dev/null)
@@ -75,7 +77,7 @@ $(BUILD)/libvfcap.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/vfcap-report: $(REPORT_OBJ) $(BUILD)/libvfcap.a
-	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(REPORT_LIBS)
 
 $(BUILD)/libvfcap-hook.a: $(HOOK_OBJ)
 	@rm -f $@
@@ -145,7 +147,19 @@ bench:
 
 # the legacy ovirt-scheduler-proxy's plugins directory
 PROXY_PLUGINS_DIR ?= $(DATADIR)/ovirt-scheduler-proxy/plugins
+# The programs read /etc/vfcap/vfcap.conf whatever PREFIX is; the sample configuration's
+# [filter] reports_dir is /var/lib/vfcap/reports.
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+MANDIR ?= $(DATADIR)/man
+# systemd reads units and tmpfiles.d from /usr/lib and /usr/local/lib alike.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+TMPFILES_DIR ?= $(PREFIX)/lib/tmpfiles.d
+UNITS := vfcap-report.service vfcap-filter.service
+MANPAGES := vfcap-report.8 vfcap-filter.8 vfcap-hook.8
 
+# The units get the programs' path (BINDIR); an existing configuration is the admin's and is
+# never replaced.
 install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report
 	install -D -m 0755 $(BUILD)/vfcap-filter $(DESTDIR)$(BINDIR)/vfcap-filter
@@ -157,14 +171,36 @@ install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 	done
 	install -d $(DESTDIR)$(DATADIR)/vfcap
 	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/vfcap/
+	install -D -m 0644 packaging/grafana/vfcap.json $(DESTDIR)$(DATADIR)/vfcap/grafana/vfcap.json
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(addprefix man/,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in $(UNITS); do \
+		sed 's|/usr/bin/vfcap-|$(BINDIR)/vfcap-|' packaging/systemd/$$u >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 packaging/tmpfiles.d/vfcap.conf $(DESTDIR)$(TMPFILES_DIR)/vfcap.conf
+	install -d $(DESTDIR)$(LOCALSTATEDIR)/lib/vfcap/reports
+	test -e $(DESTDIR)$(SYSCONFDIR)/vfcap/vfcap.conf || \
+		install -D -m 0644 packaging/vfcap.conf.sample $(DESTDIR)$(SYSCONFDIR)/vfcap/vfcap.conf
 
+# The configuration goes only when it is still the sample: an edited one is the admin's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-filter $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
 	rm -f $(DESTDIR)$(PROXY_PLUGINS_DIR)/vfcap_filter.py
 	for p in $(HOOK_POINTS); do rm -f $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap; done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfcap 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/vfcap/,$(notdir $(wildcard schema/*.schema.json)))
+	rm -f $(DESTDIR)$(DATADIR)/vfcap/grafana/vfcap.json
+	-rmdir $(DESTDIR)$(DATADIR)/vfcap/grafana 2>/dev/null
 	-rmdir $(DESTDIR)$(DATADIR)/vfcap 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(UNITS)) $(DESTDIR)$(TMPFILES_DIR)/vfcap.conf
+	-rmdir $(DESTDIR)$(LOCALSTATEDIR)/lib/vfcap/reports $(DESTDIR)$(LOCALSTATEDIR)/lib/vfcap 2>/dev/null
+	if cmp -s packaging/vfcap.conf.sample $(DESTDIR)$(SYSCONFDIR)/vfcap/vfcap.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/vfcap/vfcap.conf; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/vfcap 2>/dev/null || true; \
+	fi
 
 clean:
 	rm -rf build

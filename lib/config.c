@@ -9,6 +9,7 @@
 #include <ini.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -25,6 +26,8 @@ enum key_type {
 	KEY_SECONDS,   /* 1 .. 86400, stored as an int */
 	KEY_INT,       /* min .. max, stored as an int */
 	KEY_URL,       /* http:// or https:// */
+	KEY_BOOL,      /* yes|no|true|false|on|off|1|0, stored as an int (1 or 0) */
+	KEY_PATH_NONE, /* absolute path, or "none" */
 };
 
 struct key {
@@ -52,6 +55,12 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, netlink_file, KEY_PATH),
 	STR_KEY(vf_config, run_dir, KEY_PATH),
 	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
+	STR_KEY(vf_config, serve_listen, KEY_STRING),
+	STR_KEY(vf_config, serve_interval, KEY_SECONDS),
+	STR_KEY(vf_config, tls, KEY_BOOL),
+	STR_KEY(vf_config, tls_cert, KEY_PATH),
+	STR_KEY(vf_config, tls_key, KEY_PATH),
+	STR_KEY(vf_config, tls_client_ca, KEY_PATH_NONE),
 };
 
 static const struct key pf_keys[] = {
@@ -84,7 +93,7 @@ static const struct key engine_keys[] = {
 	INT_KEY(engine, cache_ttl, 0, 86400),
 };
 
-#define MAX_KEYS 12
+#define MAX_KEYS 16
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
 		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
 	       "MAX_KEYS");
@@ -309,6 +318,10 @@ static int check_value(struct parser *p, const struct key *k, const char *value)
 		if (value[0] != '/')
 			return fail(p, "%s must be an absolute path, not '%s'", k->name, value);
 		break;
+	case KEY_PATH_NONE:
+		if (value[0] != '/' && !streq(value, "none"))
+			return fail(p, "%s must be an absolute path or 'none', not '%s'", k->name, value);
+		break;
 	case KEY_URL:
 		if (!startswith(value, "http://") && !startswith(value, "https://"))
 			return fail(p, "%s must be an http:// or https:// URL, not '%s'", k->name, value);
@@ -341,6 +354,17 @@ static int set_int(struct parser *p, const struct key *k, const char *value)
 	return 1;
 }
 
+static int set_bool(struct parser *p, const struct key *k, const char *value)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+			*(int *)((char *)p->target + k->offset) = strcasecmp(value, yes[i]) == 0;
+			return 1;
+		}
+	return fail(p, "invalid %s '%s' (yes or no)", k->name, value);
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
 	if (!*value)
@@ -352,6 +376,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 		return set_seconds(p, k, value);
 	if (k->type == KEY_INT)
 		return set_int(p, k, value);
+	if (k->type == KEY_BOOL)
+		return set_bool(p, k, value);
 	if (!check_value(p, k, value))
 		return 0;
 	char **field = (char **)((char *)p->target + k->offset);
@@ -432,6 +458,9 @@ struct vf_config *vf_config_new(void)
 	c->pool_mode = xstrdup("passthrough");
 	c->run_dir = xstrdup("/run/vfcap");
 	c->reservation_ttl = 300;
+	c->serve_listen = xstrdup("127.0.0.1:18782");
+	c->serve_interval = 10;
+	c->tls = -1;
 	c->filter = (struct vf_filter_config){
 		.listen = xstrdup("127.0.0.1:18781"),
 		.fetch_timeout_ms = 2000,
@@ -490,6 +519,10 @@ void vf_config_free(struct vf_config *c)
 	free(c->libvirt_uri);
 	free(c->netlink_file);
 	free(c->run_dir);
+	free(c->serve_listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_client_ca);
 	for (size_t i = 0; i < c->n_pfs; i++)
 		pf_config_clear(&c->pfs[i]);
 	free(c->pfs);

@@ -12,6 +12,14 @@
  *   netlink_file = FILE
  *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
+ *   serve_listen = 127.0.0.1:18782 ; `vfcap-report serve`: ADDR:PORT or [V6ADDR]:PORT
+ *   serve_interval = 10         ; seconds: serve reads the host at most this often
+ *   tls = yes                   ; serve over TLS (default no; setting tls_cert or tls_key turns
+ *                               ; it on too, `tls = no` beside them is an error)
+ *   tls_cert = /etc/pki/vdsm/certs/vdsmcert.pem ; defaults: the host's VDSM certificate and key
+ *   tls_key = /etc/pki/vdsm/keys/vdsmkey.pem
+ *   tls_client_ca = /etc/pki/vdsm/certs/cacert.pem ; with TLS, clients need a certificate
+ *                               ; signed by this CA (default: the engine CA); none: no check
  *
  *   [filter]                    ; vfcap-filter, next to the engine (vfcap-filter(8))
  *   listen = 127.0.0.1:18781    ; ADDR:PORT or [V6ADDR]:PORT
@@ -103,6 +111,12 @@ struct vf_config {
 	char *netlink_file;
 	char *run_dir;
 	int reservation_ttl;
+	char *serve_listen;
+	int serve_interval;
+	int tls; /* -1 unset, 0 no, 1 yes */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_client_ca; /* a path, or "none" */
 	struct vf_pf_config *pfs;
 	size_t n_pfs;
 	struct vf_filter_config filter;
@@ -110,7 +124,8 @@ struct vf_config {
 };
 
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",
- * reservation_ttl 300, everything else unset). */
+ * reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, tls -1, everything
+ * else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).
  * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".

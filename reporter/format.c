@@ -376,7 +376,7 @@ static void prom_errors(FILE *f, const struct vf_host *h)
 	for (size_t i = 0; i < h->n_errors; i++)
 		if ((unsigned)h->errors[i].source < _VF_SRC_MAX)
 			n[h->errors[i].source]++;
-	prom_family(f, "vfcap_read_errors", "Sources that could not be read for this report.");
+	prom_family(f, "vfcap_read_errors", "Errors in this report by source; the counts they affect are unknown.");
 	for (int s = 0; s < _VF_SRC_MAX; s++)
 		fprintf(f, "vfcap_read_errors{source=\"%s\"} %zu\n", vf_source_to_string(s), n[s]);
 }

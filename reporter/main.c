@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vfcap-report: count the VFs of every PF, the free ones and the netlink limit; print or write
- * the report. The library gathers and judges; this file decides what the user sees. */
+ * the report, or serve it (serve.c). The library gathers and judges; this file decides what
+ * the user sees. */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "format.h"
 #include "gather.h"
 #include "report.h"
+#include "serve.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
@@ -23,11 +25,20 @@ struct opts {
 	bool config_given, verbose;
 	char **pfs;
 	size_t n_pfs;
+	bool serve;               /* `vfcap-report serve` */
+	const char *listen;       /* serve only */
+	int interval;             /* serve only; 0: the config's */
+	const char *once_option;  /* the first option given that only a one-shot run takes */
+	const char *serve_option; /* the first option given that only serve takes */
 };
 
 static const char usage_text[] =
 	"Usage: vfcap-report [OPTION]...\n"
+	"  or:  vfcap-report serve [--listen ADDR:PORT] [--interval SECONDS] [SOURCE OPTION]...\n"
 	"Count the SR-IOV VFs of every PF on this host, which are free, and the per-PF netlink limit.\n"
+	"serve answers GET /v1/report (the JSON report), /metrics (Prometheus) and /healthz over\n"
+	"HTTP (HTTPS with the config's tls keys), reading the host at most once per interval; it\n"
+	"takes --sysfs-root, --netlink-file, --libvirt-uri, --config and --pf.\n"
 	"\n"
 	"  -f, --format FMT        json (default), table or prometheus\n"
 	"  -o, --output FILE       write to FILE (temp file + rename) instead of stdout\n"
@@ -39,6 +50,10 @@ static const char usage_text[] =
 	"  -c, --config FILE       configuration (default " DEFAULT_CONFIG ", optional)\n"
 	"      --pf NAME           report only this PF (repeatable)\n"
 	"  -v, --verbose           table format: one row per VF\n"
+	"      --listen ADDR:PORT  serve: listen there (default: the config's serve_listen, else\n"
+	"                          127.0.0.1:18782)\n"
+	"      --interval SECONDS  serve: read the host at most every SECONDS (default: the\n"
+	"                          config's serve_interval, else 10)\n"
 	"      --version           print the version and exit\n"
 	"  -h, --help              print this help and exit\n"
 	"\n"
@@ -48,6 +63,8 @@ static const char usage_text[] =
 	"  2  report written, but a source failed: listed in \"errors\", the counts it affects\n"
 	"     are null (unknown), never counted free\n"
 	"  3  nothing could be read (no sysfs); nothing written\n"
+	"serve: 0 stopped by SIGTERM or SIGINT, 1 usage or configuration error, 2 cannot start\n"
+	"(a TLS file unreadable or unusable, the address in use).\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, when set, is used as the report time (reproducible output).\n";
 
@@ -75,7 +92,7 @@ static int parse_format(const char *s, enum format *f)
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SYSFS = 256, O_NETLINK, O_RECORD, O_URI, O_PF, O_VERSION };
+	enum { O_SYSFS = 256, O_NETLINK, O_RECORD, O_URI, O_PF, O_VERSION, O_LISTEN, O_INTERVAL };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },   { "output", required_argument, NULL, 'o' },
 		{ "sysfs-root", required_argument, NULL, O_SYSFS },
@@ -84,27 +101,39 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "libvirt-uri", required_argument, NULL, O_URI }, { "config", required_argument, NULL, 'c' },
 		{ "pf", required_argument, NULL, O_PF },      { "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },  { "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ 0 },
 	};
 	int c;
+	long v;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:c:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
+			o->once_option = o->once_option ?: "--format";
 			if (parse_format(optarg, &o->format) < 0)
 				return usage_error("unknown format '%s' (json, table, prometheus)", optarg);
 			break;
-		case 'o': o->output = optarg; break;
+		case 'o': o->output = optarg, o->once_option = o->once_option ?: "--output"; break;
 		case 'c': o->config = optarg, o->config_given = true; break;
-		case 'v': o->verbose = true; break;
+		case 'v': o->verbose = true, o->once_option = o->once_option ?: "--verbose"; break;
 		case O_SYSFS: o->sysfs_root = optarg; break;
 		case O_NETLINK: o->netlink_file = optarg; break;
-		case O_RECORD: o->netlink_record = optarg; break;
+		case O_RECORD:
+			o->netlink_record = optarg, o->once_option = o->once_option ?: "--netlink-record";
+			break;
 		case O_URI: o->libvirt_uri = optarg; break;
 		case O_PF:
 			o->pfs = xrealloc(o->pfs, (o->n_pfs + 2) * sizeof(char *));
 			o->pfs[o->n_pfs++] = optarg;
 			o->pfs[o->n_pfs] = NULL;
+			break;
+		case O_LISTEN: o->listen = optarg, o->serve_option = o->serve_option ?: "--listen"; break;
+		case O_INTERVAL:
+			if (parse_long(optarg, 1, 86400, &v) < 0)
+				return usage_error("--interval '%s': seconds, 1 to 86400", optarg);
+			o->interval = (int)v, o->serve_option = o->serve_option ?: "--interval";
 			break;
 		case O_VERSION: printf("vfcap-report %s\n", VFCAP_VERSION); return EXIT_FULL;
 		case 'h': fputs(usage_text, stdout); return EXIT_FULL;
@@ -114,6 +143,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->serve && o->once_option)
+		return usage_error("%s does not go with serve", o->once_option);
+	if (!o->serve && o->serve_option)
+		return usage_error("%s is an option of serve (vfcap-report serve ...)", o->serve_option);
 	if (o->netlink_record && o->netlink_file)
 		return usage_error("%s", "--netlink-record records the kernel; it cannot go with --netlink-file");
 	return -1;
@@ -165,8 +198,9 @@ static int emit(const struct vf_host *h, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .format = FMT_JSON };
-	int r = parse_args(argc, argv, &o);
+	struct opts o = { .format = FMT_JSON, .serve = argc > 1 && streq(argv[1], "serve") };
+	/* serve's options follow the word: getopt starts after it */
+	int r = o.serve ? parse_args(argc - 1, argv + 1, &o) : parse_args(argc, argv, &o);
 	_cleanup_free_ char **pfs = o.pfs;
 	if (r >= 0)
 		return r;
@@ -176,6 +210,9 @@ int main(int argc, char **argv)
 	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .netlink_file = o.netlink_file,
 				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
 				    .pfs = o.pfs, .now = vf_now() };
+	if (o.serve)
+		return vf_serve(&(struct vf_serve_opts){ .cfg = cfg, .gather = g, .listen = o.listen,
+							 .interval = o.interval });
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {

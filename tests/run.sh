@@ -50,6 +50,10 @@ source tests/hook.sh
 source tests/hook-libvirtd.sh
 # --- vfcap-filter: the XML-RPC service, run, the engine API, the legacy-proxy plugin ----------
 source tests/filter.sh
+# --- vfcap-report serve: HTTP, ETag, metrics (promtool, a real Prometheus), TLS ------------------
+source tests/serve.sh
+# --- packaging: install tree, systemd units, man pages, Grafana, RPMs ----------------------------
+source tests/packaging.sh
 # --- the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG -----------------------------
 source tests/kernel/check.sh
 

@@ -403,6 +403,50 @@ static void test_filter_sections(void **state)
 	load_fails("[filter]\nthreads = 2\n[filter]\nthreads = 3\n", 4, "duplicate section [filter]");
 }
 
+/* vfcap-report serve's keys in [vfcap]: defaults, every key, yes/no spellings, bad values. */
+static void test_serve_keys(void **state)
+{
+	_cleanup_config_ struct vf_config *d = vf_config_new();
+	assert_string_equal(d->serve_listen, "127.0.0.1:18782");
+	assert_int_equal(d->serve_interval, 10);
+	assert_int_equal(d->tls, -1);
+	assert_null(d->tls_cert);
+	assert_null(d->tls_key);
+	assert_null(d->tls_client_ca);
+
+	_cleanup_config_ struct vf_config *c =
+		load_ok("serve.conf", "[vfcap]\nserve_listen = [::1]:9100\nserve_interval = 30\ntls = Yes\n"
+				      "tls_cert = /etc/vfcap/cert.pem\ntls_key = /etc/vfcap/key.pem\n"
+				      "tls_client_ca = /etc/vfcap/ca.pem\n");
+	assert_string_equal(c->serve_listen, "[::1]:9100");
+	assert_int_equal(c->serve_interval, 30);
+	assert_int_equal(c->tls, 1);
+	assert_string_equal(c->tls_cert, "/etc/vfcap/cert.pem");
+	assert_string_equal(c->tls_key, "/etc/vfcap/key.pem");
+	assert_string_equal(c->tls_client_ca, "/etc/vfcap/ca.pem");
+
+	static const struct {
+		const char *text;
+		int tls;
+	} bools[] = { { "yes", 1 }, { "true", 1 }, { "on", 1 },  { "1", 1 },
+		      { "no", 0 },  { "FALSE", 0 }, { "off", 0 }, { "0", 0 } };
+	for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+		_cleanup_free_ char *text = xasprintf("[vfcap]\ntls = %s\ntls_client_ca = none\n", bools[i].text);
+		_cleanup_config_ struct vf_config *b = load_ok("bool.conf", text);
+		assert_int_equal(b->tls, bools[i].tls);
+		assert_string_equal(b->tls_client_ca, "none");
+	}
+
+	load_fails("[vfcap]\ntls = maybe\n", 2, "invalid tls 'maybe' (yes or no)");
+	load_fails("[vfcap]\ntls =\n", 2, "empty value for 'tls' in [vfcap]");
+	load_fails("[vfcap]\nserve_interval = 0\n", 2, "invalid serve_interval '0' (seconds, 1 to 86400)");
+	load_fails("[vfcap]\ntls_cert = cert.pem\n", 2, "tls_cert must be an absolute path");
+	load_fails("[vfcap]\ntls_key = none\n", 2, "tls_key must be an absolute path");
+	load_fails("[vfcap]\ntls_client_ca = ca.pem\n", 2, "tls_client_ca must be an absolute path or 'none'");
+	load_fails("[vfcap]\ntls = yes\ntls = no\n", 3, "duplicate key 'tls' in [vfcap]");
+	load_fails("[filter]\ntls_cert = /a.pem\n", 2, "unknown key 'tls_cert' in [filter]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,7 +456,7 @@ int main(void)
 		cmocka_unit_test(test_empty),         cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_values), cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_huge_value),    cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_filter_sections),
+		cmocka_unit_test(test_filter_sections), cmocka_unit_test(test_serve_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/* `vfcap-report serve` (serve.h). One gather at a time, on demand: the request that finds the
+ * report older than the interval reads the host; requests meanwhile get the previous report at
+ * once. A gather's result is an immutable snapshot (JSON, its ETag, the Prometheus text, the
+ * problems), reference-counted, so a request keeps its snapshot while a gather replaces it. */
+#include "serve.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <gnutls/crypto.h>
+#include <microhttpd.h>
+
+#include "format.h"
+#include "report.h"
+#include "serve-tls.h"
+#include "util.h"
+
+#define CONN_TIMEOUT 30u /* seconds */
+#define MAX_CONNS 256u
+#define TYPE_JSON "application/json"
+#define TYPE_TEXT "text/plain; charset=utf-8"
+#define TYPE_PROM "text/plain; version=0.0.4; charset=utf-8"
+
+struct snapshot {
+	int refs;
+	char *json; /* NULL: no report (sysfs unreadable since the start) */
+	size_t json_len;
+	char etag[2 + 32 + 1];
+	char *prom;
+	time_t generated_at;
+	char *problem; /* NULL: the gather had no error; else one "source: message\n" line each */
+};
+
+struct server {
+	const struct vf_serve_opts *o;
+	int interval;
+	pthread_mutex_t lock; /* guards what follows */
+	struct snapshot *cur;
+	struct timespec gathered; /* when cur's gather began (CLOCK_MONOTONIC) */
+	bool gathering;
+	uint64_t gathers, scrapes;
+	char *logged; /* the problem last logged; only the gathering request touches it */
+	struct serve_tls tls;
+	struct MHD_Daemon *mhd;
+};
+
+/* ---- snapshots ---- */
+
+static struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+static void snapshot_unref(struct snapshot *s)
+{
+	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	free(s->json);
+	free(s->prom);
+	free(s->problem);
+	free(s);
+}
+
+/* A strong ETag: the first 128 bits of the body's SHA-256, so equal bodies share a tag across
+ * gathers and restarts (a client's If-None-Match stays good while nothing changed). Should
+ * hashing fail, no tag at all: a wrong one would answer 304 for a changed report. */
+static void set_etag(struct snapshot *s)
+{
+	unsigned char d[32];
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, s->json, s->json_len, d) < 0)
+		return;
+	char *o = s->etag;
+	*o++ = '"';
+	for (size_t i = 0; i < 16; i++)
+		o += sprintf(o, "%02x", d[i]);
+	strcpy(o, "\"");
+}
+
+static char *problems_of(const struct vf_host *h)
+{
+	char *text = NULL;
+	for (size_t i = 0; i < h->n_errors; i++) {
+		char *t = xasprintf("%s%s: %s\n", text ? text : "", vf_source_to_string(h->errors[i].source) ?: "?",
+				    h->errors[i].message ?: "");
+		free(text);
+		text = t;
+	}
+	return text;
+}
+
+static struct snapshot *snapshot_of(const struct vf_host *h)
+{
+	struct snapshot *s = xcalloc(1, sizeof *s);
+	s->refs = 1;
+	s->json = vf_report_format_json(h, true);
+	s->json_len = strlen(s->json);
+	s->prom = vf_format_prometheus(h);
+	if (!s->prom) {
+		fputs("vfcap: out of memory\n", stderr);
+		abort();
+	}
+	s->generated_at = h->generated_at;
+	s->problem = problems_of(h);
+	set_etag(s);
+	return s;
+}
+
+/* Nothing could be read: the previous report, if any, stays served (its age tells how old it
+ * is), and the problem says why it is not new. */
+static struct snapshot *snapshot_failed(const struct snapshot *prev, char *problem)
+{
+	struct snapshot *s = xcalloc(1, sizeof *s);
+	s->refs = 1;
+	s->problem = problem;
+	if (prev && prev->json) {
+		s->json = xstrdup(prev->json);
+		s->json_len = prev->json_len;
+		s->prom = xstrdup(prev->prom);
+		s->generated_at = prev->generated_at;
+		memcpy(s->etag, prev->etag, sizeof s->etag);
+	}
+	return s;
+}
+
+/* ---- gathering ---- */
+
+static struct snapshot *gather(const struct server *s, const struct snapshot *prev)
+{
+	struct vf_gather_opts g = s->o->gather;
+	g.now = vf_now();
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	int r = vf_gather(h, s->o->cfg, &g, NULL);
+	if (r >= 0)
+		return snapshot_of(h);
+	return snapshot_failed(prev, xasprintf("sysfs: cannot read %s/class/net: %s\n",
+					       vf_gather_sysfs_root(s->o->cfg, &g), strerror(-r)));
+}
+
+/* Scrapes come every few seconds: a failing source is logged when it starts failing (or fails
+ * differently) and when it recovers, not at every gather. */
+static void log_transition(struct server *s, const char *problem)
+{
+	if (streq_ptr(problem, s->logged))
+		return;
+	if (!problem)
+		fputs("vfcap-report: gather: every source reads again\n", stderr);
+	for (const char *l = problem; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		int n = nl ? (int)(nl - l) : (int)strlen(l);
+		fprintf(stderr, "vfcap-report: gather failed: %.*s\n", n, l);
+		l += n + (nl != NULL);
+	}
+	free(s->logged);
+	s->logged = xstrdup(problem);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The current snapshot (a reference for the caller), gathered anew first when it is older
+ * than the interval and no other request is gathering: those are not made to wait. */
+static struct snapshot *current(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool mine = !s->gathering && (!s->cur || seconds_since(&s->gathered) >= s->interval);
+	s->gathering |= mine;
+	struct snapshot *snap = snapshot_ref(s->cur);
+	pthread_mutex_unlock(&s->lock);
+	if (!mine)
+		return snap;
+
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	struct snapshot *fresh = gather(s, snap);
+	snapshot_unref(snap);
+	log_transition(s, fresh->problem);
+
+	pthread_mutex_lock(&s->lock);
+	struct snapshot *old = s->cur;
+	s->cur = snapshot_ref(fresh);
+	s->gathered = start;
+	s->gathers++;
+	s->gathering = false;
+	pthread_mutex_unlock(&s->lock);
+	snapshot_unref(old);
+	return fresh;
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
+			     size_t len, const char *etag)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (etag)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result r = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	return reply(c, status, TYPE_TEXT, text, strlen(text), NULL);
+}
+
+/* If-None-Match: "*", or a comma-separated list of tags; weak comparison (RFC 9110 13.1.2). */
+static bool etag_matches(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (startswith(p, "W/"))
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (!p[n] || strchr(" \t,", p[n])))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+static enum MHD_Result answer_report(struct server *s, struct MHD_Connection *c)
+{
+	struct snapshot *snap = current(s);
+	enum MHD_Result r;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *etag = snap->etag[0] ? snap->etag : NULL;
+	if (!snap->json)
+		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
+	else if (inm && etag && etag_matches(inm, etag))
+		r = reply(c, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, etag);
+	else
+		r = reply(c, MHD_HTTP_OK, TYPE_JSON, snap->json, snap->json_len, etag);
+	snapshot_unref(snap);
+	return r;
+}
+
+/* The service's own families, after the report's: the age is taken at scrape time (a file
+ * carries vfcap_report_timestamp_seconds instead, which stays true however late it is read). */
+static enum MHD_Result answer_metrics(struct server *s, struct MHD_Connection *c)
+{
+	struct snapshot *snap = current(s);
+	pthread_mutex_lock(&s->lock);
+	uint64_t gathers = s->gathers, scrapes = ++s->scrapes;
+	pthread_mutex_unlock(&s->lock);
+	enum MHD_Result r;
+	if (!snap->prom) {
+		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
+		snapshot_unref(snap);
+		return r;
+	}
+	_cleanup_free_ char *text = xasprintf(
+		"%s# HELP vfcap_report_age_seconds Seconds since the served report was generated.\n"
+		"# TYPE vfcap_report_age_seconds gauge\nvfcap_report_age_seconds %lld\n"
+		"# HELP vfcap_gathers_total Reads of the host state since the service started.\n"
+		"# TYPE vfcap_gathers_total counter\nvfcap_gathers_total %" PRIu64 "\n"
+		"# HELP vfcap_scrapes_total Requests for /metrics since the service started.\n"
+		"# TYPE vfcap_scrapes_total counter\nvfcap_scrapes_total %" PRIu64 "\n",
+		snap->prom, (long long)(vf_now() - snap->generated_at), gathers, scrapes);
+	snapshot_unref(snap);
+	return reply(c, MHD_HTTP_OK, TYPE_PROM, text, strlen(text), NULL);
+}
+
+static enum MHD_Result answer_health(struct server *s, struct MHD_Connection *c)
+{
+	struct snapshot *snap = current(s);
+	enum MHD_Result r = snap->problem ? reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem)
+					  : reply_text(c, MHD_HTTP_OK, "ok\n");
+	snapshot_unref(snap);
+	return r;
+}
+
+/* The first call of a request sees its headers: a refused client or method is answered there,
+ * which also makes MHD drop the connection unread. A GET is answered at the last call, after
+ * any body (discarded): answered earlier, MHD 0.9.75 would close the connection too, and
+ * Prometheus keeps its connection alive between scrapes. */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	static char headers_seen;
+	struct server *s = cls;
+	if (!*con_cls) {
+		*con_cls = &headers_seen;
+		_cleanup_free_ char *why = s->tls.ca ? serve_tls_refusal(c) : NULL;
+		_cleanup_free_ char *text = why ? xasprintf("vfcap-report: %s\n", why) : NULL;
+		if (text)
+			return reply_text(c, MHD_HTTP_FORBIDDEN, text);
+		if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
+			return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-report: read-only: GET or HEAD\n");
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (streq(url, "/v1/report"))
+		return answer_report(s, c);
+	if (streq(url, "/metrics"))
+		return answer_metrics(s, c);
+	if (streq(url, "/healthz"))
+		return answer_health(s, c);
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "vfcap-report: no such path (/v1/report, /metrics, /healthz)\n");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	fprintf(stderr, "vfcap-report: http: %s\n", msg);
+}
+
+/* ---- start and stop ---- */
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: a name would be resolved once and silently. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	const char *colon = strrchr(s, ':');
+	long port;
+	if (!colon || parse_long(colon + 1, 0, 65535, &port) < 0)
+		return -EINVAL;
+	_cleanup_free_ char *host = xstrndup(s, (size_t)(colon - s));
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	} else if (strchr(host, ':')) {
+		return -EINVAL;
+	}
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM }, *ai;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -EINVAL;
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* The socket is bound here rather than by MHD, whose bind error names no address. */
+static int open_listener(const struct sockaddr_storage *ss, const char *where, unsigned *port)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	_cleanup_close_ int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int on = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+	    bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int e = errno;
+		fprintf(stderr, "vfcap-report: listen %s: %s\n", where, strerror(e));
+		return -e;
+	}
+	struct sockaddr_storage bound;
+	len = sizeof bound;
+	if (getsockname(fd, (struct sockaddr *)&bound, &len) < 0)
+		return -errno;
+	*port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						  : ((struct sockaddr_in *)&bound)->sin_port);
+	return TAKE_FD(fd);
+}
+
+static int start_http(struct server *s, struct sockaddr_storage *ss, const char *where, unsigned *port)
+{
+	int fd = open_listener(ss, where, port);
+	if (fd < 0)
+		return VF_SERVE_CANNOT_START;
+	/* A thread per connection: a request that gathers holds up its own connection only (in a
+	 * thread pool it would hold up every connection of its worker), so the promise that other
+	 * requests get the previous report at once holds. Clients are few: Prometheus, the filter. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+			 MHD_USE_ERROR_LOG;
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (s->tls.cert)
+		flags |= MHD_USE_TLS;
+	/* MHD_OPTION_END ends the array early: without TLS, or without a client CA. TLS 1.2 and
+	 * 1.3 only, as VDSM and the engine speak. */
+	struct MHD_OptionItem tls[] = {
+		{ s->tls.cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls.cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		{ s->tls.ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->tls.ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	/* The logger must come first, or MHD prints its early messages its own way. MHD owns fd
+	 * from here: MHD_stop_daemon closes it, and so do some of MHD's failure paths (not all:
+	 * after a failure it is left to the exit that follows). */
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
+				  MHD_OPTION_CONNECTION_LIMIT, MAX_CONNS, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	if (!s->mhd) {
+		fprintf(stderr, "vfcap-report: listen %s: cannot start the HTTP server\n", where);
+		return VF_SERVE_CANNOT_START;
+	}
+	return 0;
+}
+
+/* SIGTERM and SIGINT are blocked in every thread (threads started later inherit the mask) and
+ * taken here by sigwait; SIGPIPE from a client that went away must not kill the service. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void announce(const struct server *s, const char *where, unsigned port)
+{
+	if (!s->tls.cert)
+		fprintf(stderr, "vfcap-report: serving http on %s (port %u), host read at most every %d s\n", where,
+			port, s->interval);
+	else
+		fprintf(stderr, "vfcap-report: serving https on %s (port %u), host read at most every %d s; "
+				"certificate %s; client certificates %s%s\n",
+			where, port, s->interval, s->tls.cert_path, s->tls.ca ? "signed by " : "not checked",
+			s->tls.ca ? s->tls.ca_path : "");
+}
+
+static int run(struct server *s, const char *where, const sigset_t *stop)
+{
+	struct sockaddr_storage ss;
+	if (parse_listen(where, &ss) < 0) {
+		fprintf(stderr, "vfcap-report: listen %s: not ADDR:PORT (numeric IPv4 or [IPv6] address, port 0-65535)\n",
+			where);
+		return VF_SERVE_CONFIG;
+	}
+	int r = serve_tls_load(s->o->cfg, &s->tls);
+	if (r)
+		return r;
+	snapshot_unref(current(s)); /* the first gather, so that no client waits for it */
+	unsigned port = 0;
+	if ((r = start_http(s, &ss, where, &port)))
+		return r;
+	announce(s, where, port);
+	int sig;
+	while (sigwait(stop, &sig) != 0)
+		;
+	MHD_stop_daemon(s->mhd);
+	fprintf(stderr, "vfcap-report: stopped\n");
+	return VF_SERVE_STOPPED;
+}
+
+int vf_serve(const struct vf_serve_opts *o)
+{
+	sigset_t set;
+	block_signals(&set); /* before libvirt or MHD start a thread */
+	struct server s = { .o = o, .interval = o->interval > 0 ? o->interval : o->cfg->serve_interval,
+			    .lock = PTHREAD_MUTEX_INITIALIZER };
+	int r = run(&s, o->listen ? o->listen : o->cfg->serve_listen, &set);
+	serve_tls_clear(&s.tls);
+	snapshot_unref(s.cur);
+	free(s.logged);
+	return r;
+}
