@@ -96,7 +96,8 @@ static int open_sources(const struct vf_config *c, struct vf_engine *engine, str
 	struct vf_source_opts so = { .reports_dir = f->reports_dir, .rescan_interval = f->rescan_interval,
 				     .url_template = f->report_url, .timeout_ms = f->fetch_timeout_ms,
 				     .cache_max_age = f->cache_max_age, .max_parallel = f->fetch_parallel,
-				     .ca_file = f->report_ca_file, .resolve = engine ? resolve_address : NULL,
+				     .ca_file = f->report_ca_file, .cert_file = f->report_cert,
+				     .key_file = f->report_key, .resolve = engine ? resolve_address : NULL,
 				     .resolve_ctx = engine };
 	_cleanup_free_ char *err = NULL;
 	if (vf_sources_new(&so, ret, &err) < 0) {

@@ -10,7 +10,18 @@
  * on vf_dir_rescan, and when inotify lost track: queue overflow, directory moved); an inotify
  * event only looks at the files it names and copies the rest of the old table. With 10,000
  * hosts writing a report each minute, a full scan per event burst (~30 ms of fstatat for 10,000
- * files) would keep a core busy; the names alone cost a table copy. */
+ * files) would keep a core busy; the names alone cost a table copy. A file an event names is
+ * read whatever its stat says: the event says it changed, and a report rewritten twice within
+ * one timestamp tick can get back the inode number the first rewrite freed, with the size and
+ * timestamps the table has for it. (A full scan goes by the stat for the files no event named:
+ * after a queue overflow, or without inotify.)
+ *
+ * A scan is not instantaneous, and the directory changes while it looks: a full scan visits the
+ * files in readdir's (hash) order, so of two files renamed in one after the other it may see the
+ * second one new and the first one still old. Published as is, such a table shows a change
+ * without one made before it. So before publishing, a scan reads the events that came while it
+ * looked and looks at their files, again until a look brings no new event: the table published
+ * is then the directory as it was at one moment, when the last look ended. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +42,21 @@
 #define DEBOUNCE_MS 50
 /* Past this many changed names in one burst, a full scan is cheaper than remembering them. */
 #define PENDING_MAX 1024
+/* Looks per scan: under a steady stream of writes, the look at what changed during the last one
+ * may never come back empty. After this many the scan publishes what it has, and the events
+ * left are the next scan's (the thread's, after DEBOUNCE_MS). */
+#define LOOKS_MAX 8
 #define WATCH_MASK                                                                                 \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF |   \
 	 IN_MOVE_SELF | IN_ONLYDIR)
+
+/* What the next scan must look at: the events read so far. */
+struct pending {
+	bool due;     /* a scan is wanted */
+	bool full;    /* the whole directory: the names are not enough */
+	char **names; /* changed report files */
+	size_t n;
+};
 
 struct vf_dir {
 	char *path;
@@ -42,25 +65,21 @@ struct vf_dir {
 	pthread_rwlock_t lock;  /* the published table: read by lookups, written by the swap */
 	struct vf_table *table; /* never NULL after vf_dir_new */
 
-	/* One scan at a time (the thread, vf_dir_rescan); also guards wd. The scanner reads
-	 * table without the rwlock: only scanners write it, under this mutex. */
+	/* One scan at a time (the thread, vf_dir_rescan); also guards wd, pending and reading
+	 * inotify_fd. The scanner reads table without the rwlock: only scanners write it, under
+	 * this mutex. */
 	pthread_mutex_t scan_lock;
 	int inotify_fd; /* -1: no inotify, periodic scans only */
 	int wd;         /* -1: no watch (yet, or the directory went away) */
+	struct pending pending;
 
-	int wake_fd; /* eventfd: vf_dir_free stops the thread */
+	/* eventfd: wakes the thread, to stop (stop set) or to see to what a scan left pending */
+	int wake_fd;
+	bool stop; /* __atomic */
 	pthread_t thread;
 	bool thread_started;
 
 	unsigned long scans, full_scans, scan_errors, files_read, entries; /* __atomic */
-};
-
-/* What the thread's next scan must look at. */
-struct pending {
-	bool due;     /* a scan is wanted */
-	bool full;    /* the whole directory: the names are not enough */
-	char **names; /* changed report files */
-	size_t n;
 };
 
 static uint64_t now_ms(void)
@@ -93,10 +112,12 @@ static bool key_equal(const struct vf_file_key *a, const struct vf_file_key *b)
 	       a->ctim.tv_nsec == b->ctim.tv_nsec;
 }
 
-/* Put one directory entry into the table being built: the old entry when the file did not
- * change, else what reading it gives. 0, or -ENOENT when it is gone, -EINVAL when the name is
- * not a report's. */
-static int add_file(struct vf_dir *d, int dfd, const char *name, struct vf_table *t)
+/* Put one directory entry into the table being built: old's entry when the file did not
+ * change (old NULL: read it anyway), else what reading it gives. A name already in t (readdir
+ * may return a file renamed while it reads twice) gets what this later look saw. 0, or -ENOENT
+ * when it is gone, -EINVAL when the name is not a report's. */
+static int add_file(struct vf_dir *d, int dfd, const char *name, const struct vf_table *old,
+		    struct vf_table *t)
 {
 	size_t id_len;
 	if (!report_name(name, &id_len))
@@ -110,25 +131,34 @@ static int add_file(struct vf_dir *d, int dfd, const char *name, struct vf_table
 	struct vf_file_key key;
 	vf_file_key_of(&st, &key);
 	uint32_t h = vf_table_hash(id);
-	struct vf_slot *old = d->table ? vf_table_find(d->table, id, h) : NULL;
-	struct vf_slot *s = vf_table_insert(t, h);
-	if (old && key_equal(&old->file, &key)) {
-		s->cap = vf_capacity_ref(old->cap);
-		s->file = old->file;
-		return 0;
+	const struct vf_slot *o = old ? vf_table_find(old, id, h) : NULL;
+	struct vf_capacity *cap;
+	struct vf_file_key file;
+	if (o && key_equal(&o->file, &key)) {
+		cap = vf_capacity_ref(o->cap);
+		file = o->file;
+	} else {
+		_cleanup_free_ char *shown = xasprintf("%s/%s", d->path, name);
+		cap = vf_capacity_read_at(dfd, name, shown, id, &file);
+		/* not opened (a symlink, no permission): what lstat saw, so that it is read again
+		 * only when that changes (a chmod changes ctime) */
+		if (file.ino == 0)
+			file = key;
+		count(&d->files_read, 1);
 	}
-	_cleanup_free_ char *shown = xasprintf("%s/%s", d->path, name);
-	s->cap = vf_capacity_read_at(dfd, name, shown, id, &s->file);
-	/* not opened (a symlink, no permission): what lstat saw, so that it is read again only
-	 * when that changes (a chmod changes ctime) */
-	if (s->file.ino == 0)
-		s->file = key;
-	count(&d->files_read, 1);
+	struct vf_slot *s = vf_table_find(t, id, h);
+	if (s)
+		vf_capacity_unref(s->cap);
+	else
+		s = vf_table_insert(t, h);
+	s->cap = cap;
+	s->file = file;
 	return 0;
 }
 
-/* A new table of the directory's reports; -errno when the directory cannot be read. */
-static int build_full(struct vf_dir *d, struct vf_table **ret)
+/* A new table of the directory's reports, taking old's entries of unchanged files; -errno when
+ * the directory cannot be read. */
+static int build_full(struct vf_dir *d, const struct vf_table *old, struct vf_table **ret)
 {
 	_cleanup_close_ int dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -141,7 +171,7 @@ static int build_full(struct vf_dir *d, struct vf_table **ret)
 		close(fd);
 		return -errno;
 	}
-	struct vf_table *t = vf_table_new(d->table ? d->table->n : 0);
+	struct vf_table *t = vf_table_new(old ? old->n : 0);
 	int r = 0;
 	for (;;) {
 		errno = 0;
@@ -150,7 +180,7 @@ static int build_full(struct vf_dir *d, struct vf_table **ret)
 			r = -errno;
 			break;
 		}
-		(void)add_file(d, dfd, de->d_name, t);
+		(void)add_file(d, dfd, de->d_name, old, t);
 	}
 	closedir(dir);
 	if (r < 0) {
@@ -162,8 +192,8 @@ static int build_full(struct vf_dir *d, struct vf_table **ret)
 	return 0;
 }
 
-/* The files named changed, into their own table; a file that is gone gets a placeholder
- * (an entry with file.ino 0: no file has inode 0). */
+/* The files named, read into their own table; a file that is gone gets a placeholder (an entry
+ * with file.ino 0: no file has inode 0). */
 static struct vf_table *read_changed(struct vf_dir *d, int dfd, char *const *names, size_t n)
 {
 	struct vf_table *changed = vf_table_new(n);
@@ -175,22 +205,23 @@ static struct vf_table *read_changed(struct vf_dir *d, int dfd, char *const *nam
 		uint32_t h = vf_table_hash(id);
 		if (vf_table_find(changed, id, h)) /* named twice in the burst */
 			continue;
-		if (add_file(d, dfd, names[i], changed) == -ENOENT)
+		if (add_file(d, dfd, names[i], NULL, changed) == -ENOENT)
 			vf_table_insert(changed, h)->cap = vf_capacity_error(id, "gone");
 	}
 	return changed;
 }
 
-/* The old table with the named files looked at again. */
-static int build_changes(struct vf_dir *d, char *const *names, size_t n, struct vf_table **ret)
+/* old with the named files looked at again. */
+static int build_changes(struct vf_dir *d, const struct vf_table *old, char *const *names,
+			 size_t n, struct vf_table **ret)
 {
 	_cleanup_close_ int dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 	struct vf_table *changed = read_changed(d, dfd, names, n);
-	struct vf_table *t = vf_table_new(d->table->n + changed->n);
-	for (size_t i = 0; i <= d->table->mask; i++) {
-		const struct vf_slot *o = &d->table->slots[i];
+	struct vf_table *t = vf_table_new(old->n + changed->n);
+	for (size_t i = 0; i <= old->mask; i++) {
+		const struct vf_slot *o = &old->slots[i];
 		if (o->cap && !vf_table_find(changed, o->cap->host_id, o->hash)) {
 			*vf_table_insert(t, o->hash) = *o;
 			vf_capacity_ref(o->cap);
@@ -227,42 +258,14 @@ static void watch(struct vf_dir *d)
 		d->wd = inotify_add_watch(d->inotify_fd, d->path, WATCH_MASK);
 }
 
-/* names == NULL: a full scan. */
-static int scan(struct vf_dir *d, char *const *names, size_t n)
-{
-	pthread_mutex_lock(&d->scan_lock);
-	bool watched = d->wd >= 0;
-	watch(d);
-	struct vf_table *t = NULL;
-	/* without a watch until now, changes went unnoticed: look at everything */
-	int r = names && watched && d->table ? build_changes(d, names, n, &t) : build_full(d, &t);
-	if (r < 0)
-		count(&d->scan_errors, 1);
-	/* A directory that is gone has no reports; other failures (EMFILE, EIO) may pass, and
-	 * keep the last table until a scan succeeds. */
-	if (r == -ENOENT || r == -ENOTDIR)
-		t = vf_table_new(0);
-	if (t)
-		publish(d, t);
-	pthread_mutex_unlock(&d->scan_lock);
-	return r;
-}
-
-void vf_dir_rescan(struct vf_dir *d)
-{
-	(void)scan(d, NULL, 0);
-}
-
 /* The watched directory was moved or deleted: watch the path again at the next scan. */
 static void lose_watch(struct vf_dir *d, int wd, bool moved)
 {
-	pthread_mutex_lock(&d->scan_lock);
 	if (wd == d->wd) {
 		if (moved) /* the watch follows the moved directory; the path may be another one */
 			inotify_rm_watch(d->inotify_fd, wd);
 		d->wd = -1;
 	}
-	pthread_mutex_unlock(&d->scan_lock);
 }
 
 static void pending_clear(struct pending *p)
@@ -286,10 +289,13 @@ static void pending_add(struct pending *p, const char *name)
 	*(char **)array_append(&p->names, &p->n, sizeof(char *)) = xstrdup(name);
 }
 
-/* Read every queued event into p. */
-static void drain_events(struct vf_dir *d, struct pending *p)
+/* Read every queued event into d->pending; under scan_lock. */
+static void drain_events(struct vf_dir *d)
 {
+	struct pending *p = &d->pending;
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	if (d->inotify_fd < 0)
+		return;
 	for (;;) {
 		ssize_t k = read(d->inotify_fd, buf, sizeof(buf));
 		if (k <= 0)
@@ -310,36 +316,122 @@ static void drain_events(struct vf_dir *d, struct pending *p)
 	}
 }
 
+static void wake(struct vf_dir *d)
+{
+	uint64_t one = 1;
+	if (write(d->wake_fd, &one, sizeof(one)) != sizeof(one))
+		abort(); /* an eventfd takes 1 until it holds 2^64 - 2 */
+}
+
+/* One look: *t (NULL: the published table) made a full one, then with p's names read. */
+static int look(struct vf_dir *d, bool full, const struct pending *p, struct vf_table **t)
+{
+	struct vf_table *next = NULL;
+	if (full) {
+		int r = build_full(d, *t ? *t : d->table, &next);
+		if (r < 0)
+			return r;
+		vf_table_free(*t, NULL);
+		*t = next;
+	}
+	if (p->n > 0) {
+		int r = build_changes(d, *t ? *t : d->table, p->names, p->n, &next);
+		if (r < 0)
+			return r;
+		vf_table_free(*t, NULL);
+		*t = next;
+	}
+	return 0;
+}
+
+/* A full scan (full), or one of what the events read so far name. Publishes the result of
+ * looks repeated until one brings no new event (see the top of the file). */
+static int scan(struct vf_dir *d, bool full)
+{
+	pthread_mutex_lock(&d->scan_lock);
+	drain_events(d);
+	struct vf_table *t = NULL; /* built so far, not published yet */
+	int r = 0;
+	for (int i = 0; i < LOOKS_MAX && (full || d->pending.due); i++) {
+		struct pending p = d->pending;
+		d->pending = (struct pending){ 0 };
+		/* without a watch until now, changes went unnoticed: look at everything */
+		full = full || p.full || d->wd < 0 || !d->table;
+		watch(d);
+		/* the names with a full look too: they are read whatever their stat says */
+		r = look(d, full, &p, &t);
+		pending_clear(&p);
+		if (r < 0)
+			break;
+		full = false;
+		drain_events(d); /* what changed while it looked */
+	}
+	if (r < 0)
+		count(&d->scan_errors, 1);
+	/* A directory that is gone has no reports; other failures (EMFILE, EIO) may pass, and
+	 * keep the last table until a scan succeeds. */
+	if (r == -ENOENT || r == -ENOTDIR) {
+		vf_table_free(t, NULL);
+		t = vf_table_new(0);
+	}
+	if (t)
+		publish(d, t);
+	/* left after LOOKS_MAX looks: the thread's (vf_dir_rescan runs in another one) */
+	if (d->pending.due)
+		wake(d);
+	pthread_mutex_unlock(&d->scan_lock);
+	return r;
+}
+
+void vf_dir_rescan(struct vf_dir *d)
+{
+	(void)scan(d, true);
+}
+
+/* Whether events wait for a scan; reads what inotify has queued. */
+static bool events_due(struct vf_dir *d)
+{
+	pthread_mutex_lock(&d->scan_lock);
+	drain_events(d);
+	bool due = d->pending.due;
+	pthread_mutex_unlock(&d->scan_lock);
+	return due;
+}
+
 static void *thread_main(void *arg)
 {
 	struct vf_dir *d = arg;
 	uint64_t period = (uint64_t)d->interval * 1000;
 	uint64_t next = now_ms() + period, due = 0; /* due: a debounced scan; 0 = none */
-	struct pending p = { 0 };
 	for (;;) {
-		uint64_t now = now_ms(), at = due && due < next ? due : next;
-		int timeout = at <= now ? 0 : at - now > INT_MAX ? INT_MAX : (int)(at - now);
-		struct pollfd fds[2] = { { d->wake_fd, POLLIN, 0 }, { d->inotify_fd, POLLIN, 0 } };
-		int r = poll(fds, 2, timeout);
-		if (r > 0 && fds[0].revents)
-			break;
-		if (r > 0 && fds[1].revents)
-			drain_events(d, &p);
-		if (p.due && !due)
+		/* a vf_dir_rescan may have seen to the events already */
+		if (!events_due(d))
+			due = 0;
+		else if (!due)
 			due = now_ms() + DEBOUNCE_MS;
-		now = now_ms();
+		uint64_t now = now_ms();
 		if (now >= next) {
-			scan(d, NULL, 0);
+			scan(d, true);
 			next = now_ms() + period;
-		} else if (due && now >= due) {
-			scan(d, p.full ? NULL : p.names, p.n);
-		} else {
+			due = 0;
 			continue;
 		}
-		pending_clear(&p);
-		due = 0;
+		if (due && now >= due) {
+			scan(d, false);
+			due = 0;
+			continue;
+		}
+		uint64_t at = due && due < next ? due : next;
+		int timeout = at - now > INT_MAX ? INT_MAX : (int)(at - now);
+		struct pollfd fds[2] = { { d->wake_fd, POLLIN, 0 }, { d->inotify_fd, POLLIN, 0 } };
+		if (poll(fds, 2, timeout) > 0 && fds[0].revents) {
+			uint64_t v;
+			if (read(d->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				abort();
+			if (__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE))
+				break;
+		}
 	}
-	pending_clear(&p);
 	return NULL;
 }
 
@@ -386,7 +478,7 @@ int vf_dir_new(const char *path, int rescan_interval, struct vf_dir **ret, char 
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	/* the first scan must work: a directory the filter cannot read is a setup error */
 	if (r == 0)
-		r = scan(d, NULL, 0);
+		r = scan(d, true);
 	if (r < 0) {
 		vf_dir_free(d);
 		return set_error(errmsg, r, "reports directory %s: %s", path, strerror(-r));
@@ -406,11 +498,11 @@ void vf_dir_free(struct vf_dir *d)
 	if (!d)
 		return;
 	if (d->thread_started) {
-		uint64_t one = 1;
-		if (write(d->wake_fd, &one, sizeof(one)) != sizeof(one))
-			abort(); /* an eventfd takes 1 until it holds 2^64 - 2 */
+		__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+		wake(d);
 		pthread_join(d->thread, NULL);
 	}
+	pending_clear(&d->pending);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	if (d->inotify_fd >= 0)

@@ -21,6 +21,7 @@ struct vf_http {
 	char *tmpl;
 	int timeout_ms, cache_max_age, max_parallel;
 	char *ca_file;
+	char *cert_file, *key_file;
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
 	void *resolve_ctx;
 
@@ -223,6 +224,10 @@ static CURL *easy_new(struct vf_http *h, struct fetch *f)
 	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
 	if (h->ca_file) /* verification itself is libcurl's default and never turned off */
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+	if (h->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
+	if (h->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
 	f->headers = curl_slist_append(NULL, "Accept: application/json");
 	if (f->etag_sent) {
 		_cleanup_free_ char *inm = xasprintf("If-None-Match: %s", f->etag_sent);
@@ -445,6 +450,8 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	h->cache_max_age = o->cache_max_age;
 	h->max_parallel = o->max_parallel;
 	h->ca_file = xstrdup(o->ca_file);
+	h->cert_file = xstrdup(o->cert_file);
+	h->key_file = xstrdup(o->key_file);
 	h->resolve = o->resolve;
 	h->resolve_ctx = o->resolve_ctx;
 	pthread_mutex_init(&h->lock, NULL);
@@ -465,6 +472,8 @@ void vf_http_free(struct vf_http *h)
 	pthread_mutex_destroy(&h->lock);
 	free(h->tmpl);
 	free(h->ca_file);
+	free(h->cert_file);
+	free(h->key_file);
 	free(h);
 }
 

@@ -56,6 +56,9 @@ struct vf_source_opts {
 	int cache_max_age;        /* seconds */
 	int max_parallel;
 	const char *ca_file;      /* for https templates; NULL: system store */
+	/* client certificate and key (PEM) for reporters that check one (vfcap-report's
+	 * tls_client_ca): the engine's own, signed by the engine CA; NULL: none */
+	const char *cert_file, *key_file;
 	/* Resolves {address}; NULL when the template has none. Returns 0 or -errno with *errmsg.
 	 * Called from the lookups' threads, several at once, with no lock of this module held;
 	 * the address must be a DNS name or an IP address (no port: the template has it). */

@@ -74,6 +74,8 @@ static const struct key filter_keys[] = {
 	SUB_KEY(filter, reports_dir, KEY_PATH),
 	SUB_KEY(filter, report_url, KEY_URL),
 	SUB_KEY(filter, report_ca_file, KEY_PATH),
+	SUB_KEY(filter, report_cert, KEY_PATH),
+	SUB_KEY(filter, report_key, KEY_PATH),
 	INT_KEY(filter, fetch_timeout_ms, 1, 600000),
 	INT_KEY(filter, cache_max_age, 0, 86400),
 	INT_KEY(filter, fetch_parallel, 1, 1024),
@@ -530,6 +532,8 @@ void vf_config_free(struct vf_config *c)
 	free(c->filter.reports_dir);
 	free(c->filter.report_url);
 	free(c->filter.report_ca_file);
+	free(c->filter.report_cert);
+	free(c->filter.report_key);
 	free(c->engine.url);
 	free(c->engine.ca_file);
 	free(c->engine.user);

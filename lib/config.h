@@ -26,6 +26,8 @@
  *   reports_dir = /var/lib/vfcap/reports  ; <host-id>.json files
  *   report_url = http://{address}:18782/v1/report ; {host_id}, {address} (from the engine API)
  *   report_ca_file = FILE       ; CA for https report URLs
+ *   report_cert = FILE          ; client certificate (PEM) for reporters that check one
+ *   report_key = FILE           ; its key
  *   fetch_timeout_ms = 2000     ; per report fetch
  *   cache_max_age = 30          ; seconds a fetched report is reused
  *   fetch_parallel = 32         ; fetches at once
@@ -78,6 +80,8 @@ struct vf_filter_config {
 	char *reports_dir;
 	char *report_url;
 	char *report_ca_file;
+	char *report_cert;
+	char *report_key;
 	int fetch_timeout_ms;
 	int cache_max_age;
 	int fetch_parallel;

@@ -203,6 +203,20 @@ serve_tls() {
 		pass "serve: says it serves https and checks client certificates" || fail "serve: TLS listening line" "$SDIR/tls.log"
 	serve_checks "$SDIR/tls.log" tls "https://127.0.0.1:$S_PORT" "$d/ca.pem" "$d/client.pem" "$d/client.key" \
 		"$d/other.pem" "$d/other.key"
+	# vfcap-filter fetching this host's report: with its report_cert it is let in, without it not
+	local url="https://127.0.0.1:$S_PORT/v1/report?host={host_id}" out rc=0
+	printf '[filter]\nreport_url = %s\nreport_ca_file = %s\nreport_cert = %s\nreport_key = %s\n' "$url" \
+		"$d/ca.pem" "$d/client.pem" "$d/client.key" >"$SDIR/filter-tls.conf"
+	out=$($PLAIN/vfcap-filter run --config "$SDIR/filter-tls.conf" --vm vm --hosts intel64 --explain 2>&1) || rc=$?
+	[ $rc = 0 ] && [[ "$out" =~ ^intel64\ demand=1\ free=[1-9][0-9]*\ pass\  ]] &&
+		pass "serve: vfcap-filter with report_cert fetches the report over TLS" ||
+		{ echo "$out" >"$SDIR/why"; fail "serve: vfcap-filter report_cert (exit $rc)" "$SDIR/why"; }
+	printf '[filter]\nreport_url = %s\nreport_ca_file = %s\n' "$url" "$d/ca.pem" >"$SDIR/filter-tls.conf"
+	out=$($PLAIN/vfcap-filter run --config "$SDIR/filter-tls.conf" --vm vm --hosts intel64 --explain 2>&1)
+	case "$out" in
+	"intel64 demand=1 free=- reject "*"HTTP 403"*) pass "serve: vfcap-filter without a client certificate is refused (403)" ;;
+	*) echo "$out" >"$SDIR/why"; fail "serve: vfcap-filter without report_cert" "$SDIR/why" ;;
+	esac
 	serve_stopped "TLS" "$SDIR/tls.log"
 	# tls_client_ca = none: TLS without a client check
 	printf '[vfcap]\ntls_cert = %s\ntls_key = %s\ntls_client_ca = none\n' "$d/server.pem" "$d/server.key" >"$SDIR/tls-none.conf"

@@ -476,6 +476,105 @@ static void test_dir_concurrent(_unused_ void **state)
 	vf_sources_free(ch.s);
 }
 
+/* ---- renames racing full scans ---- */
+
+#define RACE_HOSTS 1000
+#define RACE_BURST 50
+
+static char race_ids[RACE_HOSTS][16];
+static const char *race_idp[RACE_HOSTS];
+
+struct rescanner {
+	struct vf_sources *s;
+	int stop;
+	unsigned long rescans;
+};
+
+static void *rescan_loop(void *arg)
+{
+	struct rescanner *r = arg;
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		vf_sources_rescan(r->s);
+		r->rescans++;
+	}
+	return NULL;
+}
+
+/* One lookup of every host, after hosts [0, from) went to gen + 1 and while [from, to) do: they
+ * are a prefix of the burst new and the rest old, or *bad says what is not. Whether host to - 1
+ * is new (and so the whole burst). */
+static bool race_check(struct vf_sources *s, int gen, int from, int to, char *bad, size_t size)
+{
+	const char *const *ids = race_idp;
+	static struct vf_capacity *out[RACE_HOSTS];
+	vf_sources_lookup(s, ids, RACE_HOSTS, 0, out);
+	bool last = !out[to - 1]->error && out[to - 1]->free == gen + 1;
+	int want = gen + 1; /* up to the burst's first old one */
+	for (int i = 0; i < RACE_HOSTS; i++) {
+		if ((i >= from && i < to && want > gen && out[i]->free == gen) || i == to)
+			want = gen;
+		if (!bad[0] && (out[i]->error || out[i]->free != want))
+			snprintf(bad, size, "%s: %s %d, want %d (%s: %d)", ids[i],
+				 out[i]->error ? out[i]->error : "", out[i]->free, want,
+				 ids[to - 1], out[to - 1]->free);
+		vf_capacity_unref(out[i]);
+	}
+	return last;
+}
+
+/* Hosts rewritten one after the other in bursts (as test_dir_many's 2,000), while full scans
+ * run back to back: readdir's order is not the renames' order, so a full scan may see a file
+ * renamed late in a burst new and one renamed earlier still old. Whatever table a lookup sees,
+ * a rewrite in it has every rewrite before it in it too: the new hosts are a prefix of the
+ * burst, and once its last one is new, all are. */
+static void test_dir_renames_during_scans(_unused_ void **state)
+{
+	_cleanup_free_ char *d = subdir("race");
+	char (*ids)[16] = race_ids;
+	for (int i = 0; i < RACE_HOSTS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "r%d", i);
+		race_idp[i] = ids[i];
+		_cleanup_free_ char *f = xasprintf("%s.json", ids[i]);
+		_cleanup_free_ char *text = report(1);
+		put_plain(d, f, text);
+	}
+	struct rescanner r = { .s = dir_sources(d) };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, rescan_loop, &r), 0);
+	char bad[200] = "";
+	int bursts = 0;
+	for (int gen = 1; gen <= 2 && !bad[0]; gen++) {
+		for (int from = 0; from < RACE_HOSTS && !bad[0]; from += RACE_BURST, bursts++) {
+			int to = from + RACE_BURST; /* hosts [from, to) go from gen to gen + 1 */
+			_cleanup_free_ char *text = report(gen + 1);
+			for (int i = from; i < to; i++) {
+				_cleanup_free_ char *f = xasprintf(".%s.json.tmp", ids[i]);
+				put_plain(d, f, text);
+			}
+			for (int i = from; i < to; i++) {
+				_cleanup_free_ char *a = xasprintf("%s/.%s.json.tmp", d, ids[i]);
+				_cleanup_free_ char *b = xasprintf("%s/%s.json", d, ids[i]);
+				assert_int_equal(rename(a, b), 0);
+			}
+			double start = now_s();
+			while (!race_check(r.s, gen, from, to, bad, sizeof(bad)) && !bad[0]) {
+				if (now_s() - start > 10.0)
+					snprintf(bad, sizeof(bad), "%s not seen", ids[to - 1]);
+				struct timespec ts = { 0, 100 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	struct vf_source_stats st = stats(r.s);
+	print_message("  %d bursts of %d renames, %lu rescans, %lu scans\n", bursts, RACE_BURST,
+		      r.rescans, st.scans);
+	vf_sources_free(r.s);
+	if (bad[0])
+		fail_msg("burst %d: %s", bursts, bad);
+}
+
 /* ---- 10,000 hosts ---- */
 
 #define MANY 10000
@@ -571,7 +670,8 @@ int main(void)
 		cmocka_unit_test(test_dir_new_errors), cmocka_unit_test(test_dir_table),
 		cmocka_unit_test(test_dir_inotify),    cmocka_unit_test(test_dir_moved_away),
 		cmocka_unit_test(test_dir_periodic),
-		cmocka_unit_test(test_dir_concurrent), cmocka_unit_test(test_dir_many),
+		cmocka_unit_test(test_dir_concurrent),
+		cmocka_unit_test(test_dir_renames_during_scans), cmocka_unit_test(test_dir_many),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
