@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include "net.h"
 #include "service.h"
 #include "util.h"
 
@@ -187,36 +188,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
 	fprintf(stderr, "vfcap-filter: http: %s\n", msg);
-}
-
-int vf_parse_listen(const char *s, struct sockaddr_storage *ss, char **errmsg)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return set_error(errmsg, -EINVAL, "listen %s: not ADDR:PORT", s);
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || port > 65535)
-		return set_error(errmsg, -EINVAL, "listen %s: bad port", s);
-	_cleanup_free_ char *host = xstrndup(s, colon - s);
-	size_t n = strlen(host);
-	memset(ss, 0, sizeof *ss);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-		host[n - 1] = '\0';
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
-			return 0;
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
-			return 0;
-	}
-	return set_error(errmsg, -EINVAL, "listen %s: not a numeric IPv4 address or [IPv6] address", s);
 }
 
 int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx, struct vf_service **ret,

@@ -28,7 +28,3 @@ struct vf_service;
 int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx, struct vf_service **ret,
 		     unsigned *port, char **errmsg);
 void vf_service_stop(struct vf_service *s); /* NULL is fine */
-
-/* "ADDR:PORT" -> socket address; what --listen and the config's listen= take. */
-struct sockaddr_storage;
-int vf_parse_listen(const char *s, struct sockaddr_storage *ss, char **errmsg);

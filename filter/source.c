@@ -96,35 +96,6 @@ static const char *open_error(int err)
 	return err == ELOOP ? "is a symbolic link (refused)" : strerror(err);
 }
 
-/* Read what fd holds: the size fstat gave, and whatever else appears before EOF, up to max. */
-static int read_fd(int fd, off_t size, char **ret, size_t *ret_len, size_t max)
-{
-	size_t cap = (size_t)size + 1, len = 0; /* one byte more: how growth or EOF shows */
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				return -EFBIG;
-			cap = cap * 2 > max ? max + 1 : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t k = read(fd, buf + len, cap - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	if (len > max)
-		return -EFBIG;
-	buf[len] = '\0';
-	*ret_len = len;
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 struct vf_capacity *vf_capacity_read_at(int dir_fd, const char *file, const char *shown,
 					const char *host_id, struct vf_file_key *key)
 {
@@ -147,7 +118,7 @@ struct vf_capacity *vf_capacity_read_at(int dir_fd, const char *file, const char
 					 (intmax_t)st.st_size, VF_REPORT_FILE_MAX);
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	int r = read_fd(fd, st.st_size, &text, &len, VF_REPORT_FILE_MAX);
+	int r = read_full_fd(fd, &text, &len, VF_REPORT_FILE_MAX);
 	if (r == -EFBIG)
 		return vf_capacity_error(host_id, "%s: too large (more than %u bytes)", shown,
 					 VF_REPORT_FILE_MAX);

@@ -3,6 +3,7 @@
  * report older than the interval reads the host; requests meanwhile get the previous report at
  * once. A gather's result is an immutable snapshot (JSON, its ETag, the Prometheus text, the
  * problems), reference-counted, so a request keeps its snapshot while a gather replaces it. */
+#include "net.h"
 #include "serve.h"
 
 #include <errno.h>
@@ -334,30 +335,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ---- */
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: a name would be resolved once and silently. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss)
-{
-	const char *colon = strrchr(s, ':');
-	long port;
-	if (!colon || parse_long(colon + 1, 0, 65535, &port) < 0)
-		return -EINVAL;
-	_cleanup_free_ char *host = xstrndup(s, (size_t)(colon - s));
-	size_t n = strlen(host);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	} else if (strchr(host, ':')) {
-		return -EINVAL;
-	}
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM }, *ai;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-		return -EINVAL;
-	memset(ss, 0, sizeof *ss);
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
 /* The socket is bound here rather than by MHD, whose bind error names no address. */
 static int open_listener(const struct sockaddr_storage *ss, const char *where, unsigned *port)
 {
@@ -441,7 +418,7 @@ static void announce(const struct server *s, const char *where, unsigned port)
 static int run(struct server *s, const char *where, const sigset_t *stop)
 {
 	struct sockaddr_storage ss;
-	if (parse_listen(where, &ss) < 0) {
+	if (vf_parse_listen(where, &ss, NULL) < 0) {
 		fprintf(stderr, "vfcap-report: listen %s: not ADDR:PORT (numeric IPv4 or [IPv6] address, port 0-65535)\n",
 			where);
 		return VF_SERVE_CONFIG;
