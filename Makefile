@@ -23,13 +23,13 @@ REPORT_LIBS := $(shell pkg-config --libs $(PKGS) $(REPORT_PKGS) 2>/dev/null) -lp
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The hook loads libvirt on first use (hook/libvirt-lazy.c), so it links everything else only.
 HOOK_LIBS := $(shell pkg-config --libs $(filter-out libvirt,$(PKGS)) 2>/dev/null)
-# The filter reads reports, never libvirt.
 ifeq ($(SAN),1)
 # LSan's scan of dynamic TLS crashes on a dlopen'ed libvirt (gcc 12 libsanitizer, glibc 2.36:
 # "Tracer caught signal 11", "DTLS ... at 0x1c7"), so the sanitizer build maps libvirt at start
 # and hook/libvirt-lazy.c finds it already loaded; the plain build loads it lazily.
 HOOK_LIBS += -Wl,--no-as-needed $(shell pkg-config --libs libvirt 2>/dev/null) -Wl,--as-needed
 endif
+# The filter reads reports, never libvirt.
 FILTER_LIBS := $(shell pkg-config --libs $(filter-out libvirt,$(PKGS)) $(FILTER_PKGS) 2>/dev/null) -lpthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
