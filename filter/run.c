@@ -17,32 +17,6 @@
 
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
-#define PASSWORD_MAX 4096
-
-int vf_read_password_file(const char *path, char **ret, char **errmsg)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return set_error(errmsg, -EINVAL, "%s: not a regular file", path);
-	if ((st.st_mode & 077) || (st.st_uid != 0 && st.st_uid != geteuid()))
-		return set_error(errmsg, -EPERM,
-				 "%s: holds the engine password, so it must be owned by root and readable by "
-				 "its owner only (mode %04o, owner %u; chmod 600, chown root)",
-				 path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
-	_cleanup_free_ char *line = NULL;
-	int r = read_one_line_fd(fd, &line, PASSWORD_MAX);
-	if (r < 0)
-		return set_error(errmsg, r, "%s: %s", path, r == -EFBIG ? "too large" : strerror(-r));
-	if (!*line)
-		return set_error(errmsg, -EINVAL, "%s: empty", path);
-	*ret = TAKE_PTR(line);
-	return 0;
-}
 
 static void engine_freep(struct vf_engine **e)
 {
@@ -61,7 +35,7 @@ static int open_engine(const struct vf_config *c, struct vf_engine **ret)
 	if (!c->engine.url)
 		return 0;
 	_cleanup_free_ char *password = NULL, *err = NULL;
-	if (c->engine.password_file && vf_read_password_file(c->engine.password_file, &password, &err) < 0) {
+	if (c->engine.password_file && vf_read_secret_file(c->engine.password_file, "the engine password", &password, &err) < 0) {
 		fprintf(stderr, "vfcap-filter: %s\n", err);
 		return -EINVAL;
 	}

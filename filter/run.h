@@ -19,7 +19,3 @@ struct vf_run_opts {
 
 int vf_serve(const struct vf_config *c, bool quiet);
 int vf_run(const struct vf_config *c, const struct vf_run_opts *o);
-
-/* The engine password: the file's first line. The file must be a regular file owned by root or
- * by us and readable by its owner only, since it holds a credential. */
-int vf_read_password_file(const char *path, char **ret, char **errmsg);

@@ -68,6 +68,8 @@ static void *sym(const char *name)
 
 LAZY(virConnectPtr, virConnectOpen, NULL, (const char *a), (a))
 LAZY(virConnectPtr, virConnectOpenReadOnly, NULL, (const char *a), (a))
+LAZY(virConnectPtr, virConnectOpenAuth, NULL, (const char *a, virConnectAuthPtr b, unsigned int c),
+     (a, b, c))
 LAZY(int, virConnectClose, -1, (virConnectPtr a), (a))
 LAZY(int, virConnectListAllDomains, -1, (virConnectPtr a, virDomainPtr **b, unsigned int c), (a, b, c))
 LAZY(int, virConnectListAllNetworks, -1, (virConnectPtr a, virNetworkPtr **b, unsigned int c), (a, b, c))

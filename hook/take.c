@@ -110,6 +110,50 @@ static int upkeep(struct ctx *c, virConnectPtr conn, const struct vf_take *req, 
 	return r;
 }
 
+struct sasl_creds {
+	const char *user, *password;
+};
+
+/* libvirt asks for what its SASL mechanism needs; it frees the answers with free(). */
+static int answer_creds(virConnectCredentialPtr cred, unsigned int n, void *data)
+{
+	const struct sasl_creds *sc = data;
+	for (unsigned int i = 0; i < n; i++) {
+		const char *v = cred[i].type == VIR_CRED_AUTHNAME ? sc->user
+				: cred[i].type == VIR_CRED_PASSPHRASE ? sc->password
+								       : NULL;
+		if (!v)
+			return -1;
+		cred[i].result = xstrdup(v);
+		cred[i].resultlen = (unsigned int)strlen(v);
+	}
+	return 0;
+}
+
+/* The read-write connection the pool upkeep needs. On a VDSM host libvirtd wants SASL
+ * (auth_unix_rw = "sasl", user vdsm@ovirt): with libvirt_auth_user set, the credentials are
+ * handed over when libvirt asks; a daemon that asks none (tests, plain hosts) never calls. */
+static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *ret, char **errmsg)
+{
+	_cleanup_free_ char *password = NULL;
+	if (cfg->libvirt_auth_user) {
+		if (!cfg->libvirt_password_file)
+			return set_error(errmsg, -EINVAL, "libvirt_auth_user is set but libvirt_password_file is not");
+		int r = vf_read_secret_file(cfg->libvirt_password_file, "libvirt's SASL password", &password, errmsg);
+		if (r < 0)
+			return r;
+	}
+	struct sasl_creds sc = { cfg->libvirt_auth_user, password };
+	int types[] = { VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE };
+	virConnectAuth auth = { types, ARRAY_SIZE(types), answer_creds, &sc };
+	*ret = cfg->libvirt_auth_user ? virConnectOpenAuth(uri, &auth, 0) : virConnectOpen(uri);
+	if (!*ret) {
+		const char *m = virGetLastErrorMessage();
+		return set_error(errmsg, -EIO, "libvirt %s: %s", uri, m ? m : "cannot connect");
+	}
+	return 0;
+}
+
 static int run(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
 	int r = gather(c, errmsg);
@@ -117,11 +161,10 @@ static int run(struct ctx *c, const struct vf_take *req, char **notice, char **e
 		return r;
 	vf_libvirt_quiet(); /* the hook's stderr is VDSM's error text */
 	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
-	__attribute__((cleanup(conn_closep))) virConnectPtr conn = virConnectOpen(uri);
-	if (!conn) {
-		const char *m = virGetLastErrorMessage();
-		return set_error(errmsg, -EIO, "libvirt %s: %s", uri, m ? m : "cannot connect");
-	}
+	__attribute__((cleanup(conn_closep))) virConnectPtr conn = NULL;
+	r = open_rw(c->cfg, uri, &conn, errmsg);
+	if (r < 0)
+		return r;
 	r = upkeep(c, conn, req, notice, errmsg);
 	if (r < 0 || req->n == 0)
 		return r;

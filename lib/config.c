@@ -52,6 +52,8 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, hostname, KEY_NAME),
 	STR_KEY(vf_config, sysfs_root, KEY_PATH),
 	STR_KEY(vf_config, libvirt_uri, KEY_STRING),
+	STR_KEY(vf_config, libvirt_auth_user, KEY_STRING),
+	STR_KEY(vf_config, libvirt_password_file, KEY_PATH),
 	STR_KEY(vf_config, netlink_file, KEY_PATH),
 	STR_KEY(vf_config, run_dir, KEY_PATH),
 	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
@@ -95,7 +97,7 @@ static const struct key engine_keys[] = {
 	INT_KEY(engine, cache_ttl, 0, 86400),
 };
 
-#define MAX_KEYS 16
+#define MAX_KEYS 20
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
 		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
 	       "MAX_KEYS");
@@ -519,6 +521,8 @@ void vf_config_free(struct vf_config *c)
 	free(c->hostname);
 	free(c->sysfs_root);
 	free(c->libvirt_uri);
+	free(c->libvirt_auth_user);
+	free(c->libvirt_password_file);
 	free(c->netlink_file);
 	free(c->run_dir);
 	free(c->serve_listen);

@@ -9,6 +9,8 @@
  *   hostname = node1            ; override gethostname()
  *   sysfs_root = /sys           ; sources, for the hook (VDSM passes no arguments)
  *   libvirt_uri = qemu:///system
+ *   libvirt_auth_user = vdsm@ovirt ; the hook's read-write connection on a VDSM host (SASL)
+ *   libvirt_password_file = /etc/pki/vdsm/keys/libvirt_password
  *   netlink_file = FILE
  *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
@@ -112,6 +114,8 @@ struct vf_config {
 	char *hostname;
 	char *sysfs_root;
 	char *libvirt_uri;
+	char *libvirt_auth_user;     /* the hook's read-write connection: SASL user, or NULL */
+	char *libvirt_password_file; /* and the file holding its password */
 	char *netlink_file;
 	char *run_dir;
 	int reservation_ttl;

@@ -250,3 +250,30 @@ time_t vf_now(void)
 		return (time_t)v;
 	return time(NULL);
 }
+
+#define SECRET_MAX 4096
+
+int vf_read_secret_file(const char *path, const char *what, char **ret, char **errmsg)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return set_error(errmsg, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return set_error(errmsg, -EINVAL, "%s: not a regular file", path);
+	if ((st.st_mode & 077) || (st.st_uid != 0 && st.st_uid != geteuid()))
+		return set_error(errmsg, -EPERM,
+				 "%s: holds %s, so it must be owned by root or by us and readable by its "
+				 "owner only (mode %04o, owner %u; chmod 600)",
+				 path, what, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	_cleanup_free_ char *line = NULL;
+	int r = read_one_line_fd(fd, &line, SECRET_MAX);
+	if (r < 0)
+		return set_error(errmsg, r, "%s: %s", path, r == -EFBIG ? "too large" : strerror(-r));
+	if (!*line)
+		return set_error(errmsg, -EINVAL, "%s: empty", path);
+	*ret = TAKE_PTR(line);
+	return 0;
+}

@@ -90,6 +90,11 @@ int parse_long(const char *s, long min, long max, long *ret);
  * sees the old file or the new one, never a torn one. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* A password file (the engine's, libvirt's SASL one): its first line. It must be a regular
+ * file owned by root or by us and readable by its owner only, since it holds a credential;
+ * what names the secret in the error ("the engine password"). */
+int vf_read_secret_file(const char *path, const char *what, char **ret, char **errmsg);
+
 /* "Now" for every vfcap program: SOURCE_DATE_EPOCH when set (reproducible reports, and the
  * test pass's fixed clock, which the filter's report ages are measured against), else time(). */
 time_t vf_now(void);

@@ -139,3 +139,30 @@ if [ "$rc" = 2 ] && grep -qx 'vfcap-hook: before_vm_start: $_hook_domxml is not 
 else
 	fail "hook: hook point from argv[0] (exit $rc)" "$TMP/hp.err"
 fi
+
+# libvirt SASL credentials (VDSM's vdsm@ovirt): handed over through virConnectOpenAuth when the
+# daemon asks (the test driver never asks, so the run must still succeed), and the password
+# file must be owner-only.
+hook_auth() { # mode-of-password-file -> exit code; stderr in $TMP/auth/err
+	local a=$TMP/auth
+	rm -rf "$a" && mkdir -p "$a"
+	printf 's3cret\n' >"$a/libvirt_password" && chmod "$1" "$a/libvirt_password"
+	# right below [vfcap]: the fixture's [pf] sections follow
+	hook_config tests/hook/seed-vmfex-device intel64 "$a/run" |
+		sed "1a libvirt_auth_user = vdsm@ovirt\nlibvirt_password_file = $a/libvirt_password" >"$a/vfcap.conf"
+	cp tests/hook/seed-vmfex-device/payload.xml "$a/payload"
+	env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" VFCAP_CONFIG="$a/vfcap.conf" _hook_domxml="$a/payload" \
+		vmId=5e1f7c2a-8a2b-4c3d-9e4f-0a1b2c3d4e5f vmfex=Profile1 \
+		"$ASAN/vfcap-hook" --hook-point before_device_create 2>"$a/err"
+}
+if hook_auth 600 && cmp -s "$TMP/auth/payload" tests/hook/seed-vmfex-device/expected.payload; then
+	pass "hook: libvirt_auth_user with an owner-only password file connects (virConnectOpenAuth)"
+else
+	fail "hook: libvirt_auth_user (exit $?)" "$TMP/auth/err"
+fi
+if hook_auth 644; rc=$? && [ $rc = 2 ] && grep -q "libvirt_password: holds libvirt's SASL password.*mode 0644" "$TMP/auth/err" &&
+	cmp -s "$TMP/auth/payload" tests/hook/seed-vmfex-device/payload.xml; then
+	pass "hook: a libvirt password file readable by others is refused (exit 2, payload intact)"
+else
+	fail "hook: group/world-readable libvirt password file (exit $rc)" "$TMP/auth/err"
+fi

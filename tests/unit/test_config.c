@@ -447,6 +447,18 @@ static void test_serve_keys(void **state)
 	load_fails("[filter]\ntls_cert = /a.pem\n", 2, "unknown key 'tls_cert' in [filter]");
 }
 
+/* The hook's SASL credentials for libvirt. */
+static void test_libvirt_auth_keys(void **state)
+{
+	_cleanup_config_ struct vf_config *c =
+		load_ok("auth.conf", "[vfcap]\nlibvirt_auth_user = vdsm@ovirt\n"
+				     "libvirt_password_file = /etc/pki/vdsm/keys/libvirt_password\n");
+	assert_string_equal(c->libvirt_auth_user, "vdsm@ovirt");
+	assert_string_equal(c->libvirt_password_file, "/etc/pki/vdsm/keys/libvirt_password");
+	load_fails("[vfcap]\nlibvirt_password_file = libvirt_password\n", 2,
+		   "libvirt_password_file must be an absolute path");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_errors_values), cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_huge_value),    cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_filter_sections), cmocka_unit_test(test_serve_keys),
+		cmocka_unit_test(test_libvirt_auth_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
