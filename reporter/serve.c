@@ -399,6 +399,7 @@ static void block_signals(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -431,9 +432,17 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	if ((r = start_http(s, &ss, where, &port)))
 		return r;
 	announce(s, where, port);
-	int sig;
-	while (sigwait(stop, &sig) != 0)
-		;
+	/* SIGHUP (systemctl reload, an admin who just changed the host): the next request reads
+	 * the host again instead of waiting out the interval */
+	int sig = 0;
+	while (sigwait(stop, &sig) != 0 || sig == SIGHUP) {
+		if (sig != SIGHUP)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		s->gathered.tv_sec -= s->interval + 1;
+		pthread_mutex_unlock(&s->lock);
+		fprintf(stderr, "vfcap-report: SIGHUP: the next request reads the host again\n");
+	}
 	MHD_stop_daemon(s->mhd);
 	fprintf(stderr, "vfcap-report: stopped\n");
 	return VF_SERVE_STOPPED;

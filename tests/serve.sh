@@ -362,7 +362,29 @@ EOF
 	done
 }
 
+# SIGHUP: the next request reads the host again, however long the interval; the service goes on.
+serve_sighup() {
+	if ! serve_start "$ASAN/vfcap-report" "$SDIR/hup.log" "${S_SRC[@]}" --interval 3600; then
+		fail "serve: starts for SIGHUP" "$SDIR/hup.log"
+		return
+	fi
+	local gathers='import sys, urllib.request, re
+t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode()
+print(re.search(r"^vfcap_gathers_total (\d+)", t, re.M).group(1))'
+	local before after
+	before=$($PY -c "$gathers" "$S_PORT")
+	kill -HUP "$S_PID" && sleep 0.3
+	after=$($PY -c "$gathers" "$S_PORT")
+	if [ "$before" = 1 ] && [ "$after" = 2 ] && grep -q "SIGHUP: the next request reads the host again" "$SDIR/hup.log"; then
+		pass "serve: SIGHUP makes the next request read the host again (gathers 1 -> 2)"
+	else
+		fail "serve: SIGHUP (gathers $before -> $after)" "$SDIR/hup.log"
+	fi
+	serve_stopped "after SIGHUP" "$SDIR/hup.log"
+}
+
 serve_http
+serve_sighup
 serve_slow_gather
 serve_libvirt_down
 serve_sysfs
