@@ -39,22 +39,11 @@ filter_stop() {
 	wait "$F_PID"
 }
 
-# A check script's PASS/FAIL lines -> the harness's counters. A script that dies (or says
-# nothing) is a failure of its own, never silence.
+# A check script (tests/filter/) over a running service: its lines become PASS/FAIL.
 filter_checks() { # log, script, then its arguments
-	local log=$1 script=$2 line rc=0
+	local log=$1 script=$2
 	shift 2
-	$PY "tests/filter/$script" "$@" >"$FDIR/checks.out" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		PASS\ *) pass "filter: ${line#PASS }" ;;
-		FAIL\ *) echo "${line#FAIL }" >"$FDIR/why" && fail "filter: ${line#FAIL }" "$FDIR/why" ;;
-		esac
-	done <"$FDIR/checks.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$FDIR/checks.out"; then
-		cat "$log" >>"$FDIR/checks.out"
-		fail "filter: $script $1 exited $rc without a FAIL line" "$FDIR/checks.out"
-	fi
+	run_checks filter "$log" "tests/filter/$script" "$@"
 }
 
 filter_service() {

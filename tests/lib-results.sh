@@ -14,3 +14,23 @@ results() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
+
+# A Python check script's "PASS name" / "FAIL name: why" lines -> pass/fail, each name prefixed.
+# A script that exits non-zero without a FAIL line (it died) is a failure of its own, never
+# silence; LOG (the service's stderr) is shown with it.
+run_checks() { # prefix log script args...
+	local prefix=$1 log=$2 script=$3 line rc=0 out
+	shift 3
+	out=$(mktemp "$TMP/checks.XXXXXX")
+	$PY "$script" "$@" >"$out" 2>&1 || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *) pass "$prefix: ${line#PASS }" ;;
+		FAIL\ *) echo "${line#FAIL }" >"$out.why" && fail "$prefix: ${line#FAIL }" "$out.why" ;;
+		esac
+	done <"$out"
+	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out"; then
+		cat "$log" >>"$out"
+		fail "$prefix: $(basename "$script") $1 exited $rc without a FAIL line" "$out"
+	fi
+}

@@ -33,22 +33,11 @@ serve_stop() {
 	wait "$S_PID"
 }
 
-# check_serve.py's PASS/FAIL lines -> the harness's counters; a script that dies without a
-# FAIL line is a failure of its own.
+# check_serve.py over the running service: its lines become PASS/FAIL.
 serve_checks() { # log, then check_serve.py's arguments
-	local log=$1 line rc=0
+	local log=$1
 	shift
-	$PY tests/serve/check_serve.py "$@" >"$SDIR/checks.out" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		PASS\ *) pass "serve: ${line#PASS }" ;;
-		FAIL\ *) echo "${line#FAIL }" >"$SDIR/why" && fail "serve: ${line#FAIL }" "$SDIR/why" ;;
-		esac
-	done <"$SDIR/checks.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$SDIR/checks.out"; then
-		cat "$log" >>"$SDIR/checks.out"
-		fail "serve: check_serve.py $1 exited $rc without a FAIL line" "$SDIR/checks.out"
-	fi
+	run_checks serve "$log" tests/serve/check_serve.py "$@"
 }
 
 serve_stopped() { # what, log
