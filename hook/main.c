@@ -9,6 +9,7 @@
  * environment variables (vmfex, extnet) with vmId. Exit 0: done (or nothing to do); 2: failed,
  * with one line on stderr, the payload untouched. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <string.h>
@@ -408,6 +409,9 @@ static int load_config(struct hook *k)
 
 int main(int argc, char **argv)
 {
+	/* VDSM starts hooks with SIGPIPE at its default: libvirtd going away mid-run must be an
+	 * error line (exit 2), not a silent death by SIGPIPE in libvirt's socket write */
+	signal(SIGPIPE, SIG_IGN);
 	struct hook k = { 0 };
 	int r = parse_args(argc, argv, &k.point);
 	if (r >= 0)

@@ -562,20 +562,45 @@ static int vf_netdev_dir(struct reader *rd, const char *vfdir, char **ret_name, 
 static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
 	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL;
-	if (vf_netdev_dir(rd, vfdir, &name, &ndir) < 0) {
+	int r = vf_netdev_dir(rd, vfdir, &name, &ndir);
+	if (r < 0) {
+		/* ENOENT: no host netdev (vfio-pci, another stub driver, unbound); anything else
+		 * (EIO, EACCES) leaves the VF's use unknown */
+		if (r != -ENOENT)
+			add_error(rd, vfdir, "net: cannot be read: %s", strerror(-r));
 		listing_done(&rd->held[HELD_NET]);
-		return; /* no host netdev: vfio-pci, another stub driver, or unbound */
+		return;
 	}
 
 	long ifindex;
-	if (attr_int(rd, ndir, "ifindex", 1, INT_MAX, &ifindex) == 0)
+	r = attr_int(rd, ndir, "ifindex", 1, INT_MAX, &ifindex);
+	if (r == 0)
 		vf->ifindex = (int)ifindex;
+	else if (r == -ENOENT) /* the netdev went away while read: whose it was is unknown */
+		add_error(rd, ndir, "ifindex: missing (the netdev vanished while read)");
 	(void)link_basename(rd, ndir, "master", &vf->master);
 	/* Neutron's SR-IOV agent reads the same link: a macvtap stacked on the VF. */
 	if (rd->macvtaps && first_entry(rd, ndir, "", "upper_macvtap", &upper) == 0)
 		vf->macvtap_upper = xstrdup(upper + strlen("upper_"));
 	vf->netdev = TAKE_PTR(name);
 	listing_done(&rd->held[HELD_NET]);
+}
+
+/* The VF's directory is there (and a directory); else an error on the VF. */
+static bool vf_dir_present(struct reader *rd, const char *vfdir)
+{
+	int fd = open_plain(rd, vfdir, O_PATH | O_DIRECTORY);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (fd == -ENOTDIR)
+		add_error(rd, vfdir, "not a directory");
+	else if (fd == -ENOENT)
+		add_error(rd, vfdir, "vanished while it was read (VF removed?)");
+	else
+		add_error(rd, vfdir, "cannot be opened: %s", strerror(-fd));
+	return false;
 }
 
 static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
@@ -597,8 +622,15 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 		return;
 	}
 	vf->pci_address = xstrdup(base);
-	(void)link_basename(rd, vfdir, "driver", &vf->driver);
+	if (!vf_dir_present(rd, vfdir))
+		return;
+	int r = link_basename(rd, vfdir, "driver", &vf->driver);
+	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
+		add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
 	read_vf_netdev(rd, vfdir, vf);
+	/* A VF removed while it was read (sriov_numvfs lowered, hot unplug) leaves "no driver, no
+	 * netdev", which looks free: its directory gone now says it was not. */
+	(void)vf_dir_present(rd, vfdir);
 }
 
 /* Some drivers create VFs without PCI functions of their own (netdevsim; VFs known to netlink

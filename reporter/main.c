@@ -3,6 +3,7 @@
  * the report, or serve it (serve.c). The library gathers and judges; this file decides what
  * the user sees. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
@@ -198,6 +199,9 @@ static int emit(const struct vf_host *h, const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	/* libvirtd going away mid-read must be an error message, not death by SIGPIPE (libvirt's
+	 * client writes to its socket without MSG_NOSIGNAL) */
+	signal(SIGPIPE, SIG_IGN);
 	struct opts o = { .format = FMT_JSON, .serve = argc > 1 && streq(argv[1], "serve") };
 	/* serve's options follow the word: getopt starts after it */
 	int r = o.serve ? parse_args(argc - 1, argv + 1, &o) : parse_args(argc, argv, &o);

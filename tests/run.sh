@@ -52,6 +52,8 @@ source tests/hook-libvirtd.sh
 source tests/filter.sh
 # --- vfcap-report serve: HTTP, ETag, metrics (promtool, a real Prometheus), TLS ------------------
 source tests/serve.sh
+# --- faults: killed before rename, netlink errors, sysfs vanishing, libvirtd stopped mid-run -----
+source tests/faults.sh
 # --- load: both services under 10,000 requests with slow and vanishing clients ---------------------
 source tests/load.sh
 # --- packaging: install tree, systemd units, man pages, Grafana, RPMs ----------------------------

@@ -578,13 +578,18 @@ static void test_symlinked_steps(void **state)
 	assert_int_equal(h->pfs[0].n_vfs, 5);
 	assert_vf(&v[0], &(struct vf_want){ "0000:01:00.1", NULL, "eth0", NULL, NULL, 11 });
 	assert_vf(&v[1], &(struct vf_want){ "0000:01:00.2", NULL, "eth1", "bond9", NULL, 12 });
-	assert_vf(&v[3], &(struct vf_want){ "0000:01:00.5", NULL, NULL, NULL, NULL, 0 });
-	assert_vf(&v[4], &(struct vf_want){ "0000:01:00.6", NULL, NULL, NULL, NULL, 0 });
 	assert_str(v[2].netdev, "eth2");
 	assert_int_equal(v[2].ifindex, 0);
-	assert_true(v[2].broken);
-	assert_one_error(h, "p0", tmproot, "devices/d/0000:01:00.4/net/eth2/ifindex",
-			 "cannot resolve: Invalid cross-device link");
+	/* a VF "directory" that is a file, a net/ that leaves the root: broken, never free */
+	assert_str(v[3].pci_address, "0000:01:00.5");
+	assert_null(v[3].netdev);
+	assert_str(v[4].pci_address, "0000:01:00.6");
+	assert_null(v[4].netdev);
+	assert_true(v[2].broken && v[3].broken && v[4].broken);
+	assert_int_equal(h->n_errors, 3);
+	assert_non_null(strstr(h->errors[0].message, "0000:01:00.4/net/eth2/ifindex: cannot resolve: Invalid cross-device link"));
+	assert_non_null(strstr(h->errors[1].message, "0000:01:00.5: not a directory"));
+	assert_non_null(strstr(h->errors[2].message, "0000:01:00.6: net: cannot be read: Invalid cross-device link"));
 }
 
 /* The kernel lists every macvtap in class/macvtap; only then can a VF have an upper_macvtap
