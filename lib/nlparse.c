@@ -359,12 +359,18 @@ static void copy_vf(struct rtnl_link_vf *src, struct vf_vf *dst)
 }
 
 /* The listed VFs, by VF number, through libnl's own parser. The kernel numbers them 0..n-1;
- * an entry numbered beyond the PF's VF count describes no VF and is ignored. */
+ * an entry numbered beyond the PF's VF count describes no VF and is ignored.
+ * libnl builds its VF list only when the message has a non-zero IFLA_NUM_VF, and its
+ * rtnl_link_vf_get() dereferences that list unchecked: without it, no VF is read. */
 static void extract_vfs(struct rtnl_link *link, struct vf_nl_link *out)
 {
-	uint32_t want = out->nl.listed, found = 0;
+	uint32_t want = out->nl.listed, found = 0, libnl_num_vf = 0;
 	uint32_t max = out->nl.num_vf > want ? out->nl.num_vf : want;
-	if (want == 0)
+	/* A PCI PF has at most 65535 VFs (NumVFs is 16 bits; parse_port() has the same bound): a
+	 * larger IFLA_NUM_VF is malformed and must not cost a lookup per number up to 2^32. */
+	if (max > 65536)
+		max = 65536;
+	if (want == 0 || rtnl_link_get_num_vf(link, &libnl_num_vf) < 0 || libnl_num_vf == 0)
 		return;
 	out->vfs = xcalloc(want, sizeof(*out->vfs));
 	for (uint32_t i = 0; i < max && found < want; i++) {

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config
 libvirt-dev libnl-3-dev libnl-route-3-dev libjson-c-dev libxml2-dev libinih-dev
 libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev
-rpm man-db groff-base systemd openssl strace
+rpm man-db groff-base systemd openssl strace clang libclang-rt-14-dev
 libcmocka-dev python3 python3-jsonschema prometheus valgrind libxml2-utils libvirt-clients
 libvirt-daemon iproute2"
 

@@ -52,6 +52,8 @@ source tests/hook-libvirtd.sh
 source tests/filter.sh
 # --- vfcap-report serve: HTTP, ETag, metrics (promtool, a real Prometheus), TLS ------------------
 source tests/serve.sh
+# --- fuzz: every parser under libFuzzer (clang, ASan+UBSan) for a short smoke run, regressions --
+source tests/fuzz.sh
 # --- faults: killed before rename, netlink errors, sysfs vanishing, libvirtd stopped mid-run -----
 source tests/faults.sh
 # --- load: both services under 10,000 requests with slow and vanishing clients ---------------------

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <linux/rtnetlink.h>
 
@@ -186,6 +187,99 @@ static void test_not_newlink(void **state)
 	free(err);
 }
 
+/* Found by tests/fuzz (fuzz_netlink, tests/fuzz/regressions/netlink): a VF list whose
+ * IFLA_NUM_VF libnl does not see (its type has NLA_F_NET_BYTEORDER set, or any other type) left
+ * libnl without a VF list, and rtnl_link_vf_get() dereferenced it: a SEGV. Now no VF is read. */
+static void test_vfinfo_without_num_vf(void **state)
+{
+	static const uint16_t types[] = { IFLA_NUM_VF | 0x4100, 0x4000 | 0x115, 0x3fff };
+	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+		struct blob b = load("vfs4");
+		size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+		bool found = false;
+		while (off + sizeof(struct rtattr) <= b.len) {
+			struct rtattr *a = (struct rtattr *)(b.data + off);
+			if (a->rta_len < sizeof(*a))
+				break;
+			if (a->rta_type == IFLA_NUM_VF) {
+				a->rta_type = types[t];
+				found = true;
+				break;
+			}
+			off += RTA_ALIGN(a->rta_len);
+		}
+		assert_true(found);
+		struct vf_nl_link l;
+		char *err = NULL;
+		int r = vf_nl_parse_link(b.data, b.len, &l, &err);
+		if (r == 0) {
+			assert_true(l.n_vfs <= l.nl.listed);
+			vf_nl_link_clear(&l);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+		}
+		free(err);
+		free(b.data);
+	}
+	/* the fuzzer's own input (vfs64 with IFLA_NUM_VF's type 0x4115) */
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	assert_int_equal(read_full_file("tests/fuzz/regressions/netlink/vfinfo-without-num-vf.bin", &data,
+					&len, 1 << 24), 0);
+	struct vf_nl_link l;
+	char *err = NULL;
+	if (vf_nl_parse_link(data, len, &l, &err) == 0)
+		vf_nl_link_clear(&l);
+	free(err);
+}
+
+/* Found by tests/fuzz (regressions/netlink/huge-num-vf-timeout.bin): an IFLA_NUM_VF of about
+ * 2^32 whose listed VFs carry numbers no lookup finds made extract_vfs() ask libnl for every
+ * number up to it (minutes). VF numbers stop at 65535 now; the parse takes milliseconds. */
+static void test_huge_num_vf(void **state)
+{
+	struct blob b = load("vfs4");
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+	int macs = 0;
+	bool num = false;
+	while (off + sizeof(struct rtattr) <= b.len) {
+		struct rtattr *a = (struct rtattr *)(b.data + off);
+		if (a->rta_len < sizeof(*a))
+			break;
+		if (a->rta_type == IFLA_NUM_VF) {
+			uint32_t huge = 0xfffffff0u;
+			memcpy(RTA_DATA(a), &huge, sizeof(huge));
+			num = true;
+		} else if (a->rta_type == IFLA_VFINFO_LIST) {
+			struct rtattr *e;
+			int rem = (int)RTA_PAYLOAD(a);
+			for (e = RTA_DATA(a); RTA_OK(e, rem); e = RTA_NEXT(e, rem)) {
+				struct rtattr *v;
+				int vrem = (int)RTA_PAYLOAD(e);
+				for (v = RTA_DATA(e); RTA_OK(v, vrem); v = RTA_NEXT(v, vrem))
+					if (v->rta_type == IFLA_VF_MAC) {
+						uint32_t n = 0xffff0000u + (uint32_t)macs++;
+						memcpy(RTA_DATA(v), &n, sizeof(n));
+					}
+			}
+		}
+		off += RTA_ALIGN(a->rta_len);
+	}
+	assert_true(num);
+	assert_int_equal(macs, 4);
+	struct vf_nl_link l;
+	char *err = NULL;
+	time_t t0 = time(NULL);
+	int r = vf_nl_parse_link(b.data, b.len, &l, &err);
+	assert_true(time(NULL) - t0 < 10);
+	if (r == 0) {
+		assert_int_equal(l.n_vfs, 0);
+		vf_nl_link_clear(&l);
+	}
+	free(err);
+	free(b.data);
+}
+
 static struct vf_host *host_with_pf(const char *name, int ifindex, int numvfs)
 {
 	struct vf_host *h = vf_host_new();
@@ -251,6 +345,8 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_kernel_error_message),
 		cmocka_unit_test(test_not_newlink),
+		cmocka_unit_test(test_vfinfo_without_num_vf),
+		cmocka_unit_test(test_huge_num_vf),
 		cmocka_unit_test(test_file_reader_merges),
 		cmocka_unit_test(test_file_reader_mismatch_and_missing),
 		cmocka_unit_test(test_live_loopback),
