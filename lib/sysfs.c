@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "sysfs-path.h"
 #include "util.h"
 
 #if __has_include(<linux/openat2.h>)
@@ -44,7 +45,6 @@ struct open_how { uint64_t flags, mode, resolve; };
 #endif
 
 #define ATTR_MAX 4096      /* sysfs attributes are at most a page */
-#define MAX_LINK_HOPS 40   /* what the kernel allows (ELOOP) */
 #define VF_COUNT_MAX 65535 /* TotalVFs is a 16-bit field of the SR-IOV capability */
 #define DIRBUF 32768       /* getdents64 buffer: class/net of a big host in a few calls */
 
@@ -117,117 +117,6 @@ static int walk_from(const struct reader *rd, const char *canon, const char **re
 	return fd;
 }
 
-/* ---- paths inside ROOT ---- */
-
-/* ROOT/rel; rel "" is ROOT itself. */
-static char *full_path(const char *root, const char *rel)
-{
-	return *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-	if (!*name)
-		return xstrdup(dir);
-	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-}
-
-/* One component that names an entry of its directory ("" names the directory itself). */
-static bool is_plain(const char *name)
-{
-	return !strchr(name, '/') && !streq(name, ".") && !streq(name, "..");
-}
-
-static int read_link_at(int dirfd, const char *path, char **ret)
-{
-	for (size_t size = 256; size <= 16 * PATH_MAX; size *= 2) {
-		_cleanup_free_ char *buf = xmalloc(size);
-		ssize_t n = readlinkat(dirfd, path, buf, size);
-		if (n < 0)
-			return -errno;
-		if ((size_t)n < size) {
-			buf[n] = '\0';
-			*ret = TAKE_PTR(buf);
-			return 0;
-		}
-	}
-	return -ENAMETOOLONG;
-}
-
-/* Drop the last component of a canonical relative path. Going above ROOT is how a link
- * leaves the tree: -EXDEV, which callers treat like a dangling link. */
-static int path_pop(char *p)
-{
-	if (!*p)
-		return -EXDEV;
-	char *slash = strrchr(p, '/');
-	*(slash ? slash : p) = '\0';
-	return 0;
-}
-
-/* Resolve one component against *done (canonical so far). A symlink is not followed here:
- * its target is put in front of *todo, so it is resolved relative to where the link is. */
-static int resolve_step(const char *root, char **done, char **todo, const char *comp,
-			unsigned *hops)
-{
-	if (streq(comp, "."))
-		return 0;
-	if (streq(comp, ".."))
-		return path_pop(*done);
-
-	_cleanup_free_ char *cand = path_join(*done, comp);
-	_cleanup_free_ char *full = full_path(root, cand);
-	struct stat st;
-	if (lstat(full, &st) < 0)
-		return -errno;
-	if (!S_ISLNK(st.st_mode)) {
-		free(*done);
-		*done = TAKE_PTR(cand);
-		return 0;
-	}
-	if (++*hops > MAX_LINK_HOPS)
-		return -ELOOP;
-	_cleanup_free_ char *target = NULL;
-	int r = read_link_at(AT_FDCWD, full, &target);
-	if (r < 0)
-		return r;
-	/* sysfs makes only relative links; an absolute one would name the real /. */
-	if (target[0] == '/')
-		return -EXDEV;
-	char *t = xasprintf("%s%s", target, *todo); /* *todo is "" or starts with '/' */
-	free(*todo);
-	*todo = t;
-	return 0;
-}
-
-/* Resolve rel below base, a path already canonical, so only the new components cost an lstat
- * each. */
-static int resolve_under(const char *root, const char *base, const char *rel, char **ret)
-{
-	_cleanup_free_ char *done = xstrdup(base);
-	_cleanup_free_ char *todo = xstrdup(rel);
-	unsigned hops = 0;
-
-	for (;;) {
-		const char *rest = todo + strspn(todo, "/");
-		if (!*rest)
-			break;
-		size_t n = strcspn(rest, "/");
-		_cleanup_free_ char *comp = xstrndup(rest, n);
-		memmove(todo, rest + n, strlen(rest + n) + 1);
-		int r = resolve_step(root, &done, &todo, comp, &hops);
-		if (r < 0)
-			return r;
-	}
-	*ret = TAKE_PTR(done);
-	return 0;
-}
-
-int vf_sysfs_resolve(const char *root, const char *rel, char **ret)
-{
-	return resolve_under(root, "", rel, ret);
-}
-
 /* ---- one syscall per step ---- */
 
 static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
@@ -276,9 +165,9 @@ static int open_plain(const struct reader *rd, const char *canon, int flags)
 static int open_under(const struct reader *rd, const char *dir, const char *rel, int flags,
 		      char **ret_canon)
 {
-	_cleanup_free_ char *canon = path_join(dir, rel);
+	_cleanup_free_ char *canon = vf_path_join(dir, rel);
 	*ret_canon = NULL;
-	if (is_plain(rel)) {
+	if (vf_path_is_plain(rel)) {
 		int fd = open_plain(rd, canon, flags);
 		if (fd == -ENOENT)
 			return fd; /* no symlink on the way: the resolver would find the same gap */
@@ -287,14 +176,14 @@ static int open_under(const struct reader *rd, const char *dir, const char *rel,
 			return fd;
 		}
 	}
-	int r = resolve_under(rd->root, dir, rel, ret_canon);
+	int r = vf_resolve_under(rd->root, dir, rel, ret_canon);
 	return r < 0 ? r : open_plain(rd, *ret_canon, flags);
 }
 
 /* Does dir/name exist (as anything, a dangling link included)? dir is canonical. */
 static bool entry_exists(const struct reader *rd, const char *dir, const char *name)
 {
-	_cleanup_free_ char *rel = path_join(dir, name);
+	_cleanup_free_ char *rel = vf_path_join(dir, name);
 	const char *rest;
 	int dirfd = walk_from(rd, rel, &rest);
 	struct stat st;
@@ -304,10 +193,10 @@ static bool entry_exists(const struct reader *rd, const char *dir, const char *n
 /* The target of link dir/name (dir canonical), not followed. */
 static int read_link_in(const struct reader *rd, const char *dir, const char *name, char **ret)
 {
-	_cleanup_free_ char *rel = path_join(dir, name);
+	_cleanup_free_ char *rel = vf_path_join(dir, name);
 	const char *rest;
 	int dirfd = walk_from(rd, rel, &rest);
-	return read_link_at(dirfd, rest, ret);
+	return vf_read_link_at(dirfd, rest, ret);
 }
 
 /* The basename of the target of link dir/name, without following it (driver, master, device):
@@ -444,7 +333,7 @@ static int attr_read(const struct reader *rd, const char *dir, const char *name,
 	if (fd == -ENOENT)
 		return fd;
 	if (fd < 0 && !canon) {
-		_cleanup_free_ char *rel = path_join(dir, name);
+		_cleanup_free_ char *rel = vf_path_join(dir, name);
 		add_error(rd, rel, "cannot resolve: %s", strerror(-fd));
 		return fd;
 	}
@@ -505,9 +394,9 @@ static bool is_pci_address(const char *s)
 
 static void virtfn_error(const struct reader *rd, const char *rel, int err)
 {
-	_cleanup_free_ char *full = full_path(rd->root, rel);
+	_cleanup_free_ char *full = vf_full_path(rd->root, rel);
 	_cleanup_free_ char *target = NULL;
-	if (read_link_at(AT_FDCWD, full, &target) < 0)
+	if (vf_read_link_at(AT_FDCWD, full, &target) < 0)
 		add_error(rd, rel, "missing (other VFs have their link)");
 	else if (err == -ENOENT || err == -ENOTDIR)
 		add_error(rd, rel, "dangling link to '%s'", target);
@@ -525,14 +414,14 @@ static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, 
 	if (!*pfdir || read_link_in(rd, pfdir, link, &target) < 0 || !startswith(target, "../"))
 		return false;
 	const char *fn = target + 3;
-	if (!*fn || !is_plain(fn))
+	if (!*fn || !vf_path_is_plain(fn))
 		return false;
 	_cleanup_free_ char *parent = xstrdup(pfdir);
-	(void)path_pop(parent);
+	(void)vf_path_pop(parent);
 	const struct entry *e = sibling(rd, parent, fn);
 	if (!e || e->type == DT_LNK || e->type == DT_UNKNOWN)
 		return false;
-	*ret = path_join(parent, fn);
+	*ret = vf_path_join(parent, fn);
 	return true;
 }
 
@@ -548,10 +437,10 @@ static int vf_netdev_dir(struct reader *rd, const char *vfdir, char **ret_name, 
 	if (!e)
 		return -ENOENT;
 	if (e->type == DT_DIR) {
-		*ret_dir = path_join(l->dir, e->name);
+		*ret_dir = vf_path_join(l->dir, e->name);
 	} else {
 		_cleanup_free_ char *sub = xasprintf("net/%s", e->name);
-		r = resolve_under(rd->root, vfdir, sub, ret_dir);
+		r = vf_resolve_under(rd->root, vfdir, sub, ret_dir);
 		if (r < 0)
 			return r;
 	}
@@ -606,10 +495,10 @@ static bool vf_dir_present(struct reader *rd, const char *vfdir)
 static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 {
 	_cleanup_free_ char *name = xasprintf("virtfn%d", vf->index);
-	_cleanup_free_ char *link = path_join(pfdir, name);
+	_cleanup_free_ char *link = vf_path_join(pfdir, name);
 	_cleanup_free_ char *vfdir = NULL;
 	if (!vf_dir_fast(rd, pfdir, name, &vfdir)) {
-		int r = resolve_under(rd->root, pfdir, name, &vfdir);
+		int r = vf_resolve_under(rd->root, pfdir, name, &vfdir);
 		if (r < 0) {
 			virtfn_error(rd, link, r);
 			return;
@@ -738,7 +627,7 @@ static bool is_representor(const struct reader *rd, const char *netdir)
  * resolves whatever passes, inside ROOT. */
 static bool maybe_pf(const struct reader *rd, const char *classdir, const char *name)
 {
-	_cleanup_free_ char *dir = path_join(classdir, name);
+	_cleanup_free_ char *dir = vf_path_join(classdir, name);
 	_cleanup_free_ char *rel = xasprintf("%s/device/sriov_numvfs", dir);
 	if (!rd->openat2) {
 		struct stat st;
@@ -757,10 +646,10 @@ static bool pf_candidate(const struct reader *rd, const char *classdir, const ch
 			 char **ret_netdir, char **ret_pfdir)
 {
 	_cleanup_free_ char *netdir = NULL, *pfdir = NULL;
-	if (!maybe_pf(rd, classdir, name) || resolve_under(rd->root, classdir, name, &netdir) < 0)
+	if (!maybe_pf(rd, classdir, name) || vf_resolve_under(rd->root, classdir, name, &netdir) < 0)
 		return false;
 	/* No parent device (lo, bond0, macvtap) or a broken one: nothing to count. */
-	if (resolve_under(rd->root, netdir, "device", &pfdir) < 0)
+	if (vf_resolve_under(rd->root, netdir, "device", &pfdir) < 0)
 		return false;
 	if (!entry_exists(rd, pfdir, "sriov_numvfs") || entry_exists(rd, pfdir, "physfn"))
 		return false;
@@ -820,7 +709,7 @@ char *vf_sysfs_host_uuid(const char *root)
 	_cleanup_free_ char *canon = NULL, *full = NULL, *s = NULL;
 	if (vf_sysfs_resolve(root, "class/dmi/id/product_uuid", &canon) < 0)
 		return NULL;
-	full = full_path(root, canon);
+	full = vf_full_path(root, canon);
 	if (read_one_line(full, &s, ATTR_MAX) < 0 || !*s)
 		return NULL;
 	/* Older kernels print it in upper case; VDSM and the engine use lower case. */
