@@ -18,19 +18,11 @@ filter_reports() { # dir
 
 # Start `vfcap-filter serve` (binary, log, extra args...); sets F_PID and F_URL.
 filter_start() {
-	local bin=$1 log=$2
-	shift 2
-	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-	F_PID=$!
-	local port="" i
-	for i in $(seq 100); do
-		port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
-		[ -n "$port" ] && break
-		kill -0 "$F_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	F_URL=http://127.0.0.1:$port/
-	[ -n "$port" ]
+	local rc=0
+	svc_start "$@" || rc=$?
+	F_PID=$SVC_PID
+	F_URL=http://127.0.0.1:$SVC_PORT/
+	return $rc
 }
 
 # Stop it; returns its exit code (ASan's leak check runs at exit).

@@ -19,18 +19,11 @@ L_EPOCH=${SOURCE_DATE_EPOCH:-1795000000}
 
 # Start a service (binary, log, arguments...) on a port of its choosing; sets L_PID, L_PORT.
 load_start() {
-	local bin=$1 log=$2
-	shift 2
-	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-	L_PID=$!
-	L_PORT=""
-	for _ in $(seq 200); do
-		L_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
-		[ -n "$L_PORT" ] && return 0
-		kill -0 "$L_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	local rc=0
+	svc_start "$@" || rc=$?
+	L_PID=$SVC_PID
+	L_PORT=$SVC_PORT
+	return $rc
 }
 
 # load.py's PASS/FAIL lines -> the harness's counters, its other lines as they are; then the

@@ -13,18 +13,11 @@ S_SRC=(--sysfs-root "$S_HOST/sysfs" --netlink-file "$S_HOST/netlink.bin"
 # Start `vfcap-report serve` (binary, log, extra args...) on a port of its choosing; sets
 # S_PID and S_PORT. The binary may be a command line (valgrind ...).
 serve_start() {
-	local bin=$1 log=$2
-	shift 2
-	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-	S_PID=$!
-	S_PORT=""
-	for _ in $(seq 400); do
-		S_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
-		[ -n "$S_PORT" ] && return 0
-		kill -0 "$S_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	local rc=0
+	svc_start "$@" || rc=$?
+	S_PID=$SVC_PID
+	S_PORT=$SVC_PORT
+	return $rc
 }
 
 # Stop it; returns its exit code (ASan's leak check and valgrind's run at exit).
