@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +38,6 @@ static double now_us(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 /* Read one response into *buf (grown as needed); 1 when it is a 200 without a fault. */
@@ -99,7 +88,7 @@ static void *run_client(void *arg)
 	size_t cap = 0;
 	for (int i = 0; i < c->requests; i++) {
 		double t0 = now_us();
-		int ok = fd >= 0 && send_all(fd, c->request, c->request_len) == 0 ? read_response(fd, &buf, &cap) : -1;
+		int ok = fd >= 0 && write_all(fd, c->request, c->request_len) == 0 ? read_response(fd, &buf, &cap) : -1;
 		c->lat_us[i] = now_us() - t0;
 		if (ok != 1)
 			c->errors++;
@@ -147,6 +136,7 @@ static char *build_request(const char *host, const char *body_file, const char *
 
 int main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN); /* a service closing on us is an error to count, not our death */
 	if (argc < 6) {
 		fprintf(stderr, "usage: rpcload HOST PORT BODY_FILE|- CLIENTS REQUESTS [PATH]\n");
 		return 2;

@@ -206,7 +206,7 @@ int parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {

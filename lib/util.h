@@ -95,6 +95,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * what names the secret in the error ("the engine password"). */
 int vf_read_secret_file(const char *path, const char *what, char **ret, char **errmsg);
 
+/* Write all of data (EINTR retried); -errno. On a socket, the caller ignores SIGPIPE. */
+int write_all(int fd, const void *data, size_t len);
+
 /* "Now" for every vfcap program: SOURCE_DATE_EPOCH when set (reproducible reports, and the
  * test pass's fixed clock, which the filter's report ages are measured against), else time(). */
 time_t vf_now(void);

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #define MAX_KINDS 16
 
@@ -107,18 +110,6 @@ static int connect_server(int timeout)
 		return -1;
 	}
 	return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 /* One answer: 1 right, 0 wrong (status or body), -1 connection lost or timed out (errno
@@ -198,7 +189,7 @@ static void *fast_client(void *arg)
 			fd = connect_server(timeout_s);
 		bool closing = false;
 		int r = -1;
-		if (fd >= 0 && send_all(fd, k->req, k->req_len) == 0)
+		if (fd >= 0 && write_all(fd, k->req, k->req_len) == 0)
 			r = read_answer(fd, k, &buf, &cap, &closing, t0 + timeout_s);
 		double t = now_s() - t0;
 		lat_us[j] = t * 1e6;
@@ -289,7 +280,7 @@ static void *slow_client(void *arg)
 	bool closing;
 	int r = -1;
 	double t1 = now_s();
-	if (send_all(fd, k->req + sent, k->req_len - sent) == 0)
+	if (write_all(fd, k->req + sent, k->req_len - sent) == 0)
 		r = read_answer(fd, k, &buf, &cap, &closing, t1 + timeout_s);
 	if (r == 1)
 		atomic_fetch_add(&slow_ok, 1);
@@ -323,7 +314,7 @@ static void *vanishers(void *arg)
 			continue;
 		}
 		size_t part = 1 + (size_t)rand_r(&seed) % (k->req_len - 1);
-		send_all(fd, k->req, part);
+		write_all(fd, k->req, part);
 		if (v % 4 == 2) { /* a moment for the service to read what came */
 			struct timespec ts = { 0, (long)(rand_r(&seed) % 20) * 1000000L };
 			nanosleep(&ts, NULL);
@@ -346,6 +337,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN); /* a service closing on us is a lost request, not our death */
 	int clients = 50, nslow = 50;
 	if (argc < 2) {
 		fprintf(stderr, "usage: loadgen PORT [-c N] [-n N] [-s N] [-v N] [-t S] [-m S] -k REQ =BODY|~LINES ...\n");
