@@ -53,15 +53,22 @@ static int resolve_address(void *ctx, const char *host_id, time_t now, char **ad
 	return vf_engine_host_address(ctx, host_id, now, address, errmsg);
 }
 
+/* Is a report source configured? Says so when not. */
+static bool has_source(const struct vf_config *c)
+{
+	if (c->filter.reports_dir || c->filter.report_url)
+		return true;
+	fprintf(stderr, "vfcap-filter: no report source: --reports DIR or --report-url TEMPLATE "
+			"([filter] reports_dir / report_url)\n");
+	return false;
+}
+
 /* Exit code on failure, 0 on success. */
 static int open_sources(const struct vf_config *c, struct vf_engine *engine, struct vf_sources **ret)
 {
 	const struct vf_filter_config *f = &c->filter;
-	if (!f->reports_dir && !f->report_url) {
-		fprintf(stderr, "vfcap-filter: no report source: --reports DIR or --report-url TEMPLATE "
-				"([filter] reports_dir / report_url)\n");
+	if (!has_source(c))
 		return EXIT_USAGE;
-	}
 	if (f->report_url && strstr(f->report_url, "{address}") && !engine) {
 		fprintf(stderr, "vfcap-filter: report_url %s uses {address}, which comes from the engine API: "
 				"set [engine] url\n", f->report_url);
@@ -203,8 +210,8 @@ static int run_lookup(const struct vf_config *c, const char **ids, size_t n, str
 		vf_sources_lookup(s, ids, n, vf_now(), caps);
 		return 0;
 	}
-	if (!c->filter.reports_dir)
-		return open_sources(c, NULL, NULL);
+	if (!has_source(c))
+		return EXIT_USAGE;
 	struct stat st;
 	const char *why = stat(c->filter.reports_dir, &st) < 0 ? strerror(errno)
 			  : !S_ISDIR(st.st_mode)               ? "not a directory"
