@@ -126,8 +126,8 @@ int vf_serve(const struct vf_config *c, bool quiet)
 		return r;
 	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine };
 	struct vf_service_opts so = { .listen = c->filter.listen, .threads = c->filter.threads,
-				      .max_body = c->filter.max_body, .conn_timeout = c->filter.conn_timeout,
-				      .max_conns = c->filter.max_conns, .quiet = quiet };
+				      .max_body = c->filter.max_body, .http = c->filter.http,
+				      .quiet = quiet };
 	struct vf_service *svc = NULL;
 	unsigned port = 0;
 	_cleanup_free_ char *err = NULL;

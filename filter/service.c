@@ -13,12 +13,14 @@
 
 #include <microhttpd.h>
 
+#include "http.h"
 #include "net.h"
 #include "service.h"
 #include "util.h"
 
 struct vf_service {
 	struct MHD_Daemon *mhd;
+	struct vf_http_guard *guard;
 	struct vf_filter_ctx *ctx;
 	struct vf_service_opts opts;
 };
@@ -73,6 +75,7 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, con
 /* Parse, answer, queue: the whole XML-RPC exchange of one request. */
 static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *c, struct request *rq)
 {
+	vf_http_guard_answering(c);
 	struct vf_call_stats st = { 0 };
 	struct rpc_writer w;
 	rpc_writer_init(&w);
@@ -95,6 +98,7 @@ static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *
 static enum MHD_Result answer_get(struct vf_service *s, struct MHD_Connection *c, const char *url,
 				  struct request *rq)
 {
+	vf_http_guard_answering(c);
 	struct vf_call_stats st = { .method = "GET" };
 	bool health = streq(url, "/healthz");
 	log_request(s, rq, &st, health ? MHD_HTTP_OK : MHD_HTTP_METHOD_NOT_ALLOWED);
@@ -155,6 +159,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (streq(method, MHD_HTTP_METHOD_GET) || streq(method, MHD_HTTP_METHOD_HEAD))
 		return answer_get(s, c, url, rq);
 	if (!streq(method, MHD_HTTP_METHOD_POST)) {
+		vf_http_guard_answering(c);
 		struct vf_call_stats st = { .method = "-" };
 		log_request(s, rq, &st, MHD_HTTP_METHOD_NOT_ALLOWED);
 		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-filter: XML-RPC wants POST\n");
@@ -165,6 +170,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (rq->too_big) {
+		vf_http_guard_answering(c);
 		struct vf_call_stats st = { .method = "-", .fault = true };
 		log_request(s, rq, &st, MHD_HTTP_CONTENT_TOO_LARGE);
 		return queue_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "vfcap-filter: request body over the limit\n");
@@ -179,15 +185,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		free(rq->body);
 	free(rq);
 	*con_cls = NULL;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
-	size_t n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	fprintf(stderr, "vfcap-filter: http: %s\n", msg);
+	vf_http_guard_completed(c);
 }
 
 int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx, struct vf_service **ret,
@@ -203,18 +201,24 @@ int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx,
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	s->guard = vf_http_guard_new(o->http.request_timeout, "vfcap-filter");
+	if (!s->guard)
+		return set_error(errmsg, -EAGAIN, "listen %s: cannot start a thread", o->listen);
+	struct MHD_OptionItem limits[VF_HTTP_OPTIONS];
+	vf_http_options(&o->http, s->guard, limits);
 	/* the logger must come first, or MHD prints its early messages its own way */
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, vf_http_log, "vfcap-filter",
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
-				  MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout,
-				  MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+				  MHD_OPTION_ARRAY, limits,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				  MHD_OPTION_END);
-	if (!s->mhd)
+	if (!s->mhd) {
+		vf_http_guard_free(s->guard);
 		return set_error(errmsg, -EADDRNOTAVAIL, "listen %s: cannot start the HTTP server (address in use?)",
 				 o->listen);
+	}
 	if (port) {
 		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 		*port = info ? info->port : 0;
@@ -228,5 +232,6 @@ void vf_service_stop(struct vf_service *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
+	vf_http_guard_free(s->guard);
 	free(s);
 }

@@ -4,20 +4,21 @@
  * POST to any path is a call (the engine posts to the path of ExternalSchedulerServiceURL);
  * GET /healthz answers "ok". A body over max_body is refused with HTTP 413 before it is read;
  * a body that does not parse, or a call that cannot be answered, gets an XML-RPC fault (HTTP
- * 200, as the protocol wants); a client that stops sending is dropped after conn_timeout. One
+ * 200, as the protocol wants). A connection idle for conn_timeout is closed, and so is one
+ * whose request is incomplete request_timeout seconds after its first byte (lib/http.h). One
  * log line per request on stderr: method, hosts in/out, HTTP status, milliseconds. */
 #pragma once
 
 #include <stddef.h>
 
+#include "config.h"
 #include "units.h"
 
 struct vf_service_opts {
 	const char *listen;  /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one */
 	unsigned threads;    /* worker threads, >= 1 */
 	size_t max_body;     /* bytes */
-	unsigned conn_timeout; /* seconds a connection may stay idle or stalled */
-	unsigned max_conns;
+	struct vf_http_limits http;
 	bool quiet;          /* no per-request log lines (benchmarks) */
 };
 

@@ -43,6 +43,8 @@ struct key {
 /* keys of the [filter] and [engine] sections, which live in sub-structs of vf_config */
 #define SUB_KEY(sub, f, t) { #f, t, offsetof(struct vf_config, sub.f), 0, 0, 0 }
 #define INT_KEY(sub, f, lo, hi) { #f, KEY_INT, offsetof(struct vf_config, sub.f), 0, lo, hi }
+/* a connection limit (struct vf_http_limits) under its name in the file */
+#define HTTP_KEY(name, limits, f, lo, hi) { name, KEY_INT, offsetof(struct vf_config, limits.f), 0, lo, hi }
 
 static const struct key vfcap_keys[] = {
 	LIST_KEY("pfs", vf_config, pf_globs, n_pf_globs, KEY_GLOBS),
@@ -59,6 +61,10 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
 	STR_KEY(vf_config, serve_listen, KEY_STRING),
 	STR_KEY(vf_config, serve_interval, KEY_SECONDS),
+	HTTP_KEY("serve_conn_timeout", serve_http, conn_timeout, 1, 86400),
+	HTTP_KEY("serve_request_timeout", serve_http, request_timeout, 1, 86400),
+	HTTP_KEY("serve_max_conns", serve_http, max_conns, 1, 65536),
+	HTTP_KEY("serve_max_conns_per_ip", serve_http, max_conns_per_ip, 0, 65536),
 	STR_KEY(vf_config, tls, KEY_BOOL),
 	STR_KEY(vf_config, tls_cert, KEY_PATH),
 	STR_KEY(vf_config, tls_key, KEY_PATH),
@@ -84,8 +90,10 @@ static const struct key filter_keys[] = {
 	INT_KEY(filter, rescan_interval, 1, 86400),
 	INT_KEY(filter, threads, 1, 256),
 	INT_KEY(filter, max_body, 1024, 1 << 30),
-	INT_KEY(filter, conn_timeout, 1, 86400),
-	INT_KEY(filter, max_conns, 1, 65536),
+	HTTP_KEY("conn_timeout", filter.http, conn_timeout, 1, 86400),
+	HTTP_KEY("request_timeout", filter.http, request_timeout, 1, 86400),
+	HTTP_KEY("max_conns", filter.http, max_conns, 1, 65536),
+	HTTP_KEY("max_conns_per_ip", filter.http, max_conns_per_ip, 0, 65536),
 };
 
 static const struct key engine_keys[] = {
@@ -97,7 +105,7 @@ static const struct key engine_keys[] = {
 	INT_KEY(engine, cache_ttl, 0, 86400),
 };
 
-#define MAX_KEYS 20
+#define MAX_KEYS 24
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
 		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
 	       "MAX_KEYS");
@@ -464,6 +472,11 @@ struct vf_config *vf_config_new(void)
 	c->reservation_ttl = 300;
 	c->serve_listen = xstrdup("127.0.0.1:18782");
 	c->serve_interval = 10;
+	/* a report is asked for by Prometheus and the filter, in one packet: few clients, short
+	 * requests */
+	c->serve_http = (struct vf_http_limits){
+		.conn_timeout = 30, .request_timeout = 10, .max_conns = 256, .max_conns_per_ip = 64
+	};
 	c->tls = -1;
 	c->filter = (struct vf_filter_config){
 		.listen = xstrdup("127.0.0.1:18781"),
@@ -473,8 +486,8 @@ struct vf_config *vf_config_new(void)
 		.rescan_interval = 2,
 		.threads = 2,
 		.max_body = 16 << 20,
-		.conn_timeout = 30,
-		.max_conns = 1024,
+		/* the engine is one address, with bodies of up to max_body */
+		.http = { .conn_timeout = 30, .request_timeout = 30, .max_conns = 1024, .max_conns_per_ip = 256 },
 	};
 	c->engine = (struct vf_engine_config){ .timeout_ms = 5000, .cache_ttl = 60 };
 	return c;

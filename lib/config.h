@@ -16,6 +16,11 @@
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
  *   serve_listen = 127.0.0.1:18782 ; `vfcap-report serve`: ADDR:PORT or [V6ADDR]:PORT
  *   serve_interval = 10         ; seconds: serve reads the host at most this often
+ *   serve_conn_timeout = 30     ; seconds an idle connection is kept
+ *   serve_request_timeout = 10  ; seconds from a request's first byte to its last (slow
+ *                               ; clients are cut then)
+ *   serve_max_conns = 256
+ *   serve_max_conns_per_ip = 64 ; connections from one address (0: no limit)
  *   tls = yes                   ; serve over TLS (default no; setting tls_cert or tls_key turns
  *                               ; it on too, `tls = no` beside them is an error)
  *   tls_cert = /etc/pki/vdsm/certs/vdsmcert.pem ; defaults: the host's VDSM certificate and key
@@ -36,8 +41,10 @@
  *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
  *   threads = 2                 ; HTTP worker threads
  *   max_body = 16777216         ; bytes of one XML-RPC request
- *   conn_timeout = 30           ; seconds an idle or stalled connection is kept
+ *   conn_timeout = 30           ; seconds an idle connection is kept
+ *   request_timeout = 30        ; seconds from a request's first byte to its last
  *   max_conns = 1024
+ *   max_conns_per_ip = 256      ; connections from one address (0: no limit)
  *
  *   [engine]                    ; the engine REST API, for VM demand and host addresses
  *   url = https://engine.example/ovirt-engine/api
@@ -77,6 +84,15 @@ struct vf_pf_config {
 	char *fabric;
 };
 
+/* A service's connection limits ([vfcap] serve_* for `vfcap-report serve`, [filter] for
+ * vfcap-filter; lib/http.h applies them). */
+struct vf_http_limits {
+	int conn_timeout;     /* seconds a connection may stay idle */
+	int request_timeout;  /* seconds from a request's first byte to its last */
+	int max_conns;
+	int max_conns_per_ip; /* 0: no limit */
+};
+
 struct vf_filter_config {
 	char *listen;
 	char *reports_dir;
@@ -90,8 +106,7 @@ struct vf_filter_config {
 	int rescan_interval;
 	int threads;
 	int max_body;
-	int conn_timeout;
-	int max_conns;
+	struct vf_http_limits http;
 };
 
 struct vf_engine_config {
@@ -121,6 +136,7 @@ struct vf_config {
 	int reservation_ttl;
 	char *serve_listen;
 	int serve_interval;
+	struct vf_http_limits serve_http;
 	int tls; /* -1 unset, 0 no, 1 yes */
 	char *tls_cert;
 	char *tls_key;
@@ -132,8 +148,8 @@ struct vf_config {
 };
 
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",
- * reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, tls -1, everything
- * else unset). */
+ * reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, the serve_* and
+ * [filter] limits above, tls -1, everything else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).
  * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".

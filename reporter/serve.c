@@ -19,12 +19,11 @@
 #include <microhttpd.h>
 
 #include "format.h"
+#include "http.h"
 #include "report.h"
 #include "serve-tls.h"
 #include "util.h"
 
-#define CONN_TIMEOUT 30u /* seconds */
-#define MAX_CONNS 256u
 #define TYPE_JSON "application/json"
 #define TYPE_TEXT "text/plain; charset=utf-8"
 #define TYPE_PROM "text/plain; version=0.0.4; charset=utf-8"
@@ -49,6 +48,7 @@ struct server {
 	uint64_t gathers, scrapes;
 	char *logged; /* the problem last logged; only the gathering request touches it */
 	struct serve_tls tls;
+	struct vf_http_guard *guard;
 	struct MHD_Daemon *mhd;
 };
 
@@ -205,6 +205,7 @@ static struct snapshot *current(struct server *s)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
 			     size_t len, const char *etag)
 {
+	vf_http_guard_answering(c);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
@@ -265,6 +266,7 @@ static enum MHD_Result answer_metrics(struct server *s, struct MHD_Connection *c
 	pthread_mutex_lock(&s->lock);
 	uint64_t gathers = s->gathers, scrapes = ++s->scrapes;
 	pthread_mutex_unlock(&s->lock);
+	uint64_t cut = vf_http_guard_closed(s->guard);
 	enum MHD_Result r;
 	if (!snap->prom) {
 		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
@@ -277,8 +279,11 @@ static enum MHD_Result answer_metrics(struct server *s, struct MHD_Connection *c
 		"# HELP vfcap_gathers_total Reads of the host state since the service started.\n"
 		"# TYPE vfcap_gathers_total counter\nvfcap_gathers_total %" PRIu64 "\n"
 		"# HELP vfcap_scrapes_total Requests for /metrics since the service started.\n"
-		"# TYPE vfcap_scrapes_total counter\nvfcap_scrapes_total %" PRIu64 "\n",
-		snap->prom, (long long)(vf_now() - snap->generated_at), gathers, scrapes);
+		"# TYPE vfcap_scrapes_total counter\nvfcap_scrapes_total %" PRIu64 "\n"
+		"# HELP vfcap_slow_clients_closed_total Connections closed because their request was incomplete "
+		"serve_request_timeout seconds after its first byte.\n"
+		"# TYPE vfcap_slow_clients_closed_total counter\nvfcap_slow_clients_closed_total %" PRIu64 "\n",
+		snap->prom, (long long)(vf_now() - snap->generated_at), gathers, scrapes, cut);
 	snapshot_unref(snap);
 	return reply(c, MHD_HTTP_OK, TYPE_PROM, text, strlen(text), NULL);
 }
@@ -324,13 +329,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "vfcap-report: no such path (/v1/report, /metrics, /healthz)\n");
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
-	size_t n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	fprintf(stderr, "vfcap-report: http: %s\n", msg);
+	vf_http_guard_completed(c);
 }
 
 /* ---- start and stop ---- */
@@ -361,9 +362,16 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 	int fd = open_listener(ss, where, port);
 	if (fd < 0)
 		return VF_SERVE_CANNOT_START;
+	s->guard = vf_http_guard_new(s->o->cfg->serve_http.request_timeout, "vfcap-report");
+	if (!s->guard) {
+		close(fd);
+		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
+		return VF_SERVE_CANNOT_START;
+	}
 	/* A thread per connection: a request that gathers holds up its own connection only (in a
 	 * thread pool it would hold up every connection of its worker), so the promise that other
-	 * requests get the previous report at once holds. Clients are few: Prometheus, the filter. */
+	 * requests get the previous report at once holds. Clients are few: Prometheus, the filter
+	 * (serve_max_conns_per_ip keeps one address from taking every thread). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 			 MHD_USE_ERROR_LOG;
 	if (ss->ss_family == AF_INET6)
@@ -382,9 +390,11 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 	/* The logger must come first, or MHD prints its early messages its own way. MHD owns fd
 	 * from here: MHD_stop_daemon closes it, and so do some of MHD's failure paths (not all:
 	 * after a failure it is left to the exit that follows). */
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
-				  MHD_OPTION_CONNECTION_LIMIT, MAX_CONNS, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	struct MHD_OptionItem limits[VF_HTTP_OPTIONS];
+	vf_http_options(&s->o->cfg->serve_http, s->guard, limits);
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, vf_http_log,
+				  "vfcap-report", MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, limits,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!s->mhd) {
 		fprintf(stderr, "vfcap-report: listen %s: cannot start the HTTP server\n", where);
 		return VF_SERVE_CANNOT_START;
@@ -455,6 +465,7 @@ int vf_serve(const struct vf_serve_opts *o)
 	struct server s = { .o = o, .interval = o->interval > 0 ? o->interval : o->cfg->serve_interval,
 			    .lock = PTHREAD_MUTEX_INITIALIZER };
 	int r = run(&s, o->listen ? o->listen : o->cfg->serve_listen, &set);
+	vf_http_guard_free(s.guard); /* after MHD_stop_daemon, which ends its connections */
 	serve_tls_clear(&s.tls);
 	snapshot_unref(s.cur);
 	free(s.logged);

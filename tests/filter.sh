@@ -64,6 +64,25 @@ filter_service() {
 		fail "filter: service exit $? on SIGTERM" "$FDIR/serve.log"; fi
 }
 
+# Slow clients (tests/slow_clients.py): with request_timeout 2 a trickled request is cut after
+# 2 s, a quick one answered, an idle keep-alive connection kept until conn_timeout (5).
+filter_slow_clients() {
+	local body='<?xml version="1.0"?><methodCall><methodName>discover</methodName><params/></methodCall>'
+	printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n%s' \
+		${#body} "$body" >"$FDIR/discover.req"
+	printf '[filter]\nrequest_timeout = 2\nconn_timeout = 5\n' >"$FDIR/slow.conf"
+	if ! filter_start "$ASAN/vfcap-filter" "$FDIR/slow.log" --reports "$FDIR/reports" --config "$FDIR/slow.conf"; then
+		fail "filter: serve starts with request_timeout 2" "$FDIR/slow.log"
+		return
+	fi
+	run_checks filter "$FDIR/slow.log" tests/slow_clients.py "slow clients" "$SVC_PORT" 2 5 "$FDIR/discover.req"
+	grep -Eq "^vfcap-filter: http: closed [12] connection\(s\) whose request was incomplete 2 s after its first byte" \
+		"$FDIR/slow.log" && pass "filter: slow clients: each cut is logged" ||
+		fail "filter: slow clients: no log line for the cuts" "$FDIR/slow.log"
+	if filter_stop; then pass "filter: slow clients: SIGTERM stops it, exit 0 (ASan: no leak)"; else
+		fail "filter: slow clients: exit $? on SIGTERM" "$FDIR/slow.log"; fi
+}
+
 filter_sizes() {
 	$PY tests/filter/mkreports.py "$FDIR/big" 10000
 	if ! filter_start "$PLAIN/vfcap-filter" "$FDIR/big.log" --reports "$FDIR/big" --quiet; then
@@ -207,6 +226,7 @@ getattr(v, sys.argv[1])().__getattribute__(sys.argv[2])(hosts, 'vm', {'vf_demand
 }
 
 filter_service
+filter_slow_clients
 filter_run
 filter_engine
 filter_http_reports

@@ -69,6 +69,27 @@ serve_http() {
 		pass "serve: a healthy host logs nothing per request" || fail "serve: unexpected log lines" "$SDIR/http.log"
 }
 
+# Slow clients (tests/slow_clients.py) with serve_request_timeout 2 and serve_conn_timeout 5:
+# a trickled request is cut after 2 s and counted in /metrics, a quick one answered, an idle
+# keep-alive connection kept.
+serve_slow_clients() {
+	sed 's/^\[vfcap\]$/&\nserve_request_timeout = 2\nserve_conn_timeout = 5/' "$S_HOST/vfcap.conf" >"$SDIR/slow.conf"
+	printf 'GET /v1/report HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >"$SDIR/report.req"
+	if ! serve_start "$ASAN/vfcap-report" "$SDIR/slowc.log" "${S_SRC[@]:0:6}" --config "$SDIR/slow.conf"; then
+		fail "serve: starts with serve_request_timeout 2" "$SDIR/slowc.log"
+		return
+	fi
+	run_checks serve "$SDIR/slowc.log" tests/slow_clients.py "slow clients" "$S_PORT" 2 5 "$SDIR/report.req"
+	local n
+	n=$(curl -s "http://127.0.0.1:$S_PORT/metrics" | sed -n 's/^vfcap_slow_clients_closed_total //p')
+	[ "$n" = 1 ] && pass "serve: slow clients: vfcap_slow_clients_closed_total 1" ||
+		fail "serve: slow clients: vfcap_slow_clients_closed_total '$n', want 1" "$SDIR/slowc.log"
+	grep -q "^vfcap-report: http: closed 1 connection(s) whose request was incomplete 2 s after its first byte" \
+		"$SDIR/slowc.log" && pass "serve: slow clients: the cut is logged" ||
+		fail "serve: slow clients: no log line for the cut" "$SDIR/slowc.log"
+	serve_stopped "slow clients" "$SDIR/slowc.log"
+}
+
 # Gathers that take a second (netlink through a FIFO fed by slow-netlink.py).
 serve_slow_gather() {
 	mkfifo "$SDIR/netlink.fifo"
@@ -367,6 +388,7 @@ print(re.search(r"^vfcap_gathers_total (\d+)", t, re.M).group(1))'
 
 serve_http
 serve_sighup
+serve_slow_clients
 serve_slow_gather
 serve_libvirt_down
 serve_sysfs

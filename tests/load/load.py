@@ -2,10 +2,14 @@
 """One service under load (tests/load.sh): builds the requests and their expected answers, checks
 the service's first answers against what the test computes on its own, runs build/tools/loadgen
 (C: 10,000 well-formed requests from keep-alive clients, with slow and vanishing clients at the
-same time), then checks the service still answers and reads its peak RSS. Prints PASS/FAIL lines.
+same time), then checks the service still answers and reads its peak RSS; then a flood of slow
+clients, more than the service's connections, reconnecting as soon as they are cut or refused,
+while 10,000 more well-formed requests must be answered. The service runs with request_timeout
+REQUEST_TIMEOUT and 64 connections per address; the slow and vanishing clients come from
+127.0.0.2, the well-formed ones from 127.0.0.1. Prints PASS/FAIL lines.
 
-usage: load.py filter PORT PID DIR LOADGEN REPORTS_N
-       load.py report PORT PID DIR LOADGEN ONESHOT_JSON
+usage: load.py filter PORT PID DIR LOADGEN REPORTS_N REQUEST_TIMEOUT
+       load.py report PORT PID DIR LOADGEN ONESHOT_JSON REQUEST_TIMEOUT
 """
 import http.client
 import os
@@ -21,8 +25,9 @@ REQUESTS = int(os.environ.get("LOAD_REQUESTS", "10000"))
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
 SLOW = int(os.environ.get("LOAD_SLOW", "50"))
 VANISH = int(os.environ.get("LOAD_VANISH", "200"))
+FLOOD = int(os.environ.get("LOAD_FLOOD", "300"))
 TIMEOUT = 5
-MIN_HOLD = float(os.environ.get("LOAD_MIN_HOLD", "10"))  # seconds the slow clients trickle at least
+ATTACKER = "127.0.0.2"
 RSS_LIMIT_KB = 200 * 1024
 GROWTH_LIMIT_KB = 8 * 1024  # from one round of REQUESTS to the next
 VM = "11111111-2222-4333-8444-555555555555"
@@ -102,54 +107,77 @@ def report_kinds(port, d, oneshot):
             "-k", os.path.join(d, "req-metrics"), "~" + os.path.join(d, "want-metrics")]
 
 
+def run_loadgen(loadgen, port, kinds, *opts):
+    """loadgen's exit code, its key=value numbers, its stdout and stderr"""
+    p = subprocess.run([loadgen, str(port), "-t", str(TIMEOUT)] + [str(o) for o in opts] + kinds,
+                       capture_output=True, text=True)
+    return p.returncode, {k: float(v) for k, v in re.findall(r"(\w+)=([-\d.]+)", p.stdout)}, p.stdout, p.stderr
+
+
+def answered_all(svc, what, n, m, why):
+    ok = m.get("correct") == n
+    out(ok, "%s: %s: %s requests from %d keep-alive clients: %s, %.0f req/s, p50 %.1f ms, p99 %.1f ms, max %.0f ms" % (
+        svc, what, format(n, ","), CLIENTS,
+        "all correct" if ok else "%d correct, %d wrong, %d lost, %d late (> %d s)" % (
+            m.get("correct", 0), m.get("wrong", 0), m.get("lost", 0), m.get("late", 0), TIMEOUT),
+        m.get("rps", 0), m.get("p50_us", 0) / 1e3, m.get("p99_us", 0) / 1e3, m.get("max_us", 0) / 1e3), why)
+    out(m.get("max_us", 1e12) <= TIMEOUT * 1e6 and m.get("lost", 1) == 0,
+        "%s: %s: every request answered within %d s (slowest %.0f ms)" % (svc, what, TIMEOUT, m.get("max_us", 0) / 1e3))
+
+
+def flood(svc, port, loadgen, kinds, request_timeout):
+    """FLOOD slow clients from one address against 64 connections per address (and 256 in all):
+    the limit refuses most, the guard cuts the rest after request_timeout, they come back; the
+    well-formed requests start 2 * request_timeout + 1 s into the flood, after a whole round of
+    cuts (connections from the rounds before, still held, may take the first round's places)."""
+    rc, m, stdout, stderr = run_loadgen(loadgen, port, kinds, "-c", CLIENTS, "-n", REQUESTS, "-s", FLOOD, "-v", 0,
+                                        "-a", ATTACKER, "-f", "-d", 2 * request_timeout + 1)
+    if "requests" not in m:
+        return out(False, "%s: flood: loadgen ran" % svc, "exit %d: %s %s" % (rc, stdout, stderr))
+    print("%s: flood: loadgen: %s" % (svc, stdout.strip()), flush=True)
+    answered_all(svc, "flood of %d slow clients from %s" % (FLOOD, ATTACKER), REQUESTS, m, stderr.strip()[:2000])
+    out(m["slow_refused"] > 0 and m["slow_cut"] > 0 and m["slow_first_cut"] >= request_timeout,
+        "%s: flood: %d slow connections in %.1f s: %d refused at once (64 per address), %d cut after %.1f-%.1f s "
+        "(request_timeout %d)" % (svc, m["slow_conns"], m["wall"], m["slow_refused"], m["slow_cut"],
+                                  m["slow_first_cut"], m["slow_last_cut"], request_timeout))
+
+
 def main():
     svc, port, pid, d, loadgen, arg = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+    request_timeout = int(sys.argv[7])
     os.makedirs(d, exist_ok=True)
     kinds = filter_kinds(port, d, int(arg)) if svc == "filter" else report_kinds(port, d, arg)
     if kinds is None:
         return 1
     rss0 = status_kb(pid, "VmRSS")
-    cmd = [loadgen, str(port), "-c", str(CLIENTS), "-n", str(REQUESTS), "-s", str(SLOW), "-v", str(VANISH),
-           "-t", str(TIMEOUT), "-m", str(MIN_HOLD)] + kinds
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    m = {k: float(v) for k, v in re.findall(r"(\w+)=([-\d.]+)", p.stdout)}
-    if p.returncode not in (0, 1) or "requests" not in m:
-        out(False, "%s: loadgen ran" % svc, "exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
+    rc, m, stdout, stderr = run_loadgen(loadgen, port, kinds, "-c", CLIENTS, "-n", REQUESTS, "-s", SLOW, "-v", VANISH,
+                                        "-a", ATTACKER, "-w", request_timeout * 3)
+    if rc not in (0, 1) or "requests" not in m:
+        out(False, "%s: loadgen ran" % svc, "exit %d: %s %s" % (rc, stdout, stderr))
         return 1
-    n = int(m["requests"])
-    print("%s: loadgen: %s" % (svc, p.stdout.strip()), flush=True)
+    print("%s: loadgen: %s" % (svc, stdout.strip()), flush=True)
     # the service afterwards: every kind answered right once more, on a fresh connection
-    after = subprocess.run([loadgen, str(port), "-c", "1", "-n", str(len(kinds) // 3), "-s", "0", "-v", "0",
-                            "-t", str(TIMEOUT)] + kinds, capture_output=True, text=True)
+    after = run_loadgen(loadgen, port, kinds, "-c", 1, "-n", len(kinds) // 3, "-s", 0, "-v", 0)
     rss1 = status_kb(pid, "VmRSS")
     # a second round, vanishing clients only: memory must not keep growing with requests served
-    again = subprocess.run([loadgen, str(port), "-c", str(CLIENTS), "-n", str(REQUESTS), "-s", "0", "-v", str(VANISH),
-                            "-t", str(TIMEOUT)] + kinds, capture_output=True, text=True)
-    m2 = {k: float(v) for k, v in re.findall(r"(\w+)=([-\d.]+)", again.stdout)}
+    again = run_loadgen(loadgen, port, kinds, "-c", CLIENTS, "-n", REQUESTS, "-s", 0, "-v", VANISH, "-a", ATTACKER)
     rss2 = status_kb(pid, "VmRSS")
-    hwm = status_kb(pid, "VmHWM")
-    ok = m["correct"] == n
-    out(ok, "%s: %s requests from %d keep-alive clients with %d slow and %d vanishing clients: %s, %.0f req/s, "
-        "p50 %.1f ms, p99 %.1f ms, max %.0f ms, peak RSS %.1f MB" % (
-            svc, format(n, ","), CLIENTS, SLOW, VANISH,
-            "all correct" if ok else "%d correct, %d wrong, %d lost, %d late (> %d s)" % (
-                m["correct"], m["wrong"], m["lost"], m["late"], TIMEOUT),
-            m["rps"], m["p50_us"] / 1e3, m["p99_us"] / 1e3, m["max_us"] / 1e3, hwm / 1024),
-        p.stderr.strip()[:2000])
-    out(m["max_us"] <= TIMEOUT * 1e6 and m["lost"] == 0,
-        "%s: every request answered within %d s (slowest %.0f ms)" % (svc, TIMEOUT, m["max_us"] / 1e3))
-    out(m["slow_ok"] == SLOW and m["slow_hold_min"] >= MIN_HOLD,
-        "%s: %d slow clients held their connections at 1 byte/s for %.0f s or more (%d bytes in all), "
-        "then were answered correctly" % (svc, SLOW, m["slow_hold_min"], m["slow_bytes"]),
-        "%d answered right, %d wrong, %d cut by the service (first after %.1f s), %d could not connect" % (
-            m["slow_ok"], m["slow_bad"], m["slow_cut"], m["slow_first_cut"], m["slow_failed"]))
+    answered_all(svc, "with %d slow and %d vanishing clients" % (SLOW, VANISH), REQUESTS, m, stderr.strip()[:2000])
+    out(m["slow_cut"] == SLOW and m["slow_first_cut"] >= request_timeout and m["slow_last_cut"] <= request_timeout + 2,
+        "%s: %d slow clients (1 byte/s, %d bytes in all) each cut %.1f-%.1f s after its first byte "
+        "(request_timeout %d)" % (svc, SLOW, m["slow_bytes"], m["slow_first_cut"], m["slow_last_cut"], request_timeout),
+        "%d cut, %d not cut within %d s, %d could not connect" % (
+            m["slow_cut"], m["slow_uncut"], request_timeout * 3, m["slow_failed"]))
     out(m["vanished"] == VANISH, "%s: %d clients sent part of a request and vanished during the run" % (svc, VANISH),
         "%d vanished, %d could not connect" % (m["vanished"], m["vanish_refused"]))
-    out(after.returncode == 0, "%s: still answers correctly afterwards" % svc, after.stdout + after.stderr)
-    out(again.returncode == 0, "%s: a second %s requests (%.0f req/s, p99 %.1f ms), all correct" % (
-        svc, format(REQUESTS, ","), m2.get("rps", 0), m2.get("p99_us", 0) / 1e3), again.stdout + again.stderr)
+    out(after[0] == 0, "%s: still answers correctly afterwards" % svc, after[2] + after[3])
+    m2 = again[1]
+    out(again[0] == 0, "%s: a second %s requests (%.0f req/s, p99 %.1f ms), all correct" % (
+        svc, format(REQUESTS, ","), m2.get("rps", 0), m2.get("p99_us", 0) / 1e3), again[2] + again[3])
     out(rss2 - rss1 < GROWTH_LIMIT_KB, "%s: RSS %.1f MB before the load, %.1f MB after it, %.1f MB after a second "
         "round (growth < %d MB)" % (svc, rss0 / 1024, rss1 / 1024, rss2 / 1024, GROWTH_LIMIT_KB // 1024))
+    flood(svc, port, loadgen, kinds, request_timeout)
+    hwm = status_kb(pid, "VmHWM")
     out(hwm < RSS_LIMIT_KB, "%s: peak RSS %.1f MB < %d MB" % (svc, hwm / 1024, RSS_LIMIT_KB // 1024))
     return 0
 

@@ -15,7 +15,7 @@ import sys
 src, sample = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 tables = {}
 for table, body in re.findall(r"static const struct key (\w+)_keys\[\] = \{(.*?)\};", src, re.S):
-    names = re.findall(r'LIST_KEY\("(\w+)"', body)
+    names = re.findall(r'(?:LIST|HTTP)_KEY\("(\w+)"', body)
     names += re.findall(r"(?:STR|SUB|INT)_KEY\(\w+, (\w+),", body)
     tables[table] = names
 shown, section = {}, None

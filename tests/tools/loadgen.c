@@ -2,22 +2,26 @@
 /* loadgen: the load test's client (tests/load.sh, tests/load/load.py). One run against one
  * HTTP/1.1 service on 127.0.0.1:
  *
- *   loadgen PORT [-c CLIENTS] [-n REQUESTS] [-s SLOW] [-v VANISH] [-t TIMEOUT] [-m MIN_HOLD]
- *           -k REQUEST_FILE EXPECT ...
+ *   loadgen PORT [-c CLIENTS] [-n REQUESTS] [-s SLOW] [-v VANISH] [-t TIMEOUT] [-w HOLD_MAX]
+ *           [-a ADDR] [-f] [-d LEAD] -k REQUEST_FILE EXPECT ...
  *
  * -k (repeatable) names a raw HTTP request and what its answer must be: "=FILE" the body
  * equals FILE's bytes, "~FILE" the body holds every line of FILE; always status 200. The
  * REQUESTS well-formed requests (request j is of kind j % kinds) are shared by CLIENTS
  * keep-alive clients (threads, one connection each, a new one only when the service closed it).
- * At the same time:
+ * At the same time, from source address ADDR (default 127.0.0.1; any 127/8 address is loopback):
  *   SLOW clients each send one request 1 byte per second, from before the first well-formed
- *   request until the last is answered and MIN_HOLD seconds have passed; then they send the rest
- *   at once and the answer must be right too (the connection was kept, and is served);
+ *   request (LEAD seconds before it), until the service cuts the connection (its
+ *   request_timeout): each must be cut before its request is complete, within HOLD_MAX (30) s.
+ *   With -f (a flood) each reconnects 0.1 s after it is cut or refused, until the last
+ *   well-formed request is answered, and nothing is expected of them; a connection closed
+ *   within 0.5 s of its first byte counts as refused (a connection limit);
  *   VANISH clients, spread over the run by requests answered, connect, send part of a request
  *   and close (every other one with an RST).
  * A request is answered in time when its answer is complete within TIMEOUT seconds.
- * Prints one line of key=value (see the printf at the end); exit 0 when every request, slow
- * ones included, was answered correctly in time, 1 otherwise, 2 on usage. */
+ * Prints one line of key=value (see the printf at the end); exit 0 when every well-formed
+ * request was answered correctly in time and (without -f) every slow client was cut, 1
+ * otherwise, 2 on usage. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -95,11 +100,16 @@ static char *slurp(const char *path, size_t *len)
 	return p;
 }
 
-static int connect_server(int timeout)
+/* from: the source address, or NULL for any */
+static int connect_server(int timeout, const struct sockaddr_in *from)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	if (from && bind(fd, (const struct sockaddr *)from, sizeof *from) < 0) {
+		close(fd);
+		return -1;
+	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct timeval tv = { .tv_sec = timeout };
@@ -186,7 +196,7 @@ static void *fast_client(void *arg)
 		const struct kind *k = &kinds[j % nkinds];
 		double t0 = now_s();
 		if (fd < 0)
-			fd = connect_server(timeout_s);
+			fd = connect_server(timeout_s, NULL);
 		bool closing = false;
 		int r = -1;
 		if (fd >= 0 && write_all(fd, k->req, k->req_len) == 0)
@@ -218,78 +228,95 @@ static void *fast_client(void *arg)
 	return NULL;
 }
 
-static double min_hold;
-static atomic_int slow_started, slow_ok, slow_bad, slow_cut, slow_failed;
+static struct sockaddr_in attacker; /* source of the slow and vanishing clients */
+static bool flood;
+static double lead; /* seconds the slow clients run before the well-formed requests start */
+static double hold_max = 30; /* seconds a slow client trickles at most (not cut: a failure) */
+static atomic_int slow_started, slow_cut, slow_uncut, slow_failed, slow_conns, slow_refused;
 static atomic_long slow_bytes;
-static double slow_hold_min = 1e9, slow_first_cut = -1;
+static double slow_first_cut = -1, slow_last_cut = -1;
 static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* 1 byte per second of a valid request until the run is over, then the rest and its answer */
+static void sleep_s(double d)
+{
+	if (d <= 0)
+		return;
+	struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - (long)d) * 1e9) };
+	nanosleep(&ts, NULL);
+}
+
+/* Does the service close fd (or answer on it, which for a request not yet whole is wrong)
+ * before the time `until`? Waits until then otherwise. */
+static bool closed_by_service(int fd, double until)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	int ms;
+	do {
+		ms = (int)((until - now_s()) * 1000);
+	} while (poll(&p, 1, ms > 0 ? ms : 0) < 0 && errno == EINTR);
+	return p.revents != 0;
+}
+
+/* One connection sending k's request 1 byte per second: the seconds from its first byte to the
+ * service's close; -1 when the request was all but sent and it was still open (or, in a flood,
+ * the well-formed requests are done); -2 when it could not connect. */
+static double trickle(const struct kind *k, bool *first)
+{
+	int fd = connect_server(timeout_s, &attacker);
+	double t0 = now_s(), held = fd < 0 ? -2 : -1;
+	for (size_t sent = 0; fd >= 0 && sent < k->req_len - 1; sent++) {
+		bool ok = send(fd, k->req + sent, 1, MSG_NOSIGNAL) == 1;
+		if (*first) /* its first connection is up: the well-formed requests may start */
+			atomic_fetch_add(&slow_started, 1);
+		*first = false;
+		/* the next byte one second from the start of this one's slot */
+		if (!ok || closed_by_service(fd, t0 + (double)(sent + 1))) {
+			held = now_s() - t0;
+			break;
+		}
+		atomic_fetch_add(&slow_bytes, 1);
+		if ((flood && atomic_load(&fast_done)) || now_s() - t0 > hold_max)
+			break;
+	}
+	if (*first) /* it could not connect */
+		atomic_fetch_add(&slow_started, 1);
+	*first = false;
+	if (fd >= 0)
+		close(fd);
+	return held;
+}
+
+static void slow_record(double held)
+{
+	atomic_fetch_add(&slow_conns, 1);
+	if (held == -2) {
+		atomic_fetch_add(&slow_failed, 1);
+	} else if (held < 0) {
+		atomic_fetch_add(&slow_uncut, 1);
+	} else if (flood && held < 0.5) {
+		atomic_fetch_add(&slow_refused, 1);
+	} else {
+		atomic_fetch_add(&slow_cut, 1);
+		pthread_mutex_lock(&slow_lock);
+		if (slow_first_cut < 0 || held < slow_first_cut)
+			slow_first_cut = held;
+		if (held > slow_last_cut)
+			slow_last_cut = held;
+		pthread_mutex_unlock(&slow_lock);
+	}
+}
+
 static void *slow_client(void *arg)
 {
 	const struct kind *k = &kinds[(long)arg % nkinds];
-	int fd = connect_server(timeout_s);
-	if (fd < 0) {
-		atomic_fetch_add(&slow_failed, 1);
-		atomic_fetch_add(&slow_started, 1);
-		return NULL;
-	}
-	double t0 = now_s();
-	size_t sent = 0;
-	bool cut = false;
-	atomic_fetch_add(&slow_started, 1);
-	while (sent < k->req_len - 1) {
-		if (send(fd, k->req + sent, 1, MSG_NOSIGNAL) != 1) {
-			cut = true;
-			break;
-		}
-		sent++;
-		atomic_fetch_add(&slow_bytes, 1);
-		char c;
-		ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-			cut = true; /* the service closed it */
-			break;
-		}
-		if (n > 0) /* an answer before the request is complete: wrong */
-			break;
-		if (atomic_load(&fast_done) && now_s() - t0 >= min_hold)
-			break;
-		/* one second from the start of this byte's slot */
-		double next = t0 + (double)sent;
-		double d = next - now_s();
-		if (d > 0) {
-			struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - (long)d) * 1e9) };
-			nanosleep(&ts, NULL);
-		}
-	}
-	double held = now_s() - t0;
-	pthread_mutex_lock(&slow_lock);
-	if (held < slow_hold_min)
-		slow_hold_min = held;
-	if (cut && (slow_first_cut < 0 || held < slow_first_cut))
-		slow_first_cut = held;
-	pthread_mutex_unlock(&slow_lock);
-	if (cut) {
-		atomic_fetch_add(&slow_cut, 1);
-		close(fd);
-		return NULL;
-	}
-	char *buf = NULL;
-	size_t cap = 0;
-	bool closing;
-	int r = -1;
-	double t1 = now_s();
-	if (write_all(fd, k->req + sent, k->req_len - sent) == 0)
-		r = read_answer(fd, k, &buf, &cap, &closing, t1 + timeout_s);
-	if (r == 1)
-		atomic_fetch_add(&slow_ok, 1);
-	else {
-		atomic_fetch_add(&slow_bad, 1);
-		note("slow client %s%ld: no right answer after the rest was sent", "#", (long)arg);
-	}
-	free(buf);
-	close(fd);
+	bool first = true;
+	do {
+		if (!first)
+			sleep_s(0.1);
+		double held = trickle(k, &first);
+		if (!(flood && atomic_load(&fast_done) && held == -1))
+			slow_record(held);
+	} while (flood && !atomic_load(&fast_done));
 	return NULL;
 }
 
@@ -308,7 +335,7 @@ static void *vanishers(void *arg)
 			nanosleep(&ts, NULL);
 		}
 		const struct kind *k = &kinds[v % nkinds];
-		int fd = connect_server(timeout_s);
+		int fd = connect_server(timeout_s, &attacker);
 		if (fd < 0) {
 			atomic_fetch_add(&vanish_refused, 1);
 			continue;
@@ -340,15 +367,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a service closing on us is a lost request, not our death */
 	int clients = 50, nslow = 50;
 	if (argc < 2) {
-		fprintf(stderr, "usage: loadgen PORT [-c N] [-n N] [-s N] [-v N] [-t S] [-m S] -k REQ =BODY|~LINES ...\n");
+		fprintf(stderr, "usage: loadgen PORT [-c N] [-n N] [-s N] [-v N] [-t S] [-w S] [-a ADDR] [-f] [-d S] "
+				"-k REQ =BODY|~LINES ...\n");
 		return 2;
 	}
 	server.sin_family = AF_INET;
 	server.sin_port = htons((uint16_t)atoi(argv[1]));
 	inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+	attacker = server;
+	attacker.sin_port = 0;
 	nvanish = 200;
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i];
+		if (!strcmp(o, "-f")) {
+			flood = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			goto usage;
 		if (!strcmp(o, "-c"))
@@ -361,8 +395,14 @@ int main(int argc, char **argv)
 			nvanish = atoi(argv[++i]);
 		else if (!strcmp(o, "-t"))
 			timeout_s = atoi(argv[++i]);
-		else if (!strcmp(o, "-m"))
-			min_hold = atof(argv[++i]);
+		else if (!strcmp(o, "-d"))
+			lead = atof(argv[++i]);
+		else if (!strcmp(o, "-w"))
+			hold_max = atof(argv[++i]);
+		else if (!strcmp(o, "-a")) {
+			if (inet_pton(AF_INET, argv[++i], &attacker.sin_addr) != 1)
+				goto usage;
+		}
 		else if (!strcmp(o, "-k") && i + 2 < argc && nkinds < MAX_KINDS) {
 			struct kind *k = &kinds[nkinds++];
 			k->req = slurp(argv[++i], &k->req_len);
@@ -388,6 +428,7 @@ int main(int argc, char **argv)
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
+	sleep_s(lead);
 	double t1 = now_s();
 	pthread_create(&vt, &attr, vanishers, NULL);
 	for (int i = 0; i < clients; i++)
@@ -401,12 +442,13 @@ int main(int argc, char **argv)
 		pthread_join(slow[i], NULL);
 	qsort(lat_us, (size_t)total, sizeof *lat_us, cmp_double);
 	printf("requests=%ld answered=%ld correct=%ld wrong=%ld lost=%ld late=%ld secs=%.2f rps=%.0f "
-	       "p50_us=%.0f p99_us=%.0f max_us=%.0f slow=%d slow_ok=%d slow_bad=%d slow_cut=%d slow_failed=%d "
-	       "slow_bytes=%ld slow_hold_min=%.1f slow_first_cut=%.1f vanished=%d vanish_refused=%d wall=%.2f\n",
+	       "p50_us=%.0f p99_us=%.0f max_us=%.0f slow=%d slow_conns=%d slow_cut=%d slow_uncut=%d "
+	       "slow_refused=%d slow_failed=%d slow_bytes=%ld slow_first_cut=%.1f slow_last_cut=%.1f vanished=%d "
+	       "vanish_refused=%d wall=%.2f\n",
 	       total, (long)answered, (long)good, (long)bad_answer, (long)lost, (long)late, secs, total / secs,
-	       lat_us[total / 2], lat_us[(size_t)(total * 0.99)], lat_us[total - 1], nslow, (int)slow_ok,
-	       (int)slow_bad, (int)slow_cut, (int)slow_failed, (long)slow_bytes, nslow ? slow_hold_min : 0.0,
-	       slow_first_cut, (int)vanished, (int)vanish_refused, now_s() - t0);
+	       lat_us[total / 2], lat_us[(size_t)(total * 0.99)], lat_us[total - 1], nslow, (int)slow_conns,
+	       (int)slow_cut, (int)slow_uncut, (int)slow_refused, (int)slow_failed, (long)slow_bytes, slow_first_cut,
+	       slow_last_cut, (int)vanished, (int)vanish_refused, now_s() - t0);
 	fflush(stdout);
 	free(slow);
 	free(fast);
@@ -416,7 +458,7 @@ int main(int argc, char **argv)
 		free(kinds[i].want);
 	}
 	pthread_attr_destroy(&attr);
-	return good == total && slow_ok == nslow ? 0 : 1;
+	return good == total && (flood || slow_cut == nslow) ? 0 : 1;
 usage:
 	fprintf(stderr, "loadgen: bad usage\n");
 	return 2;

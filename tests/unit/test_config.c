@@ -403,6 +403,36 @@ static void test_filter_sections(void **state)
 	load_fails("[filter]\nthreads = 2\n[filter]\nthreads = 3\n", 4, "duplicate section [filter]");
 }
 
+/* The connection limits of both services: defaults, every key, ranges. */
+static void test_http_limits(void **state)
+{
+	_cleanup_config_ struct vf_config *d = vf_config_new();
+	assert_int_equal(d->serve_http.conn_timeout, 30);
+	assert_int_equal(d->serve_http.request_timeout, 10);
+	assert_int_equal(d->serve_http.max_conns, 256);
+	assert_int_equal(d->serve_http.max_conns_per_ip, 64);
+	assert_int_equal(d->filter.http.conn_timeout, 30);
+	assert_int_equal(d->filter.http.request_timeout, 30);
+	assert_int_equal(d->filter.http.max_conns, 1024);
+	assert_int_equal(d->filter.http.max_conns_per_ip, 256);
+
+	_cleanup_config_ struct vf_config *c = load_ok(
+		"http.conf", "[vfcap]\nserve_conn_timeout = 5\nserve_request_timeout = 3\nserve_max_conns = 20\n"
+			     "serve_max_conns_per_ip = 0\n[filter]\nconn_timeout = 7\nrequest_timeout = 4\n"
+			     "max_conns = 30\nmax_conns_per_ip = 2\n");
+	const struct vf_http_limits serve = { 5, 3, 20, 0 }, filter = { 7, 4, 30, 2 };
+	assert_memory_equal(&c->serve_http, &serve, sizeof serve);
+	assert_memory_equal(&c->filter.http, &filter, sizeof filter);
+
+	load_fails("[vfcap]\nserve_request_timeout = 0\n", 2,
+		   "invalid serve_request_timeout '0' (an integer, 1 to 86400)");
+	load_fails("[vfcap]\nserve_max_conns_per_ip = -1\n", 2,
+		   "invalid serve_max_conns_per_ip '-1' (an integer, 0 to 65536)");
+	load_fails("[filter]\nmax_conns = 65537\n", 2, "invalid max_conns '65537' (an integer, 1 to 65536)");
+	load_fails("[filter]\nserve_max_conns = 5\n", 2, "unknown key 'serve_max_conns' in [filter]");
+	load_fails("[vfcap]\nrequest_timeout = 5\n", 2, "unknown key 'request_timeout' in [vfcap]");
+}
+
 /* vfcap-report serve's keys in [vfcap]: defaults, every key, yes/no spellings, bad values. */
 static void test_serve_keys(void **state)
 {
@@ -468,7 +498,7 @@ int main(void)
 		cmocka_unit_test(test_empty),         cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_values), cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_huge_value),    cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_filter_sections), cmocka_unit_test(test_serve_keys),
+		cmocka_unit_test(test_filter_sections), cmocka_unit_test(test_http_limits), cmocka_unit_test(test_serve_keys),
 		cmocka_unit_test(test_libvirt_auth_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
