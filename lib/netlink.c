@@ -205,11 +205,19 @@ static void nlmsg_freep(struct nl_msg **m)
 		nlmsg_free(*m);
 }
 
+/* The -errno of a failed libnl call: the system call's own errno when it set one (libnl's
+ * codes lose it: ENOBUFS would read "Out of memory"), else -EIO. Clear errno before the call. */
+static int nl_failure(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
 /* Send, and note the sequence number that the reply must carry. */
 static int send_request(struct nl_sock *sk, struct feed_state *st, struct nl_msg *m)
 {
+	errno = 0;
 	if (nl_send_auto(sk, m) < 0)
-		return -EIO;
+		return nl_failure();
 	st->seq = nlmsg_hdr(m)->nlmsg_seq;
 	st->answered = false;
 	return 0;
@@ -233,10 +241,12 @@ static int receive(struct nl_sock *sk, struct feed_state *st, bool dump)
 	for (;;) {
 		struct sockaddr_nl peer;
 		unsigned char *buf = NULL;
+		errno = 0;
 		int n = nl_recv(sk, &peer, &buf, NULL);
 		if (n <= 0) {
+			int r = n == 0 ? -ENODATA : nl_failure();
 			free(buf);
-			return n == 0 ? -ENODATA : -EIO;
+			return r;
 		}
 		if (st->recording) {
 			st->rec = xrealloc(st->rec, st->rec_len + (size_t)n);
@@ -254,9 +264,11 @@ static void query_addrs(struct nl_sock *sk, struct feed_state *st)
 {
 	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
 	__attribute__((cleanup(nlmsg_freep))) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-	if (!m || nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 || send_request(sk, st, m) < 0 ||
-	    receive(sk, st, true) < 0)
-		vf_host_add_error(st->h, VF_SRC_NETLINK, NULL, "netlink: RTM_GETADDR dump failed");
+	int r = !m || nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ? -ENOMEM : send_request(sk, st, m);
+	if (r >= 0)
+		r = receive(sk, st, true);
+	if (r < 0)
+		vf_host_add_error(st->h, VF_SRC_NETLINK, NULL, "netlink: RTM_GETADDR dump failed: %s", strerror(-r));
 }
 
 /* The datagrams exactly as the kernel sent them: a file --netlink-file replays through the
@@ -291,9 +303,12 @@ static int read_live(struct vf_host *h, const char *record)
 		_cleanup_free_ char *where = xasprintf("netlink %s", h->pfs[i].name);
 		st.where = where;
 		st.object = h->pfs[i].name;
-		if (send_getlink(sk, &st, &h->pfs[i]) < 0 || receive(sk, &st, false) < 0)
-			if (!vf_host_has_error(h, VF_SRC_NETLINK, h->pfs[i].name))
-				vf_host_add_error(h, VF_SRC_NETLINK, h->pfs[i].name, "%s: RTM_GETLINK failed", where);
+		r = send_getlink(sk, &st, &h->pfs[i]);
+		if (r >= 0)
+			r = receive(sk, &st, false);
+		if (r < 0 && !vf_host_has_error(h, VF_SRC_NETLINK, h->pfs[i].name))
+			vf_host_add_error(h, VF_SRC_NETLINK, h->pfs[i].name, "%s: RTM_GETLINK failed: %s", where,
+					  strerror(-r));
 	}
 	st.where = st.object = "netlink";
 	query_addrs(sk, &st);

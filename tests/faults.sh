@@ -247,20 +247,21 @@ else
 	fail "fault: live netlink, kernel NLMSG_ERROR for the PF" "$FZ/msg"
 fi
 
-# fz_nl NAME INJECT EXPECT: EXPECT "same" (retried: the report equals the undisturbed one) or
-# "PF" (that PF's netlink failed: exit 2, an error naming netlink and the PF, counts null) or
-# "addr" (the address dump failed: exit 2, a netlink error)
+# fz_nl NAME INJECT EXPECT [WHY]: EXPECT "same" (retried: the report equals the undisturbed one)
+# or "PF" (that PF's netlink failed: exit 2, an error naming netlink and the PF, counts null) or
+# "addr" (the address dump failed: exit 2, a netlink error); the error ends with WHY (the
+# injected errno's text).
 fz_nl() {
-	local name=$1 inj=$2 want=$3 rc ok=no
+	local name=$1 inj=$2 want=$3 why=${4:-} rc ok=no
 	fz_tried=$((fz_tried + 1))
 	(fz_strace sendmsg,recvmsg,sendto,recvfrom "$inj" -- fz_live >"$FZ/out" 2>"$FZ/err") 2>/dev/null
 	rc=$(cat "$FZ/rc")
 	if [ "$rc" -le 3 ] && fz_valid "$FZ/out" && ! grep -qv '^vfcap-report: warning: netlink: ' "$FZ/err"; then
 		case $want in
 		same) cmp -s "$FZ/out" "$FZ/nl-base.json" && [ "$rc" = 2 ] && ok=yes ;;
-		addr) [ "$rc" = 2 ] && grep -q 'netlink: netlink: RTM_GETADDR dump failed$' "$FZ/err" && ok=yes ;;
+		addr) [ "$rc" = 2 ] && grep -q "netlink: netlink: RTM_GETADDR dump failed: $why\$" "$FZ/err" && ok=yes ;;
 		*) [ "$rc" = 2 ] && fz_check "$FZ/out" pf-error "$want" netlink &&
-			grep -q "^vfcap-report: warning: netlink: netlink $want: " "$FZ/err" && ok=yes ;;
+			grep -q "^vfcap-report: warning: netlink: netlink $want: .*$why\$" "$FZ/err" && ok=yes ;;
 		esac
 	fi
 	if [ $ok = yes ]; then
@@ -273,12 +274,12 @@ fz_nl() {
 fz_nl "EINTR on the first recvmsg (peek)" recvmsg:error=EINTR:when=1 same
 fz_nl "EINTR on the first read" recvmsg:error=EINTR:when=2 same
 fz_nl "EINTR on the address dump's read" recvmsg:error=EINTR:when=6 same
-fz_nl "ENOBUFS on the first recvmsg" recvmsg:error=ENOBUFS:when=1 ens1f0
-fz_nl "ENOBUFS on the second PF's reply" recvmsg:error=ENOBUFS:when=4 ens1f1
-fz_nl "ENOBUFS on the address dump" recvmsg:error=ENOBUFS:when=6 addr
-fz_nl "ENOBUFS on the first sendmsg" sendmsg:error=ENOBUFS:when=1 ens1f0
-fz_nl "EPERM on the address dump's sendmsg" sendmsg:error=EPERM:when=3 addr
-fz_nl "ECONNREFUSED on every recvmsg" recvmsg:error=ECONNREFUSED:when=1+ ens1f0
+fz_nl "ENOBUFS on the first recvmsg" recvmsg:error=ENOBUFS:when=1 ens1f0 "No buffer space available"
+fz_nl "ENOBUFS on the second PF's reply" recvmsg:error=ENOBUFS:when=4 ens1f1 "No buffer space available"
+fz_nl "ENOBUFS on the address dump" recvmsg:error=ENOBUFS:when=6 addr "No buffer space available"
+fz_nl "ENOBUFS on the first sendmsg" sendmsg:error=ENOBUFS:when=1 ens1f0 "No buffer space available"
+fz_nl "EPERM on the address dump's sendmsg" sendmsg:error=EPERM:when=3 addr "Operation not permitted"
+fz_nl "ECONNREFUSED on every recvmsg" recvmsg:error=ECONNREFUSED:when=1+ ens1f0 "Connection refused"
 
 # An NLMSG_ERROR in a recorded file (--netlink-file): intel64's replies with ens1f0's RTM_NEWLINK
 # replaced by the kernel's ENODEV answer (mknlmsg has no syntax for one: tests/faults/nlerror.py)
