@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "util.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -222,6 +224,42 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Is name what mkostemp made of base: "BASE.XXXXXX", six of [A-Za-z0-9]? */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+	if (strncmp(name, base, n) != 0 || name[n] != '.' || strlen(name + n + 1) != 6)
+		return false;
+	for (const char *p = name + n + 1; *p; p++)
+		if (!isalnum((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* A writer killed between mkostemp and rename leaves its temp file behind, and nothing else
+ * would ever remove it: the next write of the same file removes such files when they are ours,
+ * regular and untouched for VF_STALE_TEMP_SECS (a younger one may be another writer's, at work). */
+static void remove_stale_temps(const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".", *base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = '\0';
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	time_t now = time(NULL);
+	for (struct dirent *e; (e = readdir(d));) {
+		struct stat st;
+		if (!is_temp_of(e->d_name, base) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_uid == geteuid() && now - st.st_mtime > VF_STALE_TEMP_SECS)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
@@ -239,6 +277,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
+	else
+		remove_stale_temps(path);
 	return r;
 }
 

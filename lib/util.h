@@ -86,8 +86,10 @@ int read_full_fd(int fd, char **ret, size_t *ret_len, size_t max);
 /* Parse a decimal integer that fills the whole string; -EINVAL otherwise, -ERANGE out of range. */
 int parse_long(const char *s, long min, long max, long *ret);
 
-/* Write data to path through a temp file in the same directory and rename(2), so a reader
- * sees the old file or the new one, never a torn one. */
+/* Write data to path through a temp file in the same directory ("PATH.XXXXXX") and rename(2),
+ * so a reader sees the old file or the new one, never a torn one. After the rename, temp files
+ * of path left by a killed writer (ours, untouched for VF_STALE_TEMP_SECS) are removed. */
+#define VF_STALE_TEMP_SECS 3600
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* A password file (the engine's, libvirt's SASL one): its first line. It must be a regular

@@ -92,15 +92,17 @@ fz_kill_rename() {
 		fail "fault: $name: SIGKILL at the rename: old report kept" "$FZ/msg"
 	fi
 	case $left in *.prom\ *) fail "fault: $name: a leftover named *.prom would be scraped: $left" ;; esac
-	# the next run, with the leftover still there
+	# the next run, with the leftover still there, made 2 h old: it goes (VF_STALE_TEMP_SECS)
 	rc=0
+	(cd "$d" && touch -d '2 hours ago' -- $left)
 	SOURCE_DATE_EPOCH=1800000000 fz_report "$FZ_I64/sysfs" --format "$fmt" --output "$out" 2>"$FZ/err" || rc=$?
 	valid=yes
 	[ "$fmt" = json ] && ! fz_valid "$out" && valid=no
-	if [ "$rc" = 0 ] && ! cmp -s "$out" "$FZ/old" && [ "$valid" = yes ]; then
-		pass "fault: $name: the next run replaces the report despite the leftover temp file"
+	left=$(cd "$d" && ls -A | grep -vx "$(basename "$out")" | tr '\n' ' ')
+	if [ "$rc" = 0 ] && ! cmp -s "$out" "$FZ/old" && [ "$valid" = yes ] && [ -z "$left" ]; then
+		pass "fault: $name: the next run replaces the report and removes the killed run's temp file (2 h old)"
 	else
-		echo "exit $rc, schema-valid $valid" >>"$FZ/err"
+		echo "exit $rc, schema-valid $valid, left: $left" >>"$FZ/err"
 		fail "fault: $name: the next run after a kill" "$FZ/err"
 	fi
 }

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util.h"
@@ -81,12 +84,59 @@ static void test_array_append(void **state)
 	free(a);
 }
 
+static int write_all_path(const char *p)
+{
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : write_all(fd, "t", 1);
+}
+
+static void touch_at(const char *dir, const char *name, time_t age)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	assert_int_equal(write_all_path(p), 0);
+	struct timespec t[2] = { { .tv_sec = time(NULL) - age }, { .tv_sec = time(NULL) - age } };
+	assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/* A killed writer's temp file is removed by the next write once it is an hour old; a younger
+ * one (another writer at work), other names and non-files stay. */
+static void test_write_atomic_stale_temps(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ char *p = xasprintf("%s/vfcap.prom", d);
+	const time_t old = VF_STALE_TEMP_SECS + 60;
+	touch_at(d, "vfcap.prom.Ab3xZ9", old);       /* stale: goes */
+	touch_at(d, "vfcap.prom.Fresh1", 10);        /* another writer's: stays */
+	touch_at(d, "vfcap.prom.old", old);          /* not mkostemp's shape */
+	touch_at(d, "vfcap.prom.Ab3x-9", old);       /* not mkostemp's characters */
+	touch_at(d, "other.prom.Ab3xZ9", old);       /* another file's */
+	_cleanup_free_ char *dirpath = xasprintf("%s/vfcap.prom.Dir001", d);
+	assert_int_equal(mkdir(dirpath, 0700), 0); /* not a regular file */
+	assert_int_equal(write_file_atomic(p, "x\n", 2, 0644), 0);
+	assert_false(exists_in(d, "vfcap.prom.Ab3xZ9"));
+	static const char *const kept[] = { "vfcap.prom", "vfcap.prom.Fresh1", "vfcap.prom.old", "vfcap.prom.Ab3x-9",
+					    "other.prom.Ab3xZ9", "vfcap.prom.Dir001" };
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+		assert_true(exists_in(d, kept[i]));
+		_cleanup_free_ char *k = xasprintf("%s/%s", d, kept[i]);
+		assert_int_equal(remove(k), 0);
+	}
+	assert_int_equal(rmdir(d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_read_limits),
 		cmocka_unit_test(test_write_atomic),
+		cmocka_unit_test(test_write_atomic_stale_temps),
 		cmocka_unit_test(test_array_append),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
