@@ -5,7 +5,10 @@
  * The cache's mutex is held to read the cache and to store the answers, never across the
  * network wait; so two lookups that want the same stale host at the same time both fetch it
  * (the later answer stays). A failed fetch is cached like a report, so that a host whose
- * reporter is down costs one timeout per cache_max_age, not one per scheduling call. */
+ * reporter is down costs one timeout per cache_max_age, not one per scheduling call. The cache
+ * is bounded (cache_max): any client of the service can ask about any host id, and hosts leave
+ * the cluster; when it is full, its stale entries go, and if none is stale the answer is not
+ * kept. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -17,9 +20,12 @@
 #include "source-internal.h"
 #include "util.h"
 
+#define HTTP_CACHE_MAX 65536 /* hosts: an engine manages a few thousand */
+
 struct vf_http {
 	char *tmpl;
 	int timeout_ms, cache_max_age, max_parallel;
+	size_t cache_max;
 	char *ca_file;
 	char *cert_file, *key_file;
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
@@ -33,6 +39,7 @@ struct vf_http {
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
 	unsigned long requests, not_modified, errors; /* __atomic */
+	unsigned long uncached;                       /* under lock */
 };
 
 /* One host to fetch in this lookup. */
@@ -346,19 +353,49 @@ static void clear_slot(struct vf_slot *s)
 	free(s->http.etag);
 }
 
+/* Keep only the fresh entries. Under h->lock. */
+static void cache_sweep(struct vf_http *h, time_t now)
+{
+	struct vf_table *old = h->cache, *t = vf_table_new(old->n / 2);
+	for (size_t i = 0; i <= old->mask; i++) {
+		struct vf_slot *s = &old->slots[i];
+		if (!s->cap || !fresh(h, s, now))
+			continue;
+		*vf_table_insert(t, s->hash) = *s;
+		s->cap = NULL; /* moved: not freed with the old table */
+	}
+	vf_table_free(old, clear_slot);
+	h->cache = t;
+}
+
+/* The slot for a new answer about id (its old one emptied), or NULL when the cache is full of
+ * fresh entries. Under h->lock. */
+static struct vf_slot *cache_slot(struct vf_http *h, const char *id, time_t now)
+{
+	uint32_t hash = vf_table_hash(id);
+	struct vf_slot *s = vf_table_find(h->cache, id, hash);
+	if (s) {
+		clear_slot(s);
+		vf_capacity_unref(s->cap);
+		return s;
+	}
+	if (h->cache->n >= h->cache_max)
+		cache_sweep(h, now);
+	if (h->cache->n >= h->cache_max) {
+		h->uncached++;
+		return NULL;
+	}
+	return vf_table_insert(h->cache, hash);
+}
+
 static void store(struct vf_http *h, const char *const *ids, struct fetch *fs, size_t n, time_t now)
 {
 	pthread_mutex_lock(&h->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct fetch *f = &fs[i];
-		const char *id = ids[f->idx];
-		uint32_t hash = vf_table_hash(id);
-		struct vf_slot *s = vf_table_find(h->cache, id, hash);
-		if (s) {
-			clear_slot(s);
-			vf_capacity_unref(s->cap);
-		} else
-			s = vf_table_insert(h->cache, hash);
+		struct vf_slot *s = cache_slot(h, ids[f->idx], now);
+		if (!s)
+			continue;
 		s->cap = vf_capacity_ref(f->result);
 		s->http.etag = NULL;
 		if (f->etag && !f->result->error)
@@ -431,6 +468,8 @@ static int check_numbers(const struct vf_source_opts *o, char **errmsg)
 				 o->cache_max_age);
 	if (o->max_parallel < 1)
 		return set_error(errmsg, -EINVAL, "HTTP max parallel %d: must be at least 1", o->max_parallel);
+	if (o->cache_max < 0)
+		return set_error(errmsg, -EINVAL, "HTTP cache size %d: must not be negative", o->cache_max);
 	return 0;
 }
 
@@ -448,6 +487,7 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	h->tmpl = xstrdup(o->url_template);
 	h->timeout_ms = o->timeout_ms;
 	h->cache_max_age = o->cache_max_age;
+	h->cache_max = o->cache_max > 0 ? (size_t)o->cache_max : HTTP_CACHE_MAX;
 	h->max_parallel = o->max_parallel;
 	h->ca_file = xstrdup(o->ca_file);
 	h->cert_file = xstrdup(o->cert_file);
@@ -482,4 +522,8 @@ void vf_http_stats(struct vf_http *h, struct vf_source_stats *st)
 	st->http_requests = __atomic_load_n(&h->requests, __ATOMIC_RELAXED);
 	st->http_not_modified = __atomic_load_n(&h->not_modified, __ATOMIC_RELAXED);
 	st->http_errors = __atomic_load_n(&h->errors, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&h->lock);
+	st->http_cached = h->cache->n;
+	st->http_uncached = h->uncached;
+	pthread_mutex_unlock(&h->lock);
 }

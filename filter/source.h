@@ -54,6 +54,7 @@ struct vf_source_opts {
 	const char *url_template; /* NULL: none */
 	int timeout_ms;
 	int cache_max_age;        /* seconds */
+	int cache_max;            /* hosts the HTTP cache keeps at most; 0: 65536 */
 	int max_parallel;
 	const char *ca_file;      /* for https templates; NULL: system store */
 	/* client certificate and key (PEM) for reporters that check one (vfcap-report's
@@ -112,6 +113,8 @@ struct vf_source_stats {
 	unsigned long http_requests;  /* requests that got an answer or failed */
 	unsigned long http_not_modified; /* 304s: the cached report stays */
 	unsigned long http_errors;    /* failed fetches (HTTP status, timeout, parse, resolve) */
+	unsigned long http_cached;    /* hosts in the HTTP cache now */
+	unsigned long http_uncached;  /* answers not kept: the cache was full of fresh entries */
 };
 void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret);
 

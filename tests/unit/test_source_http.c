@@ -224,6 +224,50 @@ static void test_http_cache(_unused_ void **state)
 	assert_int_equal(server_stat("requests"), 4);
 }
 
+/* The cache keeps at most cache_max hosts: a client asking about ever new host ids cannot make
+ * it grow. Full of fresh entries, it keeps no new answer (the answer is still given); once they
+ * are stale, they make room. */
+static void test_http_cache_bounded(_unused_ void **state)
+{
+	serve_web1();
+	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/{host_id}/v1/report", server_port);
+	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = 2000, .cache_max_age = 10, .cache_max = 4,
+				    .max_parallel = 4 };
+	_cleanup_sources_ struct vf_sources *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_sources_new(&o, &s, &err), 0);
+	server_reset();
+	const char *first[] = { "web-1", "gone-1", "gone-2", "gone-3" }, *more[] = { "gone-4", "gone-5" };
+	struct vf_capacity *out[4];
+	vf_sources_lookup(s, first, 4, T0, out);
+	for (int i = 0; i < 4; i++)
+		vf_capacity_unref(out[i]);
+	assert_int_equal(stats(s).http_cached, 4);
+	vf_sources_lookup(s, more, 2, T0 + 1, out); /* full of fresh entries: answered, not kept */
+	assert_url_error(out[0], "HTTP 404");
+	vf_capacity_unref(out[0]);
+	vf_capacity_unref(out[1]);
+	struct vf_source_stats st = stats(s);
+	assert_int_equal(st.http_cached, 4);
+	assert_int_equal(st.http_uncached, 2);
+	_cleanup_cap_ struct vf_capacity *c = lookup1(s, "web-1", T0 + 2); /* still cached */
+	assert_int_equal(c->free, 31);
+	assert_int_equal(server_stat("requests"), 6);
+	vf_sources_lookup(s, more, 2, T0 + 11, out); /* the first four are stale now: they go */
+	vf_capacity_unref(out[0]);
+	vf_capacity_unref(out[1]);
+	st = stats(s);
+	assert_int_equal(st.http_cached, 2);
+	assert_int_equal(st.http_uncached, 2);
+	_cleanup_cap_ struct vf_capacity *again = lookup1(s, "gone-5", T0 + 12); /* kept this time */
+	assert_url_error(again, "HTTP 404");
+	assert_int_equal(server_stat("requests"), 8);
+	o.cache_max = -1;
+	struct vf_sources *bad = NULL;
+	assert_int_equal(vf_sources_new(&o, &bad, &err), -EINVAL);
+	assert_contains(err, "HTTP cache size -1: must not be negative");
+}
+
 static void test_http_parallel(_unused_ void **state)
 {
 	enum { N = 50 };
@@ -468,7 +512,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_opts),      cmocka_unit_test(test_http_fetch),
-		cmocka_unit_test(test_http_cache),     cmocka_unit_test(test_http_parallel),
+		cmocka_unit_test(test_http_cache),     cmocka_unit_test(test_http_cache_bounded),
+		cmocka_unit_test(test_http_parallel),
 		cmocka_unit_test(test_http_errors),    cmocka_unit_test(test_http_timeout),
 		cmocka_unit_test(test_http_address),   cmocka_unit_test(test_http_and_dir),
 		cmocka_unit_test(test_http_concurrent),
