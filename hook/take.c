@@ -130,6 +130,16 @@ static int answer_creds(virConnectCredentialPtr cred, unsigned int n, void *data
 	return 0;
 }
 
+/* What the admin can do about a refused login, for the hook's one error line (VDSM shows it). */
+static const char *auth_hint(const struct vf_config *cfg, int code)
+{
+	if (code != VIR_ERR_AUTH_FAILED && code != VIR_ERR_AUTH_UNAVAILABLE)
+		return "";
+	return cfg->libvirt_auth_user ? " (check libvirt_auth_user and the password in libvirt_password_file)"
+				      : " (libvirtd wants a login: set libvirt_auth_user and libvirt_password_file in "
+					"[vfcap], e.g. vdsm@ovirt and /etc/pki/vdsm/keys/libvirt_password)";
+}
+
 /* The read-write connection the pool upkeep needs. On a VDSM host libvirtd wants SASL
  * (auth_unix_rw = "sasl", user vdsm@ovirt): with libvirt_auth_user set, the credentials are
  * handed over when libvirt asks; a daemon that asks none (tests, plain hosts) never calls. */
@@ -149,7 +159,8 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
 	*ret = cfg->libvirt_auth_user ? virConnectOpenAuth(uri, &auth, 0) : virConnectOpen(uri);
 	if (!*ret) {
 		const char *m = virGetLastErrorMessage();
-		return set_error(errmsg, -EIO, "libvirt %s: %s", uri, m ? m : "cannot connect");
+		return set_error(errmsg, -EIO, "libvirt %s: %s%s", uri, m ? m : "cannot connect",
+				 auth_hint(cfg, virGetLastErrorCode()));
 	}
 	return 0;
 }

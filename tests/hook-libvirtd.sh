@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # vfcap-hook against a real libvirtd (sourced by tests/run.sh): the intel64 fixture host with
 # ens1f0's VFs reserved down to 16 usable ones (VF10-28 without the host's 20-22), ifb links
-# standing in for their netdevs, ports taken with net-port-create as starting VMs would.
+# standing in for their netdevs, ports taken with net-port-create as starting VMs would; then a
+# libvirtd that wants a SASL login (hk_sasl).
 source tests/lib-libvirtd.sh
 trap 'libvirtd_stop; rm -rf "$TMP"' EXIT
 HK=$TMP/hooklv
@@ -161,9 +162,61 @@ hk_release() {
 	fi
 }
 
+# A libvirtd whose read-write socket wants a SASL login, as VDSM sets it up (auth_unix_rw =
+# "sasl", user vdsm@ovirt, SCRAM-SHA-256; its own sasldb through SASL_CONF_PATH): the hook
+# logs in with libvirt_auth_user and libvirt_password_file; a wrong password, or none, is one
+# clear line, exit 2, the payload untouched.
+hk_sasl_case() { # name, config file, want: ok | error text
+	local name=$1 want=$3 rc=0 d
+	cp "$2" "$HK/vfcap.conf"
+	hk_hook before_vm_migrate_destination mig 00:00:00:00:00:00 || rc=$?
+	d=$(ls -td "$HK"/run.* | head -1)
+	if [ "$want" = ok ]; then
+		[ $rc = 0 ] && virsh -r -c "$LV_URI" -q net-info direct-pool | grep -q 'Active: *yes' &&
+			pass "hook+libvirtd (SASL): $name: logged in, pool defined and active" ||
+			fail "hook+libvirtd (SASL): $name: exit $rc" "$d/err"
+	elif [ $rc = 2 ] && [ "$(wc -l <"$d/err")" = 1 ] && grep -qF "$want" "$d/err" &&
+		grep -q 'source bridge="ovirtmgmt"' "$d/payload.xml"; then
+		pass "hook+libvirtd (SASL): $name: exit 2, payload untouched: $(cat "$d/err")"
+	else
+		echo "exit $rc" >>"$d/err"
+		fail "hook+libvirtd (SASL): $name" "$d/err"
+	fi
+}
+
+hk_sasl() {
+	local s=$HK/sasl
+	mkdir -p "$s"
+	printf 'mech_list: scram-sha-256\nsasldb_path: %s/passwd.db\n' "$s" >"$s/libvirt.conf"
+	printf 'auth_unix_rw = "sasl"\n' >"$s/libvirtd.conf"
+	printf 'Sh1bb0leth' | saslpasswd2 -p -a libvirt -f "$s/passwd.db" vdsm@ovirt
+	printf 'Sh1bb0leth\n' >"$s/pw"
+	printf 'wrong\n' >"$s/bad"
+	chmod 600 "$s/pw" "$s/bad"
+	hk_config "0-9, 29-63" >"$s/none.conf"
+	sed "s|^\[vfcap\]\$|&\nlibvirt_auth_user = vdsm@ovirt\nlibvirt_password_file = $s/pw|" "$s/none.conf" >"$s/good.conf"
+	sed "s|$s/pw\$|$s/bad|" "$s/good.conf" >"$s/bad.conf"
+	if ! SASL_CONF_PATH=$s libvirtd_start --config "$s/libvirtd.conf"; then
+		fail "hook+libvirtd (SASL): rig did not start" "$TMP/libvirtd.log"
+		return
+	fi
+	LV_NETS="direct-pool"
+	# the rig is what it claims: no read-write connection without a login
+	if virsh -c "$LV_URI" -q net-list </dev/null >"$s/virsh.out" 2>&1; then
+		fail "hook+libvirtd (SASL): the read-write socket let virsh in without a login" "$s/virsh.out"
+	else
+		pass "hook+libvirtd (SASL): the rig's read-write socket refuses virsh without a login"
+	fi
+	hk_sasl_case "wrong password" "$s/bad.conf" "authentication failed (check libvirt_auth_user and the password"
+	hk_sasl_case "no login configured" "$s/none.conf" "(libvirtd wants a login: set libvirt_auth_user"
+	hk_sasl_case "vdsm@ovirt with its password" "$s/good.conf" ok
+	libvirtd_stop
+}
+
 if hk_setup; then
 	hk_pool_defined && hk_parallel && hk_take_ports && hk_no_live_update && hk_release
 else
 	fail "hook+libvirtd: rig did not start" "$TMP/libvirtd.log"
 fi
 libvirtd_stop
+hk_sasl

@@ -1,22 +1,23 @@
 # Sourced by tests: a real libvirtd (REFERENCE §8: it runs here without systemd) with ifb links
-# standing in for VF netdevs. libvirtd_start, libvirtd_links NAME..., libvirtd_pool NAME DEV...,
+# standing in for VF netdevs. libvirtd_start [ARGS], libvirtd_links NAME..., libvirtd_pool NAME DEV...,
 # libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's trap).
 LV_URI=qemu:///system
 LV_PID=
 LV_LINKS=
 LV_NETS=
 
-libvirtd_start() {
+libvirtd_start() { # extra libvirtd arguments (--config FILE)
 	if pidof libvirtd >/dev/null 2>&1; then
 		echo "a libvirtd is already running: stop it to run these tests" >&2
 		return 1
 	fi
 	mkdir -p /var/log/libvirt
-	libvirtd --pid-file "$TMP/libvirtd.pid" >"$TMP/libvirtd.log" 2>&1 &
+	libvirtd --pid-file "$TMP/libvirtd.pid" "$@" >"$TMP/libvirtd.log" 2>&1 &
 	LV_PID=$!
 	local i=0
 	# `virsh version` would probe QEMU for 12 s; net-list answers as soon as the daemon does
-	until virsh -c "$LV_URI" -q net-list >/dev/null 2>&1; do
+	# (on the read-only socket, which wants no login even where the read-write one does)
+	until virsh -r -c "$LV_URI" -q net-list >/dev/null 2>&1; do
 		i=$((i + 1))
 		if [ $i -ge 100 ] || ! kill -0 "$LV_PID" 2>/dev/null; then
 			echo "libvirtd did not come up: $(tail -3 "$TMP/libvirtd.log")" >&2
