@@ -210,7 +210,12 @@ hk_sasl() {
 	hk_sasl_case "wrong password" "$s/bad.conf" "authentication failed (check libvirt_auth_user and the password"
 	hk_sasl_case "no login configured" "$s/none.conf" "(libvirtd wants a login: set libvirt_auth_user"
 	hk_sasl_case "vdsm@ovirt with its password" "$s/good.conf" ok
-	libvirtd_stop
+	# libvirtd_stop's virsh undefines the pool on the read-write socket: with a login
+	printf '[credentials-vdsm]\nauthname=vdsm@ovirt\npassword=Sh1bb0leth\n[auth-libvirt-localhost]\ncredentials=vdsm\n' \
+		>"$s/auth.conf"
+	LIBVIRT_AUTH_FILE=$s/auth.conf libvirtd_stop
+	[ -e /etc/libvirt/qemu/networks/direct-pool.xml ] &&
+		fail "hook+libvirtd (SASL): the pool's definition outlived the rig (/etc/libvirt/qemu/networks)"
 }
 
 if hk_setup; then
