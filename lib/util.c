@@ -117,7 +117,7 @@ int read_full_file(const char *path, char **ret, size_t *ret_len, size_t max)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return neg_errno();
 	return read_full_fd(fd, ret, ret_len, max);
 }
 
@@ -137,7 +137,7 @@ int read_full_fd(int fd, char **ret, size_t *ret_len, size_t max)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return neg_errno();
 		}
 		if (k == 0)
 			break;

@@ -2,6 +2,7 @@
 /* Small shared helpers: cleanup attributes, strings, files. */
 #pragma once
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +52,12 @@ static inline void closep(int *fd)
 		close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+/* -errno after a failed call, never 0 (so that callers, and the compiler, can rely on r < 0). */
+static inline int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
 
 /* Allocation failure is not a condition this project recovers from. */
 void *xmalloc(size_t n);

@@ -9,7 +9,7 @@ libvirt-dev libnl-3-dev libnl-route-3-dev libjson-c-dev libxml2-dev libinih-dev
 libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev
 rpm man-db groff-base systemd openssl strace clang libclang-rt-14-dev
 libcmocka-dev python3 python3-jsonschema prometheus valgrind libxml2-utils libvirt-clients
-libvirt-daemon iproute2 sasl2-bin"
+libvirt-daemon iproute2 sasl2-bin rpm2cpio cpio"
 
 # extra packages for one target (make bench: strace) come as arguments
 missing=""
