@@ -205,7 +205,6 @@ static struct snapshot *current(struct server *s)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
 			     size_t len, const char *etag)
 {
-	vf_http_guard_answering(c);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
@@ -310,6 +309,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*con_cls = &headers_seen;
 		_cleanup_free_ char *why = s->tls.ca ? serve_tls_refusal(c) : NULL;
 		_cleanup_free_ char *text = why ? xasprintf("vfcap-report: %s\n", why) : NULL;
+		if (text || (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD)))
+			vf_http_guard_answering(c);
 		if (text)
 			return reply_text(c, MHD_HTTP_FORBIDDEN, text);
 		if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
@@ -320,6 +321,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* the request is whole: a gather that takes longer than serve_request_timeout must not
+	 * get it cut */
+	vf_http_guard_answering(c);
 	if (streq(url, "/v1/report"))
 		return answer_report(s, c);
 	if (streq(url, "/metrics"))

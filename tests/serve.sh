@@ -90,14 +90,17 @@ serve_slow_clients() {
 	serve_stopped "slow clients" "$SDIR/slowc.log"
 }
 
-# Gathers that take a second (netlink through a FIFO fed by slow-netlink.py).
+# Gathers that take 2 s (netlink through a FIFO fed by slow-netlink.py), with
+# serve_request_timeout 1: the request that waits for a gather is never cut (its bytes are all
+# in; the guard only times requests still arriving).
 serve_slow_gather() {
 	mkfifo "$SDIR/netlink.fifo"
-	$PY tests/serve/slow-netlink.py "$SDIR/netlink.fifo" "$S_HOST/netlink.bin" &
+	$PY tests/serve/slow-netlink.py "$SDIR/netlink.fifo" "$S_HOST/netlink.bin" 2 &
 	local feeder=$!
-	local src=("${S_SRC[@]:0:2}" --netlink-file "$SDIR/netlink.fifo" "${S_SRC[@]:4}")
-	if serve_start "$ASAN/vfcap-report" "$SDIR/slow.log" "${src[@]}" --interval 3; then
-		serve_checks "$SDIR/slow.log" slow "http://127.0.0.1:$S_PORT" 3
+	sed 's/^\[vfcap\]$/&\nserve_request_timeout = 1/' "$S_HOST/vfcap.conf" >"$SDIR/gather.conf"
+	local src=("${S_SRC[@]:0:2}" --netlink-file "$SDIR/netlink.fifo" "${S_SRC[@]:4:2}" --config "$SDIR/gather.conf")
+	if serve_start "$ASAN/vfcap-report" "$SDIR/slow.log" "${src[@]}" --interval 5; then
+		serve_checks "$SDIR/slow.log" slow "http://127.0.0.1:$S_PORT" 5
 		serve_stopped "slow gathers" "$SDIR/slow.log"
 	else
 		fail "serve: starts with a slow netlink file" "$SDIR/slow.log"

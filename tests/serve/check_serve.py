@@ -144,7 +144,7 @@ def check_interval(url, seconds):
 
 
 def check_slow(url, seconds):
-    """Every gather takes a second (slow-netlink.py): the request that gathers waits for it, the
+    """Every gather takes 2 s (slow-netlink.py): the request that gathers waits for it, the
     others get the previous report at once. The interval is longer than a gather, so that
     reading vfcap_gathers_total before and after does not gather itself."""
     g0 = gathers(url)
