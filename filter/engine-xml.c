@@ -202,39 +202,143 @@ void vf_engine_hosts_free(struct vf_engine_host *hosts, size_t n)
 	free(hosts);
 }
 
-static int parse_host(const xmlNode *n, struct vf_engine_host *h, char **errmsg)
+/* The host list is parsed as it arrives (SAX, push): an engine with thousands of hosts sends tens
+ * of megabytes, and only each host's id and first <address> are kept, never a tree. */
+struct vf_engine_hosts_parser {
+	struct vf_xml_push *push;
+	int depth; /* of the element open now: 1 the root */
+	struct vf_engine_host *hosts;
+	size_t n;
+	bool in_host, in_address, address_seen;
+	char *text; /* the <address> being read */
+	size_t text_len, text_cap;
+};
+
+/* SAX2's attributes come 5 pointers each: localname, prefix, URI, value, end. */
+static char *attr_value(int n, const xmlChar **attrs, const char *name)
 {
-	int r = id_of(n, &h->id, errmsg);
-	if (r < 0)
-		return r;
-	h->address = child_text(n, "address");
-	if (h->address && !*h->address) {
-		free(h->address);
-		h->address = NULL;
+	for (int i = 0; i < n; i++, attrs += 5)
+		if (!attrs[2] && streq((const char *)attrs[0], name))
+			return xstrndup((const char *)attrs[3], (size_t)(attrs[4] - attrs[3]));
+	return NULL;
+}
+
+static void host_start(xmlParserCtxtPtr ctxt, struct vf_engine_hosts_parser *hp, int n_attrs, const xmlChar **attrs)
+{
+	_cleanup_free_ char *id = attr_value(n_attrs, attrs, "id");
+	if (!id || !*id)
+		return vf_xml_push_fail(ctxt, -EINVAL, "<host> without id");
+	if (!vf_engine_valid_id(id))
+		return vf_xml_push_fail(ctxt, -EINVAL, "<host> has an invalid id");
+	struct vf_engine_host *h = array_append(&hp->hosts, &hp->n, sizeof(*hp->hosts));
+	h->id = TAKE_PTR(id);
+	hp->in_host = true;
+	hp->address_seen = false;
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri, int n_ns,
+		     const xmlChar **ns, int n_attrs, int n_defaulted, const xmlChar **attrs)
+{
+	struct vf_engine_hosts_parser *hp = vf_xml_push_user(ctx);
+	const char *local = (const char *)name;
+	hp->depth++;
+	if (hp->depth == 1 && !streq(local, "hosts"))
+		vf_xml_push_fail(ctx, -EINVAL, "root is <%s>, expected <hosts>", local);
+	else if (hp->depth == 2 && streq(local, "host"))
+		host_start(ctx, hp, n_attrs, attrs);
+	else if (hp->depth == 3 && hp->in_host && !hp->address_seen && streq(local, "address")) {
+		hp->in_address = true;
+		hp->text_len = 0;
 	}
-	return 0;
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+	struct vf_engine_hosts_parser *hp = vf_xml_push_user(ctx);
+	if (!hp->in_address || len <= 0)
+		return;
+	if (hp->text_len + (size_t)len + 1 > hp->text_cap) {
+		hp->text_cap = 2 * (hp->text_len + (size_t)len + 1);
+		hp->text = xrealloc(hp->text, hp->text_cap);
+	}
+	memcpy(hp->text + hp->text_len, ch, (size_t)len);
+	hp->text_len += (size_t)len;
+}
+
+/* The first <address> counts (not power_management's, one level further down); blanks
+ * around it are dropped, and an empty one is none. */
+static void address_end(struct vf_engine_hosts_parser *hp)
+{
+	const char *t = hp->text ? hp->text : "";
+	size_t a = 0, b = hp->text_len;
+	while (a < b && strchr(" \t\r\n", t[a]))
+		a++;
+	while (b > a && strchr(" \t\r\n", t[b - 1]))
+		b--;
+	if (b > a)
+		hp->hosts[hp->n - 1].address = xstrndup(t + a, b - a);
+	hp->in_address = false;
+	hp->address_seen = true;
+}
+
+static void on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct vf_engine_hosts_parser *hp = vf_xml_push_user(ctx);
+	if (hp->depth == 3 && hp->in_address)
+		address_end(hp);
+	else if (hp->depth == 2)
+		hp->in_host = false;
+	hp->depth--;
+}
+
+struct vf_engine_hosts_parser *vf_engine_hosts_parser_new(void)
+{
+	static const xmlSAXHandler sax = { .startElementNs = on_start, .endElementNs = on_end,
+					   .characters = on_chars, .cdataBlock = on_chars };
+	struct vf_engine_hosts_parser *hp = xcalloc(1, sizeof *hp);
+	hp->push = vf_xml_push_new(&sax, hp);
+	if (!hp->push) {
+		free(hp);
+		return NULL;
+	}
+	return hp;
+}
+
+int vf_engine_hosts_parser_feed(struct vf_engine_hosts_parser *hp, const char *buf, size_t len, bool last,
+				char **errmsg)
+{
+	int r = vf_xml_push_feed(hp->push, buf, len, last, errmsg);
+	return r == -EPERM ? -EINVAL : r;
+}
+
+void vf_engine_hosts_parser_take(struct vf_engine_hosts_parser *hp, struct vf_engine_host **ret, size_t *n)
+{
+	*ret = TAKE_PTR(hp->hosts);
+	*n = hp->n;
+	hp->n = 0;
+}
+
+void vf_engine_hosts_parser_free(struct vf_engine_hosts_parser *hp)
+{
+	if (!hp)
+		return;
+	vf_xml_push_free(hp->push);
+	vf_engine_hosts_free(hp->hosts, hp->n);
+	free(hp->text);
+	free(hp);
 }
 
 int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **ret, size_t *n,
 			  char **errmsg)
 {
-	_cleanup_xmldoc_ xmlDoc *doc = NULL;
-	xmlNode *top = NULL;
-	int r = read_doc(xml, len, "hosts", &doc, &top, errmsg);
-	if (r < 0)
-		return r;
-	struct vf_engine_host *hosts = NULL;
-	size_t count = 0;
-	for (xmlNode *c = top->children; c; c = c->next) {
-		if (!is_element(c, "host"))
-			continue;
-		r = parse_host(c, array_append(&hosts, &count, sizeof(*hosts)), errmsg);
-		if (r < 0) {
-			vf_engine_hosts_free(hosts, count);
-			return r;
-		}
-	}
-	*ret = hosts;
-	*n = count;
-	return 0;
+	if (!xml || len == 0)
+		return set_error(errmsg, -EINVAL, "empty document");
+	struct vf_engine_hosts_parser *hp = vf_engine_hosts_parser_new();
+	if (!hp)
+		return set_error(errmsg, -ENOMEM, "out of memory");
+	int r = vf_engine_hosts_parser_feed(hp, xml, len, true, errmsg);
+	if (r == 0)
+		vf_engine_hosts_parser_take(hp, ret, n);
+	vf_engine_hosts_parser_free(hp);
+	return r;
 }

@@ -13,6 +13,7 @@
 /* An engine answers a VM's nics or one profile in a few KB; the host list is ~5 KB per host
  * before gzip. Anything past this is not an engine answer worth holding in memory. */
 #define BODY_MAX ((size_t)16 << 20)
+#define HOSTS_MAX ((size_t)512 << 20) /* a streamed host list: about 100,000 hosts */
 /* Entries per cache table by default: far above an engine's VMs or profiles. */
 #define CACHE_MAX 65536
 /* Idle handles kept for reuse: each keeps its connection to the engine open. */
@@ -254,20 +255,39 @@ struct body {
 	char *data; /* NUL-terminated */
 	size_t len, cap;
 	bool too_big;
+	size_t max; /* 0: BODY_MAX */
+	/* Streamed (the host list): a 200's bytes go to this parser as they come, not to data */
+	struct vf_engine_hosts_parser *hosts;
+	CURL *h;
+	char *parse_err; /* the parser's failure, which stopped the transfer */
 };
 
 static void body_clear(struct body *b)
 {
 	free(b->data);
+	vf_engine_hosts_parser_free(b->hosts);
+	free(b->parse_err);
+}
+
+/* A streamed answer's bytes, once the status says it is the list (an error page is kept). */
+static bool streamed(struct body *b)
+{
+	long status = 0;
+	return b->hosts && curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	struct body *b = userdata;
 	size_t n = size * nmemb; /* size is 1 */
-	if (n > BODY_MAX - b->len) {
+	bool stream = streamed(b);
+	if (n > (stream ? b->max : BODY_MAX) - b->len) {
 		b->too_big = true;
 		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	if (stream) {
+		b->len += n;
+		return vf_engine_hosts_parser_feed(b->hosts, p, n, false, &b->parse_err) < 0 ? 0 : n;
 	}
 	if (b->len + n + 1 > b->cap) {
 		b->cap = b->cap ? b->cap : 16384;
@@ -334,7 +354,7 @@ static CURLcode set_options(const struct vf_engine *e, CURL *h, const char *url,
 	SETOPT(h, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L); /* several threads: no SIGALRM for DNS timeouts */
 	SETOPT(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip: a host list shrinks ~10x */
-	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_MAX);
+	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
 	SETOPT(h, CURLOPT_USERAGENT, "vfcap-filter");
 	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(h, CURLOPT_WRITEDATA, b);
@@ -355,8 +375,9 @@ static int transfer_error(const struct vf_engine *e, const char *url, CURLcode r
 		return set_error(errmsg, -ETIMEDOUT, "engine %s: timed out after %d ms", url,
 				 e->timeout_ms);
 	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && b->too_big))
-		return set_error(errmsg, -EFBIG, "engine %s: answer larger than %zu bytes", url,
-				 BODY_MAX);
+		return set_error(errmsg, -EFBIG, "engine %s: answer larger than %zu bytes", url, b->max);
+	if (rc == CURLE_WRITE_ERROR && b->parse_err)
+		return set_error(errmsg, -EINVAL, "engine %s: %s", url, b->parse_err);
 	if (*errbuf)
 		return set_error(errmsg, -EIO, "engine %s: %s (%.*s)", url, curl_easy_strerror(rc),
 				 (int)strcspn(errbuf, "\r\n"), errbuf);
@@ -369,6 +390,8 @@ static int http_get(struct vf_engine *e, const char *url, struct body *b, char *
 	CURL *h = handle_take(e);
 	if (!h)
 		return set_error(errmsg, -ENOMEM, "engine %s: out of memory", url);
+	b->max = b->max ? b->max : BODY_MAX;
+	b->h = h;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc = set_options(e, h, url, b, errbuf);
 	if (rc != CURLE_OK) {
@@ -553,19 +576,24 @@ static bool host_cached_locked(struct vf_engine *e, const char *id, time_t now,
 	return false;
 }
 
+/* The whole list, parsed as it arrives: at about 5 KB a host, thousands of hosts are tens of
+ * megabytes, of which only ids and addresses are kept. */
 static int fetch_hosts(struct vf_engine *e, struct table *t, char **errmsg)
 {
 	_cleanup_free_ char *url = xasprintf("%s/hosts", e->url);
-	_cleanup_(body_clear) struct body b = { 0 };
+	_cleanup_(body_clear) struct body b = { .max = HOSTS_MAX, .hosts = vf_engine_hosts_parser_new() };
+	if (!b.hosts)
+		return set_error(errmsg, -ENOMEM, "engine %s: out of memory", url);
 	int r = http_get(e, url, &b, errmsg);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *why = NULL;
 	struct vf_engine_host *hosts = NULL;
 	size_t n = 0;
-	r = vf_engine_parse_hosts(b.data, b.len, &hosts, &n, &why);
+	r = b.len ? vf_engine_hosts_parser_feed(b.hosts, "", 0, true, &why) : set_error(&why, -EINVAL, "empty document");
 	if (r < 0)
 		return set_error(errmsg, r, "engine %s: %s", url, why);
+	vf_engine_hosts_parser_take(b.hosts, &hosts, &n);
 	for (size_t i = 0; i < n; i++)
 		if (!table_get(t, hosts[i].id)) /* a duplicate id: the first counts */
 			table_set(t, hosts[i].id, 0, hosts[i].address, 0);

@@ -22,7 +22,8 @@
  *
  * Errors: -EINVAL for a bad id or options, or an answer that is not the document expected;
  * -EACCES for HTTP 401/403, -ENOENT for HTTP 404, -EIO for any other status or transport
- * failure, -ETIMEDOUT for a timeout, -EFBIG for an answer over 16 MiB. Redirects are never
+ * failure, -ETIMEDOUT for a timeout, -EFBIG for an answer over 16 MiB (the host list, parsed
+ * as it arrives and never held whole, may have 512 MiB: about 100,000 hosts). Redirects are never
  * followed (a 3xx is an error naming its status); only http and https URLs are used. */
 #pragma once
 
@@ -83,3 +84,12 @@ struct vf_engine_host {
 };
 int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **ret, size_t *n, char **errmsg);
 void vf_engine_hosts_free(struct vf_engine_host *hosts, size_t n);
+/* The same, fed in pieces as they arrive (no tree is built: a list of any length costs only its
+ * ids and addresses). feed returns 0 or -errno with *errmsg, the same for every later call;
+ * take (after a last feed that returned 0) hands over the hosts. NULL: out of memory. */
+struct vf_engine_hosts_parser;
+struct vf_engine_hosts_parser *vf_engine_hosts_parser_new(void);
+int vf_engine_hosts_parser_feed(struct vf_engine_hosts_parser *hp, const char *buf, size_t len, bool last,
+				char **errmsg);
+void vf_engine_hosts_parser_take(struct vf_engine_hosts_parser *hp, struct vf_engine_host **ret, size_t *n);
+void vf_engine_hosts_parser_free(struct vf_engine_hosts_parser *hp);

@@ -145,3 +145,89 @@ int vf_xml_read_untrusted(const char *buf, size_t len, int options, xmlDocPtr *r
 	*ret = TAKE_PTR(doc);
 	return 0;
 }
+
+/* ---- push parsing ---- */
+
+#define PUSH_PIECE (1 << 20)
+
+struct vf_xml_push {
+	struct parse_state st; /* first: refuse_doctype takes _private for a parse_state */
+	xmlParserCtxtPtr ctxt;
+	int r;        /* set by vf_xml_push_fail, or the first failure */
+	char *failed; /* its message */
+	void *user;
+};
+
+struct vf_xml_push *vf_xml_push_new(const xmlSAXHandler *sax, void *user)
+{
+	xmlSAXHandler h = *sax;
+	h.initialized = XML_SAX2_MAGIC;
+	h.internalSubset = refuse_doctype;
+	struct vf_xml_push *p = xcalloc(1, sizeof *p);
+	p->user = user;
+	p->ctxt = xmlCreatePushParserCtxt(&h, NULL, NULL, 0, NULL);
+	if (!p->ctxt) {
+		free(p);
+		return NULL;
+	}
+	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
+	p->ctxt->_private = p;
+	return p;
+}
+
+/* The handlers' ctx is the parser context; its _private the push state, whose user the
+ * caller's: one indirection the handlers take through vf_xml_push_user. */
+void *vf_xml_push_user(xmlParserCtxtPtr ctxt)
+{
+	return ((struct vf_xml_push *)ctxt->_private)->user;
+}
+
+void vf_xml_push_fail(xmlParserCtxtPtr ctxt, int r, const char *fmt, ...)
+{
+	struct vf_xml_push *p = ctxt->_private;
+	if (p->r)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	p->r = r;
+	p->failed = xasprintf("line %d: %s", xmlSAX2GetLineNumber(ctxt), msg);
+	xmlStopParser(ctxt);
+}
+
+int vf_xml_push_feed(struct vf_xml_push *p, const char *buf, size_t len, bool last, char **errmsg)
+{
+	/* libxml2 refuses to look ahead over more than 10 MB at once ("Huge input lookup")
+	 * without XML_PARSE_HUGE: a big buffer goes in 1 MiB pieces */
+	while (!p->r && (len > 0 || last)) {
+		int n = len > PUSH_PIECE ? PUSH_PIECE : (int)len;
+		bool end = last && (size_t)n == len;
+		int rc;
+		{
+			_cleanup_(handlers_restore) struct xml_handlers saved = handlers_capture(&p->st);
+			rc = xmlParseChunk(p->ctxt, buf, n, end);
+		}
+		if (p->st.doctype && !p->r) {
+			p->r = -EPERM;
+			p->failed = xasprintf("line %d: DOCTYPE not allowed", p->st.doctype_line);
+		} else if ((rc != 0 || !p->ctxt->wellFormed) && !p->r) {
+			p->r = parse_error(p->ctxt, &p->st, &p->failed);
+		}
+		buf += n;
+		len -= (size_t)n;
+		if (end)
+			break;
+	}
+	return p->r ? set_error(errmsg, p->r, "%s", p->failed) : 0;
+}
+
+void vf_xml_push_free(struct vf_xml_push *p)
+{
+	if (!p)
+		return;
+	xmlFreeParserCtxt(p->ctxt);
+	parse_state_clear(&p->st);
+	free(p->failed);
+	free(p);
+}

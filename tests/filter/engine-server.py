@@ -17,6 +17,8 @@ Misbehaviour on demand, by exact path (repeatable options):
   --redirect PATH=URL     answer 302 to URL
   --many-vms PREFIX=FILE  serve FILE for /vms/ID/nics when ID starts with PREFIX (many VMs)
   --big PATH=BYTES        answer 200 with about BYTES of XML, without Content-Length
+  --many-hosts PATH=N     answer 200 with a host list of N hosts of about 5 KB each, as the
+                          engine's are; host i: id many_host_id(i), address host-i.example
 """
 
 import argparse
@@ -38,6 +40,10 @@ def pairs(values, convert):
             sys.exit(f"engine-server: bad option value {v!r} (PATH=VALUE)")
         out[path] = convert(arg)
     return out
+
+
+def many_host_id(i):
+    return "00000000-0000-4000-8000-%012d" % i
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -77,6 +83,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"</nics>")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading: what the test wants
+
+    def many_hosts(self, n):
+        """N hosts with what an engine's host carries besides id and address (certificate, CPU,
+        hardware, OS, power management with an address of its own): about 5 KB each."""
+        filler = ("<certificate><organization>example</organization><subject>O=example,CN=h</subject>"
+                  "</certificate><cpu><name>Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz</name><speed>2000"
+                  "</speed><topology><cores>32</cores><sockets>2</sockets><threads>2</threads></topology>"
+                  "</cpu><hardware_information><family>PowerEdge</family><manufacturer>Dell Inc."
+                  "</manufacturer><product_name>PowerEdge R750</product_name></hardware_information>"
+                  "<power_management><enabled>true</enabled><address>ipmi.example</address>"
+                  "</power_management>" + "<summary><active>0</active><total>0</total></summary>" * 60)
+        parts = [b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<hosts>\n']
+        for i in range(n):
+            parts.append(('<host href="/ovirt-engine/api/hosts/%s" id="%s"><name>host-%d</name>%s'
+                          "<address>host-%d.example</address><status>up</status></host>\n"
+                          % (many_host_id(i), many_host_id(i), i, filler, i)).encode())
+        parts.append(b"</hosts>\n")
+        return b"".join(parts)
 
     def many_vms_file(self, path):
         segs = path[len(PREFIX):].split("/") if path.startswith(PREFIX) else []
@@ -119,6 +143,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(302, "", extra=[("Location", opts.redirect[self.path])])
         if self.path in opts.big:
             return self.answer_unsized(opts.big[self.path])
+        if self.path in opts.many_hosts:
+            return self.answer(200, self.many_hosts(opts.many_hosts[self.path]), "application/xml")
         f = self.file_for(self.path)
         if f is None:
             f = self.many_vms_file(self.path)
@@ -138,6 +164,7 @@ def main():
     p.add_argument("--sleep", action="append")
     p.add_argument("--redirect", action="append")
     p.add_argument("--big", action="append")
+    p.add_argument("--many-hosts", action="append")
     p.add_argument("--many-vms", action="append")
     p.add_argument("--tls", metavar="CERT,KEY")
     opts = p.parse_args()
@@ -145,6 +172,7 @@ def main():
     opts.sleep = pairs(opts.sleep, float)
     opts.redirect = pairs(opts.redirect, str)
     opts.big = pairs(opts.big, int)
+    opts.many_hosts = pairs(opts.many_hosts, int)
     opts.many_vms = pairs(opts.many_vms, str)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

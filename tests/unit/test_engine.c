@@ -161,6 +161,62 @@ static void test_parse_hosts(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The list fed in pieces of any size parses the same; a failure stays (every later feed says
+ * it again); a document over libxml2's 10 MB look-ahead parses whole too. */
+static void test_parse_hosts_pieces(void **state)
+{
+	size_t len = 0;
+	_cleanup_free_ char *xml = read_fixture("hosts", &len);
+	static const size_t pieces[] = { 1, 2, 7, 64, 4096 };
+	for (size_t k = 0; k < ARRAY_SIZE(pieces); k++) {
+		struct vf_engine_hosts_parser *hp = vf_engine_hosts_parser_new();
+		for (size_t at = 0; at < len; at += pieces[k]) {
+			size_t n = len - at < pieces[k] ? len - at : pieces[k];
+			assert_int_equal(vf_engine_hosts_parser_feed(hp, xml + at, n, at + n == len, NULL), 0);
+		}
+		struct vf_engine_host *hosts = NULL;
+		size_t n = 0;
+		vf_engine_hosts_parser_take(hp, &hosts, &n);
+		assert_int_equal(n, 3);
+		assert_string_equal(hosts[0].address, "node1.example.com");
+		assert_string_equal(hosts[2].id, HOST3);
+		assert_string_equal(hosts[2].address, "2001:db8::13");
+		vf_engine_hosts_free(hosts, n);
+		vf_engine_hosts_parser_free(hp);
+	}
+
+	const char *dt = "<!DOCTYPE hosts [<!ENTITY a 'x'>]><hosts/>";
+	struct vf_engine_hosts_parser *hp = vf_engine_hosts_parser_new();
+	_cleanup_free_ char *err = NULL, *again = NULL;
+	int r = 0;
+	for (size_t at = 0; dt[at] && r == 0; at++)
+		r = vf_engine_hosts_parser_feed(hp, dt + at, 1, !dt[at + 1], &err);
+	assert_int_equal(r, -EINVAL);
+	assert_string_equal(err, "line 1: DOCTYPE not allowed");
+	assert_int_equal(vf_engine_hosts_parser_feed(hp, "<hosts/>", 8, true, &again), -EINVAL);
+	assert_string_equal(again, err);
+	vf_engine_hosts_parser_free(hp);
+
+	enum { MANY = 2500 };
+	_cleanup_free_ char *pad = xmalloc(4097);
+	memset(pad, 'x', 4096);
+	pad[4096] = '\0';
+	size_t cap = (size_t)MANY * 4300 + 64, off = 0;
+	_cleanup_free_ char *big = xmalloc(cap);
+	off += (size_t)snprintf(big, cap, "<hosts>");
+	for (int i = 0; i < MANY; i++)
+		off += (size_t)snprintf(big + off, cap - off, "<host id='%d'><comment>%s</comment><address>h%d</address></host>\n",
+					i, pad, i);
+	off += (size_t)snprintf(big + off, cap - off, "</hosts>");
+	assert_true(off > 10000000);
+	struct vf_engine_host *hosts = NULL;
+	size_t n = 0;
+	assert_int_equal(vf_engine_parse_hosts(big, off, &hosts, &n, NULL), 0);
+	assert_int_equal(n, MANY);
+	assert_string_equal(hosts[MANY - 1].address, "h2499");
+	vf_engine_hosts_free(hosts, n);
+}
+
 /* ---- malformed documents ---- */
 
 enum doc_kind { NICS, PROFILE, HOSTS };
@@ -324,6 +380,7 @@ int main(void)
 	const struct CMUnitTest parse[] = {
 		cmocka_unit_test(test_parse_nics),     cmocka_unit_test(test_parse_nics_shapes),
 		cmocka_unit_test(test_parse_profiles), cmocka_unit_test(test_parse_hosts),
+		cmocka_unit_test(test_parse_hosts_pieces),
 		cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_parse_doctype),
 		cmocka_unit_test(test_parse_depth),    cmocka_unit_test(test_valid_id),
 		cmocka_unit_test(test_new_errors),

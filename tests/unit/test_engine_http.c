@@ -25,6 +25,8 @@
 #include "engine.h"
 #include "util.h"
 
+#define MANY_HOSTS_N "6000"
+
 /* Misbehaving paths, set up on the server's command line. */
 #define VM_500 "b0000000-0000-4000-8000-000000000500"
 #define VM_SLOW "b0000000-0000-4000-8000-0000000000a1"
@@ -119,6 +121,8 @@ static int start_server(void **state)
 				"--sleep", NICS_PATH(VM_SLOW) "=3",
 				"--redirect", NICS_PATH(VM_REDIRECT) "=file:///etc/passwd",
 				"--big", NICS_PATH(VM_BIG) "=17000000",
+				"--big", "/garbage/hosts=17000000",
+				"--many-hosts", "/many/hosts=" MANY_HOSTS_N,
 				"--many-vms", MANY_VMS "=" FIXTURES "/vms/" VM2 "/nics", NULL };
 	return server_start(&srv, "http", extra);
 }
@@ -454,6 +458,53 @@ static void test_host_list_down(void **state)
 	vf_engine_free(e);
 }
 
+/* The process's peak RSS (VmHWM), in KB; reset_peak makes it the current RSS first (writing 5
+ * to /proc/self/clear_refs, Linux 4.0). */
+static long peak_rss_kb(bool reset_peak)
+{
+	if (reset_peak) {
+		_cleanup_close_ int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0 && write(fd, "5", 1) == 1);
+	}
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	assert_true(kb > 0);
+	return kb;
+}
+
+/* A list over the 16 MiB any other answer may have (6,000 hosts of about 5 KB, as an engine
+ * sends them: 31 MB) is parsed as it arrives: every host found, and the process grows by far
+ * less than the list (no tree, no copy of it). */
+static void test_host_list_big(void **state)
+{
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.port);
+	struct vf_engine *e = engine_at(url, PASSWORD, 20000, 60);
+	long before = peak_rss_kb(true);
+	_cleanup_free_ char *first = address_of(e, "00000000-0000-4000-8000-000000000000", T0);
+	long grew = peak_rss_kb(false) - before;
+	_cleanup_free_ char *last = address_of(e, "00000000-0000-4000-8000-000000005999", T0);
+	assert_string_equal(first, "host-0.example");
+	assert_string_equal(last, "host-5999.example");
+	assert_int_equal(requests("/many/hosts"), 1);
+	print_message("  a host list of %s hosts: peak RSS grew %ld KB\n", MANY_HOSTS_N, grew);
+	assert_true(grew < 12 * 1024);
+	vf_engine_free(e);
+}
+
+/* A 200 that is not a host list stops the transfer at the first element, not at its end. */
+static void test_host_list_garbage(void **state)
+{
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.port);
+	_cleanup_free_ char *want = xasprintf("engine %s/hosts: line 1: root is <nics>, expected <hosts>", url);
+	struct vf_engine *e = engine_at(url, PASSWORD, 20000, 60);
+	address_fails(e, HOST1, T0, -EINVAL, want);
+	vf_engine_free(e);
+}
+
 /* Trailing slashes of the URL are dropped: no "//" in a request path. */
 static void test_url_slash(void **state)
 {
@@ -557,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_ids),
 		cmocka_unit_test(test_host_address),
 		cmocka_unit_test(test_host_list_down),
+		cmocka_unit_test(test_host_list_big),
+		cmocka_unit_test(test_host_list_garbage),
 		cmocka_unit_test(test_url_slash),
 		cmocka_unit_test(test_threads),
 	};
