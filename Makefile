@@ -192,7 +192,7 @@ install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 	install -D -m 0755 $(BUILD)/vfcap-hook $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook
 	for p in $(HOOK_POINTS); do \
 		install -d $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p && \
-		ln -sf $(LIBEXECDIR)/vfcap/vfcap-hook $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap || exit 1; \
+		ln -sfr $(DESTDIR)$(LIBEXECDIR)/vfcap/vfcap-hook $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/50_vfcap || exit 1; \
 	done
 	install -d $(DESTDIR)$(DATADIR)/vfcap
 	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/vfcap/

@@ -59,6 +59,19 @@ pk_install() {
 	else
 		fail "packaging: the installed units' ExecStart= does not follow BINDIR" "$PKDIR/local.log"
 	fi
+	# the hook links are relative (as rpmlint wants) and lead to the installed hook in both trees
+	local l bad="" n=0
+	for l in "$PKROOT"/usr/libexec/vdsm/hooks/*/50_vfcap "$PKDIR"/local/usr/libexec/vdsm/hooks/*/50_vfcap \
+		"$PKDIR"/local/usr/local/libexec/vdsm/hooks/*/50_vfcap; do
+		[ -L "$l" ] || continue
+		n=$((n + 1))
+		case $(readlink "$l") in /*) bad="$bad $l (absolute)" ;; esac
+		case $(readlink -f "$l") in "$PKROOT/usr/libexec/vfcap/vfcap-hook" | "$PKDIR/local/usr/local/libexec/vfcap/vfcap-hook") ;;
+		*) bad="$bad $l -> $(readlink -f "$l")" ;; esac
+	done
+	[ -z "$bad" ] && [ $n -ge 20 ] &&
+		pass "packaging: the $n 50_vfcap hook links (two trees) are relative and lead to the installed vfcap-hook" ||
+		fail "packaging: hook links ($n):$bad"
 	# an existing configuration is never replaced
 	echo "[vfcap]" >"$PKDIR/local/etc/vfcap/vfcap.conf"
 	if (make -s --no-print-directory install BUILD="$PLAIN" DESTDIR="$PKDIR/local" PREFIX=/usr/local) >"$PKDIR/local.log" 2>&1 &&
