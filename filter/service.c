@@ -204,8 +204,10 @@ int vf_service_start(const struct vf_service_opts *o, struct vf_filter_ctx *ctx,
 	s->guard = vf_http_guard_new(o->http.request_timeout, "vfcap-filter");
 	if (!s->guard)
 		return set_error(errmsg, -EAGAIN, "listen %s: cannot start a thread", o->listen);
+	struct vf_http_limits http = o->http;
+	vf_http_fd_budget(&http, "vfcap-filter");
 	struct MHD_OptionItem limits[VF_HTTP_OPTIONS];
-	vf_http_options(&o->http, s->guard, limits);
+	vf_http_options(&http, s->guard, limits);
 	/* the logger must come first, or MHD prints its early messages its own way */
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, vf_http_log, "vfcap-filter",

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "util.h"
@@ -263,6 +264,24 @@ void vf_http_guard_completed(struct MHD_Connection *mc)
 	c->began_ms = 0;
 	c->idle_bytes = n;
 	pthread_mutex_unlock(&c->g->lock);
+}
+
+void vf_http_fd_budget(struct vf_http_limits *l, const char *prog)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || (rlim_t)l->max_conns + VF_HTTP_FD_RESERVE <= rl.rlim_cur)
+		return;
+	int fit = rl.rlim_cur > 2 * VF_HTTP_FD_RESERVE ? (int)(rl.rlim_cur - VF_HTTP_FD_RESERVE) : (int)(rl.rlim_cur / 2);
+	fprintf(stderr, "%s: http: %d connections at most, not %d: the file descriptor limit is %llu (LimitNOFILE=)\n",
+		prog, fit > 0 ? fit : 1, l->max_conns, (unsigned long long)rl.rlim_cur);
+	l->max_conns = fit > 0 ? fit : 1;
 }
 
 void vf_http_options(const struct vf_http_limits *l, struct vf_http_guard *g,

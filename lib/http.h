@@ -33,6 +33,13 @@ void vf_http_guard_completed(struct MHD_Connection *c);
 /* Connections the guard has closed since it started. */
 uint64_t vf_http_guard_closed(struct vf_http_guard *g);
 
+/* Connections need file descriptors, and so do the service's own reads (report files, libvirt,
+ * curl): the soft RLIMIT_NOFILE is raised to the hard one (systemd's soft default is 1024,
+ * below the filter's 1024 connections), and max_conns lowered, with a log line, when even that
+ * leaves fewer than VF_HTTP_FD_RESERVE descriptors beside them. */
+#define VF_HTTP_FD_RESERVE 128
+void vf_http_fd_budget(struct vf_http_limits *l, const char *prog);
+
 /* The MHD options for the limits and the guard (which must outlive the daemon), for
  * MHD_OPTION_ARRAY: idle timeout, connection limit, per-address limit, connection notices. */
 #define VF_HTTP_OPTIONS 5

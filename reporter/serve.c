@@ -394,8 +394,10 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 	/* The logger must come first, or MHD prints its early messages its own way. MHD owns fd
 	 * from here: MHD_stop_daemon closes it, and so do some of MHD's failure paths (not all:
 	 * after a failure it is left to the exit that follows). */
+	struct vf_http_limits http = s->o->cfg->serve_http;
+	vf_http_fd_budget(&http, "vfcap-report");
 	struct MHD_OptionItem limits[VF_HTTP_OPTIONS];
-	vf_http_options(&s->o->cfg->serve_http, s->guard, limits);
+	vf_http_options(&http, s->guard, limits);
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, vf_http_log,
 				  "vfcap-report", MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, limits,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);

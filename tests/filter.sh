@@ -83,6 +83,30 @@ filter_slow_clients() {
 		fail "filter: slow clients: exit $? on SIGTERM" "$FDIR/slow.log"; fi
 }
 
+# File descriptors (lib/http.c vf_http_fd_budget): a soft limit below the hard one is raised to
+# it; a hard limit too low for max_conns (1024) and a reserve of 128 lowers max_conns, said once.
+filter_fd_limits() {
+	local got
+	if filter_start "prlimit --nofile=100:4096 $PLAIN/vfcap-filter" "$FDIR/fd1.log" --reports "$FDIR/reports" \
+		--config /dev/null; then
+		got=$(sed -n 's/^Max open files *\([0-9]*\) *\([0-9]*\).*/\1:\2/p' "/proc/$F_PID/limits")
+		[ "$got" = 4096:4096 ] && pass "filter: a soft file limit of 100 is raised to the hard one (4096)" ||
+			fail "filter: file limits $got after starting with 100:4096" "$FDIR/fd1.log"
+		filter_stop
+	else
+		fail "filter: serve starts under prlimit" "$FDIR/fd1.log"
+	fi
+	if filter_start "prlimit --nofile=300:300 $PLAIN/vfcap-filter" "$FDIR/fd2.log" --reports "$FDIR/reports" \
+		--config /dev/null; then
+		grep -qx "vfcap-filter: http: 172 connections at most, not 1024: the file descriptor limit is 300 (LimitNOFILE=)" \
+			"$FDIR/fd2.log" && pass "filter: with 300 file descriptors, max_conns 1024 becomes 172 (128 kept back), said once" ||
+			fail "filter: no max_conns line under a 300-descriptor limit" "$FDIR/fd2.log"
+		filter_stop
+	else
+		fail "filter: serve starts under a 300-descriptor limit" "$FDIR/fd2.log"
+	fi
+}
+
 filter_sizes() {
 	$PY tests/filter/mkreports.py "$FDIR/big" 10000
 	if ! filter_start "$PLAIN/vfcap-filter" "$FDIR/big.log" --reports "$FDIR/big" --quiet; then
@@ -227,6 +251,7 @@ getattr(v, sys.argv[1])().__getattribute__(sys.argv[2])(hosts, 'vm', {'vf_demand
 
 filter_service
 filter_slow_clients
+filter_fd_limits
 filter_run
 filter_engine
 filter_http_reports
