@@ -215,9 +215,13 @@ static int nl_failure(void)
 /* Send, and note the sequence number that the reply must carry. */
 static int send_request(struct nl_sock *sk, struct feed_state *st, struct nl_msg *m)
 {
-	errno = 0;
-	if (nl_send_auto(sk, m) < 0)
-		return nl_failure();
+	int r;
+	do { /* a signal before anything was sent: send again (libnl does not) */
+		errno = 0;
+		r = nl_send_auto(sk, m) < 0 ? nl_failure() : 0;
+	} while (r == -EINTR);
+	if (r < 0)
+		return r;
 	st->seq = nlmsg_hdr(m)->nlmsg_seq;
 	st->answered = false;
 	return 0;

@@ -276,6 +276,8 @@ fz_nl() {
 fz_nl "EINTR on the first recvmsg (peek)" recvmsg:error=EINTR:when=1 same
 fz_nl "EINTR on the first read" recvmsg:error=EINTR:when=2 same
 fz_nl "EINTR on the address dump's read" recvmsg:error=EINTR:when=6 same
+fz_nl "EINTR on the first sendmsg" sendmsg:error=EINTR:when=1 same
+fz_nl "EINTR on the address dump's sendmsg" sendmsg:error=EINTR:when=3 same
 fz_nl "ENOBUFS on the first recvmsg" recvmsg:error=ENOBUFS:when=1 ens1f0 "No buffer space available"
 fz_nl "ENOBUFS on the second PF's reply" recvmsg:error=ENOBUFS:when=4 ens1f1 "No buffer space available"
 fz_nl "ENOBUFS on the address dump" recvmsg:error=ENOBUFS:when=6 addr "No buffer space available"
