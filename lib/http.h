@@ -6,10 +6,11 @@
  * second ("slowloris") keeps its connection, and its slot, for ever. The guard closes a
  * connection whose request is still incomplete request_timeout seconds after its first byte
  * (checked twice a second): a janitor thread keeps the list of open connections, learns from
- * the kernel (TCP_INFO's last-data-received time) when a connection that was idle starts a
- * request, and shuts the socket down when that request outlives its budget; MHD then closes it
- * as it would any dead connection. Idle keep-alive connections are left to MHD's idle
- * timeout; a request whose answer is being made or sent is never cut. */
+ * the kernel (TCP_INFO's count of bytes received, against the count when the last request
+ * completed) when a connection that was idle starts a request, and shuts the socket down when
+ * that request outlives its budget; MHD then closes it as it would any dead connection. Idle
+ * keep-alive connections are left to MHD's idle timeout; a request whose answer is being made
+ * or sent is never cut. With TLS the handshake counts as the first request's first bytes. */
 #pragma once
 
 #include <stdint.h>
