@@ -85,7 +85,7 @@ struct vf_engine_host {
 int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **ret, size_t *n, char **errmsg);
 void vf_engine_hosts_free(struct vf_engine_host *hosts, size_t n);
 /* The same, fed in pieces as they arrive (no tree is built: a list of any length costs only its
- * ids and addresses). feed returns 0 or -errno with *errmsg, the same for every later call;
+ * ids and addresses), read as UTF-8 whatever its encoding declaration says. feed returns 0 or -errno with *errmsg, the same for every later call;
  * take (after a last feed that returned 0) hands over the hosts. NULL: out of memory. */
 struct vf_engine_hosts_parser;
 struct vf_engine_hosts_parser *vf_engine_hosts_parser_new(void);

@@ -38,7 +38,8 @@ int vf_xml_read_untrusted(const char *buf, size_t len, int options, xmlDocPtr *r
 
 /* The same rules for a document that arrives in pieces and is too big to hold as a tree: a
  * push parser calling the caller's SAX2 handlers (startElementNs, endElementNs, characters;
- * their ctx is the parser context, whose _private is user) and building nothing. A DOCTYPE
+ * their ctx is the parser context, whose _private is user) and building nothing. The bytes
+ * are read as UTF-8 whatever an encoding declaration says. A DOCTYPE
  * stops it (-EPERM, "line N: DOCTYPE not allowed"); libxml2's first fatal error is -EINVAL
  * "line N: what"; a handler that calls vf_xml_push_fail stops it with its own message. */
 struct vf_xml_push;
