@@ -59,7 +59,7 @@ def closed(s, wait):
         return True
 
 
-def trickle(what, prefix, slow):
+def trickle(prefix, slow):
     """Send prefix at once and slow 1 byte every 0.25 s; the seconds from the first byte to the
     service's close, or None when every byte went out and it was still open."""
     s = connect()
@@ -77,7 +77,7 @@ def trickle(what, prefix, slow):
 
 
 def cut_check(what, prefix, slow, also=None):
-    s, cut = trickle(what, prefix, slow)
+    s, cut = trickle(prefix, slow)
     s.close()
     check("%s: cut %s s after its first byte (request_timeout %g s)" % (
         what, "never" if cut is None else "%.1f" % cut, T), cut is not None and T <= cut <= T + 1.5,
