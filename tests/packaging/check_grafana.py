@@ -24,10 +24,14 @@ import sys
 # Families of `vfcap-report serve` that a file report has not: no fixture has them.
 # vfcap_read_errors is listed too although the fixtures have it (it is part of every report).
 SERVE_ONLY = {"vfcap_report_age_seconds", "vfcap_gathers_total", "vfcap_scrapes_total",
-              "vfcap_read_errors"}
+              "vfcap_slow_clients_closed_total", "vfcap_read_errors"}
 JOB = "vfcap"
 EVAL_S = 300  # promtool's evaluation time, seconds after 0
 AGE_INSTANCE, AGE = "intel64", 42  # one target also serves vfcap_report_age_seconds
+# and a counter of slow clients cut, 2 more each minute from 0: over the hour to EVAL_S it rose
+# by 2 * EVAL_S / 60 (starting at 0 and ending at the evaluation time, increase() does not
+# extrapolate)
+CUT_STEP = 2
 
 results = []
 
@@ -145,6 +149,7 @@ def main():
         for name, labels, value in samples:
             series.append((name, dict(labels, instance=inst_name, job=JOB), value))
     series.append(("vfcap_report_age_seconds", {"instance": AGE_INSTANCE, "job": JOB}, AGE))
+    series.append(("vfcap_slow_clients_closed_total", {"instance": AGE_INSTANCE, "job": JOB}, "0+%dx10" % CUT_STEP))
 
     def by(name, inst_name=None):
         return [(l, v) for n, l, v in series if n == name and inst_name in (None, l["instance"])]
@@ -189,6 +194,8 @@ def main():
               if (l["instance"], l["pf"]) in limited]),
             ("stat 'Free VFs' = the sum of vfcap_pf_free_vfs",
              q("stat", "Free VFs"), [("", {}, sum(v for _, v in by("vfcap_pf_free_vfs")))]),
+            ("stat 'Slow clients cut (1 h)' = the counter's rise over the hour",
+             q("stat", "Slow clients cut (1 h)"), [("", {}, CUT_STEP * EVAL_S // 60)]),
             ("timeseries 'Report age': the serve metric where there is one, else now - timestamp",
              q("timeseries", "Report age"),
              [("", dict(target(i), hostname=hostname[i]), AGE if i == AGE_INSTANCE else EVAL_S - ts[i])
@@ -200,7 +207,7 @@ def main():
     for what, expr, expected in cases:
         test = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
             "interval": "1m",
-            "input_series": [{"series": series_text(n, l), "values": "%sx10" % repr(v)}
+            "input_series": [{"series": series_text(n, l), "values": v if isinstance(v, str) else "%sx10" % repr(v)}
                              for n, l, v in series],
             "promql_expr_test": [{"expr": expr, "eval_time": "%ds" % EVAL_S, "exp_samples": [
                 {"labels": series_text(n, l), "value": v} for n, l, v in expected]}]}]}
