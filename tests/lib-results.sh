@@ -15,7 +15,8 @@ results() {
 	[ "$failed" = 0 ]
 }
 
-# A Python check script's "PASS name" / "FAIL name: why" lines -> pass/fail, each name prefixed.
+# A Python check script's "PASS name" / "FAIL name: why" lines -> pass/fail, each name prefixed;
+# its other lines (figures) are shown indented.
 # A script that exits non-zero without a FAIL line (it died) is a failure of its own, never
 # silence; LOG (the service's stderr) is shown with it.
 run_checks() { # prefix log script args...
@@ -27,6 +28,7 @@ run_checks() { # prefix log script args...
 		case "$line" in
 		PASS\ *) pass "$prefix: ${line#PASS }" ;;
 		FAIL\ *) echo "${line#FAIL }" >"$out.why" && fail "$prefix: ${line#FAIL }" "$out.why" ;;
+		*) echo "    $line" ;; # figures the script reports
 		esac
 	done <"$out"
 	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out"; then

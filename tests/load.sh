@@ -29,23 +29,12 @@ load_start() {
 	return $rc
 }
 
-# load.py's PASS/FAIL lines -> the harness's counters, its other lines as they are; then the
-# service is stopped and must exit 0.
+# load.py's PASS/FAIL lines -> the harness's counters (its figures shown as they are); then the
+# service is stopped and must exit 0, having logged little besides its requests.
 load_run() { # name, log, then load.py's arguments
-	local name=$1 log=$2 line rc=0
+	local name=$1 log=$2 rc
 	shift 2
-	$PY tests/load/load.py "$@" "$L_REQUEST_TIMEOUT" >"$LDIR/$name.out" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		PASS\ *) pass "load: ${line#PASS }" ;;
-		FAIL\ *) echo "${line#FAIL }" >"$LDIR/why" && fail "load: ${line#FAIL }" "$LDIR/why" ;;
-		*) echo "    $line" ;;
-		esac
-	done <"$LDIR/$name.out"
-	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$LDIR/$name.out"; then
-		cat "$log" >>"$LDIR/$name.out"
-		fail "load: $name: load.py exited $rc without a FAIL line" "$LDIR/$name.out"
-	fi
+	run_checks load "$log" tests/load/load.py "$@" "$L_REQUEST_TIMEOUT"
 	rc=0
 	kill -TERM "$L_PID" 2>/dev/null
 	wait "$L_PID" || rc=$?
