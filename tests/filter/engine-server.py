@@ -23,11 +23,11 @@ Misbehaviour on demand, by exact path (repeatable options):
 
 import argparse
 import base64
-import http.server
 import os
-import ssl
 import sys
 import time
+
+import stubhttp
 
 PREFIX = "/ovirt-engine/api/"
 
@@ -46,26 +46,8 @@ def many_host_id(i):
     return "00000000-0000-4000-8000-%012d" % i
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the engine's front end does
+class Handler(stubhttp.Handler):
     server_version = "engine-server"
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
-
-    def log_message(self, fmt, *args):
-        pass  # stdout is the port line only; stderr stays quiet
-
-    def answer(self, code, body, ctype="text/plain", extra=()):
-        data = body if isinstance(body, bytes) else body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
 
     def answer_unsized(self, n):
         """200 with n bytes and no Content-Length (the end is the connection's close), so
@@ -175,22 +157,7 @@ def main():
     opts.many_hosts = pairs(opts.many_hosts, int)
     opts.many_vms = pairs(opts.many_vms, str)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.opts = opts
-    if opts.tls:
-        cert, _, key = opts.tls.partition(",")
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        # A client that refuses the certificate fails the handshake in accept(), which
-        # socketserver drops quietly (an OSError).
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    print(server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-
+    stubhttp.serve(Handler, opts.tls, opts=opts)
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,6 @@ them.
 
 import argparse
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -32,6 +31,8 @@ import sys
 import threading
 import time
 import urllib.parse
+
+import stubhttp
 
 ID_RE = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 
@@ -66,26 +67,8 @@ class Stats:
                                "max_in_flight": self.max_in_flight, "hosts": self.hosts})
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as libmicrohttpd in vfcap-report does
+class Handler(stubhttp.Handler):
     server_version = "report-server"
-
-    def log_message(self, fmt, *args):
-        pass  # stdout is the port line only
-
-    def answer(self, code, body=b"", ctype="text/plain", extra=()):
-        data = body if isinstance(body, bytes) else body.encode()
-        self.send_response(code)
-        if code != 304:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
 
     def host_of(self, url):
         parts = url.path.split("/")
@@ -156,15 +139,7 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--sleep", type=float, default=5.0)
     args = ap.parse_args()
-    http.server.ThreadingHTTPServer.request_queue_size = 256  # 50 clients connect at once
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    srv.dir = args.dir
-    srv.sleep = args.sleep
-    srv.stats = Stats()
-    print(srv.server_address[1], flush=True)
-    srv.serve_forever()
-
+    stubhttp.serve(Handler, dir=args.dir, sleep=args.sleep, stats=Stats())
 
 if __name__ == "__main__":
     sys.exit(main())
