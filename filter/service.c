@@ -75,7 +75,6 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, con
 /* Parse, answer, queue: the whole XML-RPC exchange of one request. */
 static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *c, struct request *rq)
 {
-	vf_http_guard_answering(c);
 	struct vf_call_stats st = { 0 };
 	struct rpc_writer w;
 	rpc_writer_init(&w);
@@ -98,7 +97,6 @@ static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *
 static enum MHD_Result answer_get(struct vf_service *s, struct MHD_Connection *c, const char *url,
 				  struct request *rq)
 {
-	vf_http_guard_answering(c);
 	struct vf_call_stats st = { .method = "GET" };
 	bool health = streq(url, "/healthz");
 	log_request(s, rq, &st, health ? MHD_HTTP_OK : MHD_HTTP_METHOD_NOT_ALLOWED);
@@ -156,21 +154,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (streq(method, MHD_HTTP_METHOD_GET) || streq(method, MHD_HTTP_METHOD_HEAD))
-		return answer_get(s, c, url, rq);
-	if (!streq(method, MHD_HTTP_METHOD_POST)) {
-		vf_http_guard_answering(c);
-		struct vf_call_stats st = { .method = "-" };
-		log_request(s, rq, &st, MHD_HTTP_METHOD_NOT_ALLOWED);
-		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-filter: XML-RPC wants POST\n");
-	}
-	if (*upload_data_size) {
+	bool post = streq(method, MHD_HTTP_METHOD_POST);
+	if (post && *upload_data_size) {
 		append_body(s, rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* Whatever comes next answers: the request is whole (its time is no longer counted), or
+	 * its method has no body worth waiting for. */
+	vf_http_guard_answering(c);
+	if (streq(method, MHD_HTTP_METHOD_GET) || streq(method, MHD_HTTP_METHOD_HEAD))
+		return answer_get(s, c, url, rq);
+	if (!post) {
+		struct vf_call_stats st = { .method = "-" };
+		log_request(s, rq, &st, MHD_HTTP_METHOD_NOT_ALLOWED);
+		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-filter: XML-RPC wants POST\n");
+	}
 	if (rq->too_big) {
-		vf_http_guard_answering(c);
 		struct vf_call_stats st = { .method = "-", .fault = true };
 		log_request(s, rq, &st, MHD_HTTP_CONTENT_TOO_LARGE);
 		return queue_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "vfcap-filter: request body over the limit\n");

@@ -309,11 +309,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*con_cls = &headers_seen;
 		_cleanup_free_ char *why = s->tls.ca ? serve_tls_refusal(c) : NULL;
 		_cleanup_free_ char *text = why ? xasprintf("vfcap-report: %s\n", why) : NULL;
-		if (text || (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD)))
-			vf_http_guard_answering(c);
+		bool read = streq(method, MHD_HTTP_METHOD_GET) || streq(method, MHD_HTTP_METHOD_HEAD);
+		if (text || !read)
+			vf_http_guard_answering(c); /* refused here, whatever else comes */
 		if (text)
 			return reply_text(c, MHD_HTTP_FORBIDDEN, text);
-		if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
+		if (!read)
 			return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "vfcap-report: read-only: GET or HEAD\n");
 		return MHD_YES;
 	}
