@@ -18,7 +18,8 @@
 #define LOG_EVERY_MS 10000 /* a kind of log line is written at most this often */
 
 /* One open connection, from MHD's STARTED notice to its CLOSED notice. The lock covers every
- * field but the constant ones (g, fd, peer). */
+ * field but the constant ones (g, fd, peer). The peer is kept as an address and written out
+ * only for a log line: accepting a connection formats nothing. */
 struct conn {
 	struct conn *prev, *next;
 	struct vf_http_guard *g;
@@ -27,7 +28,7 @@ struct conn {
 	int64_t began_ms;    /* when the janitor saw the current request begin; 0: not yet */
 	bool answering;      /* the request is complete: its answer is being made or sent */
 	bool cut;
-	char peer[NI_MAXHOST];
+	struct sockaddr_storage peer; /* AF_UNSPEC: unknown */
 };
 
 struct vf_http_guard {
@@ -41,7 +42,7 @@ struct vf_http_guard {
 	uint64_t closed;
 	unsigned unlogged; /* cuts since the last log line */
 	int64_t logged_ms; /* when that line was written; 0: never */
-	char last_peer[NI_MAXHOST];
+	struct sockaddr_storage last_peer;
 };
 
 static int64_t now_ms(void)
@@ -89,9 +90,14 @@ static void cuts_line(struct vf_http_guard *g, int64_t now, bool flush, char **l
 {
 	if (!g->unlogged || (!flush && now - g->logged_ms < LOG_EVERY_MS && g->logged_ms))
 		return;
+	char peer[NI_MAXHOST];
+	const struct sockaddr *sa = (const struct sockaddr *)&g->last_peer;
+	socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (sa->sa_family == AF_UNSPEC || getnameinfo(sa, len, peer, sizeof peer, NULL, 0, NI_NUMERICHOST) != 0)
+		strcpy(peer, "?");
 	*line = xasprintf("%s: http: closed %u connection(s) whose request was incomplete %lld s after its first "
 			  "byte (request_timeout; last from %s)\n",
-			  g->prog, g->unlogged, (long long)(g->timeout_ms / 1000), g->last_peer);
+			  g->prog, g->unlogged, (long long)(g->timeout_ms / 1000), peer);
 	g->unlogged = 0;
 	g->logged_ms = now;
 }
@@ -110,7 +116,7 @@ static void sweep(struct vf_http_guard *g, bool flush)
 		c->cut = true;
 		g->closed++;
 		g->unlogged++;
-		memcpy(g->last_peer, c->peer, sizeof g->last_peer);
+		g->last_peer = c->peer;
 	}
 	cuts_line(g, now, flush, &line);
 	pthread_mutex_unlock(&g->lock);
@@ -198,9 +204,8 @@ static void conn_started(struct vf_http_guard *g, struct MHD_Connection *mc, voi
 	c->g = g;
 	c->fd = fd->connect_fd;
 	const struct sockaddr *sa = addr ? addr->client_addr : NULL;
-	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (!sa || getnameinfo(sa, len, c->peer, sizeof c->peer, NULL, 0, NI_NUMERICHOST) != 0)
-		strcpy(c->peer, "?");
+	if (sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+		memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	pthread_mutex_lock(&g->lock);
 	c->next = g->head;
 	if (g->head)
