@@ -69,15 +69,27 @@ static xmlNode *child(const xmlNode *parent, const char *name)
 }
 
 /* The element's text, blanks around it dropped; "" when it has none (caller frees). */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* s[0, len) without the blanks around it (caller frees). */
+static char *trimmed(const char *s, size_t len)
+{
+	size_t a = 0;
+	while (a < len && blank(s[a]))
+		a++;
+	while (len > a && blank(s[len - 1]))
+		len--;
+	return xstrndup(s + a, len - a);
+}
+
 static char *text_of(const xmlNode *n)
 {
 	_cleanup_xmlstr_ xmlChar *raw = xmlNodeGetContent(n);
 	const char *s = raw ? (const char *)raw : "";
-	s += strspn(s, " \t\r\n");
-	size_t len = strlen(s);
-	while (len > 0 && strchr(" \t\r\n", s[len - 1]))
-		len--;
-	return xstrndup(s, len);
+	return trimmed(s, strlen(s));
 }
 
 /* The child's text, NULL when the child is absent. */
@@ -269,14 +281,11 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
  * around it are dropped, and an empty one is none. */
 static void address_end(struct vf_engine_hosts_parser *hp)
 {
-	const char *t = hp->text ? hp->text : "";
-	size_t a = 0, b = hp->text_len;
-	while (a < b && strchr(" \t\r\n", t[a]))
-		a++;
-	while (b > a && strchr(" \t\r\n", t[b - 1]))
-		b--;
-	if (b > a)
-		hp->hosts[hp->n - 1].address = xstrndup(t + a, b - a);
+	char *a = trimmed(hp->text ? hp->text : "", hp->text_len);
+	if (*a)
+		hp->hosts[hp->n - 1].address = a;
+	else
+		free(a);
 	hp->in_address = false;
 	hp->address_seen = true;
 }
