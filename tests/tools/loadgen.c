@@ -330,10 +330,8 @@ static void *vanishers(void *arg)
 	unsigned seed = 7;
 	for (int v = 0; v < nvanish; v++) {
 		long at = (long)((double)(v + 1) * total / (nvanish + 1));
-		while (atomic_load(&answered) + atomic_load(&lost) < at && !atomic_load(&fast_done)) {
-			struct timespec ts = { 0, 200000 };
-			nanosleep(&ts, NULL);
-		}
+		while (atomic_load(&answered) + atomic_load(&lost) < at && !atomic_load(&fast_done))
+			sleep_s(0.0002);
 		const struct kind *k = &kinds[v % nkinds];
 		int fd = connect_server(timeout_s, &attacker);
 		if (fd < 0) {
@@ -342,10 +340,8 @@ static void *vanishers(void *arg)
 		}
 		size_t part = 1 + (size_t)rand_r(&seed) % (k->req_len - 1);
 		write_all(fd, k->req, part);
-		if (v % 4 == 2) { /* a moment for the service to read what came */
-			struct timespec ts = { 0, (long)(rand_r(&seed) % 20) * 1000000L };
-			nanosleep(&ts, NULL);
-		}
+		if (v % 4 == 2) /* a moment for the service to read what came */
+			sleep_s((rand_r(&seed) % 20) / 1000.0);
 		if (v % 2) {
 			struct linger l = { .l_onoff = 1, .l_linger = 0 }; /* RST */
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -424,10 +420,8 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	for (long i = 0; i < nslow; i++)
 		pthread_create(&slow[i], &attr, slow_client, (void *)i);
-	while (atomic_load(&slow_started) < nslow) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
+	while (atomic_load(&slow_started) < nslow)
+		sleep_s(0.001);
 	sleep_s(lead);
 	double t1 = now_s();
 	pthread_create(&vt, &attr, vanishers, NULL);
