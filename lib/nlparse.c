@@ -372,16 +372,18 @@ static void extract_vfs(struct rtnl_link *link, struct vf_nl_link *out)
 		max = 65536;
 	if (want == 0 || rtnl_link_get_num_vf(link, &libnl_num_vf) < 0 || libnl_num_vf == 0)
 		return;
-	out->vfs = xcalloc(want, sizeof(*out->vfs));
+	/* Built with array_append() only: parse_ports() may append VFs the list does not reach,
+	 * and array_append() takes the capacity from the count (a calloc'ed array overflowed). */
 	for (uint32_t i = 0; i < max && found < want; i++) {
 		struct rtnl_link_vf *vf = rtnl_link_vf_get(link, i);
 		if (!vf)
 			continue;
-		vf_vf_init(&out->vfs[found], (int)i);
-		copy_vf(vf, &out->vfs[found++]);
+		struct vf_vf *dst = array_append(&out->vfs, &out->n_vfs, sizeof(*out->vfs));
+		vf_vf_init(dst, (int)i);
+		copy_vf(vf, dst);
+		found++;
 		rtnl_link_vf_put(vf);
 	}
-	out->n_vfs = found;
 }
 
 static struct vf_vf *find_vf(struct vf_nl_link *l, uint32_t index)

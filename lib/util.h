@@ -72,7 +72,9 @@ char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
  * the formatted message (the caller frees it). Returns r, so `return set_error(...)` reads. */
 int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
 
-/* Grow *arr (of *n elements of size elem) by one zeroed element; returns it. */
+/* Grow *arr (of *n elements of size elem) by one zeroed element; returns it. The capacity is
+ * implied by *n, so *arr must be NULL with *n 0 or grown by array_append() alone: never append
+ * to an array allocated another way. */
 void *array_append(void *arr_ptr, size_t *n, size_t elem);
 
 bool streq(const char *a, const char *b);

@@ -280,6 +280,29 @@ static void test_huge_num_vf(void **state)
 	free(b.data);
 }
 
+/* Found by tests/fuzz (CI, fuzz_netlink): a port entry for a VF that the wrapped VF info list
+ * does not reach was appended to an array sized for the listed VFs only (65 here), past its end:
+ * a heap overflow. The spec is the shape an enic-like driver with 400 VFs would send. */
+static void test_port_past_listed_vfs(void **state)
+{
+	struct blob b = load("ports-past-limit");
+	struct vf_nl_link l;
+	char *err = NULL;
+	assert_int_equal(vf_nl_parse_link(b.data, b.len, &l, &err), 0);
+	assert_null(err);
+	assert_true(l.nl.has_vfinfo && l.nl.has_ports && l.nl.truncated);
+	assert_int_equal(l.nl.num_vf, 400);
+	assert_int_equal(l.nl.listed, 65);
+	assert_int_equal(l.n_vfs, 66);
+	const struct vf_vf *last = &l.vfs[65];
+	assert_int_equal(last->index, 100);
+	assert_string_equal(last->port_profile, "prof-100");
+	for (size_t i = 0; i < 65; i++)
+		assert_int_equal(l.vfs[i].index, (int)i);
+	vf_nl_link_clear(&l);
+	free(b.data);
+}
+
 static struct vf_host *host_with_pf(const char *name, int ifindex, int numvfs)
 {
 	struct vf_host *h = vf_host_new();
@@ -347,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_not_newlink),
 		cmocka_unit_test(test_vfinfo_without_num_vf),
 		cmocka_unit_test(test_huge_num_vf),
+		cmocka_unit_test(test_port_past_listed_vfs),
 		cmocka_unit_test(test_file_reader_merges),
 		cmocka_unit_test(test_file_reader_mismatch_and_missing),
 		cmocka_unit_test(test_live_loopback),
