@@ -13,6 +13,9 @@
 
 /* Counts that a failed source leaves undetermined are stored as UNKNOWN and written as null. */
 #define UNKNOWN (-1)
+/* The most VFs a PCI function can have: TotalVFs and NumVFs are 16-bit fields of the SR-IOV
+ * capability. Larger counts (sysfs, IFLA_NUM_VF, a port entry's VF number) are malformed. */
+#define VF_COUNT_MAX 65535
 
 enum vf_state {
 	VF_STATE_UNKNOWN,     /* a source needed to judge it failed: never counted free */

@@ -164,6 +164,9 @@ static int walk_attr(struct walk *w, size_t off, size_t *next, char **errmsg)
 			return set_error(errmsg, -EBADMSG, "IFLA_NUM_VF at offset %zu: %u bytes, need 8", off,
 				    a->nla_len);
 		memcpy(&w->num_vf, (const uint8_t *)a + NLA_HDRLEN, sizeof(uint32_t));
+		if (w->num_vf > VF_COUNT_MAX)
+			return set_error(errmsg, -EBADMSG, "IFLA_NUM_VF at offset %zu: %u VFs, more than the %d a PCI function can have",
+				    off, w->num_vf, VF_COUNT_MAX);
 		w->have_num_vf = true;
 	}
 	*next = off + NLA_ALIGN(a->nla_len);
@@ -365,11 +368,9 @@ static void copy_vf(struct rtnl_link_vf *src, struct vf_vf *dst)
 static void extract_vfs(struct rtnl_link *link, struct vf_nl_link *out)
 {
 	uint32_t want = out->nl.listed, found = 0, libnl_num_vf = 0;
+	/* at most VF_COUNT_MAX: the walk refused a larger IFLA_NUM_VF (a lookup per number up to
+	 * 2^32 took minutes) */
 	uint32_t max = out->nl.num_vf > want ? out->nl.num_vf : want;
-	/* A PCI PF has at most 65535 VFs (NumVFs is 16 bits; parse_port() has the same bound): a
-	 * larger IFLA_NUM_VF is malformed and must not cost a lookup per number up to 2^32. */
-	if (max > 65536)
-		max = 65536;
 	if (want == 0 || rtnl_link_get_num_vf(link, &libnl_num_vf) < 0 || libnl_num_vf == 0)
 		return;
 	/* Built with array_append() only: parse_ports() may append VFs the list does not reach,
@@ -406,7 +407,7 @@ static void parse_port(const struct nlattr *entry, struct vf_nl_link *out, uint3
 	if (nla_parse_nested(tb, IFLA_PORT_MAX, (struct nlattr *)entry, policy) < 0 || !tb[IFLA_PORT_VF])
 		return; /* not decodable: as if absent */
 	uint32_t index = nla_get_u32(tb[IFLA_PORT_VF]);
-	if (index >= 65536)
+	if (index >= VF_COUNT_MAX)
 		return;
 	struct vf_vf *vf = find_vf(out, index);
 	if (tb[IFLA_PORT_PROFILE] && nla_len(tb[IFLA_PORT_PROFILE]) > 0) {

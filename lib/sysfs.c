@@ -45,7 +45,6 @@ struct open_how { uint64_t flags, mode, resolve; };
 #endif
 
 #define ATTR_MAX 4096      /* sysfs attributes are at most a page */
-#define VF_COUNT_MAX 65535 /* TotalVFs is a 16-bit field of the SR-IOV capability */
 #define DIRBUF 32768       /* getdents64 buffer: class/net of a big host in a few calls */
 
 /* A directory's entries, names starting with '.' left out (no caller wants them). */

@@ -45,6 +45,7 @@ expect "garbage netlink file" 2 "garbage.bin: offset 0" $I64ARGS --netlink-file 
 expect "empty netlink file" 2 "empty.bin: no RTM_NEWLINK for ens1f0" $I64ARGS --netlink-file "$TMP/empty.bin"
 expect "missing netlink file" 2 "nonexistent.bin: No such file" $I64ARGS --netlink-file /nonexistent.bin
 expect "zero-length IFLA_NUM_VF" 2 "IFLA_NUM_VF at offset [0-9]+: 4 bytes" $I64ARGS --netlink-file tests/fixtures/netlink/bad-numvf-zero.bin
+expect "IFLA_NUM_VF past the PCI limit" 2 "IFLA_NUM_VF at offset [0-9]+: [0-9]+ VFs, more than the 65535" $I64ARGS --netlink-file tests/fuzz/regressions/netlink/huge-num-vf-timeout.bin
 expect "zero-length VF MAC" 2 "IFLA_VF_INFO #0: attribute type 1 of 0 bytes" $I64ARGS --netlink-file tests/fixtures/netlink/bad-vfmac-zero.bin
 expect "malformed domain XML" 2 "libvirt test://.*malformed-domain.xml" --sysfs-root $I64/sysfs --config $I64/vfcap.conf --netlink-file $I64/netlink.bin --libvirt-uri "test://$TOP/tests/fixtures/libvirt/malformed-domain.xml"
 expect "libvirt unreachable" 2 "libvirt .*qemu\+unix:///system\?socket=/nonexistent" --sysfs-root $I64/sysfs --config $I64/vfcap.conf --netlink-file $I64/netlink.bin --libvirt-uri "qemu+unix:///system?socket=/nonexistent/sock"
