@@ -127,7 +127,7 @@ endif
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(UNIT_ARCHIVES) $(wildcard lib/*.h hook/*.h filter/*.h)
 	@mkdir -p $(dir $@)
-	@echo "  CC $@"; $(CC) $(CFLAGS) -Ihook -Ifilter -fsanitize=fuzzer -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) -Ihook -Ifilter -DFUZZ_TOP='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS)
 
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT=-O1 FUZZ=1 $(FUZZ_BIN)

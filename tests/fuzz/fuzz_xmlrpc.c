@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer: filter/xmlrpc.c's rpc_parse_call; a call that parses has its params written back
- * by the reply writer (filter/xmlrpc-write.c), as the methods echo engine data. */
+ * by the reply writer (filter/xmlrpc-write.c), as the methods echo engine data, and is then
+ * answered by the filter's methods (vf_filter_call: argument checks, scheduling properties,
+ * verdicts, scores) over a directory of three fixture hosts' reports, named by the host ids
+ * of the engine-shaped seeds, at a fixed time 30 s after those reports were made. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include "source.h"
+#include "units.h"
+#include "util.h"
 
 #include "xmlrpc.h"
 
@@ -46,6 +55,65 @@ static void write_value(struct rpc_writer *w, const struct rpc_value *v)
 	}
 }
 
+/* the fixtures' SOURCE_DATE_EPOCH (tests/run.sh) plus 30 s */
+#define REPORTS_TIME (1795000000 + 30)
+
+static const char *const reports[][2] = {
+	{ "intel64", "0b8c4f6e-2a1d-4e5f-9a3b-1c2d3e4f5a6b" },
+	{ "vic", "5d7e9f10-3b2c-4d6e-8f1a-2b3c4d5e6f70" },
+	{ "wrap256", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d" },
+};
+
+static char reports_dir[] = "/tmp/fuzz-xmlrpc.XXXXXX";
+
+static void remove_reports(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(reports); i++) {
+		_cleanup_free_ char *f = xasprintf("%s/%s.json", reports_dir, reports[i][1]);
+		unlink(f);
+	}
+	rmdir(reports_dir);
+}
+
+/* Made once and kept for the process (the directory thread with it): never freed; the
+ * directory goes at exit. */
+static struct vf_filter_ctx *filter_ctx(void)
+{
+	static struct vf_filter_ctx ctx;
+	if (ctx.sources)
+		return &ctx;
+	char *tmpl = reports_dir;
+	if (!mkdtemp(tmpl))
+		abort();
+	atexit(remove_reports);
+	for (size_t i = 0; i < ARRAY_SIZE(reports); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/tests/fixtures/hosts/%s/expected.json", FUZZ_TOP, reports[i][0]);
+		_cleanup_free_ char *dst = xasprintf("%s/%s.json", tmpl, reports[i][1]);
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		if (read_full_file(src, &buf, &len, 1 << 24) < 0 || write_file_atomic(dst, buf, len, 0644) < 0)
+			abort();
+	}
+	struct vf_source_opts o = { .reports_dir = tmpl, .rescan_interval = 3600 };
+	char *err = NULL;
+	if (vf_sources_new(&o, &ctx.sources, &err) < 0) {
+		fprintf(stderr, "fuzz_xmlrpc: %s\n", err);
+		abort();
+	}
+	return &ctx;
+}
+
+static void answer(const struct rpc_call *c)
+{
+	struct rpc_writer w;
+	struct vf_call_stats st = { 0 };
+	rpc_writer_init(&w);
+	vf_filter_call(filter_ctx(), c, REPORTS_TIME, &w, &st);
+	size_t len = 0;
+	free(rpc_writer_take(&w, &len));
+	rpc_writer_free(&w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rpc_call c;
@@ -69,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(rpc_writer_take(&w, &len));
 	rpc_fault(&w, 1, "%s", c.method ? c.method : "");
 	rpc_writer_free(&w);
+	answer(&c);
 	rpc_call_clear(&c);
 	return 0;
 }
