@@ -7,6 +7,8 @@ The hook runs on the intel64 fixture host through libvirt's in-process test driv
   vmfex       before_device_create with vmfex=: plus lock, sysfs/netlink/libvirt read, pool
               upkeep, capacity check and reservation (the ledger is reset every run)
   5 MB domain before_vm_start with a vmfex dict over a 5 MB domain
+  extnet, busy /tmp  extnet again with the payload in a directory of 10,000 other files, as
+              VDSM's mkstemp payloads live in /tmp: the payload write must not read the directory
 
 The goal (issue 4) is <= 2x xmllint. A run that must ask libvirt also pays for loading
 libvirt.so.0 and its ~55 libraries and for the test driver parsing the host's node file, which
@@ -25,6 +27,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOOK = os.path.join(TOP, "build", "vfcap-hook")
 HOST = os.path.join(TOP, "tests", "fixtures", "hosts", "intel64")
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+BUSY_FILES = 10000
 DEVICE = os.path.join(TOP, "tests", "hook", "seed-vmfex-device", "payload.xml")
 BIG = os.path.join(TOP, "tests", "hook", "vm-5mb-domain", "payload.sh")
 
@@ -62,23 +65,28 @@ def main():
         big = os.path.join(tmp, "big.xml")
         with open(big, "w") as f:
             subprocess.run(["sh", BIG], stdout=f, check=True)
-        work = os.path.join(tmp, "payload.xml")
-        base = {"PATH": "/usr/bin:/bin", "VFCAP_CONFIG": cfg, "_hook_domxml": work, "vmId": "bench"}
-        rows = [("extnet", DEVICE, "before_device_create", {"extnet": "glitter"}),
-                ("vmfex", DEVICE, "before_device_create", {"vmfex": "Profile1"}),
-                ("5 MB domain", big, "before_vm_start", {"vmfex": "{'00:1a:4a:00:00:02':'Profile1'}"})]
+        busy = os.path.join(tmp, "busy")
+        os.mkdir(busy)
+        for i in range(BUSY_FILES):
+            open(os.path.join(busy, "tmp%05d" % i), "w").close()
+        rows = [("extnet", DEVICE, "before_device_create", {"extnet": "glitter"}, tmp),
+                ("vmfex", DEVICE, "before_device_create", {"vmfex": "Profile1"}, tmp),
+                ("5 MB domain", big, "before_vm_start", {"vmfex": "{'00:1a:4a:00:00:02':'Profile1'}"}, tmp),
+                ("extnet, busy /tmp", DEVICE, "before_device_create", {"extnet": "glitter"}, busy)]
         print("vfcap-hook benchmark: median (p90) of %d runs, milliseconds\n" % RUNS)
         virsh = ["virsh", "-q", "-c", "test://%s/libvirt.xml" % HOST, "net-list", "--all"]
-        print("%-12s %16s %16s %16s %8s %8s" % ("case", "vfcap-hook", "xmllint floor", "virsh floor",
+        print("%-18s %16s %16s %16s %8s %8s" % ("case", "vfcap-hook", "xmllint floor", "virsh floor",
                                                 "ratio", "ratio2"))
-        for name, payload, point, props in rows:
+        for name, payload, point, props, where in rows:
+            work = os.path.join(where, "payload.xml")
+            base = {"PATH": "/usr/bin:/bin", "VFCAP_CONFIG": cfg, "_hook_domxml": work, "vmId": "bench"}
             env = dict(base, **props)
             cases = {"hook": ([HOOK, "--hook-point", point], env, payload, work),
                      "xmllint": (["xmllint", "--noout", "--nonet", work], base, payload, work)}
             if "vmfex" in props:
                 cases["virsh"] = (virsh, base, payload, work)
             r = measure(cases)
-            line = "%-12s %7.1f (%6.1f) %7.1f (%6.1f)" % (name, r["hook"][0], r["hook"][1], r["xmllint"][0],
+            line = "%-18s %7.1f (%6.1f) %7.1f (%6.1f)" % (name, r["hook"][0], r["hook"][1], r["xmllint"][0],
                                                          r["xmllint"][1])
             if "virsh" in r:
                 line += " %7.1f (%6.1f) %8.2f %8.2f" % (r["virsh"][0], r["virsh"][1], r["hook"][0] / r["xmllint"][0],

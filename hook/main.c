@@ -66,12 +66,13 @@ static int read_payload(struct hook *k, const char *var)
 	return EXIT_OK;
 }
 
-/* Temp file + rename, with the payload's own mode: VDSM reads the same path back. */
+/* Temp file + rename, with the payload's own mode: VDSM reads the same path back. No sweep of
+ * stale temps: the payload's name is VDSM's mkstemp name, new every run (util.h). */
 static int write_payload(const struct hook *k, const char *data, size_t len)
 {
 	struct stat st;
 	mode_t mode = stat(k->path, &st) == 0 ? st.st_mode & 07777 : 0600;
-	int r = write_file_atomic(k->path, data, len, mode);
+	int r = write_file_replace(k->path, data, len, mode);
 	if (r < 0)
 		return failf("%s: cannot write %s: %s", k->point, k->path, strerror(-r));
 	return EXIT_OK;

@@ -260,7 +260,7 @@ static void remove_stale_temps(const char *path)
 	closedir(d);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_temp_rename(const char *path, const void *data, size_t len, mode_t mode, bool sweep)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
 	int fd = mkostemp(tmp, O_CLOEXEC);
@@ -277,9 +277,19 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
-	else
+	else if (sweep)
 		remove_stale_temps(path);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_temp_rename(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_temp_rename(path, data, len, mode, false);
 }
 
 time_t vf_now(void)

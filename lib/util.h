@@ -100,6 +100,10 @@ int parse_long(const char *s, long min, long max, long *ret);
  * of path left by a killed writer (ours, untouched for VF_STALE_TEMP_SECS) are removed. */
 #define VF_STALE_TEMP_SECS 3600
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the sweep, for a path no later run writes again (VDSM names each hook
+ * payload afresh with mkstemp in /tmp): a killed run's temp has a name nobody sweeps, and
+ * reading all of /tmp per run cost +3.5 ms at 10,000 entries, +32 ms at 100,000. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /* A password file (the engine's, libvirt's SASL one): its first line. It must be a regular
  * file owned by root or by us and readable by its owner only, since it holds a credential;

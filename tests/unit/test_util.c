@@ -118,6 +118,8 @@ static void test_write_atomic_stale_temps(void **state)
 	touch_at(d, "other.prom.Ab3xZ9", old);       /* another file's */
 	_cleanup_free_ char *dirpath = xasprintf("%s/vfcap.prom.Dir001", d);
 	assert_int_equal(mkdir(dirpath, 0700), 0); /* not a regular file */
+	assert_int_equal(write_file_replace(p, "w\n", 2, 0644), 0); /* no sweep */
+	assert_true(exists_in(d, "vfcap.prom.Ab3xZ9"));
 	assert_int_equal(write_file_atomic(p, "x\n", 2, 0644), 0);
 	assert_false(exists_in(d, "vfcap.prom.Ab3xZ9"));
 	static const char *const kept[] = { "vfcap.prom", "vfcap.prom.Fresh1", "vfcap.prom.old", "vfcap.prom.Ab3x-9",
