@@ -16,16 +16,12 @@
 #include "engine-fixtures.h"
 #include "engine.h"
 #include "quiet-stderr.h"
+#include "read-fixture.h"
 #include "util.h"
 
 static char *read_fixture(const char *rel, size_t *len)
 {
-	_cleanup_free_ char *path = xasprintf(FIXTURES "/%s", rel);
-	char *buf = NULL;
-	int r = read_full_file(path, &buf, len, 1 << 20);
-	if (r < 0)
-		fail_msg("%s: %s (run the tests from the repository root)", path, strerror(-r));
-	return buf;
+	return read_fixture_file(FIXTURES, rel, len);
 }
 
 /* ---- nics ---- */

@@ -16,6 +16,7 @@
 
 #include "xml-counters.h"
 #include "quiet-stderr.h"
+#include "read-fixture.h"
 #include "rewrite.h"
 #include "util.h"
 #include "xml.h"
@@ -60,13 +61,7 @@ static void same_text(const char *got, const char *want)
 
 static char *golden(const char *name)
 {
-	_cleanup_free_ char *path = xasprintf(GOLDEN "/%s", name);
-	char *s = NULL;
-	size_t len = 0;
-	int r = read_full_file(path, &s, &len, 1 << 20);
-	if (r < 0)
-		fail_msg("%s: %s (run the tests from the repository root)", path, strerror(-r));
-	return s;
+	return read_fixture_file(GOLDEN, name, NULL);
 }
 
 /* The interface whose MAC is mac; with mac NULL, the only one. */

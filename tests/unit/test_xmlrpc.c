@@ -18,12 +18,13 @@
 #include "xml-counters.h"
 #include "mutate.h"
 #include "quiet-stderr.h"
+#include "read-fixture.h"
 #include "util.h"
 #include "xml.h"
 #include "xmlrpc-helpers.h"
 #include "xmlrpc.h"
 
-#define FIXTURES "tests/fixtures/xmlrpc/"
+#define FIXTURES "tests/fixtures/xmlrpc"
 #define EX_CALL "<methodCall xmlns:ex=\"http://ws.apache.org/xmlrpc/namespaces/extensions\">"
 /* A call of method m whose params are p (a string of <param> elements). */
 #define CALL(p) DECL "<methodCall><methodName>m</methodName><params>" p "</params></methodCall>"
@@ -42,12 +43,7 @@ static const char *const engine_files[] = {
 
 static char *fixture(const char *name, size_t *len)
 {
-	_cleanup_free_ char *path = xasprintf(FIXTURES "%s", name);
-	char *body = NULL;
-	int r = read_full_file(path, &body, len, 1 << 20);
-	if (r < 0)
-		fail_msg("%s: %s", path, strerror(-r));
-	return body;
+	return read_fixture_file(FIXTURES, name, len);
 }
 
 /* The call must fail with r and one line starting with prefix (e.g. "XML-RPC: line 1: ") and
