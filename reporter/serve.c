@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* `vfcap-report serve` (serve.h). One gather at a time, on demand: the request that finds the
- * report older than the interval reads the host; requests meanwhile get the previous report at
- * once. A gather's result is an immutable snapshot (JSON, its ETag, the Prometheus text, the
- * problems), reference-counted, so a request keeps its snapshot while a gather replaces it. */
+ * report older than the interval starts a gather and waits for it; requests meanwhile get the
+ * previous report at once. A gather's result is an immutable snapshot (JSON, its ETag, the
+ * Prometheus text, the problems), reference-counted, so a request keeps its snapshot while a
+ * gather replaces it.
+ * Threads: MHD's SERVE_THREADS epoll threads serve every connection and never read the host;
+ * the gatherer thread does, while the request that asked waits suspended
+ * (MHD_suspend_connection), so a slow gather holds up no other connection and a connection
+ * costs no thread. */
 #include "net.h"
 #include "serve.h"
 
@@ -27,6 +32,10 @@
 #define TYPE_JSON "application/json"
 #define TYPE_TEXT "text/plain; charset=utf-8"
 #define TYPE_PROM "text/plain; version=0.0.4; charset=utf-8"
+/* Clients are few (Prometheus, the filter) and answers come from memory; two threads keep up
+ * with the thread per connection this replaced (0.86-0.98x its req/s from 50 keep-alive
+ * clients here, 3.8 MB less peak RSS). */
+#define SERVE_THREADS 2
 
 struct snapshot {
 	int refs;
@@ -42,11 +51,16 @@ struct server {
 	const struct vf_serve_opts *o;
 	int interval;
 	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t cond;  /* wakes the gatherer; tells stop_gatherer() the waiter was answered */
 	struct snapshot *cur;
 	struct timespec gathered; /* when cur's gather began (CLOCK_MONOTONIC) */
-	bool gathering;
+	bool gathering;           /* asked for or under way */
+	bool quit;
+	struct MHD_Connection *waiter; /* suspended until the gather it asked for ends */
+	bool waiting;             /* a waiter suspended, or resumed and not yet answered */
 	uint64_t gathers, scrapes;
-	char *logged; /* the problem last logged; only the gathering request touches it */
+	char *logged; /* the problem last logged; only the gatherer touches it */
+	pthread_t gatherer;
 	struct serve_tls tls;
 	struct vf_http_guard *guard;
 	struct MHD_Daemon *mhd;
@@ -171,33 +185,82 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* The current snapshot (a reference for the caller), gathered anew first when it is older
- * than the interval and no other request is gathering: those are not made to wait. */
-static struct snapshot *current(struct server *s)
+/* Read the host and make the result current. */
+static void gather_now(struct server *s)
 {
-	pthread_mutex_lock(&s->lock);
-	bool mine = !s->gathering && (!s->cur || seconds_since(&s->gathered) >= s->interval);
-	s->gathering |= mine;
-	struct snapshot *snap = snapshot_ref(s->cur);
-	pthread_mutex_unlock(&s->lock);
-	if (!mine)
-		return snap;
-
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	struct snapshot *fresh = gather(s, snap);
-	snapshot_unref(snap);
+	pthread_mutex_lock(&s->lock);
+	struct snapshot *prev = snapshot_ref(s->cur);
+	pthread_mutex_unlock(&s->lock);
+	struct snapshot *fresh = gather(s, prev);
+	snapshot_unref(prev);
 	log_transition(s, fresh->problem);
 
 	pthread_mutex_lock(&s->lock);
 	struct snapshot *old = s->cur;
-	s->cur = snapshot_ref(fresh);
+	s->cur = fresh;
 	s->gathered = start;
 	s->gathers++;
-	s->gathering = false;
 	pthread_mutex_unlock(&s->lock);
 	snapshot_unref(old);
-	return fresh;
+}
+
+/* Gathers when asked, then resumes the request that asked: under the lock, as it was suspended,
+ * so the two can never cross. Ends on quit once no gather is asked for. */
+static void *gatherer(void *arg)
+{
+	struct server *s = arg;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->gathering && !s->quit)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->gathering)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		gather_now(s);
+		pthread_mutex_lock(&s->lock);
+		s->gathering = false;
+		if (s->waiter)
+			MHD_resume_connection(s->waiter);
+		s->waiter = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Is the report older than the interval, with no gather under way? Then this request asks for
+ * one and waits for it, suspended (true); otherwise it is answered now with the report there is. */
+static bool wait_for_gather(struct server *s, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&s->lock);
+	bool mine = !s->gathering && !s->quit && seconds_since(&s->gathered) >= s->interval;
+	if (mine) {
+		s->gathering = s->waiting = true;
+		s->waiter = c;
+		MHD_suspend_connection(c);
+		pthread_cond_broadcast(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return mine;
+}
+
+/* The waiter was resumed and is being answered, or closed before it was: MHD holds it no more. */
+static void waiter_done(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->waiting = false;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The current snapshot, a reference for the caller. */
+static struct snapshot *current(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct snapshot *snap = snapshot_ref(s->cur);
+	pthread_mutex_unlock(&s->lock);
+	return snap;
 }
 
 /* ---- HTTP ---- */
@@ -300,10 +363,11 @@ static enum MHD_Result answer_health(struct server *s, struct MHD_Connection *c)
  * which also makes MHD drop the connection unread. A GET is answered at the last call, after
  * any body (discarded): answered earlier, MHD 0.9.75 would close the connection too, and
  * Prometheus keeps its connection alive between scrapes. */
+static char headers_seen, waited; /* what *con_cls points to: where a request is */
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	static char headers_seen;
 	struct server *s = cls;
 	if (!*con_cls) {
 		*con_cls = &headers_seen;
@@ -325,6 +389,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	/* the request is whole: a gather that takes longer than serve_request_timeout must not
 	 * get it cut */
 	vf_http_guard_answering(c);
+	if (*con_cls == &waited) {
+		*con_cls = &headers_seen; /* resumed: answered with what the gather made */
+		waiter_done(s);
+	} else if (wait_for_gather(s, c)) {
+		*con_cls = &waited;
+		return MHD_YES;
+	}
 	if (streq(url, "/v1/report"))
 		return answer_report(s, c);
 	if (streq(url, "/metrics"))
@@ -336,6 +407,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	if (*con_cls == &waited)
+		waiter_done(cls);
 	vf_http_guard_completed(c);
 }
 
@@ -373,11 +446,9 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
 		return VF_SERVE_CANNOT_START;
 	}
-	/* A thread per connection: a request that gathers holds up its own connection only (in a
-	 * thread pool it would hold up every connection of its worker), so the promise that other
-	 * requests get the previous report at once holds. Clients are few: Prometheus, the filter
-	 * (serve_max_conns_per_ip keeps one address from taking every thread). */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	/* epoll threads: answers come from a snapshot in memory, and the one request that waits
+	 * for a gather is suspended, not blocking (see the top of the file) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG;
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -400,13 +471,29 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 	struct MHD_OptionItem limits[VF_HTTP_OPTIONS];
 	vf_http_options(&http, s->guard, limits);
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, vf_http_log,
-				  "vfcap-report", MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, limits,
-				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+				  "vfcap-report", MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+				  (unsigned)SERVE_THREADS, MHD_OPTION_ARRAY, limits,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!s->mhd) {
 		fprintf(stderr, "vfcap-report: listen %s: cannot start the HTTP server\n", where);
 		return VF_SERVE_CANNOT_START;
 	}
 	return 0;
+}
+
+/* No request waits for a gather from here on: one under way ends, its waiter is resumed, and
+ * this returns once MHD has taken the waiter back (answered it, or closed it). */
+static void stop_gatherer(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->gatherer, NULL);
+	pthread_mutex_lock(&s->lock);
+	while (s->waiting)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* SIGTERM and SIGINT are blocked in every thread (threads started later inherit the mask) and
@@ -444,10 +531,16 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	int r = serve_tls_load(s->o->cfg, &s->tls);
 	if (r)
 		return r;
-	snapshot_unref(current(s)); /* the first gather, so that no client waits for it */
+	gather_now(s); /* the first gather, so that no client waits for it */
+	if (pthread_create(&s->gatherer, NULL, gatherer, s) != 0) {
+		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
+		return VF_SERVE_CANNOT_START;
+	}
 	unsigned port = 0;
-	if ((r = start_http(s, &ss, where, &port)))
+	if ((r = start_http(s, &ss, where, &port))) {
+		stop_gatherer(s);
 		return r;
+	}
 	announce(s, where, port);
 	/* SIGHUP (systemctl reload, an admin who just changed the host): the next request reads
 	 * the host again instead of waiting out the interval */
@@ -460,6 +553,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 		pthread_mutex_unlock(&s->lock);
 		fprintf(stderr, "vfcap-report: SIGHUP: the next request reads the host again\n");
 	}
+	stop_gatherer(s); /* MHD must hold no suspended connection when it stops */
 	MHD_stop_daemon(s->mhd);
 	fprintf(stderr, "vfcap-report: stopped\n");
 	return VF_SERVE_STOPPED;
@@ -470,7 +564,7 @@ int vf_serve(const struct vf_serve_opts *o)
 	sigset_t set;
 	block_signals(&set); /* before libvirt or MHD start a thread */
 	struct server s = { .o = o, .interval = o->interval > 0 ? o->interval : o->cfg->serve_interval,
-			    .lock = PTHREAD_MUTEX_INITIALIZER };
+			    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	int r = run(&s, o->listen ? o->listen : o->cfg->serve_listen, &set);
 	vf_http_guard_free(s.guard); /* after MHD_stop_daemon, which ends its connections */
 	serve_tls_clear(&s.tls);

@@ -7,8 +7,8 @@
 # from one address (more than the 256 connections the service takes) reconnecting as soon as
 # they are cut or refused, while 10,000 more requests must all be answered in time. Its peak RSS
 # (VmHWM) bounded and printed, its log bounded, exit 0 on SIGTERM. The filter runs with
-# threads 2, max_conns 256, max_conns_per_ip 64; the reporter with its defaults (a thread per
-# connection, 256, 64 per address). The well-formed clients come from 127.0.0.1, the others
+# threads 2, max_conns 256, max_conns_per_ip 64; the reporter with its defaults (two epoll
+# threads, 256, 64 per address). The well-formed clients come from 127.0.0.1, the others
 # from 127.0.0.2. LOAD_REQUESTS, LOAD_CLIENTS, LOAD_SLOW, LOAD_VANISH, LOAD_FLOOD change the
 # sizes; about 40 s in all.
 # Needs: TOP, TMP, PLAIN, PY, pass/fail from lib-results.sh.

@@ -101,12 +101,33 @@ serve_slow_gather() {
 	local src=("${S_SRC[@]:0:2}" --netlink-file "$SDIR/netlink.fifo" "${S_SRC[@]:4:2}" --config "$SDIR/gather.conf")
 	if serve_start "$ASAN/vfcap-report" "$SDIR/slow.log" "${src[@]}" --interval 5; then
 		serve_checks "$SDIR/slow.log" slow "http://127.0.0.1:$S_PORT" 5
-		serve_stopped "slow gathers" "$SDIR/slow.log"
+		serve_stop_mid_gather
 	else
 		fail "serve: starts with a slow netlink file" "$SDIR/slow.log"
 	fi
 	kill "$feeder" 2>/dev/null
 	wait "$feeder" 2>/dev/null
+}
+
+# SIGTERM while a request waits (suspended) for a 2 s gather: the gather ends, that request is
+# answered with its result, then the service stops (MHD must hold no suspended connection).
+serve_stop_mid_gather() {
+	kill -HUP "$S_PID" # the next request reads the host again
+	sleep 0.3
+	local t0=$SECONDS code rc=0
+	curl -s -o "$SDIR/mid.json" -w '%{http_code}' "http://127.0.0.1:$S_PORT/v1/report" >"$SDIR/mid.code" &
+	local client=$!
+	sleep 0.5
+	serve_stop || rc=$?
+	wait "$client"
+	code=$(cat "$SDIR/mid.code")
+	if [ "$rc" = 0 ] && [ "$code" = 200 ] && $PY -m json.tool "$SDIR/mid.json" >/dev/null 2>&1 &&
+		grep -q "^vfcap-report: stopped" "$SDIR/slow.log"; then
+		pass "serve: SIGTERM while a request waits for a gather: it is answered (200), then exit 0 ($((SECONDS - t0)) s)"
+	else
+		echo "exit $rc, HTTP '$code'" >>"$SDIR/slow.log"
+		fail "serve: SIGTERM while a request waits for a gather" "$SDIR/slow.log"
+	fi
 }
 
 # libvirt down: the report is served with free null, /healthz says why, the log says it once.
