@@ -194,7 +194,7 @@ static char *describe(const struct want *w)
 
 static int take(const struct hook *k, const char *vm, const struct want *w, const char *what)
 {
-	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what };
+	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what, .point = k->point };
 	_cleanup_free_ char *notice = NULL, *err = NULL;
 	int r = vf_take(k->cfg, &req, &notice, &err);
 	if (notice)

@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "pool.h"
 #include "util.h"
+#include "watchdog.h"
 
 static void conn_closep(virConnectPtr *c)
 {
@@ -165,18 +166,32 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
 	return 0;
 }
 
+/* The read-write stretch: open, pool upkeep, close, under a deadline (the read before it has
+ * its own, vf_libvirt_read_within). Stopped there, the hook has written nothing but ledger
+ * lines of reservations already ended; the pool is set right by the next run. */
+static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
+{
+	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
+	_cleanup_free_ char *line = xasprintf("vfcap-hook: %s: libvirt %s: no answer within %d s (libvirt_timeout): "
+					      "the daemon is hung or stopped; nothing was reserved",
+					      req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);
+	struct vf_watchdog *w = vf_watchdog_arm(c->cfg->libvirt_timeout, line);
+	virConnectPtr conn = NULL;
+	int r = open_rw(c->cfg, uri, &conn, errmsg);
+	if (r == 0)
+		r = upkeep(c, conn, req, notice, errmsg);
+	conn_closep(&conn);
+	vf_watchdog_disarm(w);
+	return r;
+}
+
 static int run(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
 	int r = gather(c, errmsg);
 	if (r < 0)
 		return r;
 	vf_libvirt_quiet(); /* the hook's stderr is VDSM's error text */
-	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
-	__attribute__((cleanup(conn_closep))) virConnectPtr conn = NULL;
-	r = open_rw(c->cfg, uri, &conn, errmsg);
-	if (r < 0)
-		return r;
-	r = upkeep(c, conn, req, notice, errmsg);
+	r = pool_upkeep(c, req, notice, errmsg);
 	if (r < 0 || req->n == 0)
 		return r;
 	int usable, n_free = vf_pool_free_members(&c->st, &c->plan, c->hostdev, &usable);

@@ -14,6 +14,7 @@ struct vf_take {
 	char *const *macs;    /* the vNICs asking, lower-case MACs ("-" when a vNIC has none) */
 	size_t n;             /* 0: only keep the pool right (migration destination) */
 	const char *what;     /* for the fail-fast line: "vmfex profile 'P'" */
+	const char *point;    /* the hook point, for the line of a libvirt that does not answer */
 };
 
 /* Returns 0 (reserved), -ENOSPC when the pool cannot serve the request (*errmsg is the one line

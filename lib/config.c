@@ -56,6 +56,7 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, libvirt_uri, KEY_STRING),
 	STR_KEY(vf_config, libvirt_auth_user, KEY_STRING),
 	STR_KEY(vf_config, libvirt_password_file, KEY_PATH),
+	STR_KEY(vf_config, libvirt_timeout, KEY_SECONDS),
 	STR_KEY(vf_config, netlink_file, KEY_PATH),
 	STR_KEY(vf_config, run_dir, KEY_PATH),
 	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
@@ -470,6 +471,8 @@ struct vf_config *vf_config_new(void)
 	c->pool_mode = xstrdup("passthrough");
 	c->run_dir = xstrdup("/run/vfcap");
 	c->reservation_ttl = 300;
+	/* VDSM waits on the hook for a VM's start; a hung libvirtd must fail it, not hold it */
+	c->libvirt_timeout = 30;
 	c->serve_listen = xstrdup("127.0.0.1:18782");
 	c->serve_interval = 10;
 	/* a report is asked for by Prometheus and the filter, in one packet: few clients, short

@@ -11,6 +11,7 @@
  *   libvirt_uri = qemu:///system
  *   libvirt_auth_user = vdsm@ovirt ; the hook's read-write connection on a VDSM host (SASL)
  *   libvirt_password_file = /etc/pki/vdsm/keys/libvirt_password
+ *   libvirt_timeout = 30        ; seconds libvirt gets to answer (a hung daemon fails the read)
  *   netlink_file = FILE
  *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
@@ -131,6 +132,7 @@ struct vf_config {
 	char *libvirt_uri;
 	char *libvirt_auth_user;     /* the hook's read-write connection: SASL user, or NULL */
 	char *libvirt_password_file; /* and the file holding its password */
+	int libvirt_timeout;         /* seconds */
 	char *netlink_file;
 	char *run_dir;
 	int reservation_ttl;
@@ -148,7 +150,7 @@ struct vf_config {
 };
 
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",
- * reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, the serve_* and
+ * libvirt_timeout 30, reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, the serve_* and
  * [filter] limits above, tls -1, everything else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).

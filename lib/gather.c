@@ -47,7 +47,7 @@ static void judge(struct vf_host *h, const struct vf_config *cfg, const struct v
 	vf_netlink_read(h, file, o->netlink_record);
 	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
 	_cleanup_free_ char *err = NULL;
-	if (vf_libvirt_read(uri, usage, &err) < 0) {
+	if (vf_libvirt_read_within(uri, cfg->libvirt_timeout, usage, &err) < 0) {
 		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ? uri : "qemu:///system", "%s", err);
 		vf_capacity_compute(h, NULL, cfg);
 	} else {

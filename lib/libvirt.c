@@ -105,7 +105,7 @@ static void usage_add(struct vf_usage *u, enum vf_use_kind kind, char *key, cons
 }
 
 /* Move every use of from to the end of to; from is left empty. */
-static void usage_move(struct vf_usage *to, struct vf_usage *from)
+void vf_usage_move(struct vf_usage *to, struct vf_usage *from)
 {
 	for (size_t i = 0; i < from->n_uses; i++)
 		*(struct vf_use *)array_append(&to->uses, &to->n_uses, sizeof(struct vf_use)) =
@@ -353,7 +353,7 @@ int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
 		r = domain_direct(doc, owner, &found, errmsg);
 	if (r < 0)
 		return r;
-	usage_move(u, &found);
+	vf_usage_move(u, &found);
 	vf_usage_sort(u);
 	return 0;
 }
@@ -426,7 +426,7 @@ int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
 		if (r < 0)
 			return r;
 	}
-	usage_move(u, &found);
+	vf_usage_move(u, &found);
 	vf_usage_sort(u);
 	return 0;
 }
@@ -597,7 +597,7 @@ int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
 		r = read_networks(conn, uri, &found, errmsg);
 	if (r < 0)
 		return r;
-	usage_move(u, &found);
+	vf_usage_move(u, &found);
 	vf_usage_sort(u);
 	return 0;
 }

@@ -28,6 +28,8 @@ struct vf_usage {
 };
 
 void vf_usage_clear(struct vf_usage *u);
+/* Append from's uses to to (unsorted then), leaving from empty. */
+void vf_usage_move(struct vf_usage *to, struct vf_usage *from);
 /* Sort for fast lookups: capacity asks up to four questions per VF, and a host of 4096 VFs with
  * 500 domains made the linear scan millions of string compares. vf_libvirt_read() sorts. */
 void vf_usage_sort(struct vf_usage *u);
@@ -48,6 +50,13 @@ bool vf_usage_held_by_other(const struct vf_usage *u, enum vf_use_kind kind, con
  * Never prints: it replaces libvirt's default error printer with a no-op (virSetErrorFunc, for
  * the whole process) and mutes libxml2's generic error output while it runs. */
 int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg);
+
+/* The same with a deadline: a daemon that does not answer within timeout seconds (hung, or
+ * stopped) fails the read with -ETIMEDOUT and "libvirt URI: no answer within N s
+ * (libvirt_timeout): ...". libvirt calls cannot be cancelled, so that read goes on in its own
+ * thread until libvirt returns (then it frees what it read); meanwhile every call fails at once
+ * ("a read started N s ago has not returned") rather than start another thread. */
+int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, char **errmsg);
 
 /* Replace libvirt's default error printer (stderr) with a no-op, for the whole process: callers
  * turn virGetLastErrorMessage() into their own one-line messages. */

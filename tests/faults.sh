@@ -37,12 +37,13 @@ fz_strace() {
 }
 
 # fz_nth LOG SYSCALLS REGEX [K]: "SYSCALL N" for the Kth (default first) call in LOG to one of
-# SYSCALLS (a|b|c) whose line matches REGEX, N its ordinal among calls to the same syscall;
+# SYSCALLS (a|b|c) whose line matches REGEX, N its ordinal among calls to the same syscall by
+# the same thread (strace counts inject's when= per thread: the libvirt read runs in its own);
 # empty if none.
 fz_nth() {
 	awk -v re="$3" -v names="^($2)\$" -v k="${4:-1}" '
-		{ line = $0; sub(/^[0-9]+ +/, "", line); name = line; sub(/\(.*/, "", name) }
-		name ~ names { n[name]++; if (line ~ re && ++hit == k) { print name, n[name]; exit } }' "$1"
+		{ tid = $1; line = $0; sub(/^[0-9]+ +/, "", line); name = line; sub(/\(.*/, "", name) }
+		name ~ names { n[tid, name]++; if (line ~ re && ++hit == k) { print name, n[tid, name]; exit } }' "$1"
 }
 
 fz_valid() { $PY tests/validate-schema.py "$FZ_SCHEMA" "$1" >"$FZ/v" 2>&1; }
@@ -409,10 +410,11 @@ fi
 
 # --- 4. libvirtd stopped in the middle of a report and of a hook run ------------------------------
 # A real libvirtd (tests/lib-libvirtd.sh). A dry run finds the client's RPC writes on the libvirt
-# socket; the fault run is held (delay_enter, 3 s) on one of them while libvirtd gets SIGTERM.
-# The runs with the default SIGPIPE disposition fail as of this writing: neither vfcap-report
-# (one-shot mode) nor vfcap-hook ignores SIGPIPE, and libvirt's client write() to the closed
-# socket kills them (exit 141, no error, no report). FZ_IGN=1 runs show the path behind it.
+# socket; the fault run is held (delay_enter, 3 s) on one of them while libvirtd gets SIGTERM,
+# or SIGSTOP (hung: it accepts and never answers; libvirt's client has no call timeout, so
+# before libvirt_timeout a run waited for ever). Both binaries ignore SIGPIPE, so libvirt's
+# write() to the closed socket is an error, not death (exit 141); the FZ_IGN=1 runs have the
+# parent ignore it too.
 
 # fz_rpc_write LOG K: "write N" for the Kth write to the libvirt socket in LOG (its fd from the
 # connect)
@@ -535,6 +537,61 @@ fz_lv_hook() {
 	fi
 }
 
+# vm-b's start with libvirtd hung (SIGSTOP) as the hook opens its read-write connection: each
+# thread's first connect is held 2 s on its way out (the read's, in its own thread, then the
+# read-write one after it) and the daemon is stopped 3 s in, inside the second hold. With
+# libvirt_timeout 5 the watchdog ends the run: its one line, exit 2, payload intact, no
+# reservation for vm-b. Before the watchdog the hook (and VDSM's VM start) waited for ever.
+fz_lv_hook_hung() {
+	local w=$FZ/lvhook rc run t0=$SECONDS
+	sed -i 's/^\[vfcap\]$/&\nlibvirt_timeout = 5/' "$w/vfcap.conf"
+	cp "$w/payload.orig" "$w/payload"
+	cp "$w/reservations.orig" "$w/run/reservations"
+	fz_tried=$((fz_tried + 1))
+	(fz_strace connect "connect:delay_exit=2000000:when=1" -- fz_hook "$w" vm-b 52:54:00:fa:00:02 before_device_create \
+		>/dev/null 2>"$FZ/err") 2>/dev/null &
+	run=$!
+	sleep 3
+	kill -STOP "$LV_PID"
+	local i=0
+	while kill -0 "$run" 2>/dev/null && [ $i -lt 300 ]; do # 30 s, then the daemon goes on: no test hangs
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -CONT "$LV_PID"
+	wait "$run"
+	rc=$(cat "$FZ/rc")
+	if [ "$rc" = 2 ] && [ "$(wc -l <"$FZ/err")" = 1 ] && cmp -s "$w/payload" "$w/payload.orig" &&
+		grep -q "libvirt qemu:///system: no answer within 5 s (libvirt_timeout): the daemon is hung or stopped; nothing was reserved" "$FZ/err" &&
+		fz_ledger_ok "$w/run/reservations" && ! grep -q '^vm-b ' "$w/run/reservations" &&
+		! ls -A "$w" "$w/run" | grep -qE '^(payload|reservations)\.[A-Za-z0-9]{6}$'; then
+		pass "fault: hook before_device_create, libvirtd stopped (SIGSTOP) as the read-write connection opens, libvirt_timeout 5: exit 2 after $((SECONDS - t0)) s, payload intact, nothing reserved: $(cat "$FZ/err")"
+	else
+		{ echo "exit $rc after $((SECONDS - t0)) s"; cat "$FZ/err" "$w/run/reservations"; grep -E 'DELAYED|SIG|exited' "$FZ/strace.log"; } >"$FZ/msg"
+		fail "fault: hook, libvirtd stopped (SIGSTOP) mid-run: exit 2 with the watchdog's line, payload intact, nothing reserved" "$FZ/msg"
+	fi
+}
+
+# A one-shot report with libvirtd stopped (SIGSTOP) from the start, libvirt_timeout 2: exit 2
+# with the line, a whole report with used/free null, as with a daemon that is down.
+fz_lv_hung_report() {
+	local out=$FZ/lvh/report.json rc=0 t0=$SECONDS
+	rm -rf "$FZ/lvh" && mkdir -p "$FZ/lvh"
+	sed 's/^\[vfcap\]$/&\nlibvirt_timeout = 2/' "$FZ_I64/vfcap.conf" >"$FZ/lvh/vfcap.conf"
+	fz_tried=$((fz_tried + 1))
+	kill -STOP "$LV_PID"
+	timeout 60 "$TOP/$PLAIN/vfcap-report" --sysfs-root "$FZ_I64/sysfs" --netlink-file "$FZ_I64/netlink.bin" \
+		--libvirt-uri "$LV_URI" --config "$FZ/lvh/vfcap.conf" --output "$out" 2>"$FZ/err" || rc=$?
+	kill -CONT "$LV_PID"
+	if [ $rc = 2 ] && fz_valid "$out" && fz_check "$out" libvirt-down &&
+		grep -q "no answer within 2 s (libvirt_timeout): the daemon is hung or stopped" "$FZ/err"; then
+		pass "fault: report, libvirtd stopped (SIGSTOP), libvirt_timeout 2: exit 2 after $((SECONDS - t0)) s, whole report, used/free null: $(cat "$FZ/check")"
+	else
+		{ echo "exit $rc after $((SECONDS - t0)) s"; cat "$FZ/err" "$FZ/check" "$FZ/v" 2>/dev/null; } >"$FZ/msg"
+		fail "fault: report, libvirtd stopped (SIGSTOP): exit 2 within libvirt_timeout, used/free null" "$FZ/msg"
+	fi
+}
+
 fz_lv_up() { [ -n "$LV_PID" ] || libvirtd_start || { fail "fault: libvirtd did not (re)start" "$TMP/libvirtd.log"; return 1; }; }
 if fz_lv_up; then
 	fz_lv_report
@@ -542,7 +599,9 @@ if fz_lv_up; then
 	if fz_lv_up && fz_lv_hook_setup; then
 		fz_lv_hook
 		fz_lv_up && FZ_IGN=1 fz_lv_hook
+		fz_lv_up && fz_lv_hook_hung
 	fi
+	fz_lv_up && fz_lv_hung_report
 	fz_lv_up # the daemon back, to undefine the pool network (libvirtd_stop)
 fi
 libvirtd_stop

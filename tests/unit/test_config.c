@@ -78,6 +78,7 @@ static void test_defaults(void **state)
 	assert_null(c->netlink_file);
 	assert_string_equal(c->run_dir, "/run/vfcap");
 	assert_int_equal(c->reservation_ttl, 300);
+	assert_int_equal(c->libvirt_timeout, 30);
 	assert_int_equal(c->n_pf_globs, 0);
 	assert_int_equal(c->n_drivers, 0);
 	assert_int_equal(c->n_pfs, 0);
@@ -286,6 +287,7 @@ static void test_errors_values(void **state)
 	load_fails("[vfcap]\nnetlink_file = x.bin\n", 2, "netlink_file must be an absolute path");
 	load_fails("[vfcap]\nrun_dir = run\n", 2, "run_dir must be an absolute path");
 	load_fails("[vfcap]\nreservation_ttl = 0\n", 2, "invalid reservation_ttl '0' (seconds, 1 to 86400)");
+	load_fails("[vfcap]\nlibvirt_timeout = 0\n", 2, "invalid libvirt_timeout '0' (seconds, 1 to 86400)");
 	load_fails("[vfcap]\nreservation_ttl = 5m\n", 2, "invalid reservation_ttl '5m'");
 	load_fails("[vfcap]\nreservation_ttl = 86401\n", 2, "invalid reservation_ttl");
 	load_fails("[vfcap]\npfs = a,,b\n", 2, "empty item in the list of 'pfs'");

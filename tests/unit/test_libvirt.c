@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -46,6 +49,65 @@ static void assert_nowhere(const struct vf_usage *u, const char *s)
 	for (size_t i = 0; i < u->n_uses; i++) {
 		assert_null(strstr(u->uses[i].key, s));
 		assert_null(strstr(u->uses[i].owner, s));
+	}
+}
+
+/* ---- a daemon that does not answer ---- */
+
+/* A listening socket nobody accepts on: the kernel completes libvirt's connect and takes its
+ * first call, and no answer ever comes, as from a stopped (SIGSTOP) or deadlocked libvirtd. */
+static int mute_daemon(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+/* The read gives up at the deadline; while it hangs, a new read fails at once instead of
+ * starting another thread; once the daemon goes (its socket closed: libvirt's read ends),
+ * reads start again and fail the ordinary way. */
+static void test_read_deadline(void **state)
+{
+	char dir[] = "/tmp/vfcap-mute.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	_cleanup_free_ char *sock = xasprintf("%s/libvirt-sock", dir);
+	_cleanup_free_ char *uri = xasprintf("qemu+unix:///system?socket=%s", sock);
+	int fd = mute_daemon(sock);
+	_cleanup_(vf_usage_clear) struct vf_usage u = { 0 };
+	char *err = NULL;
+	assert_int_equal(vf_libvirt_read_within(uri, 1, &u, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err, "no answer within 1 s (libvirt_timeout): the daemon is hung or stopped"));
+	assert_non_null(strstr(err, sock));
+	assert_int_equal(vf_libvirt_read_within(uri, 1, &u, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err, "s ago has not returned: the daemon does not answer"));
+	close(fd);
+	unlink(sock);
+	int r;
+	for (int i = 0; i < 100 && (r = vf_libvirt_read_within(uri, 1, &u, &err)) == -ETIMEDOUT; i++)
+		usleep(100 * 1000);
+	assert_true(r < 0 && r != -ETIMEDOUT);
+	assert_null(strstr(err, "has not returned"));
+	assert_int_equal(u.n_uses, 0);
+	free(err);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Within the deadline the result is vf_libvirt_read's. */
+static void test_read_within_answers(void **state)
+{
+	_cleanup_free_ char *uri = fixture_uri("uses.xml");
+	_cleanup_(vf_usage_clear) struct vf_usage a = { 0 }, b = { 0 };
+	assert_int_equal(vf_libvirt_read(uri, &a, NULL), 0);
+	assert_int_equal(vf_libvirt_read_within(uri, 30, &b, NULL), 0);
+	assert_true(b.sorted);
+	assert_int_equal(a.n_uses, b.n_uses);
+	for (size_t i = 0; i < a.n_uses; i++) {
+		assert_string_equal(a.uses[i].key, b.uses[i].key);
+		assert_string_equal(a.uses[i].owner, b.uses[i].owner);
 	}
 }
 
@@ -552,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_network_errors),
 		cmocka_unit_test(test_network_captured),
 		cmocka_unit_test(test_held_by_other),
+		cmocka_unit_test(test_read_deadline),
+		cmocka_unit_test(test_read_within_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
