@@ -148,6 +148,39 @@ serve_libvirt_down() {
 		fail "serve: $n 'gather failed' lines for one failure" "$SDIR/down.log"
 }
 
+# libvirtd hung: a socket that takes connections and never answers (as a SIGSTOPped daemon),
+# libvirt_timeout 1. The first gather gives up after 1 s, /healthz says why (503), the report
+# is served with free null (interval 2 s); the next gather fails at once while that read still hangs (no
+# second thread); SIGTERM still stops the service, exit 0 (ASan's leak check included).
+serve_libvirt_hung() {
+	$PY -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); time.sleep(120)' "$SDIR/mute.sock" &
+	local mute=$! i=0
+	while [ ! -S "$SDIR/mute.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	sed 's/^\[vfcap\]$/&\nlibvirt_timeout = 1/' "$S_HOST/vfcap.conf" >"$SDIR/hung.conf"
+	if serve_start "$ASAN/vfcap-report" "$SDIR/hung.log" "${S_SRC[@]:0:4}" --config "$SDIR/hung.conf" \
+		--libvirt-uri "qemu+unix:///system?socket=$SDIR/mute.sock" --interval 2; then
+		local u="http://127.0.0.1:$S_PORT" code
+		code=$(curl -s -o "$SDIR/hung.health" -w '%{http_code}' "$u/healthz")
+		[ "$code" = 503 ] && grep -q "no answer within 1 s (libvirt_timeout): the daemon is hung or stopped" "$SDIR/hung.health" &&
+			pass "serve: libvirtd hung: /healthz 503 after the first gather gave up at libvirt_timeout" ||
+			fail "serve: libvirtd hung: /healthz '$code'" "$SDIR/hung.health"
+		curl -s "$u/v1/report" >"$SDIR/hung.json"
+		$PY -c 'import json, sys; r = json.load(open(sys.argv[1])); assert any(p["usable"] for p in r["pfs"]) and all(p["free"] is None for p in r["pfs"] if p["usable"])' "$SDIR/hung.json" 2>/dev/null &&
+			pass "serve: libvirtd hung: the report is served, free null" || fail "serve: libvirtd hung: report" "$SDIR/hung.json"
+		sleep 2.2
+		code=$(curl -s -o "$SDIR/hung.health2" -w '%{http_code}' "$u/healthz")
+		[ "$code" = 503 ] && grep -q "s ago has not returned: the daemon does not answer" "$SDIR/hung.health2" &&
+			pass "serve: libvirtd hung: the next gather fails at once while that read still hangs" ||
+			fail "serve: libvirtd hung: second gather, /healthz '$code'" "$SDIR/hung.health2"
+		serve_stopped "libvirtd hung" "$SDIR/hung.log"
+	else
+		fail "serve: starts with libvirtd hung" "$SDIR/hung.log"
+	fi
+	kill "$mute" 2>/dev/null
+	wait "$mute" 2>/dev/null
+}
+
 # sysfs unreadable from the start: the service runs, and says 503 with the reason everywhere.
 # sysfs gone while serving: the last report stays served, its age growing (the real clock here),
 # /healthz says why, and the log has one line when it fails and one when it recovers.
@@ -415,6 +448,7 @@ serve_sighup
 serve_slow_clients
 serve_slow_gather
 serve_libvirt_down
+serve_libvirt_hung
 serve_sysfs
 serve_ipv6
 serve_tls
