@@ -10,7 +10,9 @@
  *
  * If libvirt cannot be loaded, every call fails the way libvirt's own calls fail (NULL or -1)
  * and virGetLastErrorMessage() says why, so callers report it through their usual path.
- * The hook is single-threaded; nothing here is meant for threads. */
+ * Calls never overlap: the read runs in a thread of its own (lib/libvirt-deadline.c) while the
+ * main thread waits for it, and after a missed deadline the hook makes no further call; nothing
+ * here is meant for concurrent calls. */
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
