@@ -44,11 +44,7 @@ static void watchdog_free(struct vf_watchdog *w)
 struct vf_watchdog *vf_watchdog_arm(int seconds, const char *line)
 {
 	struct vf_watchdog *w = xcalloc(1, sizeof *w);
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &a);
-	pthread_condattr_destroy(&a);
+	cond_init_monotonic(&w->cond);
 	pthread_mutex_init(&w->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
 	w->deadline.tv_sec += seconds;

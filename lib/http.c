@@ -147,11 +147,7 @@ static void *janitor(void *arg)
 struct vf_http_guard *vf_http_guard_new(unsigned request_timeout, const char *prog)
 {
 	struct vf_http_guard *g = xcalloc(1, sizeof *g);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&g->wake);
 	pthread_mutex_init(&g->lock, NULL);
 	g->timeout_ms = (int64_t)request_timeout * 1000;
 	g->prog = prog;

@@ -59,11 +59,7 @@ static void *job_run(void *arg)
 
 static void job_init(void)
 {
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&job_done, &a);
-	pthread_condattr_destroy(&a);
+	cond_init_monotonic(&job_done);
 }
 
 static struct timespec deadline_after(int seconds)

@@ -96,6 +96,15 @@ void *array_append(void *arr_ptr, size_t *n, size_t elem)
 	return slot;
 }
 
+void cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
 bool streq(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,6 +77,10 @@ int set_error(char **errmsg, int r, const char *fmt, ...) _printf_(3, 4);
  * implied by *n, so *arr must be NULL with *n 0 or grown by array_append() alone: never append
  * to an array allocated another way. */
 void *array_append(void *arr_ptr, size_t *n, size_t elem);
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC: a step of the wall clock
+ * must not move a deadline. */
+void cond_init_monotonic(pthread_cond_t *c);
 
 bool streq(const char *a, const char *b);
 bool streq_ptr(const char *a, const char *b); /* NULL-safe */
