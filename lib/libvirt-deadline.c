@@ -4,8 +4,9 @@
  * hung or stopped (SIGSTOP, a deadlock) accepts the connection in the kernel and never answers,
  * and the caller would wait for ever. So the read runs in a thread of its own and the caller
  * waits for it until the deadline. A read that misses it is left to finish (or never finish)
- * on its own: a blocked libvirt call cannot be cancelled safely. It frees what it read when it
- * returns, and until then every new read fails at once instead of piling up threads. */
+ * on its own (detached): a blocked libvirt call cannot be cancelled safely. It frees what it
+ * read when it returns, and until then every new read fails at once instead of piling up
+ * threads. */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -70,17 +71,6 @@ static struct timespec deadline_after(int seconds)
 	return t;
 }
 
-static int start_job(struct job *j)
-{
-	pthread_attr_t a;
-	pthread_t t;
-	if (pthread_attr_init(&a) != 0)
-		return -ENOMEM;
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(&t, &a, job_run, j);
-	pthread_attr_destroy(&a);
-	return -e;
-}
 
 int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, char **errmsg)
 {
@@ -101,7 +91,8 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
 	struct job *j = xcalloc(1, sizeof *j);
 	j->refs = 2;
 	j->uri = xstrdup(uri);
-	int r = start_job(j);
+	pthread_t t;
+	int r = -pthread_create(&t, NULL, job_run, j);
 	if (r < 0) {
 		free(j->uri);
 		free(j);
@@ -116,6 +107,7 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
 		stuck_since = deadline_after(-timeout);
 		job_put(j);
 		pthread_mutex_unlock(&job_lock);
+		pthread_detach(t);
 		return set_error(errmsg, -ETIMEDOUT, "libvirt %s: no answer within %d s (libvirt_timeout): the daemon is hung or stopped",
 				 uri, timeout);
 	}
@@ -129,5 +121,8 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
 	}
 	job_put(j);
 	pthread_mutex_unlock(&job_lock);
+	/* joined, not detached, when in time: its thread-local state (libcrypto's, libvirt's) is
+	 * freed by the time this returns, not in a race with the exit that may follow */
+	pthread_join(t, NULL);
 	return r;
 }
