@@ -57,7 +57,7 @@ struct server {
 	bool gathering;           /* asked for or under way */
 	bool quit;
 	struct MHD_Connection *waiter; /* suspended until the gather it asked for ends */
-	bool waiting;             /* a waiter suspended, or resumed and not yet answered */
+	bool waiting;             /* a waiter suspended, or resumed and its answer not yet sent */
 	uint64_t gathers, scrapes;
 	char *logged; /* the problem last logged; only the gatherer touches it */
 	pthread_t gatherer;
@@ -245,7 +245,8 @@ static bool wait_for_gather(struct server *s, struct MHD_Connection *c)
 	return mine;
 }
 
-/* The waiter was resumed and is being answered, or closed before it was: MHD holds it no more. */
+/* The waiter's request has ended: its answer sent, or its connection closed. A stop must wait for
+ * that, not only for the resume: MHD_stop_daemon drops an answer still being sent. */
 static void waiter_done(struct server *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -389,10 +390,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	/* the request is whole: a gather that takes longer than serve_request_timeout must not
 	 * get it cut */
 	vf_http_guard_answering(c);
-	if (*con_cls == &waited) {
-		*con_cls = &headers_seen; /* resumed: answered with what the gather made */
-		waiter_done(s);
-	} else if (wait_for_gather(s, c)) {
+	/* resumed, the request is answered with what the gather made; it stays &waited until
+	 * completed() */
+	if (*con_cls != &waited && wait_for_gather(s, c)) {
 		*con_cls = &waited;
 		return MHD_YES;
 	}
@@ -482,7 +482,7 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 }
 
 /* No request waits for a gather from here on: one under way ends, its waiter is resumed, and
- * this returns once MHD has taken the waiter back (answered it, or closed it). */
+ * this returns once the waiter's answer is sent (or its connection closed). */
 static void stop_gatherer(struct server *s)
 {
 	pthread_mutex_lock(&s->lock);

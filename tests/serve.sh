@@ -116,8 +116,13 @@ serve_stop_mid_gather() {
 	sleep 0.3
 	local t0=$SECONDS code rc=0
 	curl -s -o "$SDIR/mid.json" -w '%{http_code}' "http://127.0.0.1:$S_PORT/v1/report" >"$SDIR/mid.code" &
-	local client=$!
-	sleep 0.5
+	local client=$! i=0
+	# the gather has begun (it has the FIFO open, for 2 s): the request is waiting for it
+	until ls -l "/proc/$S_PID/fd" 2>/dev/null | grep -q netlink.fifo || [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.3
 	serve_stop || rc=$?
 	wait "$client"
 	code=$(cat "$SDIR/mid.code")
