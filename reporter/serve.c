@@ -57,7 +57,8 @@ struct server {
 	bool gathering;           /* asked for or under way */
 	bool quit;
 	struct MHD_Connection *waiter; /* suspended until the gather it asked for ends */
-	bool waiting;             /* a waiter suspended, or resumed and its answer not yet sent */
+	int waiting;              /* waiters suspended, or resumed with their answer not yet sent
+				   * (more than one when a gather outlasts the interval) */
 	uint64_t gathers, scrapes;
 	char *logged; /* the problem last logged; only the gatherer touches it */
 	pthread_t gatherer;
@@ -236,7 +237,8 @@ static bool wait_for_gather(struct server *s, struct MHD_Connection *c)
 	pthread_mutex_lock(&s->lock);
 	bool mine = !s->gathering && !s->quit && seconds_since(&s->gathered) >= s->interval;
 	if (mine) {
-		s->gathering = s->waiting = true;
+		s->gathering = true;
+		s->waiting++;
 		s->waiter = c;
 		MHD_suspend_connection(c);
 		pthread_cond_broadcast(&s->cond);
@@ -250,7 +252,7 @@ static bool wait_for_gather(struct server *s, struct MHD_Connection *c)
 static void waiter_done(struct server *s)
 {
 	pthread_mutex_lock(&s->lock);
-	s->waiting = false;
+	s->waiting--;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -491,7 +493,7 @@ static void stop_gatherer(struct server *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->gatherer, NULL);
 	pthread_mutex_lock(&s->lock);
-	while (s->waiting)
+	while (s->waiting > 0)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
 }
