@@ -46,8 +46,7 @@ struct vf_watchdog *vf_watchdog_arm(int seconds, const char *line)
 	struct vf_watchdog *w = xcalloc(1, sizeof *w);
 	cond_init_monotonic(&w->cond);
 	pthread_mutex_init(&w->lock, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
-	w->deadline.tv_sec += seconds;
+	w->deadline = monotonic_after_ms((int64_t)seconds * 1000);
 	w->line = xasprintf("%s\n", line);
 	if (pthread_create(&w->thread, NULL, watch, w) != 0) {
 		watchdog_free(w);

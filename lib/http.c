@@ -129,11 +129,7 @@ static void *janitor(void *arg)
 	struct vf_http_guard *g = arg;
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += TICK_MS * 1000000L;
-		t.tv_sec += t.tv_nsec / 1000000000L;
-		t.tv_nsec %= 1000000000L;
+		struct timespec t = monotonic_after_ms(TICK_MS);
 		if (pthread_cond_timedwait(&g->wake, &g->lock, &t) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&g->lock);

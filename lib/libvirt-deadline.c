@@ -63,15 +63,6 @@ static void job_init(void)
 	cond_init_monotonic(&job_done);
 }
 
-static struct timespec deadline_after(int seconds)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += seconds;
-	return t;
-}
-
-
 int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, char **errmsg)
 {
 	if (!uri)
@@ -91,6 +82,8 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
 	struct job *j = xcalloc(1, sizeof *j);
 	j->refs = 2;
 	j->uri = xstrdup(uri);
+	struct timespec started, until = monotonic_after_ms((int64_t)timeout * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	pthread_t t;
 	int r = -pthread_create(&t, NULL, job_run, j);
 	if (r < 0) {
@@ -98,13 +91,12 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
 		free(j);
 		return set_error(errmsg, r, "libvirt %s: cannot start a thread: %s", uri, strerror(-r));
 	}
-	struct timespec until = deadline_after(timeout);
 	pthread_mutex_lock(&job_lock);
 	while (!j->done && pthread_cond_timedwait(&job_done, &job_lock, &until) != ETIMEDOUT)
 		;
 	if (!j->done) {
 		stuck = j;
-		stuck_since = deadline_after(-timeout);
+		stuck_since = started;
 		job_put(j);
 		pthread_mutex_unlock(&job_lock);
 		pthread_detach(t);

@@ -81,6 +81,8 @@ void *array_append(void *arr_ptr, size_t *n, size_t elem);
 /* A condition variable whose timed waits run on CLOCK_MONOTONIC: a step of the wall clock
  * must not move a deadline. */
 void cond_init_monotonic(pthread_cond_t *c);
+/* CLOCK_MONOTONIC now plus ms (>= 0): a deadline for such a condition variable's timed wait. */
+struct timespec monotonic_after_ms(int64_t ms);
 
 bool streq(const char *a, const char *b);
 bool streq_ptr(const char *a, const char *b); /* NULL-safe */

@@ -132,6 +132,23 @@ static void test_write_atomic_stale_temps(void **state)
 	assert_int_equal(rmdir(d), 0);
 }
 
+/* The deadline lies ms ahead of the clock read just before, its nanoseconds normalized. */
+static void test_monotonic_after_ms(void **state)
+{
+	static const int64_t ms[] = { 0, 1, 500, 999, 1500, 30000 };
+	for (size_t i = 0; i < ARRAY_SIZE(ms); i++) {
+		struct timespec before, after;
+		clock_gettime(CLOCK_MONOTONIC, &before);
+		struct timespec d = monotonic_after_ms(ms[i]);
+		clock_gettime(CLOCK_MONOTONIC, &after);
+		assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		int64_t lo = (before.tv_sec * 1000000000LL + before.tv_nsec) + ms[i] * 1000000LL;
+		int64_t hi = (after.tv_sec * 1000000000LL + after.tv_nsec) + ms[i] * 1000000LL;
+		int64_t got = d.tv_sec * 1000000000LL + d.tv_nsec;
+		assert_true(got >= lo && got <= hi);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_atomic_stale_temps),
 		cmocka_unit_test(test_array_append),
+		cmocka_unit_test(test_monotonic_after_ms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
