@@ -125,7 +125,7 @@ ifeq ($(FUZZ),1)
 CFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -Wno-unused-variable
 endif
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(UNIT_ARCHIVES) $(wildcard lib/*.h hook/*.h filter/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(UNIT_ARCHIVES) $(wildcard lib/*.h hook/*.h filter/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(CFLAGS) -Ihook -Ifilter -DFUZZ_TOP='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS)
 

@@ -3,29 +3,16 @@
  * (made once, rewritten per run) read as /proc/self/fd/N; then the lookups run on the result. */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fd = -1;
-static char path[64];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (fd < 0) {
-		fd = memfd_create("vfcap-fuzz.conf", MFD_CLOEXEC);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
-
+	const char *path = fuzz_input_path(data, size);
 	struct vf_config *c = NULL;
 	char *err = NULL;
 	if (vf_config_load(path, &c, &err) == 0) {

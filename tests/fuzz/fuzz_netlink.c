@@ -5,12 +5,10 @@
  * unreadable (its VF count comes from IFLA_NUM_VF) and whose second has 4 VFs with netdevs. */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "fuzz-common.h"
 #include "netlink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,19 +29,9 @@ static void parse_one(const uint8_t *data, size_t size)
 	free(msg);
 }
 
-/* The record file lives in a memfd, rewritten for every input: no file system in the loop. */
 static void read_stream(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		fd = memfd_create("fuzz-netlink", 0);
-		if (fd < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	const char *path = fuzz_input_path(data, size);
 	struct vf_host *h = vf_host_new();
 	vf_host_add_pf(h, "ens1f0")->ifindex = 4;
 	struct vf_pf *pf = vf_host_add_pf(h, "ens1f1");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz-common.h"
 #include "model.h"
 #include "report.h"
 #include "source.h"
@@ -14,8 +15,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* a fixed "now", the fixtures' SOURCE_DATE_EPOCH plus 30 s, so max_report_age can go both ways */
-#define NOW (1795000000 + 30)
 
 static void judge(const struct vf_host *h)
 {
@@ -29,7 +28,7 @@ static void judge(const struct vf_host *h)
 	    vf_policy_set(&p[1], "max_report_age", "60", NULL) < 0)
 		abort();
 	for (int i = 0; i < 2; i++) {
-		vf_judge(c, &p[i], 1, NOW, &v[i]);
+		vf_judge(c, &p[i], 1, FUZZ_FIXTURE_NOW, &v[i]);
 		(void)vf_verdict_reason(&v[i], &p[i], 1);
 	}
 	vf_headroom_scores(v, 2, score);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz-common.h"
 #include "source.h"
 #include "units.h"
 #include "util.h"
@@ -54,9 +55,6 @@ static void write_value(struct rpc_writer *w, const struct rpc_value *v)
 		break;
 	}
 }
-
-/* the fixtures' SOURCE_DATE_EPOCH (tests/run.sh) plus 30 s */
-#define REPORTS_TIME (1795000000 + 30)
 
 static const char *const reports[][2] = {
 	{ "intel64", "0b8c4f6e-2a1d-4e5f-9a3b-1c2d3e4f5a6b" },
@@ -108,7 +106,7 @@ static void answer(const struct rpc_call *c)
 	struct rpc_writer w;
 	struct vf_call_stats st = { 0 };
 	rpc_writer_init(&w);
-	vf_filter_call(filter_ctx(), c, REPORTS_TIME, &w, &st);
+	vf_filter_call(filter_ctx(), c, FUZZ_FIXTURE_NOW, &w, &st);
 	size_t len = 0;
 	free(rpc_writer_take(&w, &len));
 	rpc_writer_free(&w);
