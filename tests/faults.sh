@@ -542,6 +542,8 @@ fz_lv_hook() {
 # read-write one after it) and the daemon is stopped 3 s in, inside the second hold. With
 # libvirt_timeout 5 the watchdog ends the run: its one line, exit 2, payload intact, no
 # reservation for vm-b. Before the watchdog the hook (and VDSM's VM start) waited for ever.
+fz_ended() { ! kill -0 "$1" 2>/dev/null; }
+
 fz_lv_hook_hung() {
 	local w=$FZ/lvhook rc run t0=$SECONDS
 	sed -i 's/^\[vfcap\]$/&\nlibvirt_timeout = 5/' "$w/vfcap.conf"
@@ -553,11 +555,7 @@ fz_lv_hook_hung() {
 	run=$!
 	sleep 3
 	kill -STOP "$LV_PID"
-	local i=0
-	while kill -0 "$run" 2>/dev/null && [ $i -lt 300 ]; do # 30 s, then the daemon goes on: no test hangs
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 300 fz_ended "$run" # 30 s, then the daemon goes on: no test hangs
 	kill -CONT "$LV_PID"
 	wait "$run"
 	rc=$(cat "$FZ/rc")

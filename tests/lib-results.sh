@@ -37,6 +37,18 @@ run_checks() { # prefix log script args...
 	fi
 }
 
+# Run COMMAND (a function too) every 0.1 s until it succeeds or TENTHS tries have failed;
+# returns its last status. For a test that waits on a state it cannot be told about.
+wait_until() { # tenths command args...
+	local n=$1 i
+	shift
+	for ((i = 1; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
 # Start `BIN serve --listen 127.0.0.1:0 ARGS...` (vfcap-report or vfcap-filter; BIN may be a
 # command line such as "valgrind ... build/vfcap-report"), stderr to LOG; wait until it prints
 # "(port N)". Sets SVC_PID and SVC_PORT; fails when it exits first or says nothing in 20 s.

@@ -111,17 +111,16 @@ serve_slow_gather() {
 
 # SIGTERM while a request waits (suspended) for a 2 s gather: the gather ends, that request is
 # answered with its result, then the service stops (MHD must hold no suspended connection).
+serve_has_fd() { ls -l "/proc/$S_PID/fd" 2>/dev/null | grep -q "$1"; }
+
 serve_stop_mid_gather() {
 	kill -HUP "$S_PID" # the next request reads the host again
 	sleep 0.3
 	local t0=$SECONDS code rc=0
 	curl -s -o "$SDIR/mid.json" -w '%{http_code}' "http://127.0.0.1:$S_PORT/v1/report" >"$SDIR/mid.code" &
-	local client=$! i=0
+	local client=$!
 	# the gather has begun (it has the FIFO open, for 2 s): the request is waiting for it
-	until ls -l "/proc/$S_PID/fd" 2>/dev/null | grep -q netlink.fifo || [ $i -ge 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 50 serve_has_fd netlink.fifo
 	sleep 0.3
 	serve_stop || rc=$?
 	wait "$client"
@@ -160,8 +159,8 @@ serve_libvirt_down() {
 serve_libvirt_hung() {
 	$PY -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); time.sleep(120)' "$SDIR/mute.sock" &
-	local mute=$! i=0
-	while [ ! -S "$SDIR/mute.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	local mute=$!
+	wait_until 50 test -S "$SDIR/mute.sock"
 	sed 's/^\[vfcap\]$/&\nlibvirt_timeout = 1/' "$S_HOST/vfcap.conf" >"$SDIR/hung.conf"
 	if serve_start "$ASAN/vfcap-report" "$SDIR/hung.log" "${S_SRC[@]:0:4}" --config "$SDIR/hung.conf" \
 		--libvirt-uri "qemu+unix:///system?socket=$SDIR/mute.sock" --interval 2; then
