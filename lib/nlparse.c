@@ -367,7 +367,7 @@ static void copy_vf(struct rtnl_link_vf *src, struct vf_vf *dst)
  * rtnl_link_vf_get() dereferences that list unchecked: without it, no VF is read. */
 static void extract_vfs(struct rtnl_link *link, struct vf_nl_link *out)
 {
-	uint32_t want = out->nl.listed, found = 0, libnl_num_vf = 0;
+	uint32_t want = out->nl.listed, libnl_num_vf = 0;
 	/* at most VF_COUNT_MAX: the walk refused a larger IFLA_NUM_VF (a lookup per number up to
 	 * 2^32 took minutes) */
 	uint32_t max = out->nl.num_vf > want ? out->nl.num_vf : want;
@@ -375,14 +375,13 @@ static void extract_vfs(struct rtnl_link *link, struct vf_nl_link *out)
 		return;
 	/* Built with array_append() only: parse_ports() may append VFs the list does not reach,
 	 * and array_append() takes the capacity from the count (a calloc'ed array overflowed). */
-	for (uint32_t i = 0; i < max && found < want; i++) {
+	for (uint32_t i = 0; i < max && out->n_vfs < want; i++) {
 		struct rtnl_link_vf *vf = rtnl_link_vf_get(link, i);
 		if (!vf)
 			continue;
 		struct vf_vf *dst = array_append(&out->vfs, &out->n_vfs, sizeof(*out->vfs));
 		vf_vf_init(dst, (int)i);
 		copy_vf(vf, dst);
-		found++;
 		rtnl_link_vf_put(vf);
 	}
 }
