@@ -1,17 +1,18 @@
-# Sourced by tests: a real libvirtd (REFERENCE §8: it runs here without systemd) with ifb links
-# standing in for VF netdevs. libvirtd_start [ARGS], libvirtd_links NAME..., libvirtd_pool NAME DEV...,
-# libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's trap).
+# Sourced by tests: a real libvirtd (it runs here without systemd) with ifb links standing in
+# for VF netdevs, all inside the run's own namespaces (tests/sandbox.sh): the machine's libvirtd,
+# links and networks are neither seen nor touched. libvirtd_start [ARGS], libvirtd_links NAME...,
+# libvirtd_pool NAME DEV..., libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's
+# trap).
 LV_URI=qemu:///system
 LV_PID=
 LV_LINKS=
 LV_NETS=
 
 libvirtd_start() { # extra libvirtd arguments (--config FILE)
-	if pidof libvirtd >/dev/null 2>&1; then
-		echo "a libvirtd is already running: stop it to run these tests" >&2
+	if [ -z "${VFCAP_SANDBOX:-}" ]; then
+		echo "libvirtd_start: run the tests through tests/sandbox.sh, never beside the machine's libvirtd" >&2
 		return 1
 	fi
-	mkdir -p /var/log/libvirt
 	libvirtd --pid-file "$TMP/libvirtd.pid" "$@" >"$TMP/libvirtd.log" 2>&1 &
 	LV_PID=$!
 	local i=0

@@ -6,6 +6,12 @@
 # Prints PASS/FAIL per test and a closing "N passed, N failed". VFCAP_REGEN=1 rewrites goldens.
 set -u
 cd "$(dirname "$0")/.."
+# Everything runs in namespaces of its own (tests/sandbox.sh): the network they have is loopback
+# only, so what needs the outside (the kernel rig's Debian packages) is fetched before.
+if [ -z "${VFCAP_SANDBOX:-}" ]; then
+	./tests/kernel/fetch.sh || echo "kernel rig: fetch failed; the rig's download step will say why" >&2
+	exec ./tests/sandbox.sh "$0" "$@"
+fi
 TOP=$PWD
 ASAN=build/asan
 PLAIN=build

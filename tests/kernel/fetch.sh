@@ -1,0 +1,9 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The kernel rig's Debian packages into its cache (tests/kernel/rig.sh), before tests/run.sh
+# enters its sandbox, whose network is loopback only. The rig's own download step then finds
+# them cached; when this fails, that step fails with apt's reason.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/kernel/rig.sh
+rig_resolve && rig_download || { echo "kernel rig fetch: $RIG_ERR" >&2; exit 1; }
