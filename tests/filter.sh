@@ -127,21 +127,24 @@ filter_run_case() { # case-dir
 	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|" "$c/args")
 	local in=/dev/null
 	[ -f "$c/stdin" ] && in=$c/stdin
-	for bin in "$ASAN/vfcap-filter" "$VALGRIND $PLAIN/vfcap-filter"; do
+	local run
+	for run in asan valgrind; do
+		bin="$ASAN/vfcap-filter"
+		[ $run = valgrind ] && bin="$VALGRIND $PLAIN/vfcap-filter"
 		rc=0
 		$bin "${args[@]}" --config "$FDIR/empty.conf" <"$in" >"$FDIR/out" 2>"$FDIR/err" || rc=$?
 		sed -i "s|$FDIR/reports|REPORTS|g" "$FDIR/out" "$FDIR/err"
-		if [ "${VFCAP_REGEN:-0}" = 1 ] && [ "$bin" = "$ASAN/vfcap-filter" ]; then
+		if [ "${VFCAP_REGEN:-0}" = 1 ] && [ $run = asan ]; then
 			cp "$FDIR/out" "$c/expected.stdout"
 			cp "$FDIR/err" "$c/expected.stderr"
 			echo "$rc" >"$c/expected.exit"
 		fi
 		if [ "$rc" != "$(cat "$c/expected.exit")" ]; then
-			fail "$name: exit $rc, expected $(cat "$c/expected.exit") (${bin%% *})" "$FDIR/err"
+			fail "$name ($run): exit $rc, expected $(cat "$c/expected.exit")" "$FDIR/err"
 		elif ! diff "$c/expected.stdout" "$FDIR/out" >"$FDIR/diff" || ! diff "$c/expected.stderr" "$FDIR/err" >>"$FDIR/diff"; then
-			fail "$name: output differs (${bin%% *})" "$FDIR/diff"
+			fail "$name ($run): output differs" "$FDIR/diff"
 		else
-			pass "$name (${bin##*/})"
+			pass "$name ($run)"
 		fi
 	done
 }
