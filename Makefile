@@ -57,17 +57,21 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps deps-kernel check check-kernel regen-kernel demo bench install uninstall clean asan regen \
+.PHONY: all programs deps deps-kernel check check-fresh check-kernel regen-kernel demo bench install uninstall clean asan regen \
 	fuzz fuzz-build
-all: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter $(UNIT_BIN) $(TOOL_BIN)
+PROGRAMS := $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
+all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
+# the three programs alone: what `make demo` needs (the unit tests want cmocka, a test package)
+programs: $(PROGRAMS)
 
+# `make demo` installs what building and the demo need; `make check` the test toolchain too.
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh demo
 
 # The kernel rig boots Debian's kernel under qemu with a busybox initramfs (tests/kernel).
 KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils
 deps-kernel:
-	@./scripts/install-deps.sh $(KERNEL_PKGS)
+	@./scripts/install-deps.sh test $(KERNEL_PKGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h reporter/*.h hook/*.h filter/*.h)
 	@mkdir -p $(dir $@)
@@ -142,6 +146,10 @@ check: deps-kernel
 	$(MAKE) asan
 	./tests/run.sh
 
+# The README's two commands on a brand-new Debian 12 minbase root (mmdebstrap): what CI runs.
+check-fresh:
+	./tests/check-fresh.sh
+
 # The real-kernel rig alone: netdevsim VFs on Debian's own kernel under qemu TCG.
 check-kernel: deps-kernel
 	$(MAKE) all
@@ -159,11 +167,11 @@ regen-kernel: deps-kernel
 	VFCAP_REGEN_KERNEL=1 ./tests/kernel/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) programs
 	./scripts/demo.sh
 
 bench:
-	@./scripts/install-deps.sh strace
+	@./scripts/install-deps.sh test
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
 	/usr/bin/python3 bench/bench_hook.py

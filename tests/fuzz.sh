@@ -2,7 +2,7 @@
 # The libFuzzer targets' smoke run (sourced by tests/run.sh): build build/fuzz with clang
 # (`make fuzz-build`), fuzz each target for FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of
 # its seeds, and replay every kept crash input (tests/fuzz/regressions/NAME/*). `make fuzz` is the
-# long run. Needs: TOP, TMP, pass/fail from lib-results.sh; clang and libclang-rt-14-dev.
+# long run. Needs: TOP, TMP, pass/fail from lib-results.sh; clang and libclang-rt-14-dev (make check installs them).
 
 FUZZ_TOP=$TOP
 source "$TOP/tests/fuzz/lib.sh"
@@ -10,9 +10,6 @@ FZDIR=$TMP/fuzz
 rm -rf "$FZDIR" && mkdir -p "$FZDIR"
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-10}
 
-if ! command -v clang >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
-	./scripts/install-deps.sh clang libclang-rt-14-dev >"$FZDIR/deps.log" 2>&1 || true
-fi
 if ! make -C "$TOP" fuzz-build >"$FZDIR/build.log" 2>&1; then
 	fail "fuzz: make fuzz-build" "$FZDIR/build.log"
 else
