@@ -42,7 +42,7 @@ static void usage(FILE *f)
 	      "                         --vf-demand N, default 1); --hosts - reads the ids from stdin\n"
 	      "  --score                print 'ID SCORE' per host (vfcap_vf_headroom) instead\n"
 	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS\n"
-	      "  --explain              one line per host instead: host, demand, free, decision, reason\n"
+	      "  --explain              print 'ID pass|reject: WHY' per host instead (WHY: e.g. 3 free, 2 needed)\n"
 	      "both:\n"
 	      "  --reports DIR          <host-id>.json reports ([filter] reports_dir)\n"
 	      "  --report-url TEMPLATE  fetch reports, e.g. http://{address}:18782/v1/report ([filter] report_url)\n"

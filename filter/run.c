@@ -227,13 +227,14 @@ static int run_lookup(const struct vf_config *c, const char **ids, size_t n, str
 	return 0;
 }
 
+/* "ID pass: 54 free, 1 needed": the reason already says free and demand, so each is said once.
+ * A host without a usable count that passes does so by on_missing=accept, which is named: the
+ * reason alone reads as a rejection. */
 static void print_verdict(const char *id, int demand, struct vf_verdict *v, const struct vf_policy *p)
 {
-	char free[16] = "-";
-	if (!v->missing && v->free >= 0)
-		snprintf(free, sizeof free, "%d", v->free);
-	printf("%s demand=%d free=%s %s %s\n", id, demand, free, v->decision == VF_PASS ? "pass" : "reject",
-	       vf_verdict_reason(v, p, demand));
+	bool pass = v->decision == VF_PASS;
+	printf("%s %s: %s%s\n", id, pass ? "pass" : "reject", vf_verdict_reason(v, p, demand),
+	       pass && v->missing ? " (on_missing=accept)" : "");
 }
 
 int vf_run(const struct vf_config *c, const struct vf_run_opts *o)

@@ -103,9 +103,9 @@ static char *cell_str(const char *s)
 	return xstrdup(s && *s ? s : "-");
 }
 
-static char *cell_nl_list(const struct vf_netlink *nl)
+static char *cell_nl_listed(const struct vf_netlink *nl)
 {
-	return nl->valid ? xasprintf("%" PRIu32 "/%" PRIu32, nl->listed, nl->num_vf) : xstrdup("?");
+	return nl->valid ? xasprintf("%" PRIu32, nl->listed) : xstrdup("?");
 }
 
 /* limit 0 means the PF sends no VF list, so there is nothing to wrap */
@@ -129,11 +129,40 @@ static char *truncation_hint(const struct vf_netlink *nl)
 			 nl->listed, nl->num_vf, nl->bytes_per_vf, nl->limit, nl->limit);
 }
 
+/* ---- VF counts by state ---- */
+
+/* The PF's VFs by state: the table's used columns and the Prometheus vfcap_pf_vfs family. */
+static void pf_state_counts(const struct vf_pf *pf, int n[_VF_STATE_MAX])
+{
+	memset(n, 0, _VF_STATE_MAX * sizeof(*n));
+	for (size_t v = 0; v < pf->n_vfs; v++)
+		if ((unsigned)pf->vfs[v].state < _VF_STATE_MAX)
+			n[pf->vfs[v].state]++;
+}
+
+/* used = assigned + pool + host; a PF whose used count is unknown (a source failed) has none
+ * of the three known either, as in the JSON report. */
+static const enum vf_state used_states[] = { VF_STATE_ASSIGNED, VF_STATE_POOL, VF_STATE_HOST };
+
+static void pf_used_split(const struct vf_pf *pf, int out[ARRAY_SIZE(used_states)])
+{
+	int n[_VF_STATE_MAX];
+	pf_state_counts(pf, n);
+	for (size_t i = 0; i < ARRAY_SIZE(used_states); i++)
+		out[i] = pf->used == UNKNOWN ? UNKNOWN : n[used_states[i]];
+}
+
 /* ---- the table ---- */
 
-static const char *const pf_heads[] = { "PF",     "DRIVER", "PCI",  "NUMVFS", "NL-LIST", "LIMIT",
-					"USABLE", "USED",   "FREE", "RSVD",   "UNREACH" };
-static const char *const vf_heads[] = { "VF", "PCI", "NETDEV", "MAC", "VLAN", "STATE", "OWNER" };
+/* The headers are the report's JSON names (schema/vfcap-report.schema.json): the PF fields,
+ * netlink.listed and netlink.limit, and the three VF states that make up used. Left to right
+ * they are the sum: numvfs - unreachable - reserved = usable; usable - assigned - pool - host
+ * = free. */
+static const char *const pf_heads[] = {
+	"name", "driver", "pci_address", "numvfs", "listed", "limit", "unreachable",
+	"reserved", "usable", "assigned", "pool", "host", "free",
+};
+static const char *const vf_heads[] = { "index", "pci_address", "netdev", "mac", "vlan", "state", "owner" };
 
 /* The VFs of one PF as their own small table, indented under the PF row. */
 static char *vf_table(const struct vf_pf *pf)
@@ -159,11 +188,14 @@ static char *vf_table(const struct vf_pf *pf)
 
 static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
 {
+	int used[ARRAY_SIZE(used_states)];
+	pf_used_split(pf, used);
 	char *cells[] = {
-		cell_str(pf->name),         cell_str(pf->driver),        cell_str(pf->pci_address),
-		cell_count(pf->numvfs),     cell_nl_list(&pf->nl),       cell_nl_limit(&pf->nl),
-		cell_count(pf->usable),     cell_count(pf->used),        cell_count(pf->free),
-		cell_count(pf->reserved),   cell_count(pf->unreachable),
+		cell_str(pf->name),          cell_str(pf->driver),     cell_str(pf->pci_address),
+		cell_count(pf->numvfs),      cell_nl_listed(&pf->nl),  cell_nl_limit(&pf->nl),
+		cell_count(pf->unreachable), cell_count(pf->reserved), cell_count(pf->usable),
+		cell_count(used[0]),         cell_count(used[1]),      cell_count(used[2]),
+		cell_count(pf->free),
 	};
 	table_add_row(t, cells);
 	if (pf->nl.valid && pf->nl.truncated)
@@ -175,13 +207,23 @@ static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
 	}
 }
 
-static void add_total_row(struct table *t, const struct vf_totals *tot)
+/* The JSON totals carry used only; its split is summed here, unknown when one PF's is. */
+static void add_total_row(struct table *t, const struct vf_host *h)
 {
+	const struct vf_totals *tot = &h->totals;
+	int used[ARRAY_SIZE(used_states)] = { 0 };
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		int pf_used[ARRAY_SIZE(used_states)];
+		pf_used_split(&h->pfs[i], pf_used);
+		for (size_t s = 0; s < ARRAY_SIZE(used_states); s++)
+			used[s] = used[s] == UNKNOWN || pf_used[s] == UNKNOWN ? UNKNOWN : used[s] + pf_used[s];
+	}
 	char *cells[] = {
-		xstrdup("TOTAL"),         xstrdup(""),           xstrdup(""),
-		cell_count(tot->vfs),     xstrdup(""),           xstrdup(""),
-		cell_count(tot->usable),  cell_count(tot->used), cell_count(tot->free),
-		cell_count(tot->reserved), cell_count(tot->unreachable),
+		xstrdup("TOTAL"),             xstrdup(""),               xstrdup(""),
+		cell_count(tot->vfs),         xstrdup(""),               xstrdup(""),
+		cell_count(tot->unreachable), cell_count(tot->reserved), cell_count(tot->usable),
+		cell_count(used[0]),          cell_count(used[1]),       cell_count(used[2]),
+		cell_count(tot->free),
 	};
 	table_add_row(t, cells);
 }
@@ -211,10 +253,10 @@ char *vf_format_table(const struct vf_host *h, bool verbose)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	struct table t = { .ncols = ARRAY_SIZE(pf_heads), .heads = pf_heads, .align = "lllrrrrrrrr" };
+	struct table t = { .ncols = ARRAY_SIZE(pf_heads), .heads = pf_heads, .align = "lllrrrrrrrrrr" };
 	for (size_t i = 0; i < h->n_pfs; i++)
 		add_pf_row(&t, &h->pfs[i], verbose);
-	add_total_row(&t, &h->totals);
+	add_total_row(&t, h);
 	print_header(f, h);
 	table_print(f, &t, "");
 	table_free(&t);
@@ -358,14 +400,12 @@ static void prom_pf_states(FILE *f, const struct pf_labels *l, const struct vf_h
 	prom_family(f, "vfcap_pf_vfs", "VFs of the PF by state.");
 	for (size_t i = 0; i < h->n_pfs; i++) {
 		const struct vf_pf *pf = &h->pfs[i];
-		size_t n[_VF_STATE_MAX] = {};
-		for (size_t v = 0; v < pf->n_vfs; v++)
-			if ((unsigned)pf->vfs[v].state < _VF_STATE_MAX)
-				n[pf->vfs[v].state]++;
+		int n[_VF_STATE_MAX];
+		pf_state_counts(pf, n);
 		for (int s = 0; s < _VF_STATE_MAX; s++) {
 			fputs("vfcap_pf_vfs{", f);
 			prom_pf_labels(f, l, pf);
-			fprintf(f, ",state=\"%s\"} %zu\n", vf_state_to_string(s), n[s]);
+			fprintf(f, ",state=\"%s\"} %d\n", vf_state_to_string(s), n[s]);
 		}
 	}
 }

@@ -56,6 +56,8 @@ source tests/hook.sh
 source tests/hook-libvirtd.sh
 # --- vfcap-filter: the XML-RPC service, run, the engine API, the legacy-proxy plugin ----------
 source tests/filter.sh
+# --- make demo: exit 0, no error text, every part of the story, the whole output ----------------
+source tests/demo.sh
 # --- vfcap-report serve: HTTP, ETag, metrics (promtool, a real Prometheus), TLS ------------------
 source tests/serve.sh
 # --- fuzz: every parser under libFuzzer (clang, ASan+UBSan) for a short smoke run, regressions --

@@ -272,13 +272,13 @@ serve_tls() {
 	printf '[filter]\nreport_url = %s\nreport_ca_file = %s\nreport_cert = %s\nreport_key = %s\n' "$url" \
 		"$d/ca.pem" "$d/client.pem" "$d/client.key" >"$SDIR/filter-tls.conf"
 	out=$($PLAIN/vfcap-filter run --config "$SDIR/filter-tls.conf" --vm vm --hosts intel64 --explain 2>&1) || rc=$?
-	[ $rc = 0 ] && [[ "$out" =~ ^intel64\ demand=1\ free=[1-9][0-9]*\ pass\  ]] &&
+	[ $rc = 0 ] && [[ "$out" =~ ^intel64\ pass:\ [1-9][0-9]*\ free,\ 1\ needed$ ]] &&
 		pass "serve: vfcap-filter with report_cert fetches the report over TLS" ||
 		{ echo "$out" >"$SDIR/why"; fail "serve: vfcap-filter report_cert (exit $rc)" "$SDIR/why"; }
 	printf '[filter]\nreport_url = %s\nreport_ca_file = %s\n' "$url" "$d/ca.pem" >"$SDIR/filter-tls.conf"
 	out=$($PLAIN/vfcap-filter run --config "$SDIR/filter-tls.conf" --vm vm --hosts intel64 --explain 2>&1)
 	case "$out" in
-	"intel64 demand=1 free=- reject "*"HTTP 403"*) pass "serve: vfcap-filter without a client certificate is refused (403)" ;;
+	"intel64 reject: "*"HTTP 403"*) pass "serve: vfcap-filter without a client certificate is refused (403)" ;;
 	*) echo "$out" >"$SDIR/why"; fail "serve: vfcap-filter without report_cert" "$SDIR/why" ;;
 	esac
 	serve_stopped "TLS" "$SDIR/tls.log"

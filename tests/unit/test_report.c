@@ -612,12 +612,12 @@ static void test_table(_unused_ void **state)
 		s,
 		"host kvm2  uuid -  generated 2026-11-20T10:00:00Z  vfcap " VFCAP_VERSION "\n"
 		"\n"
-		"PF      DRIVER     PCI           NUMVFS  NL-LIST  LIMIT  USABLE  USED  FREE  RSVD  UNREACH\n"
-		"ens1f0  ixgbe      0000:3b:00.0       4      4/4    221       3     2     1     1        0\n"
-		"ens2f0  mlx5_core  0000:5e:00.0     256   34/256    221      34     1    33     0      222\n"
+		"name    driver     pci_address   numvfs  listed  limit  unreachable  reserved  usable  assigned  pool  host  free\n"
+		"ens1f0  ixgbe      0000:3b:00.0       4       4    221            0         1       3         1     1     0     1\n"
+		"ens2f0  mlx5_core  0000:5e:00.0     256      34    221          222         0      34         0     0     1    33\n"
 		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221): lower sriov_numvfs to 221 to "
 		"make every VF reachable\n"
-		"TOTAL                               260                      37     3    34     1      222\n");
+		"TOTAL                               260                         222         1      37         1     1     1    34\n");
 }
 
 static void test_table_unknowns(_unused_ void **state)
@@ -627,16 +627,15 @@ static void test_table_unknowns(_unused_ void **state)
 	const char *want[] = {
 		"host kvm1.example.com  uuid 4c4c4544-0042-3510-8052-b4c04f4e3132  generated "
 		"2026-11-20T10:00:00Z",
-		"\neth9    -          -                  2        ?      ?       ?     ?     ?     ?"
-		"        ?\n",
-		"\nenic0   enic       0000:0a:00.0       4      4/4      -       4     1     3     0"
-		"        0\n",
-		"\nTOTAL                               266                       ?     ?     ?     1"
-		"      222\n",
-		"\n    VF  PCI           NETDEV    MAC                VLAN  STATE     OWNER\n"
-		"     0  0000:3b:10.0  ens1f0v0  52:54:00:00:00:00     0  free      -\n"
-		"     1  0000:3b:10.2  -         52:54:00:00:00:01   100  assigned  vm1\n",
-		"\n      5  -    -       -       ?  host         bond0\n",
+		/* netlink failed: its counts unknown, and so the used split, as in the JSON */
+		"\neth9    -          -                  2       ?      ?            ?         ?       ?         ?     ?     ?     ?\n",
+		"\nenic0   enic       0000:0a:00.0       4       4      -            0         0       4         0     0     1     3\n",
+		/* one PF's used is unknown: so is the host's split */
+		"\nTOTAL                               266                         222         1       ?         ?     ?     ?     ?\n",
+		"\n    index  pci_address   netdev    mac                vlan  state     owner\n"
+		"        0  0000:3b:10.0  ens1f0v0  52:54:00:00:00:00     0  free      -\n"
+		"        1  0000:3b:10.2  -         52:54:00:00:00:01   100  assigned  vm1\n",
+		"\n        5  -            -       -       ?  host         bond0\n",
 		"\n\nerror: netlink: eth9: RTM_GETLINK: Operation not permitted\n"
 		"error: libvirt: cannot connect to qemu:///system\n",
 	};
