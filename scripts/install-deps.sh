@@ -19,7 +19,8 @@ for p in $PKGS "$@"; do
 		missing="$missing $p"
 	fi
 done
-# libvirtd (monolithic daemon, no systemd here) refuses to start without these (REFERENCE §8)
+# libvirtd (monolithic daemon, no systemd here) refuses to start without these
+# (docs/interfaces.md, 'libvirtd without systemd')
 setup_libvirtd() {
 	[ "$(id -u)" = 0 ] || return 0
 	id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home libvirt-qemu
