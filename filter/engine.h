@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The oVirt engine REST API (REFERENCE §4), read with libcurl and libxml2, for two facts the
- * scheduler protocol does not carry: a VM's VF demand and a host's address.
+/* The oVirt engine REST API (docs/interfaces.md, 'The engine REST API'), read with libcurl and
+ * libxml2, for two facts the scheduler protocol does not carry: a VM's VF demand and a host's
+ * address.
  *
  * Demand = the VM's plugged vNICs whose vNIC profile has <pass_through><mode>enabled</mode> or a
  * custom property named `vmfex` (non-empty); each distinct profile is asked for once:

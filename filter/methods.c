@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The four XML-RPC methods of the engine's external-scheduler client (REFERENCE §3): argument
- * checks, the units' work, and the reply {result_code, result, plugin_errors, errors}.
+/* The four XML-RPC methods of the engine's external-scheduler client (docs/interfaces.md, 'The
+ * engine's external scheduler'): argument checks, the units' work, and the reply {result_code,
+ * result, plugin_errors, errors}.
  *
  * Failures follow the legacy proxy's contract, which the engine was built against: an unknown
  * unit or a unit that cannot decide (bad properties) is reported under plugin_errors, sets

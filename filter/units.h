@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The scheduling units vfcap offers the engine (REFERENCE §3) and the decision behind them.
+/* The scheduling units vfcap offers the engine (docs/interfaces.md, 'The engine's external
+ * scheduler'; docs/design.md, 'The filter's part') and the decision behind them.
  *
  *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked)
  *                             cover the VM's demand

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* XML-RPC for oVirt's external-scheduler protocol (REFERENCE §3, §8): a request parser and a
- * reply writer.
+/* XML-RPC for oVirt's external-scheduler protocol (docs/interfaces.md, 'The engine's external
+ * scheduler', and under 'Calls' what the engine's client puts on the wire): a request parser
+ * and a reply writer.
  *
  * The parser reads with libxml2 (no network, no entity expansion, no DTD loading, no huge-node
  * relaxation; a DOCTYPE is refused outright) and accepts what Apache XML-RPC 3.x sends: a bare

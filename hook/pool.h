@@ -9,8 +9,9 @@
  * the config, not held by the host, a domain or another pool), in an order that spreads
  * libvirt's first-free choice over fabrics and PFs. A pool without connections may be
  * redefined and restarted; a pool with connections never has its live definition changed
- * (libvirt 9.0 then forgets every connection count and hands an in-use VF to the next vNIC,
- * REFERENCE §8): only its persistent definition is updated, and the drift reported. */
+ * (libvirt 9.0 then forgets every connection count and hands an in-use VF to the next vNIC:
+ * docs/interfaces.md, 'Pool networks'): only its persistent definition is updated, and the
+ * drift reported. */
 #pragma once
 
 #include <libvirt/libvirt.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Join sysfs, netlink, libvirt and config into VF states and per-PF/host counts (DESIGN.md).
+/* Join sysfs, netlink, libvirt and config into VF states and per-PF/host counts
+ * (docs/design.md, 'VF states and their precedence').
  * The reporter and the hook both call this, so they can never disagree. */
 #pragma once
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The host model of DESIGN.md: host -> PFs -> VFs, each VF with a state and its owner.
+/* The host model (docs/design.md, 'The report'): host -> PFs -> VFs, each VF with a state and
+ * its owner.
  * Every reader fills its part; capacity.c derives states and counts. */
 #pragma once
 

@@ -1,8 +1,8 @@
-# Sourced by tests: a real libvirtd (it runs here without systemd) with ifb links standing in
-# for VF netdevs, all inside the run's own namespaces (tests/sandbox.sh): the machine's libvirtd,
-# links and networks are neither seen nor touched. libvirtd_start [ARGS], libvirtd_links NAME...,
-# libvirtd_pool NAME DEV..., libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's
-# trap).
+# Sourced by tests: a real libvirtd (it runs here without systemd: docs/interfaces.md, 'libvirtd
+# without systemd') with ifb links standing in for VF netdevs, all inside the run's own
+# namespaces (tests/sandbox.sh): the machine's libvirtd, links and networks are neither seen nor
+# touched. libvirtd_start [ARGS], libvirtd_links NAME..., libvirtd_pool NAME DEV...,
+# libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's trap).
 LV_URI=qemu:///system
 LV_PID=
 LV_LINKS=

@@ -4,8 +4,8 @@
   check.py plan N,N,...   print the plan: "N VF ip-link-vf-args" lines the guest applies
   check.py check OUTDIR   print "ok NAME" / "not ok NAME: why" for every VF count in OUTDIR
 
-The expectations are literal (REFERENCE §5, measured on Linux 6.1 with netdevsim), not derived
-from vfcap's own arithmetic, so a wrong parser cannot agree with itself here.
+The expectations are literal (measured on Linux 6.1 with netdevsim; docs/design.md, 'The netlink
+limit'), not derived from vfcap's own arithmetic, so a wrong parser cannot agree with itself here.
 """
 import json
 import os

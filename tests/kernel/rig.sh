@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # The real-kernel rig, host side: Debian's own bookworm kernel, netdevsim built out of tree
 # against its headers, an initramfs with busybox, iproute2's ip and vfcap-report, booted under
-# qemu TCG (REFERENCE §7). Sourced by tests/kernel/check.sh; every function returns non-zero with
-# one line in $RIG_ERR saying what failed, so that the caller reports it as a test failure.
+# qemu TCG (docs/interfaces.md, 'netdevsim (the kernel rig)'). Sourced by tests/kernel/check.sh;
+# every function returns non-zero with one line in $RIG_ERR saying what failed, so that the
+# caller reports it as a test failure.
 #
 # Cache: ${XDG_CACHE_HOME:-~/.cache}/vfcap/kernel/
 #   debs/                the five .deb files, as apt-get download left them
@@ -122,7 +123,8 @@ rig_initramfs() { # work-dir vfcap-report plan -> $1/initrd.cpio.gz
 	local root=$1/root mods="$KDIR/image/lib/modules/$KABI/kernel"
 	rm -rf "$root" && mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc/vfcap,lib/vfcap,out}
 	install -m 0755 /bin/busybox "$root/bin/busybox" || { rig_fail "initramfs: no /bin/busybox (busybox-static)"; return; }
-	# busybox's own ip hides VF lines (REFERENCE §7): iproute2's under another name
+	# busybox's own ip hides VF lines (docs/interfaces.md, 'netdevsim (the kernel rig)'):
+	# iproute2's under another name
 	rig_copy_prog /bin/ip /usr/sbin/ip.iproute2 "$root" &&
 		rig_copy_prog "$2" /usr/bin/vfcap-report "$root" ||
 		{ rig_fail "initramfs: copying ip or vfcap-report and their libraries failed"; return; }

@@ -30,7 +30,8 @@ static struct blob load(const char *name)
 	return b;
 }
 
-/* Measured with netdevsim (REFERENCE §5), literal so that the parser cannot agree with itself. */
+/* Measured with netdevsim (docs/design.md, 'The netlink limit'), literal so that the parser
+ * cannot agree with itself. */
 static const struct {
 	uint32_t n, listed;
 } counts[] = { { 4, 4 }, { 64, 64 }, { 221, 221 }, { 222, 0 }, { 256, 34 } };

@@ -3,8 +3,8 @@
  * tests also replay over HTTP), what else it accepts, every error, hostile documents, and
  * mutations of the engine's requests. The writer is tested in test_xmlrpc_write.c; shared
  * helpers are in xmlrpc-helpers.h. Run from the repository root.
- * The engine-*.xml files are written after REFERENCE §8's account of what Apache XML-RPC 3.1.3
- * sends (one line, bare-string values, <params/>, xmlns:ex, Integer as <i4>), not captured. */
+ * The engine-*.xml files are written after what Apache XML-RPC 3.1.3 sends (docs/interfaces.md,
+ * 'Calls': one line, bare-string values, <params/>, xmlns:ex, Integer as <i4>), not captured. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,7 +74,7 @@ static void assert_strings(const struct rpc_value *v, const char *const *want, s
 		assert_string_equal(rpc_string(&v->array.v[i]), want[i]);
 }
 
-/* ---- the engine's requests (REFERENCE §8) ---- */
+/* ---- the engine's requests (docs/interfaces.md, 'Calls') ---- */
 
 static void test_engine_discover(void **state)
 {
