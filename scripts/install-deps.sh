@@ -7,7 +7,7 @@
 # Extra PACKAGEs come after the set (make check: the kernel rig's; make bench: strace).
 # Idempotent: a machine that has everything makes no apt-get call and prints nothing.
 # Every external command of the demo and the tests is in these lists, checked on a brand-new
-# Debian 12 minbase root by `make check-fresh` (see tests/README.md, "Fresh machine").
+# Debian 12 minbase root by `make check-fresh` (tests/README.md, "A brand-new machine").
 set -eu -o pipefail
 
 DEMO_PKGS="build-essential pkg-config
