@@ -57,7 +57,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all programs deps deps-kernel check check-fresh check-kernel regen-kernel demo bench install uninstall clean asan regen \
+.PHONY: all programs deps deps-kernel check check-fresh check-kernel regen-kernel demo bench install install-check-vmfex uninstall \
+	clean asan regen \
 	fuzz fuzz-build
 PROGRAMS := $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
@@ -191,9 +192,32 @@ TMPFILES_DIR ?= $(PREFIX)/lib/tmpfiles.d
 UNITS := vfcap-report.service vfcap-filter.service
 MANPAGES := vfcap-report.8 vfcap-filter.8 vfcap-hook.8
 
+# VDSM's VM-FEX hooks install 50_vmfex in five of the hook points (vdsm-hook-vmfex-dev:
+# before_device_create, before_nic_hotplug, before_device_migrate_destination; the older
+# vdsm-hook-vmfex: before_vm_start, before_vm_migrate_destination). VDSM runs it after 50_vfcap
+# and it fails on the vNIC vfcap-hook rewrote, so the install stops before it copies anything;
+# ALLOW_VMFEX_HOOK=1 installs anyway with a warning (the hook then refuses vmfex vNICs itself).
+ALLOW_VMFEX_HOOK ?=
+install-check-vmfex:
+	@found=""; for p in $(HOOK_POINTS); do \
+		for f in $(DESTDIR)$(VDSM_HOOKS_DIR)/$$p/*vmfex*; do \
+			[ -f "$$f" ] && [ -x "$$f" ] && found="$$found $$f"; \
+		done; \
+	done; \
+	[ -z "$$found" ] && exit 0; \
+	for f in $$found; do \
+		echo "make install: $$f is a VM-FEX hook (vdsm-hook-vmfex-dev or vdsm-hook-vmfex): VDSM runs it after 50_vfcap and it fails on every vNIC vfcap-hook puts on the pool" >&2; \
+	done; \
+	if [ "$(ALLOW_VMFEX_HOOK)" = 1 ]; then \
+		echo "make install: warning: installing anyway (ALLOW_VMFEX_HOOK=1); vfcap-hook will refuse vmfex vNICs until that hook is gone" >&2; \
+	else \
+		echo "make install: remove that package first (README: Migrating from vdsm-hook-vmfex-dev / vmfex), or pass ALLOW_VMFEX_HOOK=1" >&2; \
+		exit 1; \
+	fi
+
 # The units get the programs' path (BINDIR); an existing configuration is the admin's and is
 # never replaced.
-install: $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
+install: install-check-vmfex $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 	install -D -m 0755 $(BUILD)/vfcap-report $(DESTDIR)$(BINDIR)/vfcap-report
 	install -D -m 0755 $(BUILD)/vfcap-filter $(DESTDIR)$(BINDIR)/vfcap-filter
 	install -D -m 0644 filter/ovirt-scheduler-proxy/vfcap_filter.py $(DESTDIR)$(PROXY_PLUGINS_DIR)/vfcap_filter.py

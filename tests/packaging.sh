@@ -82,6 +82,48 @@ pk_install() {
 	fi
 }
 
+# make install beside VDSM's VM-FEX hooks: their 50_vmfex where each package puts it
+# (vdsm-hook-vmfex-dev: before_device_create; vdsm-hook-vmfex: before_vm_start) stops it before
+# anything is copied; ALLOW_VMFEX_HOOK=1 installs with a warning; a 50_vmfex that is not
+# executable (VDSM does not run it) is no reason to stop.
+pk_vmfex() {
+	local point r rc
+	for point in before_device_create before_vm_start; do
+		r=$PKDIR/vmfex-$point
+		mkdir -p "$r/usr/libexec/vdsm/hooks/$point"
+		printf '#!/usr/bin/python3\n' >"$r/usr/libexec/vdsm/hooks/$point/50_vmfex"
+		chmod 755 "$r/usr/libexec/vdsm/hooks/$point/50_vmfex"
+		rc=0
+		(umask 022 && make -s --no-print-directory install BUILD="$PLAIN" DESTDIR="$r" PREFIX=/usr) >"$r.log" 2>&1 || rc=$?
+		if [ $rc != 0 ] && [ ! -e "$r/usr/bin/vfcap-report" ] &&
+			grep -q "^make install: $r/usr/libexec/vdsm/hooks/$point/50_vmfex is a VM-FEX hook" "$r.log" &&
+			grep -q '^make install: remove that package first' "$r.log"; then
+			pass "packaging: make install refuses beside $point/50_vmfex, installs nothing"
+		else
+			fail "packaging: make install beside $point/50_vmfex (exit $rc)" "$r.log"
+		fi
+	done
+	rc=0
+	(umask 022 && make -s --no-print-directory install BUILD="$PLAIN" DESTDIR="$r" PREFIX=/usr ALLOW_VMFEX_HOOK=1) \
+		>"$r.log" 2>&1 || rc=$?
+	if [ $rc = 0 ] && [ -L "$r/usr/libexec/vdsm/hooks/before_vm_start/50_vfcap" ] &&
+		grep -q '^make install: warning: installing anyway (ALLOW_VMFEX_HOOK=1)' "$r.log"; then
+		pass "packaging: make install ALLOW_VMFEX_HOOK=1 installs beside 50_vmfex, with a warning"
+	else
+		fail "packaging: make install ALLOW_VMFEX_HOOK=1 (exit $rc)" "$r.log"
+	fi
+	r=$PKDIR/vmfex-disabled
+	mkdir -p "$r/usr/libexec/vdsm/hooks/before_nic_hotplug"
+	printf '#!/usr/bin/python3\n' >"$r/usr/libexec/vdsm/hooks/before_nic_hotplug/50_vmfex"
+	chmod 644 "$r/usr/libexec/vdsm/hooks/before_nic_hotplug/50_vmfex"
+	if (umask 022 && make -s --no-print-directory install BUILD="$PLAIN" DESTDIR="$r" PREFIX=/usr) >"$r.log" 2>&1 &&
+		! grep -q vmfex "$r.log"; then
+		pass "packaging: make install ignores a 50_vmfex that is not executable (VDSM does not run it)"
+	else
+		fail "packaging: make install and a non-executable 50_vmfex" "$r.log"
+	fi
+}
+
 pk_uninstall() {
 	if ! make -s --no-print-directory uninstall BUILD="$PLAIN" DESTDIR="$PKROOT" PREFIX=/usr >"$PKDIR/uninstall.log" 2>&1; then
 		fail "packaging: make uninstall" "$PKDIR/uninstall.log"
@@ -268,6 +310,19 @@ pk_rpm() {
 	else
 		fail "packaging: rpm vfcap-hook's Requires" "$PKDIR/requires"
 	fi
+	# it replaces VDSM's VM-FEX hooks (whose 50_vmfex fails on its output): dnf swaps them out,
+	# rpm -i refuses to install beside them
+	local h want got
+	for h in obsoletes conflicts; do
+		want=$(printf 'vdsm-hook-vmfex\nvdsm-hook-vmfex-dev\n')
+		got=$(rpm -qp --"$h" "$rpmfile" 2>&1 | LC_ALL=C sort)
+		if [ "$got" = "$want" ]; then
+			pass "packaging: rpm vfcap-hook $h vdsm-hook-vmfex-dev and vdsm-hook-vmfex (rpm -qp --$h)"
+		else
+			printf 'rpm -qp --%s says:\n%s\n' "$h" "$got" >"$PKDIR/why"
+			fail "packaging: rpm vfcap-hook's ${h^}" "$PKDIR/why"
+		fi
+	done
 }
 
 if pk_install; then
@@ -275,6 +330,7 @@ if pk_install; then
 	pk_man
 	pk_sample
 	pk_grafana
+	pk_vmfex
 	pk_rpm
 	pk_uninstall
 fi
