@@ -18,6 +18,7 @@
 #include "caps.h"
 #include "config.h"
 #include "gather.h"
+#include "neighbours.h"
 #include "props.h"
 #include "report.h"
 #include "rewrite.h"
@@ -353,6 +354,23 @@ static const struct point {
 	{ "after_get_caps", get_caps },
 };
 
+/* VDSM runs every hook of the directory: a VM-FEX hook beside this one would fail the vmfex vNIC
+ * after it was rewritten and reserved. Refuse first, naming it (hook/neighbours.h). */
+static int refuse_beside_vmfex(const struct hook *k, const char *argv0)
+{
+	const char *vmfex = getenv("vmfex");
+	if (!vmfex || !*vmfex || strncmp(k->point, "before_", 7) != 0)
+		return EXIT_OK;
+	_cleanup_free_ char *other = vf_vmfex_neighbour(argv0);
+	if (!other)
+		return EXIT_OK;
+	const char *pkg = vf_vmfex_package(other, k->point);
+	_cleanup_free_ char *named = pkg ? xasprintf(" (%s)", pkg) : xstrdup("");
+	return failf("%s: %s is another VM-FEX hook%s: it cannot run beside vfcap-hook (it fails on the vNICs "
+		     "vfcap-hook puts on the pool); remove %s, vfcap-hook replaces it",
+		     k->point, other, named, pkg ? "that package" : "it");
+}
+
 /* ---- main ---- */
 
 static const char usage_text[] =
@@ -424,6 +442,8 @@ int main(int argc, char **argv)
 	if (!p)
 		return failf("unknown hook point '%s' (install vfcap-hook in a VDSM hook directory it serves, "
 			     "or pass --hook-point)", k.point);
+	if (refuse_beside_vmfex(&k, argv[0]) != EXIT_OK)
+		return EXIT_FAIL;
 	if (load_config(&k) != 0)
 		return streq(k.point, "after_get_caps") ? EXIT_OK : EXIT_FAIL;
 	r = p->run(&k);

@@ -12,6 +12,9 @@
 #                    expected.sha256 instead for generated payloads
 #   expected.exit, expected.stderr (PAYLOAD stands for the payload's path), expected.ledger
 #                    (vm and mac of each reservation afterwards), optional
+#   beside           other hooks in the hook point's directory, one "NAME [MODE]" a line
+#                    (mode 755 unless given): the binary then runs as HOOKS/50_vfcap, a symlink
+#                    in that directory, as VDSM runs it (HOOKS in expected.stderr), optional
 #   plain-only       run the plain binary instead of the ASan one first (cases about loading
 #                    libvirt lazily: the sanitizer build maps it at start, see the Makefile)
 # The ASan+UBSan binary runs every case; the plain one runs it again under valgrind.
@@ -55,8 +58,22 @@ hook_input() { # case-dir -> path of the input payload
 	fi
 }
 
+# beside: a hook directory holding the binary as 50_vfcap and the case's other hooks; prints the
+# command (BINARY's last word replaced by that 50_vfcap), else BINARY as it is
+hook_beside() { # binary case-dir work-dir
+	[ -f "$2/beside" ] || { echo "$1"; return; }
+	local hd name mode pre=""
+	hd=$3/hooks/$(cat "$2/point")
+	mkdir -p "$hd" && ln -s "$TOP/${1##* }" "$hd/50_vfcap"
+	while read -r name mode; do
+		printf '#!/bin/sh\nexit 0\n' >"$hd/$name" && chmod "${mode:-755}" "$hd/$name"
+	done <"$2/beside"
+	case $1 in *" "*) pre="${1% *} " ;; esac
+	echo "$pre$hd/50_vfcap"
+}
+
 hook_run() { # binary case-dir work-dir -> exit code; stderr in work/err
-	local c=$2 w=$3 var=_hook_domxml payload
+	local c=$2 w=$3 var=_hook_domxml payload bin
 	payload=$(hook_input "$c")
 	[ "${payload##*.}" = json ] && var=_hook_json
 	rm -rf "$w" && mkdir -p "$w"
@@ -65,11 +82,12 @@ hook_run() { # binary case-dir work-dir -> exit code; stderr in work/err
 	hook_ledger_in "$c" "$w/run"
 	local -a envs=()
 	[ -f "$c/env" ] && mapfile -t envs <"$c/env"
+	bin=$(hook_beside "$1" "$c" "$w")
 	env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" LSAN_OPTIONS="$LSAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" \
 		VFCAP_CONFIG="$w/vfcap.conf" "$var=$w/payload" "${envs[@]}" \
-		$1 --hook-point "$(cat "$c/point")" 2>"$w/err.raw"
+		$bin --hook-point "$(cat "$c/point")" 2>"$w/err.raw"
 	local rc=$?
-	sed "s|$w/payload|PAYLOAD|g" "$w/err.raw" >"$w/err"
+	sed -e "s|$w/payload|PAYLOAD|g" -e "s|$w/hooks/[a-z_]*/|HOOKS/|g" "$w/err.raw" >"$w/err"
 	return $rc
 }
 
