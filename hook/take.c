@@ -131,14 +131,23 @@ static int answer_creds(virConnectCredentialPtr cred, unsigned int n, void *data
 	return 0;
 }
 
-/* What the admin can do about a refused login, for the hook's one error line (VDSM shows it). */
-static const char *auth_hint(const struct vf_config *cfg, int code)
+/* What the admin can do about a refused login, for the hook's one error line (VDSM shows it).
+ * cyrus-sasl's "no mechanism" (libvirt: "Failed to start SASL negotiation: -4 (SASL(-4): no
+ * mechanism available: No worthy mechs found)") comes before any password is sent: with no
+ * login configured (SCRAM needs the credentials), or, with one, when the SCRAM plugin is missing
+ * here; the password hint would send the admin the wrong way. A libvirtd without the plugin
+ * answers only "authentication failed", as for a wrong password: that one cannot be told. */
+static const char *auth_hint(const struct vf_config *cfg, int code, const char *msg)
 {
 	if (code != VIR_ERR_AUTH_FAILED && code != VIR_ERR_AUTH_UNAVAILABLE)
 		return "";
-	return cfg->libvirt_auth_user ? " (check libvirt_auth_user and the password in libvirt_password_file)"
-				      : " (libvirtd wants a login: set libvirt_auth_user and libvirt_password_file in "
-					"[vfcap], e.g. vdsm@ovirt and /etc/pki/vdsm/keys/libvirt_password)";
+	if (!cfg->libvirt_auth_user)
+		return " (libvirtd wants a login: set libvirt_auth_user and libvirt_password_file in [vfcap], e.g. "
+		       "vdsm@ovirt and /etc/pki/vdsm/keys/libvirt_password)";
+	if (msg && strstr(msg, "SASL(-4)"))
+		return " (the SASL mechanism libvirtd wants is not available to the hook: install its plugin, "
+		       "libsasl2-modules on Debian, cyrus-sasl-scram on EL)";
+	return " (check libvirt_auth_user and the password in libvirt_password_file)";
 }
 
 /* The read-write connection the pool upkeep needs. On a VDSM host libvirtd wants SASL
@@ -161,7 +170,7 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
 	if (!*ret) {
 		const char *m = virGetLastErrorMessage();
 		return set_error(errmsg, -EIO, "libvirt %s: %s%s", uri, m ? m : "cannot connect",
-				 auth_hint(cfg, virGetLastErrorCode()));
+				 auth_hint(cfg, virGetLastErrorCode(), m));
 	}
 	return 0;
 }

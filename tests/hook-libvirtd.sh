@@ -208,6 +208,14 @@ hk_sasl() {
 		pass "hook+libvirtd (SASL): the rig's read-write socket refuses virsh without a login"
 	fi
 	hk_sasl_case "wrong password" "$s/bad.conf" "authentication failed (check libvirt_auth_user and the password"
+	# the hook without cyrus-sasl's SCRAM plugin (libsasl2-modules): libvirt's client finds no
+	# mechanism before any password is sent; the line names that, not the password
+	mkdir -p "$s/no-plugins"
+	# (SASL_PATH: where cyrus-sasl looks for plugins, for this case alone)
+	export SASL_PATH=$s/no-plugins
+	hk_sasl_case "no SCRAM plugin on the hook's side" "$s/good.conf" \
+		"SASL(-4): no mechanism available: No worthy mechs found) (the SASL mechanism libvirtd wants is not available to the hook: install its plugin, libsasl2-modules on Debian, cyrus-sasl-scram on EL)"
+	unset SASL_PATH
 	hk_sasl_case "no login configured" "$s/none.conf" "(libvirtd wants a login: set libvirt_auth_user"
 	hk_sasl_case "vdsm@ovirt with its password" "$s/good.conf" ok
 	# libvirtd_stop's virsh undefines the pool on the read-write socket: with a login
