@@ -274,7 +274,8 @@ static int vm_start(struct hook *k)
 	return vmfex && *vmfex ? rewrite_vmfex(k, true) : EXIT_OK;
 }
 
-/* Migration destination: VDSM ignores the XML; only make sure the pool is there. */
+/* before_device_migrate_destination (VDSM ignores the XML): only make sure the pool is there;
+ * the VM's point that follows reserves. */
 static int migrate_destination(struct hook *k)
 {
 	const char *vmfex = getenv("vmfex");
@@ -282,6 +283,31 @@ static int migrate_destination(struct hook *k)
 		return EXIT_OK;
 	__attribute__((cleanup(want_clear))) struct want w = { 0 };
 	return take(k, "migration", &w, "migration");
+}
+
+/* before_vm_migrate_destination: the incoming VM's vNICs on the pool (its start on the source
+ * host put them there; a vNIC profile's vmfex never reaches this point's environment) need VFs
+ * here as at a start: the same check and reservation, or one line (VDSM fails the migration,
+ * the engine tries another host). VDSM ignores the XML: nothing is written. The reservations
+ * end as a start's do: the pool shows their ports, after_vm_destroy, or reservation_ttl. */
+static int vm_migrate_destination(struct hook *k)
+{
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
+	int r = parse_payload(k, &doc);
+	if (r != EXIT_OK)
+		return r;
+	_cleanup_free_ xmlNodePtr *ifaces = NULL;
+	size_t n = vf_payload_interfaces(doc, &ifaces);
+	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	want_init(&w, n);
+	for (size_t i = 0; i < n; i++)
+		if (vf_iface_on_network(ifaces[i], k->cfg->pool_network))
+			want_add(&w, ifaces[i], "", vf_iface_mac(ifaces[i]));
+	const char *vmfex = getenv("vmfex");
+	if (w.n == 0 && !(vmfex && *vmfex))
+		return EXIT_OK;
+	_cleanup_free_ char *vm = vm_id(doc);
+	return take(k, vm, &w, "an incoming migration");
 }
 
 static int vm_destroy(struct hook *k)
@@ -347,7 +373,7 @@ static const struct point {
 	{ "before_update_device", device_update },
 	{ "before_device_migrate_destination", migrate_destination },
 	{ "before_vm_start", vm_start },
-	{ "before_vm_migrate_destination", migrate_destination },
+	{ "before_vm_migrate_destination", vm_migrate_destination },
 	{ "after_vm_destroy", vm_destroy },
 	{ "after_nic_hotunplug", nic_gone },
 	{ "after_nic_hotplug_fail", nic_gone },

@@ -470,3 +470,9 @@ bool vf_iface_is_vmfex(xmlNodePtr iface, const char *pool, const char *profile)
 	       !child(iface, "filterref") && vp && !next_elem(vp->next, "virtualport") &&
 	       virtualport_is(vp, profile);
 }
+
+bool vf_iface_on_network(xmlNodePtr iface, const char *network)
+{
+	xmlNodePtr src = is_iface(iface) ? child(iface, "source") : NULL;
+	return src && network && *network && attr_is(src, "network", network);
+}

@@ -71,6 +71,12 @@ int vf_iface_set_vmfex(xmlNodePtr iface, const char *pool, const char *profile);
  * (an Open vSwitch network uses it). Returns 1 changed, 0 already so, -EINVAL as vmfex. */
 int vf_iface_set_extnet(xmlNodePtr iface, const char *network, const char *portgroup);
 
+/* Is the interface on that network: its first <source> has network=NETWORK, whatever the
+ * interface's type and the other attributes of <source>? The migration destination's test for
+ * the incoming VM's pool vNICs: VDSM sends the source host's live XML, where libvirt may show
+ * the actual type (direct, hostdev) and add dev, mode and portid to <source>. */
+bool vf_iface_on_network(xmlNodePtr iface, const char *network);
+
 /* Is the interface exactly as vf_iface_set_vmfex(iface, pool, profile) leaves it (type network,
  * one <source> with only network=POOL, no <filterref>, one <virtualport> of type 802.1Qbh with
  * only <parameters profileid=PROFILE/>)? True exactly when set_vmfex would change nothing;

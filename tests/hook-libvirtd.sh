@@ -162,6 +162,42 @@ hk_release() {
 	fi
 }
 
+# An incoming migration (before_vm_migrate_destination, the source host's live XML) reserves
+# its pool vNICs as a start does; one reservation ends when its port appears, the other on
+# after_vm_destroy of the incoming VM (a migration that failed).
+hk_migrate() {
+	hk_config "0-9, 30-63" >"$HK/vfcap.conf"
+	local p d=$HK/mig
+	for p in $(virsh -c "$LV_URI" -q net-port-list direct-pool --uuid 2>/dev/null); do
+		virsh -c "$LV_URI" -q net-port-delete direct-pool "$p" >/dev/null
+	done
+	rm -f "$HK/run/reservations"
+	mkdir -p "$d"
+	cat >"$d/dom.xml" <<-XML
+	<domain type="kvm"><name>in</name><uuid>11111111-2222-3333-4444-555555555555</uuid><devices>
+	<interface type="direct"><mac address="52:54:00:ff:00:01"/><source network="direct-pool" dev="ens1f0v10" mode="passthrough"/></interface>
+	<interface type="network"><mac address="52:54:00:ff:00:02"/><source network="direct-pool"/></interface>
+	<interface type="bridge"><mac address="52:54:00:ff:00:03"/><source bridge="ovirtmgmt"/></interface>
+	</devices></domain>
+	XML
+	local rc=0 n1 n2 n3
+	VFCAP_CONFIG=$HK/vfcap.conf _hook_domxml=$d/dom.xml vmId=vm-in "$PLAIN/vfcap-hook" \
+		--hook-point before_vm_migrate_destination 2>"$d/err" || rc=$?
+	n1=$(grep -c '^vm-in ' "$HK/run/reservations" 2>/dev/null)
+	hk_port 52:54:00:ff:00:01
+	hk_hook before_device_create vm-other 52:54:00:ff:00:04
+	n2=$(grep -c '^vm-in ' "$HK/run/reservations")
+	printf '<domain><name>in</name><uuid>0</uuid></domain>\n' >"$d/gone.xml"
+	VFCAP_CONFIG=$HK/vfcap.conf _hook_domxml=$d/gone.xml vmId=vm-in "$PLAIN/vfcap-hook" --hook-point after_vm_destroy
+	n3=$(grep -c '^vm-in ' "$HK/run/reservations")
+	if [ $rc = 0 ] && [ "$n1" = 2 ] && [ "$n2" = 1 ] && [ "$n3" = 0 ]; then
+		pass "hook+libvirtd: an incoming migration reserves its 2 pool vNICs; they end when the port appears and on after_vm_destroy"
+	else
+		echo "exit $rc; vm-in reservations: $n1 after the migration point, $n2 after its first port, $n3 after destroy" >>"$d/err"
+		fail "hook+libvirtd: incoming migration reservations" "$d/err"
+	fi
+}
+
 # A libvirtd whose read-write socket wants a SASL login, as VDSM sets it up (auth_unix_rw =
 # "sasl", user vdsm@ovirt, SCRAM-SHA-256; its own sasldb through SASL_CONF_PATH): the hook
 # logs in with libvirt_auth_user and libvirt_password_file; a wrong password, or none, is one
@@ -227,7 +263,7 @@ hk_sasl() {
 }
 
 if hk_setup; then
-	hk_pool_defined && hk_parallel && hk_take_ports && hk_no_live_update && hk_release
+	hk_pool_defined && hk_parallel && hk_take_ports && hk_no_live_update && hk_release && hk_migrate
 else
 	fail "hook+libvirtd: rig did not start" "$TMP/libvirtd.log"
 fi

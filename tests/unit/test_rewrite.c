@@ -498,6 +498,40 @@ static void test_mac(void **state)
 	assert_string_equal(first, "00:00:00:00:00:01");
 }
 
+/* The migration destination's pool vNICs: the first <source> names the pool, whatever the
+ * interface's type (the source host's live XML gives the actual one) and <source>'s other
+ * attributes. */
+static void test_on_network(void **state)
+{
+	static const struct {
+		const char *xml;
+		bool on;
+	} cases[] = {
+		{ "<interface type=\"network\"><source network=\"direct-pool\"/></interface>", true },
+		{ "<interface type=\"direct\"><source network=\"direct-pool\" portid=\"0f4b\" dev=\"ens1f0v12\" "
+		  "mode=\"passthrough\"/></interface>",
+		  true },
+		{ "<interface type=\"hostdev\"><source network=\"direct-pool\"><address type=\"pci\"/></source>"
+		  "</interface>",
+		  true },
+		{ "<interface type=\"network\"><source network=\"direct-pool2\"/></interface>", false },
+		{ "<interface type=\"bridge\"><source bridge=\"direct-pool\"/></interface>", false },
+		{ "<interface type=\"network\"><source network=\"other\"/><source network=\"direct-pool\"/></interface>",
+		  false },
+		{ "<interface type=\"network\"/>", false },
+		{ "<interface xmlns:n=\"urn:n\"><n:source network=\"direct-pool\"/></interface>", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_xmldoc_ xmlDocPtr doc = parse_ok(cases[i].xml);
+		if (vf_iface_on_network(find_iface(doc, NULL), "direct-pool") != cases[i].on)
+			fail_msg("%s: want %s", cases[i].xml, cases[i].on ? "on the pool" : "not on it");
+	}
+	_cleanup_xmldoc_ xmlDocPtr doc = parse_ok(cases[0].xml);
+	assert_false(vf_iface_on_network(find_iface(doc, NULL), ""));
+	assert_false(vf_iface_on_network(find_iface(doc, NULL), NULL));
+	assert_false(vf_iface_on_network(NULL, "direct-pool"));
+}
+
 /* ---- parsing: what is refused, and how ---- */
 
 #define WHERE "/var/run/vdsm/hook.xml"
@@ -748,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_extnet),
 		cmocka_unit_test(test_domain_three_interfaces), cmocka_unit_test(test_domain_ovirt),
 		cmocka_unit_test(test_interfaces), cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_on_network),
 		cmocka_unit_test(test_malformed), cmocka_unit_test(test_doctype),
 		cmocka_unit_test(test_doctype_reads_nothing), cmocka_unit_test(test_handlers_restored),
 		cmocka_unit_test(test_big_domain),
