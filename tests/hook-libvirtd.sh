@@ -8,6 +8,8 @@ trap 'libvirtd_stop; rm -rf "$TMP"' EXIT
 HK=$TMP/hooklv
 HK_I64=$TOP/tests/fixtures/hosts/intel64
 HK_VFS="10 11 12 13 14 15 16 17 18 19 23 24 25 26 27 28"
+# the hook points vfcap-hook serves (the Makefile's HOOK_POINTS)
+HOOK_POINTS_VDSM=$(sed -n '/^HOOK_POINTS :=/,/[^\\]$/p' Makefile | sed 's/^HOOK_POINTS :=//; s/\\$//' | tr -s ' \t\n' ' ')
 
 hk_config() { # extra [pf ens1f0] reserved ranges
 	cat <<-EOF
@@ -220,11 +222,110 @@ hk_sasl_case() { # name, config file, want: ok | error text
 	fi
 }
 
+# VDSM runs its hooks as its own user, vdsm:kvm (uid and gid 36 on EL; docs/interfaces.md), so
+# the hook runs that way at each point it serves, with what a packaged install gives it: the run
+# directory as packaging/tmpfiles.d makes it, the configuration root's and readable, the SASL
+# password file vdsm's own (0600), each payload a 0600 file of vdsm's (VDSM's mkstemp), the hook
+# reached through a 50_vfcap link in its hook point's directory. Without a vdsm user here it
+# runs as uid and gid 36 with no supplementary group. libvirt's client will not connect for a
+# uid or gid without a record ("Failed to find user record for uid '36'", then "... group record
+# for gid '36'", HOME set or not), which VDSM's user and group have on its host: where uid or
+# gid 36 has none, the sandbox's own mount namespace gets a copy of /etc/passwd or /etc/group
+# with one (bind mounts, undone at the end); the machine's files are untouched.
+hk_vdsm_user() { # config (with the SASL login) password-file
+	local uid=36 gid=36 groups=--clear-groups who="uid 36, gid 36" v=/run/vfcap-as-vdsm mounted=""
+	if getent passwd vdsm >/dev/null; then
+		uid=$(id -u vdsm) gid=$(id -g vdsm) groups=--init-groups who="user vdsm"
+	elif ! getent passwd 36 >/dev/null || ! getent group 36 >/dev/null; then
+		[ -n "${VFCAP_SANDBOX:-}" ] || { fail "hook+libvirtd (as VDSM's user): runs only in tests/sandbox.sh"; return; }
+		getent passwd 36 >/dev/null || hk_record passwd "vdsm:x:36:36:VDSM's user, this test's sandbox only:$v/home:/sbin/nologin"
+		getent group 36 >/dev/null || hk_record group "$(getent group kvm >/dev/null && echo vdsm-kvm || echo kvm):x:36:"
+	fi
+	local t path mode user group
+	read -r t path mode user group _ < <(grep '^d ' packaging/tmpfiles.d/vfcap.conf)
+	if [ "$t $path $user $group" != "d /run/vfcap vdsm kvm" ]; then
+		echo "packaging/tmpfiles.d/vfcap.conf: '$t $path $mode $user $group'" >"$HK/msg"
+		fail "hook+libvirtd (as VDSM's user): the tmpfiles.d line is not the one this test knows" "$HK/msg"
+		return
+	fi
+	rm -rf "$path" "$v"
+	install -d -m "$mode" -o "$uid" -g "$gid" "$path"
+	install -d -m 0755 "$v"
+	install -d -m 0755 -o "$uid" -g "$gid" "$v/home"
+	install -d -m 1777 "$v/tmp" # VDSM's mkstemp payloads: the hook writes its temp file beside them
+	sed "s|^run_dir = .*|run_dir = $path|; s|^libvirt_password_file = .*|libvirt_password_file = $v/pw|" "$1" >"$v/vfcap.conf"
+	install -m 0600 -o "$uid" -g "$gid" "$2" "$v/pw"
+	local pt
+	for pt in $HOOK_POINTS_VDSM; do
+		install -d -m 0755 "$v/hooks/$pt" && ln -s "$TOP/$PLAIN/vfcap-hook" "$v/hooks/$pt/50_vfcap"
+	done
+	local dev='<interface type="bridge"><mac address="%s"/><model type="virtio"/><source bridge="ovirtmgmt"/></interface>\n'
+	local dom='<domain><name>v36</name><uuid>36363636-3636-3636-3636-363636363636</uuid><devices>%s</devices></domain>\n'
+	# point, expected change ("ledger: N" reservations afterwards, or "caps"), env..., payload last
+	hk_as_vdsm after_get_caps caps "$TOP/tests/hook/caps/payload.json"
+	hk_as_vdsm before_device_create "ledger: 1" vmId=v36 vmfex=Profile1 "$(printf "$dev" 52:54:00:36:00:01)"
+	hk_as_vdsm before_nic_hotplug "ledger: 2" vmId=v36 vmfex=Profile1 "$(printf "$dev" 52:54:00:36:00:02)"
+	hk_as_vdsm before_update_device "ledger: 2" vmId=v36 vmfex=Profile1 "$(printf "$dev" 52:54:00:36:00:01)"
+	hk_as_vdsm before_device_migrate_destination "ledger: 2" vmId=v36 vmfex=Profile1 "$(printf "$dev" 52:54:00:36:00:01)"
+	hk_as_vdsm before_vm_start "ledger: 3" vmId=v36 "vmfex={'52:54:00:36:00:03': 'Profile1'}" \
+		"$(printf "$dom" "$(printf "$dev" 52:54:00:36:00:03)")"
+	hk_as_vdsm before_vm_migrate_destination "ledger: 4" vmId=v36-in \
+		"$(printf "$dom" '<interface type="direct"><mac address="52:54:00:36:00:04"/><source network="direct-pool" mode="passthrough"/></interface>')"
+	hk_as_vdsm after_nic_hotunplug "ledger: 3" vmId=v36 "$(printf "$dev" 52:54:00:36:00:02)"
+	hk_as_vdsm after_nic_hotplug_fail "ledger: 2" vmId=v36 "$(printf "$dev" 52:54:00:36:00:03)"
+	hk_as_vdsm after_vm_destroy "ledger: 1" vmId=v36 "$(printf "$dom" "")"
+	hk_as_vdsm after_vm_destroy "ledger: 0" vmId=v36-in "$(printf "$dom" "")"
+	local st
+	st=$(stat -c '%u:%g %a' "$path/reservations" "$path/pool.lock" | paste -sd' ' -)
+	if [ "$st" = "$uid:$gid 644 $uid:$gid 644" ]; then
+		pass "hook+libvirtd (as VDSM's user, $who): the ledger and the lock in $path are its own, mode 0644"
+	else
+		echo "reservations, pool.lock: $st" >"$HK/msg"
+		fail "hook+libvirtd (as VDSM's user): the ledger's owner and mode" "$HK/msg"
+	fi
+	rm -rf "$path" "$v"
+	for t in $mounted; do umount "/etc/$t"; done
+}
+
+hk_record() { # passwd|group LINE: /etc/FILE with LINE added, in the sandbox's mounts only
+	{ cat "/etc/$1"; echo "$2"; } >"$HK/$1" && chmod 0644 "$HK/$1" && mount --bind "$HK/$1" "/etc/$1" &&
+		mounted="$mounted $1"
+}
+
+# hk_as_vdsm POINT WANT ENV... PAYLOAD: one run as VDSM's user (uses hk_vdsm_user's locals);
+# PAYLOAD is the text, or a .json file for after_get_caps
+hk_as_vdsm() {
+	local pt=$1 want=$2 n=$# var=_hook_domxml p rc=0 got
+	local payload=${!n} envs=("${@:3:$((n - 3))}")
+	p=$(mktemp "$v/tmp/payload.XXXXXX")
+	if [ "$pt" = after_get_caps ]; then var=_hook_json && cp "$payload" "$p"; else printf '%s\n' "$payload" >"$p"; fi
+	chown "$uid:$gid" "$p" && chmod 0600 "$p"
+	setpriv --reuid "$uid" --regid "$gid" $groups -- env -i PATH=/usr/bin:/bin VFCAP_CONFIG="$v/vfcap.conf" \
+		"$var=$p" "${envs[@]}" "$v/hooks/$pt/50_vfcap" 2>"$p.err" || rc=$?
+	case $want in
+	caps) grep -q '"vfcap"' "$p" && got=caps || got="no vfcap in the caps" ;;
+	*) got="ledger: $(grep -vc '^#' "$path/reservations" 2>/dev/null)" ;;
+	esac
+	# the rewrite reaches VDSM: written back beside VDSM's file, same path, still vdsm's and 0600
+	case $pt in before_device_create | before_nic_hotplug | before_update_device | before_vm_start)
+		grep -q '<source network="direct-pool"/>' "$p" || got="$got, payload not rewritten" ;;
+	esac
+	[ "$(stat -c '%u %a' "$p")" = "$uid 600" ] || got="$got, payload now $(stat -c '%u %a' "$p")"
+	if [ $rc = 0 ] && [ "$got" = "$want" ] && ! grep -qi 'denied\|cannot\|error' "$p.err"; then
+		pass "hook+libvirtd (as VDSM's user, $who): $pt${envs[0]:+ (${envs[0]})}: exit 0, $want"
+	else
+		echo "exit $rc, $got (want $want)" >>"$p.err"
+		fail "hook+libvirtd (as VDSM's user): $pt" "$p.err"
+	fi
+}
+
 hk_sasl() {
 	local s=$HK/sasl
 	mkdir -p "$s"
 	printf 'mech_list: scram-sha-256\nsasldb_path: %s/passwd.db\n' "$s" >"$s/libvirt.conf"
-	printf 'auth_unix_rw = "sasl"\n' >"$s/libvirtd.conf"
+	# read-only: polkit on a VDSM host, whose default policy lets anyone in (org.libvirt.unix.monitor);
+	# the sandbox has no D-Bus for polkit, so the rig lets anyone in without it (root always is)
+	printf 'auth_unix_rw = "sasl"\nauth_unix_ro = "none"\n' >"$s/libvirtd.conf"
 	printf 'Sh1bb0leth' | saslpasswd2 -p -a libvirt -f "$s/passwd.db" vdsm@ovirt
 	printf 'Sh1bb0leth\n' >"$s/pw"
 	printf 'wrong\n' >"$s/bad"
@@ -254,6 +355,7 @@ hk_sasl() {
 	unset SASL_PATH
 	hk_sasl_case "no login configured" "$s/none.conf" "(libvirtd wants a login: set libvirt_auth_user"
 	hk_sasl_case "vdsm@ovirt with its password" "$s/good.conf" ok
+	hk_vdsm_user "$s/good.conf" "$s/pw"
 	# libvirtd_stop's virsh undefines the pool on the read-write socket: with a login
 	printf '[credentials-vdsm]\nauthname=vdsm@ovirt\npassword=Sh1bb0leth\n[auth-libvirt-localhost]\ncredentials=vdsm\n' \
 		>"$s/auth.conf"
