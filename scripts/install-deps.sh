@@ -46,7 +46,7 @@ setup_libvirtd() {
 }
 
 missing=""
-for p in $want; do installed "$p" || missing="$missing $p"; done
+for p in $(printf "%s\n" $want | sort -u); do installed "$p" || missing="$missing $p"; done
 if [ -z "$missing" ]; then
 	setup_libvirtd
 	exit 0

@@ -69,8 +69,10 @@ sentinel_check() {
 }
 
 fresh_inside() {
-	mount -t proc proc "$ROOT/proc" && mount --rbind /sys "$ROOT/sys" && mount --rbind /dev "$ROOT/dev" ||
-		die "cannot mount proc, sys, dev into the root"
+	# the root a mount point of its own, as / is on a machine (unshare --propagation needs one)
+	mount --bind "$ROOT" "$ROOT" && mount -t proc proc "$ROOT/proc" &&
+		mount --rbind /sys "$ROOT/sys" && mount --rbind /dev "$ROOT/dev" ||
+		die "cannot mount the root, proc, sys, dev"
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null
 	TIMES=""
 	if timed "make demo" "make demo"; then count pass "make demo: exit 0"; else count fail "make demo: exit $?"; fi
