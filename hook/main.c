@@ -39,6 +39,7 @@ struct hook {
 	const char *path; /* the payload file */
 	char *data;
 	size_t len;
+	char *notice; /* a line for VDSM's log, printed only when the whole run succeeds */
 };
 
 static int failf(const char *fmt, ...) _printf_(1, 2);
@@ -193,15 +194,14 @@ static char *describe(const struct want *w)
 
 /* ---- hook points ---- */
 
-static int take(const struct hook *k, const char *vm, const struct want *w, const char *what)
+static int take(struct hook *k, const char *vm, const struct want *w, const char *what)
 {
 	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what, .point = k->point };
 	_cleanup_free_ char *notice = NULL, *err = NULL;
 	int r = vf_take(k->cfg, &req, &notice, &err);
-	if (notice)
-		fprintf(stderr, "vfcap-hook: %s: %s\n", k->point, notice);
 	if (r < 0)
 		return failf("%s: %s", k->point, err);
+	k->notice = TAKE_PTR(notice);
 	return EXIT_OK;
 }
 
@@ -473,7 +473,12 @@ int main(int argc, char **argv)
 	if (load_config(&k) != 0)
 		return streq(k.point, "after_get_caps") ? EXIT_OK : EXIT_FAIL;
 	r = p->run(&k);
+	/* VDSM logs a succeeding hook's stderr but shows a failing one's as the error: a failure is
+	 * one line, the reason, so a notice goes out only after everything else went well */
+	if (r == EXIT_OK && k.notice)
+		fprintf(stderr, "vfcap-hook: %s: %s\n", k.point, k.notice);
 	vf_config_free(k.cfg);
 	free(k.data);
+	free(k.notice);
 	return r;
 }

@@ -253,12 +253,41 @@ int vf_pool_read(virConnectPtr c, const char *pool, struct vf_pool_state *st, ch
 	return 0;
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted copy of the plan's keys (caller frees): a pool of thousands of VFs is no quadratic walk. */
+static char **plan_sorted(const struct vf_pool_plan *p)
+{
+	char **keys = xmalloc((p->n + 1) * sizeof(char *));
+	if (p->n)
+		memcpy(keys, p->keys, p->n * sizeof(char *));
+	qsort(keys, p->n, sizeof(char *), strp_cmp);
+	return keys;
+}
+
+/* Members of u (the pool as libvirt lists it) that the plan holds too. */
+static size_t planned_members(const struct vf_usage *u, const struct vf_pool_plan *p, bool hostdev)
+{
+	enum vf_use_kind kind = hostdev ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV;
+	_cleanup_free_ char **planned = plan_sorted(p);
+	size_t n = 0;
+	for (size_t i = 0; i < u->n_uses; i++)
+		n += u->uses[i].kind == kind && bsearch(&u->uses[i].key, planned, p->n, sizeof(char *), strp_cmp);
+	return n;
+}
+
+/* The same VFs in the same order: libvirt hands out the first free member in list order
+ * (networkAllocatePort, passthrough and hostdev alike), so the order is the placement policy.
+ * u must be in libvirt's order, as vf_libvirt_parse_network() leaves it. */
 static bool same_members(const struct vf_usage *u, const struct vf_pool_plan *p, bool hostdev)
 {
 	enum vf_use_kind kind = hostdev ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV;
 	if (u->n_uses != p->n)
 		return false;
-	for (size_t i = 0; i < p->n; i++) /* in order: the order is the placement policy */
+	for (size_t i = 0; i < p->n; i++)
 		if (u->uses[i].kind != kind || !streq(u->uses[i].key, p->keys[i]))
 			return false;
 	return true;
@@ -298,12 +327,15 @@ static int start(virConnectPtr c, const char *pool, char **errmsg)
 }
 
 static char *drift_line(const char *pool, const struct vf_pool_state *st, const struct vf_pool_plan *p,
-			size_t pending)
+			size_t pending, bool hostdev)
 {
+	bool reordered = st->live.n_uses == p->n && planned_members(&st->live, p, hostdev) == p->n;
+	_cleanup_free_ char *what = reordered
+		? xasprintf("lists the computed pool's %zu VFs in another order", p->n)
+		: xasprintf("keeps %zu VFs, the computed pool has %zu", st->live.n_uses, p->n);
 	return xasprintf("pool %s is in use (%d connections, %zu ports, %zu reservations): its running definition "
-			 "keeps %zu VFs, the computed pool has %zu; the persistent definition is updated and applies "
-			 "when the pool is idle",
-			 pool, st->connections, st->n_ports, pending, st->live.n_uses, p->n);
+			 "%s; the persistent definition is updated and applies when the pool is idle",
+			 pool, st->connections, st->n_ports, pending, what);
 }
 
 /* An idle pool that must change is stopped first, then defined and started: defining an
@@ -321,7 +353,7 @@ int vf_pool_apply(virConnectPtr c, const char *pool, bool hostdev, const struct 
 	if (p->n == 0 && !st->exists)
 		return 0; /* nothing to pool; libvirt would reject an empty passthrough pool anyway */
 	if (st->active && !live_ok && !idle)
-		*drift = drift_line(pool, st, p, pending);
+		*drift = drift_line(pool, st, p, pending, hostdev);
 	if (persistent_ok && st->autostart && st->active && !restart)
 		return 0;
 	if (restart)
@@ -336,19 +368,10 @@ int vf_pool_apply(virConnectPtr c, const char *pool, bool hostdev, const struct 
 	return vf_pool_read(c, pool, st, errmsg);
 }
 
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int vf_pool_free_members(const struct vf_pool_state *st, const struct vf_pool_plan *p, bool hostdev, int *usable)
 {
 	enum vf_use_kind kind = hostdev ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV;
-	/* a sorted copy of the plan: a pool of thousands of VFs is no quadratic walk */
-	_cleanup_free_ char **planned = xmalloc((p->n + 1) * sizeof(char *));
-	if (p->n)
-		memcpy(planned, p->keys, p->n * sizeof(char *));
-	qsort(planned, p->n, sizeof(char *), strp_cmp);
+	_cleanup_free_ char **planned = plan_sorted(p);
 	int n_free = 0, n_usable = 0;
 	for (size_t i = 0; i < st->live.n_uses; i++) {
 		const struct vf_use *m = &st->live.uses[i];

@@ -38,8 +38,8 @@ char *vf_pool_xml(const char *pool, const char *uuid, bool hostdev, const struct
 struct vf_pool_state {
 	bool exists, active, autostart;
 	char uuid[VIR_UUID_STRING_BUFLEN];
-	struct vf_usage live;       /* members of the running definition, with connections */
-	struct vf_usage persistent; /* members of the persistent definition */
+	struct vf_usage live;       /* members of the running definition, in its order, with connections */
+	struct vf_usage persistent; /* members of the persistent definition, in its order */
 	char **port_macs;           /* MACs of the network's ports (allocated vNICs) */
 	size_t n_ports;
 	int connections;            /* sum over live members */

@@ -48,18 +48,6 @@ static int source_failure(const struct vf_host *h, char **errmsg)
 	return 0;
 }
 
-static int no_vf(const struct vf_take *req, const char *pool, const struct vf_host *h, int usable, int n_free,
-		 size_t pending, char **errmsg)
-{
-	_cleanup_free_ char *nl = netlink_reason(h);
-	int connected = usable - n_free;
-	return set_error(errmsg, -ENOSPC,
-			 "no free VF for %s (%zu vNIC%s): pool %s has %d usable VFs, %d in use, %zu reserved by "
-			 "starting vNICs, %d free%s",
-			 req->what, req->n, req->n == 1 ? "" : "s", pool, usable, connected, pending,
-			 n_free - (int)pending > 0 ? n_free - (int)pending : 0, nl);
-}
-
 struct ctx {
 	const struct vf_config *cfg;
 	bool hostdev;
@@ -70,6 +58,23 @@ struct ctx {
 	struct vf_pool_state st;
 	struct vf_ledger ledger;
 };
+
+/* The one line VDSM shows. A pool in use keeps its running definition: the planned VFs it lacks
+ * are part of the reason, and would otherwise be told only by a drift notice, which a failing run
+ * does not print. */
+static int no_vf(const struct ctx *c, const struct vf_take *req, int usable, int n_free, char **errmsg)
+{
+	_cleanup_free_ char *nl = netlink_reason(c->h);
+	size_t pending = c->ledger.n, waiting = c->plan.n > (size_t)usable ? c->plan.n - (size_t)usable : 0;
+	_cleanup_free_ char *later = waiting ? xasprintf("; %zu more usable VF%s join%s the pool when it is idle",
+							 waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "")
+					     : xstrdup("");
+	return set_error(errmsg, -ENOSPC,
+			 "no free VF for %s (%zu vNIC%s): pool %s has %d usable VFs, %d in use, %zu reserved by "
+			 "starting vNICs, %d free%s%s",
+			 req->what, req->n, req->n == 1 ? "" : "s", c->cfg->pool_network, usable, usable - n_free,
+			 pending, n_free - (int)pending > 0 ? n_free - (int)pending : 0, later, nl);
+}
 
 static int gather(struct ctx *c, char **errmsg)
 {
@@ -205,7 +210,7 @@ static int run(struct ctx *c, const struct vf_take *req, char **notice, char **e
 		return r;
 	int usable, n_free = vf_pool_free_members(&c->st, &c->plan, c->hostdev, &usable);
 	if ((size_t)n_free < c->ledger.n + req->n)
-		return no_vf(req, c->cfg->pool_network, c->h, usable, n_free, c->ledger.n, errmsg);
+		return no_vf(c, req, usable, n_free, errmsg);
 	for (size_t i = 0; i < req->n; i++)
 		vf_ledger_add(&c->ledger, req->vm, req->macs[i], c->now);
 	return vf_ledger_save(&c->ledger, errmsg);
@@ -220,6 +225,10 @@ int vf_take(const struct vf_config *cfg, const struct vf_take *req, char **notic
 	struct ctx c = { .cfg = cfg, .hostdev = streq(cfg->pool_mode, "hostdev"), .now = time(NULL),
 			 .h = vf_host_new() };
 	int r = run(&c, req, notice, errmsg);
+	if (r < 0) { /* a failure is its reason alone */
+		free(*notice);
+		*notice = NULL;
+	}
 	vf_pool_state_clear(&c.st);
 	vf_pool_plan_clear(&c.plan);
 	vf_usage_clear(&c.usage);

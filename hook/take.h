@@ -18,9 +18,10 @@ struct vf_take {
 };
 
 /* Returns 0 (reserved), -ENOSPC when the pool cannot serve the request (*errmsg is the one line
- * for VDSM: profile, usable/used counts and, when netlink is the reason, the limit), or another
- * -errno when a source or libvirt failed (*errmsg says which). *notice, when set, is a line worth
- * logging even on success (pool drift, skipped ledger lines). */
+ * for VDSM: profile, usable/used counts, the usable VFs a pool in use does not list yet and, when
+ * netlink is the reason, the limit), or another -errno when a source or libvirt failed (*errmsg
+ * says which). On success *notice, when set, is a line worth logging (pool drift, skipped ledger
+ * lines); on failure it is NULL: the caller's one line is the reason. */
 int vf_take(const struct vf_config *cfg, const struct vf_take *req, char **notice, char **errmsg);
 
 /* End reservations: the VM's (mac == NULL) or one vNIC's. */

@@ -354,7 +354,6 @@ int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
 	if (r < 0)
 		return r;
 	vf_usage_move(u, &found);
-	vf_usage_sort(u);
 	return 0;
 }
 
@@ -426,8 +425,7 @@ int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
 		if (r < 0)
 			return r;
 	}
-	vf_usage_move(u, &found);
-	vf_usage_sort(u);
+	vf_usage_move(u, &found); /* in document order: a pool's order is libvirt's order of choice */
 	return 0;
 }
 

@@ -62,9 +62,12 @@ int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, cha
  * turn virGetLastErrorMessage() into their own one-line messages. */
 void vf_libvirt_quiet(void);
 
-/* The parsers behind it, over XML text (testable without a connection). They append to u; on
- * failure (-EINVAL) u is unchanged and *errmsg says what, with the XML line. Entities are never
- * expanded and nothing external is loaded: "&x;" in a value stays "&x;".
+/* The parsers behind it, over XML text (testable without a connection). They append to u in
+ * document order and leave it unsorted: a pool network's order is the order in which libvirt
+ * hands out its VFs (the first free one wins), and vf_libvirt_read() sorts once, after the last
+ * domain and network rather than after each. On failure (-EINVAL) u is unchanged and *errmsg says
+ * what, with the XML line. Entities are never expanded and nothing external is loaded: "&x;" in
+ * a value stays "&x;".
  * Domain: <interface type='hostdev'> and <hostdev mode='subsystem' type='pci'> PCI source
  * addresses, <interface type='direct'> source devs. Network: only forward mode 'passthrough'
  * (interface devs) and 'hostdev' (PCI addresses), with connections='N' (0 when absent). */

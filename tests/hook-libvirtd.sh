@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # vfcap-hook against a real libvirtd (sourced by tests/run.sh): the intel64 fixture host with
 # ens1f0's VFs reserved down to 16 usable ones (VF10-28 without the host's 20-22), ifb links
-# standing in for their netdevs, ports taken with net-port-create as starting VMs would; then a
-# libvirtd that wants a SASL login (hk_sasl).
+# standing in for their netdevs, ports taken with net-port-create as starting VMs would; then the
+# vic host, two PFs, with direct-pool's lifecycle events counted (hv_*); then a libvirtd that
+# wants a SASL login (hk_sasl).
 source tests/lib-libvirtd.sh
 trap 'libvirtd_stop; rm -rf "$TMP"' EXIT
 HK=$TMP/hooklv
@@ -24,10 +25,12 @@ hk_config() { # extra [pf ens1f0] reserved ranges
 	EOF
 }
 
-# hk_hook POINT VMID MAC [vmfex]: one hook run on a device payload; exit code returned
+# hk_hook POINT VMID MAC [vmfex]: one hook run on a device payload; exit code returned, its
+# directory (payload.xml, err) in HK_LAST
 hk_hook() {
 	local d
 	d=$(mktemp -d "$HK/run.XXXXXX")
+	HK_LAST=$d
 	printf '<interface type="bridge"><mac address="%s"/><model type="virtio"/><source bridge="ovirtmgmt"/></interface>\n' \
 		"$3" >"$d/payload.xml"
 	VFCAP_CONFIG=$HK/vfcap.conf _hook_domxml=$d/payload.xml vmId=$2 vmfex=${4:-Profile1} \
@@ -83,12 +86,14 @@ hk_parallel() {
 		wait "$p" || rc=$?
 		case $rc in 0) ok=$((ok + 1)) ;; 2) nofree=$((nofree + 1)) ;; *) other=$((other + 1)) ;; esac
 	done
-	local said
-	said=$(grep -l 'no free VF for vmfex profile .Profile1. (1 vNIC): pool direct-pool has 16 usable VFs' "$HK"/run.*/err | wc -l)
+	local said f
+	# each failure is one line, the reason
+	said=$(for f in $(grep -l 'no free VF for vmfex profile .Profile1. (1 vNIC): pool direct-pool has 16 usable VFs' \
+		"$HK"/run.*/err); do [ "$(wc -l <"$f")" = 1 ] && echo "$f"; done | wc -l)
 	if [ "$ok" = 16 ] && [ "$nofree" = 34 ] && [ "$said" = 34 ] && [ "$(hk_ledger)" = 16 ]; then
-		pass "hook+libvirtd: 50 parallel starts on 16 free VFs: 16 pass, 34 fail fast, 16 reserved"
+		pass "hook+libvirtd: 50 parallel starts on 16 free VFs: 16 pass, 34 fail fast (one line each), 16 reserved"
 	else
-		echo "passed $ok, no VF $nofree (messages $said), other $other, ledger $(hk_ledger)" >"$HK/msg"
+		echo "passed $ok, no VF $nofree (one-line messages $said), other $other, ledger $(hk_ledger)" >"$HK/msg"
 		fail "hook+libvirtd: 50 parallel starts" "$HK/msg"
 	fi
 }
@@ -121,19 +126,20 @@ hk_take_ports() {
 }
 
 # One more VF becomes usable while the pool has connections: only the persistent definition
-# changes (a live update would drop libvirt's connection counts).
+# changes (a live update would drop libvirt's connection counts). The start still finds no free
+# VF, and its one line says that one more waits for the pool to be idle.
 hk_no_live_update() {
 	hk_config "0-9, 30-63" >"$HK/vfcap.conf" # VF29 too
-	local before after inactive
+	local before after inactive rc=0
 	before=$(hk_members | tr '\n' ' ')
-	hk_hook before_device_create vm-drift 52:54:00:dd:00:01
+	hk_hook before_device_create vm-drift 52:54:00:dd:00:01 || rc=$?
 	after=$(hk_members | tr '\n' ' ')
 	inactive=$(hk_members --inactive | tr '\n' ' ')
-	if [ "$before" = "$after" ] && echo "$inactive" | grep -q 'ens1f0v29:' &&
-		grep -q 'is in use (16 connections, 16 ports' "$(ls -td "$HK"/run.* | head -1)/err"; then
-		pass "hook+libvirtd: pool in use: live definition and connections kept, persistent one updated, drift reported"
+	if [ "$before" = "$after" ] && echo "$inactive" | grep -q 'ens1f0v29:' && [ $rc = 2 ] &&
+		[ "$(wc -l <"$HK_LAST/err")" = 1 ] && grep -q '16 in use, .*; 1 more usable VF joins the pool when it is idle$' "$HK_LAST/err"; then
+		pass "hook+libvirtd: pool in use: live definition and connections kept, persistent one updated, the VF waiting named"
 	else
-		{ echo "before: $before"; echo "after: $after"; echo "inactive: $inactive"; } >"$HK/msg"
+		{ echo "before: $before"; echo "after: $after"; echo "inactive: $inactive"; echo "exit $rc:"; cat "$HK_LAST/err"; } >"$HK/msg"
 		fail "hook+libvirtd: no live update while in use" "$HK/msg"
 	fi
 }
@@ -364,10 +370,159 @@ hk_sasl() {
 		fail "hook+libvirtd (SASL): the pool's definition outlived the rig (/etc/libvirt/qemu/networks)"
 }
 
+# ---- an unchanged host costs libvirt nothing (issue 14) ----
+# The vic fixture host against a libvirtd of its own: two enic PFs whose VF netdevs (enp7s0v5…15,
+# enp8s0v0…7 usable) do not sort in pool order, which alternates the PFs. After each hook run,
+# direct-pool's lifecycle events (virsh net-event) are counted: none on an unchanged host, and
+# the expected ones when something did change, which proves the counter sees them.
+HV=$HK/vic
+HV_HOST=$TOP/tests/fixtures/hosts/vic
+
+hv_config() { # extra [pf enp8s0] line
+	cat <<-EOF
+	[vfcap]
+	sysfs_root = $HV_HOST/sysfs
+	netlink_file = $HV_HOST/netlink.bin
+	libvirt_uri = $LV_URI
+	run_dir = $HK/run
+	[pf enp8s0]
+	${1:-}
+	EOF
+}
+
+# A network defined and undefined is a mark: one connection gets its events in order, so once a
+# mark's Undefined is in the log, every event caused before it is there too.
+hv_mark() { # name
+	printf '<network><name>%s</name></network>\n' "$1" >"$HV/mark.xml"
+	virsh -c "$LV_URI" -q net-define "$HV/mark.xml" >/dev/null && virsh -c "$LV_URI" -q net-undefine "$1" >/dev/null
+}
+hv_marked() { grep -q "network $1: Undefined" "$HV/events"; }
+hv_listening() { hv_mark "hv-up-$1" && hv_marked 'hv-up-[0-9]*'; }
+
+hv_events_start() {
+	local i=0
+	virsh -r -c "$LV_URI" -q net-event --event lifecycle --loop >"$HV/events" 2>&1 &
+	HV_EVP=$!
+	until hv_listening $i; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+	HV_MARKS=0 HV_SEEN=0
+}
+
+# HV_EV: direct-pool's lifecycle events since the last call, e.g. "Stopped Defined Started"
+hv_events() {
+	HV_MARKS=$((HV_MARKS + 1))
+	hv_mark "hv-mark-$HV_MARKS"
+	if ! wait_until 100 hv_marked "hv-mark-$HV_MARKS"; then
+		HV_EV="(the mark never came: the counter is deaf)"
+		return
+	fi
+	HV_EV=$(grep 'network direct-pool: ' "$HV/events" | tail -n +$((HV_SEEN + 1)) | sed 's/.*: //' | tr '\n' ' ')
+	HV_EV=${HV_EV% }
+	HV_SEEN=$(grep -c 'network direct-pool: ' "$HV/events")
+}
+
+# hv_run NAME EVENTS WANT HOOK-ARGS...: one hook run, then exactly EVENTS (space-separated, "" for
+# none); WANT: "silent" (exit 0, nothing on stderr), "notice TEXT" (exit 0, one line holding
+# TEXT) or "fail TEXT" (exit 2, exactly one line, holding TEXT)
+hv_run() {
+	local name=$1 want_ev=$2 want=$3 rc=0 lines ok=false
+	shift 3
+	hk_hook "$@" || rc=$?
+	hv_events
+	lines=$(wc -l <"$HK_LAST/err")
+	case $want in
+	silent) [ $rc = 0 ] && [ "$lines" = 0 ] && ok=true ;;
+	notice\ *) [ $rc = 0 ] && [ "$lines" = 1 ] && grep -qF "${want#notice }" "$HK_LAST/err" && ok=true ;;
+	fail\ *) [ $rc = 2 ] && [ "$lines" = 1 ] && grep -qF "${want#fail }" "$HK_LAST/err" && ok=true ;;
+	esac
+	if $ok && [ "$HV_EV" = "$want_ev" ]; then
+		pass "hook+libvirtd (vic): $name: ${want%% *}, lifecycle events: ${want_ev:-none}"
+	else
+		{ echo "exit $rc, $lines stderr line(s); events '$HV_EV', want '$want_ev'; want $want"; cat "$HK_LAST/err"; } >"$HK/msg"
+		fail "hook+libvirtd (vic): $name" "$HK/msg"
+	fi
+}
+
+hv_setup() {
+	rm -rf "$HK/run" "$HK"/run.* && mkdir -p "$HK/run" "$HV"
+	hv_config >"$HK/vfcap.conf"
+	local links="" i
+	for i in $(seq 0 15); do links="$links enp7s0v$i"; done
+	for i in $(seq 0 7); do links="$links enp8s0v$i"; done
+	libvirtd_start && libvirtd_links $links && LV_NETS="direct-pool" && hv_events_start
+}
+
+hv_ports_delete() {
+	local p
+	for p in $(virsh -c "$LV_URI" -q net-port-list direct-pool --uuid 2>/dev/null); do
+		virsh -c "$LV_URI" -q net-port-delete direct-pool "$p" >/dev/null
+	done
+}
+
+hv_idle() {
+	local mig="before_device_migrate_destination mig 00:00:00:00:00:00" got sorted want="" i
+	hv_run "first run" "Defined Started" silent $mig
+	for i in 0 1 2 3 4 5 6 7; do want="$want enp7s0v$((i + 5)) enp8s0v$i"; done
+	want="${want# } enp7s0v13 enp7s0v14 enp7s0v15"
+	got=$(hk_members | cut -d: -f1 | tr '\n' ' ')
+	sorted=$(hk_members | cut -d: -f1 | sort | tr '\n' ' ')
+	if [ "$got" = "$want " ] && [ "$got" != "$sorted" ]; then
+		pass "hook+libvirtd (vic): 19 members, the PFs alternating (not in name order)"
+	else
+		printf 'members: %s\nwant:    %s\n' "$got" "$want" >"$HK/msg"
+		fail "hook+libvirtd (vic): pool order" "$HK/msg"
+	fi
+	hv_run "idle pool, unchanged host, second run" "" silent $mig
+	hv_run "idle pool, unchanged host, third run" "" silent $mig
+	hv_run "idle pool, a VM start" "" silent before_device_create vm-a 52:54:00:f1:00:01
+	hv_run "a reservation pending, unchanged host" "" silent $mig
+}
+
+hv_in_use() {
+	local mig="before_vm_migrate_destination mig 00:00:00:00:00:00"
+	hk_port 52:54:00:f1:00:01
+	hv_run "pool in use, unchanged host" "" silent $mig
+	hv_run "pool in use, unchanged host, a VM start" "" silent before_device_create vm-b 52:54:00:f1:00:02
+	hk_port 52:54:00:f1:00:02
+	hv_run "pool in use, unchanged host, again" "" silent $mig
+	# enp8s0v7 reserved: only the persistent definition changes while the pool is in use
+	hv_config "reserved = 7" >"$HK/vfcap.conf"
+	hv_run "pool in use, a VF reserved" "Defined" \
+		"notice is in use (2 connections, 2 ports, 0 reservations): its running definition keeps 19 VFs, the computed pool has 18" $mig
+	hv_run "pool in use, the same drift again" "" "notice keeps 19 VFs, the computed pool has 18" $mig
+	hv_ports_delete
+	hv_run "pool idle again: the new definition applies" "Stopped Defined Started" silent $mig
+	hv_run "idle, unchanged host after the change" "" silent $mig
+}
+
+# With every VF connected a start fails with one line, the reason, whatever else the run found.
+hv_full() {
+	local i reason="fail no free VF for vmfex profile 'Profile1' (1 vNIC): pool direct-pool has 18 usable VFs, 18 in use"
+	for i in $(seq 1 18); do hk_port "$(printf '52:54:00:f2:00:%02x' "$i")"; done
+	hv_run "every VF connected, unchanged host" "" "$reason" before_device_create vm-c 52:54:00:f1:00:03
+	hv_config >"$HK/vfcap.conf" # enp8s0v7 usable again: the pool is behind, and still full
+	hv_run "every VF connected, the pool behind the host" "Defined" \
+		"$reason, 0 reserved by starting vNICs, 0 free; 1 more usable VF joins the pool when it is idle" \
+		before_device_create vm-d 52:54:00:f1:00:04
+	hv_ports_delete
+}
+
 if hk_setup; then
 	hk_pool_defined && hk_parallel && hk_take_ports && hk_no_live_update && hk_release && hk_migrate
 else
 	fail "hook+libvirtd: rig did not start" "$TMP/libvirtd.log"
 fi
+libvirtd_stop
+if hv_setup; then
+	hv_idle
+	hv_in_use
+	hv_full
+else
+	fail "hook+libvirtd (vic): rig did not start" "$TMP/libvirtd.log"
+fi
+[ -n "${HV_EVP:-}" ] && kill "$HV_EVP" 2>/dev/null
 libvirtd_stop
 hk_sasl

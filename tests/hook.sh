@@ -11,7 +11,8 @@
 #   expected.payload the payload afterwards (absent: must be byte-identical to the input);
 #                    expected.sha256 instead for generated payloads
 #   expected.exit, expected.stderr (PAYLOAD stands for the payload's path), expected.ledger
-#                    (vm and mac of each reservation afterwards), optional
+#                    (vm and mac of each reservation afterwards), optional; a case that exits
+#                    non-zero must print exactly one line, the reason (VDSM shows it)
 #   beside           other hooks in the hook point's directory, one "NAME [MODE]" a line
 #                    (mode 755 unless given): the binary then runs as HOOKS/50_vfcap, a symlink
 #                    in that directory, as VDSM runs it (HOOKS in expected.stderr), optional
@@ -123,6 +124,8 @@ hook_case() { # case-dir
 	[ -f "$c/expected.ledger" ] && want_ledger=$c/expected.ledger
 	if [ "$rc" != "$(cat "$c/expected.exit")" ]; then
 		fail "$name: exit $rc, expected $(cat "$c/expected.exit")" "$w/err"
+	elif [ "$rc" != 0 ] && [ "$(wc -l <"$w/err")" != 1 ]; then
+		fail "$name: exit $rc with $(wc -l <"$w/err") lines on stderr; a failure is one line, the reason" "$w/err"
 	elif ! cmp -s "$w/payload" "$want_payload"; then
 		diff "$want_payload" "$w/payload" >"$w/diff" 2>&1
 		fail "$name: payload differs" "$w/diff"

@@ -570,6 +570,21 @@ static void test_network_captured(void **state)
 	assert_use(&u, VF_USE_POOL_NETDEV, "vfcapt3", "direct-pool", 0);
 }
 
+/* A pool's members come in document order, unsorted: that order is libvirt's order of choice. */
+static void test_network_order(void **state)
+{
+	_cleanup_(vf_usage_clear) struct vf_usage u = { 0 };
+	assert_int_equal(vf_libvirt_parse_network("<network><name>direct-pool</name><forward mode='passthrough'>"
+						  "<interface dev='enp7s0v9'/><interface dev='enp8s0v0'/>"
+						  "<interface dev='enp7s0v10'/></forward></network>", &u, NULL), 0);
+	assert_false(u.sorted);
+	assert_int_equal(u.n_uses, 3);
+	assert_string_equal(u.uses[0].key, "enp7s0v9");
+	assert_string_equal(u.uses[1].key, "enp8s0v0");
+	assert_string_equal(u.uses[2].key, "enp7s0v10");
+	assert_use(&u, VF_USE_POOL_NETDEV, "enp7s0v10", "direct-pool", 0);
+}
+
 /* Two pools list the same netdev: each sees the other as a holder, sorted or not. */
 static void test_held_by_other(void **state)
 {
@@ -613,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_network_ignored),
 		cmocka_unit_test(test_network_errors),
 		cmocka_unit_test(test_network_captured),
+		cmocka_unit_test(test_network_order),
 		cmocka_unit_test(test_held_by_other),
 		cmocka_unit_test(test_read_deadline),
 		cmocka_unit_test(test_read_within_answers),

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The hook's pool plan: which VFs go in, in which order, and the network XML. */
+/* The hook's pool plan: which VFs go in, in which order, and the network XML; the plan against
+ * libvirt's test driver. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "pool.h"
@@ -92,12 +95,72 @@ static void test_xml_escaping(void **state)
 				 "    <interface dev=\"we'ird&quot;&lt;&amp;&gt;\"/>\n  </forward>\n</network>\n");
 }
 
+/* A test-driver node holding only direct-pool, its members in the order given. */
+static virConnectPtr node_with_pool(char *path, char *const *devs, size_t n)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("<node><network><name>direct-pool</name><forward mode='passthrough'>", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "<interface dev='%s'/>", devs[i]);
+	fputs("</forward></network></node>\n", f);
+	assert_int_equal(fclose(f), 0);
+	_cleanup_free_ char *uri = xasprintf("test://%s", path);
+	virConnectPtr c = virConnectOpen(uri);
+	assert_non_null(c);
+	return c;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The pool's members are compared with the plan in libvirt's order, whatever order their names
+ * sort in: a pool in use (here a reservation pending) that lists the plan as planned is no
+ * drift; the same VFs in name order are, and the line says so rather than "11 VFs, has 11". */
+static void test_apply_order(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	add_pf(h, "enp7s0", NULL, 11, 7);
+	add_pf(h, "enp8s0", NULL, 3, 8);
+	struct vf_usage u = { 0 };
+	struct vf_pool_plan p;
+	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	assert_string_equal(p.keys[1], "enp8s0v0");
+	_cleanup_free_ char **sorted = xmalloc(p.n * sizeof(char *));
+	memcpy(sorted, p.keys, p.n * sizeof(char *));
+	qsort(sorted, p.n, sizeof(char *), by_name);
+	vf_libvirt_quiet();
+	for (int by_name_order = 0; by_name_order < 2; by_name_order++) {
+		char path[] = "/tmp/vfcap-test-pool.XXXXXX";
+		virConnectPtr c = node_with_pool(path, by_name_order ? sorted : p.keys, p.n);
+		struct vf_pool_state st;
+		_cleanup_free_ char *drift = NULL, *err = NULL;
+		assert_int_equal(vf_pool_read(c, "direct-pool", &st, &err), 0);
+		assert_int_equal(vf_pool_apply(c, "direct-pool", false, &p, 1, &st, &drift, &err), 0);
+		if (!by_name_order)
+			assert_null(drift);
+		else
+			assert_string_equal(drift, "pool direct-pool is in use (0 connections, 0 ports, 1 reservations): its "
+						   "running definition lists the computed pool's 14 VFs in another order; "
+						   "the persistent definition is updated and applies when the pool is idle");
+		vf_pool_state_clear(&st);
+		virConnectClose(c);
+		unlink(path);
+	}
+	vf_pool_plan_clear(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_robin),
 		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_xml_escaping),
+		cmocka_unit_test(test_apply_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
