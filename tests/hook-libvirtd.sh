@@ -259,11 +259,17 @@ hk_vdsm_user() { # config (with the SASL login) password-file
 	install -d -m 0755 "$v"
 	install -d -m 0755 -o "$uid" -g "$gid" "$v/home"
 	install -d -m 1777 "$v/tmp" # VDSM's mkstemp payloads: the hook writes its temp file beside them
-	sed "s|^run_dir = .*|run_dir = $path|; s|^libvirt_password_file = .*|libvirt_password_file = $v/pw|" "$1" >"$v/vfcap.conf"
+	# the fixture host too: VDSM's user reads its sysfs tree and netlink file from there
+	install -d -m 0755 "$v/host" && cp -a "$HK_I64/sysfs" "$HK_I64/netlink.bin" "$v/host/"
+	sed "s|^run_dir = .*|run_dir = $path|; s|^libvirt_password_file = .*|libvirt_password_file = $v/pw|
+		s|$HK_I64/|$v/host/|" "$1" >"$v/vfcap.conf"
 	install -m 0600 -o "$uid" -g "$gid" "$2" "$v/pw"
+	# installed as a package installs it, where VDSM's user can reach it (a checkout under a
+	# 0700 home, /root/… on a fresh machine, is not)
+	install -D -m 0755 "$TOP/$PLAIN/vfcap-hook" "$v/libexec/vfcap/vfcap-hook"
 	local pt
 	for pt in $HOOK_POINTS_VDSM; do
-		install -d -m 0755 "$v/hooks/$pt" && ln -s "$TOP/$PLAIN/vfcap-hook" "$v/hooks/$pt/50_vfcap"
+		install -d -m 0755 "$v/hooks/$pt" && ln -s "$v/libexec/vfcap/vfcap-hook" "$v/hooks/$pt/50_vfcap"
 	done
 	local dev='<interface type="bridge"><mac address="%s"/><model type="virtio"/><source bridge="ovirtmgmt"/></interface>\n'
 	local dom='<domain><name>v36</name><uuid>36363636-3636-3636-3636-363636363636</uuid><devices>%s</devices></domain>\n'
