@@ -53,6 +53,14 @@ static int resolve_address(void *ctx, const char *host_id, time_t now, char **ad
 	return vf_engine_host_address(ctx, host_id, now, address, errmsg);
 }
 
+static void log_late(size_t late, size_t n, int call_deadline_ms)
+{
+	fprintf(stderr,
+		"vfcap-filter: reports: %zu of %zu host(s) not answered within call_deadline (%g s): judged "
+		"as missing; their fetches go on, and no call waits for them again\n",
+		late, n, call_deadline_ms / 1e3);
+}
+
 /* Is a report source configured? Says so when not. */
 static bool has_source(const struct vf_config *c)
 {
@@ -77,9 +85,10 @@ static int open_sources(const struct vf_config *c, struct vf_engine *engine, str
 	struct vf_source_opts so = { .reports_dir = f->reports_dir, .rescan_interval = f->rescan_interval,
 				     .url_template = f->report_url, .timeout_ms = f->fetch_timeout_ms,
 				     .cache_max_age = f->cache_max_age, .max_parallel = f->fetch_parallel,
+				     .call_deadline_ms = f->call_deadline * 1000, .backoff_max = f->fetch_backoff_max,
 				     .ca_file = f->report_ca_file, .cert_file = f->report_cert,
 				     .key_file = f->report_key, .resolve = engine ? resolve_address : NULL,
-				     .resolve_ctx = engine };
+				     .resolve_ctx = engine, .on_late = log_late };
 	_cleanup_free_ char *err = NULL;
 	if (vf_sources_new(&so, ret, &err) < 0) {
 		fprintf(stderr, "vfcap-filter: %s\n", err);

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTTP source: each host's reporter serves its report (url_template). A lookup takes what
- * the cache has when it is younger than cache_max_age and fetches the rest at once, in
- * parallel (one libcurl multi handle per lookup, at most max_parallel transfers at a time).
- * The cache's mutex is held to read the cache and to store the answers, never across the
- * network wait; so two lookups that want the same stale host at the same time both fetch it
- * (the later answer stays). A failed fetch is cached like a report, so that a host whose
- * reporter is down costs one timeout per cache_max_age, not one per scheduling call. The cache
- * is bounded (cache_max): any client of the service can ask about any host id, and hosts leave
- * the cluster; when it is full, its stale entries go, and if none is stale the answer is not
- * kept. */
+/* The HTTP source's fetches: each host's reporter serves its report (url_template). One
+ * background thread drives every transfer (one libcurl multi handle, at most max_parallel at a
+ * time, each ending by timeout_ms), from two queues: hosts never failed first, then retries of
+ * hosts in backoff, which no lookup waits for. A lookup (source-http-cache.c) queues what it
+ * needs and waits for the answers until its deadline; a transfer goes on after that, and its
+ * answer goes into the cache for the next lookups. The thread holds h->lock only to take jobs
+ * and to end them, never across the network wait. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -17,45 +14,11 @@
 
 #include "model.h"
 #include "report.h"
-#include "source-internal.h"
+#include "source-http-internal.h"
 #include "util.h"
 
 #define HTTP_CACHE_MAX 65536 /* hosts: an engine manages a few thousand */
-
-struct vf_http {
-	char *tmpl;
-	int timeout_ms, cache_max_age, max_parallel;
-	size_t cache_max;
-	char *ca_file;
-	char *cert_file, *key_file;
-	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
-	void *resolve_ctx;
-
-	pthread_mutex_t lock;   /* the cache */
-	struct vf_table *cache; /* slots' http part: etag, fetched */
-
-	/* DNS answers and TLS sessions outlive a lookup: the next one to the same host resumes */
-	CURLSH *share;
-	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-
-	unsigned long requests, not_modified, errors; /* __atomic */
-	unsigned long uncached;                       /* under lock */
-};
-
-/* One host to fetch in this lookup. */
-struct fetch {
-	size_t idx;                 /* into the lookup's ids and out */
-	char *url;                  /* NULL when the address could not be resolved */
-	char *etag_sent;            /* the cached report's, sent as If-None-Match */
-	struct vf_capacity *cached; /* the cached report (a reference), for a 304 */
-	struct curl_slist *headers;
-	char *body;
-	size_t len, cap;
-	bool too_big;
-	char *etag; /* the answer's */
-	char errbuf[CURL_ERROR_SIZE];
-	struct vf_capacity *result;
-};
+#define BACKOFF_MAX 300       /* seconds, when not given */
 
 static int global_init_result;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -143,31 +106,30 @@ static char *expand(const char *tmpl, const char *id, const char *address)
 	return url;
 }
 
-/* f->url for host id, or f->result = why there is none. */
-static void make_url(struct vf_http *h, struct fetch *f, const char *id, time_t now)
+char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_capacity **result)
 {
 	_cleanup_free_ char *address = NULL, *err = NULL, *host = NULL;
 	if (h->resolve && strstr(h->tmpl, "{address}")) {
 		int r = h->resolve(h->resolve_ctx, id, now, &address, &err);
 		if (r < 0) {
-			f->result = vf_capacity_error(id, "address of host %s: %s", id, err ? err : strerror(-r));
-			return;
+			*result = vf_capacity_error(id, "address of host %s: %s", id, err ? err : strerror(-r));
+			return NULL;
 		}
 		host = address ? url_address(address) : NULL;
 		if (!host) {
-			f->result = vf_capacity_error(id, "address of host %s: '%s' is not a host name or IP address",
-						      id, address ? address : "");
-			return;
+			*result = vf_capacity_error(id, "address of host %s: '%s' is not a host name or IP address",
+						    id, address ? address : "");
+			return NULL;
 		}
 	}
-	f->url = expand(h->tmpl, id, host);
+	return expand(h->tmpl, id, host);
 }
 
 /* ---- one transfer ---- */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
 {
-	struct fetch *f = p;
+	struct vf_job *f = p;
 	size_t n = size * nmemb;
 	if (n > VF_REPORT_HTTP_MAX - f->len) {
 		f->too_big = true;
@@ -187,7 +149,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 {
-	struct fetch *f = p;
+	struct vf_job *f = p;
 	size_t n = size * nmemb;
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response: forget the last one's */
 		free(f->etag);
@@ -209,7 +171,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	return n;
 }
 
-static CURL *easy_new(struct vf_http *h, struct fetch *f)
+static CURL *easy_new(struct vf_http *h, struct vf_job *f)
 {
 	CURL *c = curl_easy_init();
 	if (!c)
@@ -245,9 +207,9 @@ static CURL *easy_new(struct vf_http *h, struct fetch *f)
 }
 
 /* The entry a finished transfer gives. */
-static struct vf_capacity *outcome(struct vf_http *h, struct fetch *f, const char *id, CURL *c,
-				   CURLcode rc)
+static struct vf_capacity *outcome(struct vf_http *h, struct vf_job *f, CURL *c, CURLcode rc)
 {
+	const char *id = f->id;
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -270,165 +232,183 @@ static struct vf_capacity *outcome(struct vf_http *h, struct fetch *f, const cha
 	return vf_capacity_from_host(host, id);
 }
 
-/* ---- a lookup's transfers ---- */
+/* ---- jobs ---- */
 
-static void finish(struct vf_http *h, CURLM *m, CURL *c, CURLcode rc, const char *const *ids)
+struct vf_job *vf_job_new(const char *id, time_t now)
 {
-	struct fetch *f = NULL;
-	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&f);
-	f->result = outcome(h, f, ids[f->idx], c, rc);
-	count(&h->requests);
-	curl_multi_remove_handle(m, c);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(f->headers);
-	f->headers = NULL;
+	struct vf_job *j = xcalloc(1, sizeof(*j));
+	j->refs = 1;
+	j->id = xstrdup(id);
+	j->now = now;
+	clock_gettime(CLOCK_MONOTONIC, &j->asked);
+	return j;
 }
 
-/* Every fetch with a URL, at most max_parallel at a time; each ends by its own timeout. */
-static void run(struct vf_http *h, struct fetch *fs, size_t n, const char *const *ids)
+void vf_job_unref(struct vf_job *j)
 {
-	CURLM *m = curl_multi_init();
-	if (!m)
-		abort();
-	size_t next = 0, active = 0;
-	for (;;) {
-		for (; next < n && active < (size_t)h->max_parallel; next++) {
-			if (!fs[next].url)
-				continue;
-			curl_multi_add_handle(m, easy_new(h, &fs[next]));
-			active++;
-		}
-		if (active == 0)
+	if (!j || --j->refs > 0)
+		return;
+	vf_capacity_unref(j->cached);
+	vf_capacity_unref(j->result);
+	curl_slist_free_all(j->headers);
+	free(j->id);
+	free(j->url);
+	free(j->etag_sent);
+	free(j->body);
+	free(j->etag);
+	free(j);
+}
+
+static void queue_push(struct vf_job_queue *q, struct vf_job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+}
+
+static struct vf_job *queue_pop(struct vf_job_queue *q)
+{
+	struct vf_job *j = q->head;
+	if (j && !(q->head = j->next))
+		q->tail = NULL;
+	return j;
+}
+
+void vf_http_enqueue(struct vf_http *h, struct vf_job *j, bool retry)
+{
+	queue_push(retry ? &h->retry : &h->first, j);
+	h->fetching++;
+	curl_multi_wakeup(h->multi);
+}
+
+void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_capacity *result)
+{
+	j->result = result;
+	j->done = true;
+	if (result->error)
+		count(&h->errors);
+	vf_http_cache_store(h, j);
+	pthread_cond_broadcast(&h->done);
+}
+
+/* ---- the fetcher thread ---- */
+
+/* Start what the queues hold, up to max_parallel running. */
+static void start_jobs(struct vf_http *h)
+{
+	struct vf_job *take = NULL, **tail = &take;
+	pthread_mutex_lock(&h->lock);
+	for (size_t n = h->n_running; n < (size_t)h->max_parallel; n++) {
+		struct vf_job *j = queue_pop(&h->first);
+		if (!j)
+			j = queue_pop(&h->retry);
+		if (!j)
 			break;
+		*tail = j;
+		tail = &j->next;
+	}
+	*tail = NULL;
+	pthread_mutex_unlock(&h->lock);
+	for (struct vf_job *j = take, *next; j; j = next) {
+		next = j->next;
+		j->running_idx = h->n_running;
+		h->running[h->n_running++] = j;
+		j->easy = easy_new(h, j);
+		curl_multi_add_handle(h->multi, j->easy);
+	}
+}
+
+/* A transfer ended (rc) or was stopped (result given): its job ends, the queue's reference goes. */
+static void finish(struct vf_http *h, CURL *c, CURLcode rc, struct vf_capacity *result)
+{
+	struct vf_job *j = NULL;
+	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&j);
+	if (!result)
+		result = outcome(h, j, c, rc);
+	count(&h->requests);
+	curl_multi_remove_handle(h->multi, c);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
+	h->running[j->running_idx] = h->running[--h->n_running];
+	h->running[j->running_idx]->running_idx = j->running_idx;
+	pthread_mutex_lock(&h->lock);
+	h->fetching--;
+	vf_http_job_end(h, j, result);
+	vf_job_unref(j);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static bool stopping(struct vf_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	bool stop = h->stop;
+	pthread_mutex_unlock(&h->lock);
+	return stop;
+}
+
+static void *fetcher(void *p)
+{
+	struct vf_http *h = p;
+	while (!stopping(h)) {
+		start_jobs(h);
 		int running;
-		curl_multi_perform(m, &running);
-		bool done = false;
+		curl_multi_perform(h->multi, &running);
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(m, &left))) {
+		bool ended = false;
+		while ((msg = curl_multi_info_read(h->multi, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			/* msg is invalid once its handle is removed: read it first */
-			CURL *c = msg->easy_handle;
-			finish(h, m, c, msg->data.result, ids);
-			active--;
-			done = true;
+			finish(h, msg->easy_handle, msg->data.result, NULL); /* msg dies with its handle */
+			ended = true;
 		}
-		if (!done)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
+		/* what ended makes room for what waits: start it before sleeping. The poll returns
+		 * early on socket activity, libcurl's own timeouts and curl_multi_wakeup(). */
+		if (!ended)
+			curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
 	}
-	curl_multi_cleanup(m);
-}
-
-static bool fresh(const struct vf_http *h, const struct vf_slot *s, time_t now)
-{
-	return now >= s->http.fetched && now - s->http.fetched < h->cache_max_age;
-}
-
-/* Take what the cache has fresh; list the rest. Returns how many need fetching. */
-static size_t from_cache(struct vf_http *h, const char *const *ids, size_t n, time_t now,
-			 struct vf_capacity **out, struct fetch *fs)
-{
-	size_t k = 0;
+	/* vf_http_free: no lookup is left to wait for what runs or is queued */
+	while (h->n_running) {
+		struct vf_job *j = h->running[0];
+		finish(h, j->easy, CURLE_OK, vf_capacity_error(j->id, "%s: the service stopped", j->url));
+	}
 	pthread_mutex_lock(&h->lock);
-	for (size_t i = 0; i < n; i++) {
-		struct vf_slot *s = vf_table_find(h->cache, ids[i], vf_table_hash(ids[i]));
-		if (s && fresh(h, s, now)) {
-			out[i] = vf_capacity_ref(s->cap);
-			continue;
-		}
-		struct fetch *f = &fs[k++];
-		f->idx = i;
-		if (s && !s->cap->error && s->http.etag) {
-			f->etag_sent = xstrdup(s->http.etag);
-			f->cached = vf_capacity_ref(s->cap);
-		}
-	}
+	for (struct vf_job *j; (j = queue_pop(&h->first)) || (j = queue_pop(&h->retry));)
+		vf_job_unref(j);
 	pthread_mutex_unlock(&h->lock);
-	return k;
+	return NULL;
 }
 
-static void clear_slot(struct vf_slot *s)
+int vf_http_fetcher_start(struct vf_http *h, char **errmsg)
 {
-	free(s->http.etag);
-}
-
-/* Keep only the fresh entries. Under h->lock. */
-static void cache_sweep(struct vf_http *h, time_t now)
-{
-	struct vf_table *old = h->cache, *t = vf_table_new(old->n / 2);
-	for (size_t i = 0; i <= old->mask; i++) {
-		struct vf_slot *s = &old->slots[i];
-		if (!s->cap || !fresh(h, s, now))
-			continue;
-		*vf_table_insert(t, s->hash) = *s;
-		s->cap = NULL; /* moved: not freed with the old table */
+	h->multi = curl_multi_init();
+	if (!h->multi)
+		abort();
+	h->running = xcalloc((size_t)h->max_parallel, sizeof(*h->running));
+	int r = pthread_create(&h->thread, NULL, fetcher, h);
+	if (r != 0) {
+		curl_multi_cleanup(h->multi);
+		h->multi = NULL;
+		return set_error(errmsg, -r, "HTTP reports: cannot start the fetcher thread: %s", strerror(r));
 	}
-	vf_table_free(old, clear_slot);
-	h->cache = t;
+	return 0;
 }
 
-/* The slot for a new answer about id (its old one emptied), or NULL when the cache is full of
- * fresh entries. Under h->lock. */
-static struct vf_slot *cache_slot(struct vf_http *h, const char *id, time_t now)
+void vf_http_fetcher_stop(struct vf_http *h)
 {
-	uint32_t hash = vf_table_hash(id);
-	struct vf_slot *s = vf_table_find(h->cache, id, hash);
-	if (s) {
-		clear_slot(s);
-		vf_capacity_unref(s->cap);
-		return s;
-	}
-	if (h->cache->n >= h->cache_max)
-		cache_sweep(h, now);
-	if (h->cache->n >= h->cache_max) {
-		h->uncached++;
-		return NULL;
-	}
-	return vf_table_insert(h->cache, hash);
-}
-
-static void store(struct vf_http *h, const char *const *ids, struct fetch *fs, size_t n, time_t now)
-{
-	pthread_mutex_lock(&h->lock);
-	for (size_t i = 0; i < n; i++) {
-		struct fetch *f = &fs[i];
-		struct vf_slot *s = cache_slot(h, ids[f->idx], now);
-		if (!s)
-			continue;
-		s->cap = vf_capacity_ref(f->result);
-		s->http.etag = NULL;
-		if (f->etag && !f->result->error)
-			s->http.etag = TAKE_PTR(f->etag);
-		else if (f->result == f->cached) /* a 304 need not repeat the ETag */
-			s->http.etag = TAKE_PTR(f->etag_sent);
-		s->http.fetched = now;
-	}
-	pthread_mutex_unlock(&h->lock);
-}
-
-void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now,
-		    struct vf_capacity **out)
-{
-	_cleanup_free_ struct fetch *fs = xcalloc(n, sizeof(*fs));
-	size_t k = from_cache(h, ids, n, now, out, fs);
-	if (k == 0)
+	if (!h->multi)
 		return;
-	for (size_t i = 0; i < k; i++)
-		make_url(h, &fs[i], ids[fs[i].idx], now);
-	run(h, fs, k, ids);
-	store(h, ids, fs, k, now);
-	for (size_t i = 0; i < k; i++) {
-		struct fetch *f = &fs[i];
-		if (f->result->error)
-			count(&h->errors);
-		out[f->idx] = f->result;
-		vf_capacity_unref(f->cached);
-		free(f->url);
-		free(f->etag_sent);
-		free(f->etag);
-		free(f->body);
-	}
+	pthread_mutex_lock(&h->lock);
+	h->stop = true;
+	pthread_mutex_unlock(&h->lock);
+	curl_multi_wakeup(h->multi);
+	pthread_join(h->thread, NULL);
+	curl_multi_cleanup(h->multi);
+	h->multi = NULL;
 }
 
 /* ---- setup ---- */
@@ -470,6 +450,11 @@ static int check_numbers(const struct vf_source_opts *o, char **errmsg)
 		return set_error(errmsg, -EINVAL, "HTTP max parallel %d: must be at least 1", o->max_parallel);
 	if (o->cache_max < 0)
 		return set_error(errmsg, -EINVAL, "HTTP cache size %d: must not be negative", o->cache_max);
+	if (o->call_deadline_ms < 0)
+		return set_error(errmsg, -EINVAL, "call deadline %d ms: must not be negative",
+				 o->call_deadline_ms);
+	if (o->backoff_max < 0)
+		return set_error(errmsg, -EINVAL, "HTTP backoff max %d: must not be negative", o->backoff_max);
 	return 0;
 }
 
@@ -489,14 +474,27 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	h->cache_max_age = o->cache_max_age;
 	h->cache_max = o->cache_max > 0 ? (size_t)o->cache_max : HTTP_CACHE_MAX;
 	h->max_parallel = o->max_parallel;
+	h->call_deadline_ms = o->call_deadline_ms;
+	h->backoff_max = o->backoff_max > 0 ? o->backoff_max : BACKOFF_MAX;
 	h->ca_file = xstrdup(o->ca_file);
 	h->cert_file = xstrdup(o->cert_file);
 	h->key_file = xstrdup(o->key_file);
 	h->resolve = o->resolve;
 	h->resolve_ctx = o->resolve_ctx;
+	h->on_late = o->on_late;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines: not moved by clock steps */
+	pthread_cond_init(&h->done, &ca);
+	pthread_condattr_destroy(&ca);
 	h->cache = vf_table_new(0);
 	share_init(h);
+	r = vf_http_fetcher_start(h, errmsg);
+	if (r < 0) {
+		vf_http_free(h);
+		return r;
+	}
 	*ret = h;
 	return 0;
 }
@@ -505,10 +503,13 @@ void vf_http_free(struct vf_http *h)
 {
 	if (!h)
 		return;
+	vf_http_fetcher_stop(h);
 	curl_share_cleanup(h->share);
 	for (size_t i = 0; i < ARRAY_SIZE(h->share_locks); i++)
 		pthread_mutex_destroy(&h->share_locks[i]);
-	vf_table_free(h->cache, clear_slot);
+	vf_table_free(h->cache, vf_http_slot_clear);
+	free(h->running);
+	pthread_cond_destroy(&h->done);
 	pthread_mutex_destroy(&h->lock);
 	free(h->tmpl);
 	free(h->ca_file);
@@ -525,5 +526,8 @@ void vf_http_stats(struct vf_http *h, struct vf_source_stats *st)
 	pthread_mutex_lock(&h->lock);
 	st->http_cached = h->cache->n;
 	st->http_uncached = h->uncached;
+	st->http_late = h->late;
+	st->http_backoff = h->backoff;
+	st->http_fetching = h->fetching;
 	pthread_mutex_unlock(&h->lock);
 }

@@ -32,6 +32,8 @@ static inline void vf_file_key_of(const struct stat *st, struct vf_file_key *key
 	*key = (struct vf_file_key){ st->st_ino, st->st_size, st->st_mtim, st->st_ctim };
 }
 
+struct vf_job;
+
 struct vf_slot {
 	struct vf_capacity *cap; /* NULL: empty; a reference owned by the table */
 	uint32_t hash;
@@ -39,8 +41,11 @@ struct vf_slot {
 		struct vf_file_key file; /* directory tables */
 		struct {
 			char *etag;      /* NULL when the reporter sent none */
-			time_t fetched;  /* the lookup's `now` when it was fetched or revalidated */
-		} http;                  /* the HTTP cache */
+			time_t fetched;  /* when it was fetched or revalidated, on the lookups' clock */
+			struct vf_job *job; /* the fetch in flight for this host (a reference), or NULL */
+			unsigned failures;  /* failed fetches in a row: the backoff */
+			bool none;       /* no answer yet: cap is a placeholder, job is set */
+		} http;                  /* the HTTP cache (source-http-cache.c) */
 	};
 };
 
@@ -82,7 +87,8 @@ struct vf_http;
 int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **errmsg);
 void vf_http_free(struct vf_http *h);
 /* out[i] = a reference to ids[i]'s entry, never NULL (a failed fetch is an error entry);
- * entries missing from the cache or older than cache_max_age are fetched first. */
+ * entries missing from the cache or older than cache_max_age are fetched first, waited for
+ * until call_deadline_ms after the call began; hosts in backoff are not waited for. */
 void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now,
 		    struct vf_capacity **out);
 void vf_http_stats(struct vf_http *h, struct vf_source_stats *st);

@@ -14,12 +14,17 @@
  *
  * HTTP: url_template with `{host_id}` and/or `{address}` (the host's address from resolve());
  * hosts whose cached entry is older than cache_max_age seconds, or missing, are fetched when
- * asked for, all of one lookup in parallel (libcurl multi, at most max_parallel at once), each
- * with timeout_ms; an ETag from the reporter is sent back as If-None-Match and a 304 keeps the
- * cached report. A failed fetch is an entry with its reason (`http://h:18782/v1/report: HTTP
- * 500`, `...: timed out after 2000 ms`) and is cached like a report (one timeout per
- * cache_max_age for a dead reporter). The cache's lock is never held across the network wait, so
- * two lookups that want the same stale host at once both fetch it. A host in both sources takes
+ * asked for by one background thread (libcurl multi, at most max_parallel at once, each with
+ * timeout_ms); an ETag from the reporter is sent back as If-None-Match and a 304 keeps the
+ * cached report. A lookup waits for its fetches until call_deadline_ms after it began: a host
+ * not answered by then gets an error entry (`...: no answer within call_deadline (10 s); still
+ * fetching`), and its fetch goes on for the cache. A failed fetch is an entry with its reason
+ * (`http://h:18782/v1/report: HTTP 500`, `...: timed out after 2000 ms`), cached for
+ * cache_max_age, doubled with each failure in a row up to backoff_max (never below
+ * cache_max_age). Backoff: a lookup never waits for a host whose last fetch failed or missed a
+ * deadline; it takes the last answer, and a stale one is fetched again in the background. So a
+ * cluster of dead reporters costs one call_deadline once, then nothing. One fetch per host at a
+ * time: lookups that want a host being fetched wait for that fetch. A host in both sources takes
  * the newer report (generated_at); a report beats an error; two errors are joined ("A; B").
  * Without a url_template, no HTTP at all. Thread-safe. */
 #pragma once
@@ -56,6 +61,10 @@ struct vf_source_opts {
 	int cache_max_age;        /* seconds */
 	int cache_max;            /* hosts the HTTP cache keeps at most; 0: 65536 */
 	int max_parallel;
+	/* ms a lookup waits for its fetches, from its start; 0: no deadline (every fetch ends by
+	 * its timeout_ms anyway) */
+	int call_deadline_ms;
+	int backoff_max;          /* seconds a failing host is left alone at most; 0: 300 */
 	const char *ca_file;      /* for https templates; NULL: system store */
 	/* client certificate and key (PEM) for reporters that check one (vfcap-report's
 	 * tls_client_ca): the engine's own, signed by the engine CA; NULL: none */
@@ -65,6 +74,9 @@ struct vf_source_opts {
 	 * the address must be a DNS name or an IP address (no port: the template has it). */
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
 	void *resolve_ctx;
+	/* Told after a lookup whose deadline passed: `late` of its n hosts had no answer (the
+	 * service logs it; this module never prints). NULL: not told. */
+	void (*on_late)(size_t late, size_t n, int call_deadline_ms);
 };
 
 struct vf_sources;
@@ -84,7 +96,8 @@ static inline bool vf_host_id_valid(const char *id)
  * -errno when it cannot be read); -EINVAL when neither source is set, for a url_template that is
  * not http(s)://, has neither or another placeholder than {host_id} and {address}, or has
  * {address} without resolve, and for out-of-range numbers (rescan_interval >= 1, timeout_ms >= 1,
- * cache_max_age >= 0, max_parallel >= 1). */
+ * cache_max_age >= 0, max_parallel >= 1, call_deadline_ms >= 0, backoff_max >= 0); -EAGAIN when
+ * the fetcher thread cannot start. */
 int vf_sources_new(const struct vf_source_opts *o, struct vf_sources **ret, char **errmsg);
 void vf_sources_free(struct vf_sources *s); /* stops the thread; NULL is fine */
 
@@ -115,6 +128,11 @@ struct vf_source_stats {
 	unsigned long http_errors;    /* failed fetches (HTTP status, timeout, parse, resolve) */
 	unsigned long http_cached;    /* hosts in the HTTP cache now */
 	unsigned long http_uncached;  /* answers not kept: the cache was full of fresh entries */
+	unsigned long http_late;      /* hosts answered as missing: the call's deadline passed
+				       * before their fetch ended */
+	unsigned long http_backoff;   /* hosts answered without waiting: their last fetch failed
+				       * or missed a deadline */
+	unsigned long http_fetching;  /* fetches queued or running now */
 };
 void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret);
 

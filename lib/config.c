@@ -88,6 +88,8 @@ static const struct key filter_keys[] = {
 	INT_KEY(filter, fetch_timeout_ms, 1, 600000),
 	INT_KEY(filter, cache_max_age, 0, 86400),
 	INT_KEY(filter, fetch_parallel, 1, 1024),
+	INT_KEY(filter, call_deadline, 1, 3600),
+	INT_KEY(filter, fetch_backoff_max, 1, 86400),
 	INT_KEY(filter, rescan_interval, 1, 86400),
 	INT_KEY(filter, threads, 1, 256),
 	INT_KEY(filter, max_body, 1024, 1 << 30),
@@ -486,6 +488,10 @@ struct vf_config *vf_config_new(void)
 		.fetch_timeout_ms = 2000,
 		.cache_max_age = 30,
 		.fetch_parallel = 32,
+		/* the engine gives up on a call after ExternalSchedulerResponseTimeout (120 s) and then
+		 * lets every host pass; a call is one of two (filters, then scores) in a VM's start */
+		.call_deadline = 10,
+		.fetch_backoff_max = 300,
 		.rescan_interval = 2,
 		.threads = 2,
 		.max_body = 16 << 20,

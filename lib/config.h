@@ -39,6 +39,9 @@
  *   fetch_timeout_ms = 2000     ; per report fetch
  *   cache_max_age = 30          ; seconds a fetched report is reused
  *   fetch_parallel = 32         ; fetches at once
+ *   call_deadline = 10          ; seconds a call waits for fetches (the engine's
+ *                               ; ExternalSchedulerResponseTimeout is 120); the rest: missing
+ *   fetch_backoff_max = 300     ; seconds a failing reporter is left alone at most
  *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
  *   threads = 2                 ; HTTP worker threads
  *   max_body = 16777216         ; bytes of one XML-RPC request
@@ -104,6 +107,8 @@ struct vf_filter_config {
 	int fetch_timeout_ms;
 	int cache_max_age;
 	int fetch_parallel;
+	int call_deadline;     /* seconds */
+	int fetch_backoff_max; /* seconds */
 	int rescan_interval;
 	int threads;
 	int max_body;

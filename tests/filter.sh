@@ -228,6 +228,35 @@ filter_http_reports() {
 	wait "$rpid" 2>/dev/null
 }
 
+# Hung reporters (tests/filter/hung-server.py: one listener stands for every host's reporter and
+# accepts but never answers): with call_deadline 2 the first runFilters over 2,000 hosts answers
+# in about 2 s, every host missing; the next calls in milliseconds, waiting for no fetch; and a
+# reporter that comes back passes once its backoff is over (tests/filter/check_deadline.py).
+# fetch_timeout_ms 3000 > call_deadline; 1024 fetches at once, so the 2,000 end within 6 s.
+# The service runs on the real clock (no SOURCE_DATE_EPOCH): backoff is time passing.
+filter_deadline() {
+	local n=${DEADLINE_HOSTS:-2000}
+	rm -rf "$FDIR/hung" && mkdir -p "$FDIR/hung/back"
+	env -u SOURCE_DATE_EPOCH $PY tests/filter/mkreports.py "$FDIR/hung/back" 1 --first $((n / 2))
+	helper_start "$FDIR/hung.log" $PY tests/filter/hung-server.py "$FDIR/hung" || {
+		fail "filter: hung-server.py starts" "$FDIR/hung.log"
+		return
+	}
+	local hpid=$H_PID
+	printf '[filter]\ncall_deadline = 2\nfetch_timeout_ms = 3000\nfetch_parallel = 1024\ncache_max_age = 1\nfetch_backoff_max = 2\n' \
+		>"$FDIR/deadline.conf"
+	if filter_start "env -u SOURCE_DATE_EPOCH $ASAN/vfcap-filter" "$FDIR/serve-deadline.log" --config "$FDIR/deadline.conf" \
+		--report-url "http://127.0.0.1:$H_PORT/{host_id}/v1/report"; then
+		filter_checks "$FDIR/serve-deadline.log" check_deadline.py "$F_URL" "$n" 2 "$FDIR/hung" "$FDIR/serve-deadline.log"
+		filter_stop && pass "filter: hung reporters: SIGTERM stops it, exit 0 (ASan: no leak)" ||
+			fail "filter: service over hung reporters: exit $?" "$FDIR/serve-deadline.log"
+	else
+		fail "filter: serve over hung reporters" "$FDIR/serve-deadline.log"
+	fi
+	kill "$hpid" 2>/dev/null
+	wait "$hpid" 2>/dev/null
+}
+
 # The legacy proxy's plugin contract: print a list literal, nothing on stderr, exit 0.
 filter_plugin() {
 	printf '[filter]\nreports_dir = %s\n' "$FDIR/reports" >"$FDIR/plugin.conf"
@@ -258,5 +287,6 @@ filter_fd_limits
 filter_run
 filter_engine
 filter_http_reports
+filter_deadline
 filter_plugin
 filter_sizes

@@ -372,13 +372,16 @@ static void test_filter_sections(void **state)
 	assert_string_equal(d->filter.listen, "127.0.0.1:18781");
 	assert_int_equal(d->filter.max_body, 16 << 20);
 	assert_int_equal(d->filter.threads, 2);
+	assert_int_equal(d->filter.call_deadline, 10);
+	assert_int_equal(d->filter.fetch_backoff_max, 300);
 	assert_null(d->engine.url);
 	assert_int_equal(d->engine.cache_ttl, 60);
 
 	_cleanup_config_ struct vf_config *c =
 		load_ok("filter.conf", "[filter]\nlisten = [::1]:9000\nreports_dir = /var/lib/vfcap/reports\n"
 				       "report_url = https://{address}:18782/v1/report\nfetch_timeout_ms = 500\n"
-				       "cache_max_age = 0\nthreads = 8\nmax_body = 1024\n"
+				       "cache_max_age = 0\nthreads = 8\nmax_body = 1024\ncall_deadline = 3\n"
+				       "fetch_backoff_max = 60\n"
 				       "[engine]\nurl = https://engine.example/ovirt-engine/api\nuser = vfcap@internal\n"
 				       "password_file = /etc/vfcap/engine.password\ncache_ttl = 5\n"
 				       "[vfcap]\npool_network = p\n");
@@ -389,6 +392,8 @@ static void test_filter_sections(void **state)
 	assert_int_equal(c->filter.cache_max_age, 0);
 	assert_int_equal(c->filter.threads, 8);
 	assert_int_equal(c->filter.max_body, 1024);
+	assert_int_equal(c->filter.call_deadline, 3);
+	assert_int_equal(c->filter.fetch_backoff_max, 60);
 	assert_int_equal(c->filter.rescan_interval, 2); /* untouched default */
 	assert_string_equal(c->engine.url, "https://engine.example/ovirt-engine/api");
 	assert_string_equal(c->engine.user, "vfcap@internal");
@@ -398,6 +403,7 @@ static void test_filter_sections(void **state)
 
 	load_fails("[filter]\nthreads = 0\n", 2, "invalid threads '0' (an integer, 1 to 256)");
 	load_fails("[filter]\nmax_body = 12x\n", 2, "invalid max_body '12x'");
+	load_fails("[filter]\ncall_deadline = 0\n", 2, "invalid call_deadline '0' (an integer, 1 to 3600)");
 	load_fails("[filter]\nreport_url = ftp://h/x\n", 2, "report_url must be an http:// or https:// URL");
 	load_fails("[engine]\nurl = engine.example\n", 2, "url must be an http:// or https:// URL");
 	load_fails("[engine]\npassword_file = engine.pw\n", 2, "password_file must be an absolute path");

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -361,6 +362,130 @@ static void test_http_timeout(_unused_ void **state)
 		vf_capacity_unref(out[i]);
 }
 
+static struct vf_sources *deadline_sources(int deadline_ms, int timeout_ms, int backoff_max)
+{
+	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/{host_id}/v1/report", server_port);
+	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = timeout_ms, .cache_max_age = 10,
+				    .max_parallel = 4, .call_deadline_ms = deadline_ms, .backoff_max = backoff_max };
+	struct vf_sources *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	if (vf_sources_new(&o, &s, &err) < 0)
+		fail_msg("vf_sources_new: %s", err);
+	server_reset();
+	return s;
+}
+
+/* Until no fetch is queued or running (at most 10 s). */
+static void settle(struct vf_sources *s)
+{
+	for (int i = 0; i < 200 && stats(s).http_fetching; i++)
+		usleep(50000);
+	assert_int_equal(stats(s).http_fetching, 0);
+}
+
+static double lookup_took(struct vf_sources *s, const char *const *ids, size_t n, time_t now,
+			  struct vf_capacity **out)
+{
+	double start = now_s();
+	vf_sources_lookup(s, ids, n, now, out);
+	return now_s() - start;
+}
+
+static void unref_all(struct vf_capacity **out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vf_capacity_unref(out[i]);
+}
+
+/* A lookup waits for its fetches until call_deadline, not longer: hosts without an answer by
+ * then are missing (an error entry), their fetches go on for the cache, and the next lookups
+ * neither wait for them nor fetch them again. */
+static void test_http_deadline(_unused_ void **state)
+{
+	serve_web1();
+	_cleanup_sources_ struct vf_sources *s = deadline_sources(300, 10000, 0);
+	const char *ids[] = { "sleep-d1", "sleep-d2", "web-1" };
+	struct vf_capacity *out[3];
+	double took = lookup_took(s, ids, 3, T0, out);
+	print_message("  two hosts answering in 3 s, call_deadline 300 ms: %.0f ms\n", took * 1e3);
+	assert_true(took >= 0.29 && took < 1.5);
+	_cleanup_free_ char *u = url_of(ids[0]);
+	_cleanup_free_ char *want = xasprintf("%s: no answer within call_deadline (0.3 s); still fetching", u);
+	assert_string_equal(out[0]->error, want);
+	assert_contains(out[1]->error, "no answer within call_deadline");
+	assert_int_equal(out[2]->free, 31);
+	unref_all(out, 3);
+	struct vf_source_stats st = stats(s);
+	assert_int_equal(st.http_late, 2);
+	assert_int_equal(st.http_fetching, 2);
+
+	took = lookup_took(s, ids, 3, T0 + 1, out); /* right after: backoff */
+	print_message("  the same lookup right after: %.1f ms\n", took * 1e3);
+	assert_true(took < 0.2);
+	assert_string_equal(out[0]->error, want);
+	assert_int_equal(out[2]->free, 31);
+	unref_all(out, 3);
+	st = stats(s);
+	assert_int_equal(st.http_late, 2);
+	assert_int_equal(st.http_backoff, 2);
+	assert_int_equal(server_stat("requests"), 3); /* one fetch per host */
+
+	settle(s); /* the server answers 404 after its 3 s: into the cache */
+	took = lookup_took(s, ids, 3, T0 + 4, out);
+	assert_true(took < 0.2);
+	assert_url_error(out[0], "HTTP 404");
+	assert_url_error(out[1], "HTTP 404");
+	unref_all(out, 3);
+	assert_int_equal(server_stat("requests"), 3);
+
+	/* stopping with a fetch running does not wait for it */
+	const char *more[] = { "sleep-d3" };
+	vf_sources_lookup(s, more, 1, T0 + 5, out);
+	vf_capacity_unref(out[0]);
+	double start = now_s();
+	vf_sources_free(TAKE_PTR(s));
+	assert_true(now_s() - start < 1.0);
+}
+
+/* A failing host is not waited for again: its failure is cached for cache_max_age (10 s here),
+ * doubled per failure in a row up to backoff_max (15 s); once stale it is fetched again in the
+ * background while lookups answer with it, and a reporter that came back is seen right after.
+ * An answer's age counts from when it came: sleep-b's, 3 s after it was asked. */
+static void test_http_backoff(_unused_ void **state)
+{
+	_cleanup_sources_ struct vf_sources *s = deadline_sources(0, 10000, 15);
+	const char *ids[] = { "back-1", "sleep-b" };
+	struct vf_capacity *out[2];
+	lookup_took(s, ids, 2, T0, out); /* new hosts, no deadline: waited for (3 s) */
+	assert_url_error(out[0], "HTTP 404");
+	assert_url_error(out[1], "HTTP 404");
+	unref_all(out, 2);
+	lookup_took(s, ids, 2, T0 + 9, out); /* fresh failures */
+	unref_all(out, 2);
+	assert_int_equal(server_stat("requests"), 2);
+	double took = lookup_took(s, ids, 2, T0 + 14, out); /* stale: fetched again, not waited for */
+	print_message("  two failing hosts due for a retry: %.1f ms\n", took * 1e3);
+	assert_true(took < 0.5);
+	assert_url_error(out[1], "HTTP 404");
+	unref_all(out, 2);
+	assert_int_equal(stats(s).http_backoff, 2);
+	settle(s);
+	assert_int_equal(server_stat("requests"), 4);
+	lookup_took(s, ids, 2, T0 + 28, out); /* second failure: 20 s, capped at 15 */
+	unref_all(out, 2);
+	assert_int_equal(server_stat("requests"), 4);
+	_cleanup_free_ char *r = report(31);
+	put(srvdir, "back-1.json", r);
+	lookup_took(s, ids, 2, T0 + 30, out); /* back-1 due: the retry finds the reporter back */
+	assert_url_error(out[0], "HTTP 404");
+	unref_all(out, 2);
+	settle(s);
+	_cleanup_cap_ struct vf_capacity *back = lookup1(s, "back-1", T0 + 30);
+	assert_null(back->error);
+	assert_int_equal(back->free, 31);
+	assert_int_equal(server_stat("requests"), 5);
+}
+
 struct resolver {
 	int calls;
 	time_t now;
@@ -517,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_http_errors),    cmocka_unit_test(test_http_timeout),
 		cmocka_unit_test(test_http_address),   cmocka_unit_test(test_http_and_dir),
 		cmocka_unit_test(test_http_concurrent),
+		cmocka_unit_test(test_http_deadline),  cmocka_unit_test(test_http_backoff),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
