@@ -259,10 +259,11 @@ static void run_filters(struct vf_filter_ctx *ctx, const struct call_args *a, ti
 	reply_clear(&r);
 }
 
-/* [[name, weight], ...] -> the weight of our score unit (0 when not asked); others reported. */
-static int64_t score_weight(const struct rpc_value *units, struct reply *r)
+/* [[name, weight], ...]: whether our score unit is asked for; other units are reported. The
+ * weight itself is not used here: see run_cost_functions. */
+static bool score_asked(const struct rpc_value *units, struct reply *r)
 {
-	int64_t weight = 0;
+	bool asked = false;
 	for (size_t i = 0; i < units->array.n; i++) {
 		const struct rpc_value *pair = &units->array.v[i];
 		const char *name = pair->type == RPC_ARRAY && pair->array.n == 2 ? rpc_string(&pair->array.v[0]) : NULL;
@@ -272,20 +273,26 @@ static int64_t score_weight(const struct rpc_value *units, struct reply *r)
 		else if (!streq(name, VF_SCORE_UNIT))
 			plugin_error(r, name, xasprintf("plugin not found: '%s'", name));
 		else
-			weight += wv->i;
+			asked = true;
 	}
-	return weight;
+	return asked;
 }
 
+/* Each host as [host, score, unit name], the score unweighted. The name makes the engine (4.1
+ * and later) record the score under our policy unit and apply the policy's factor itself, once:
+ * RankSelector ranks the hosts by this unit's scores and adds factor x rank, the weighting
+ * selector adds factor x score (SchedulingManager.sumScoreResults; policyunits/
+ * RankSelectorPolicyUnit.java, BasicWeightSelectorPolicyUnit.java). A [host, score] pair
+ * would be recorded under no unit at factor 1, where RankSelector throws the weight away. */
 static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now,
 			       struct rpc_writer *w, struct vf_call_stats *st)
 {
 	struct reply r = { 0 };
-	int64_t weight = score_weight(a->units, &r);
+	bool asked = score_asked(a->units, &r);
 	size_t n = a->n_hosts ? a->n_hosts : 1;
 	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
 	_cleanup_free_ int64_t *score = xcalloc(n, sizeof *score);
-	bool scored = weight != 0 && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v);
+	bool scored = asked && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v);
 	if (scored)
 		vf_headroom_scores(v, a->n_hosts, score);
 	begin_reply(w, &r);
@@ -293,7 +300,8 @@ static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args
 	for (size_t i = 0; scored && i < a->n_hosts; i++) {
 		rpc_begin_array(w);
 		rpc_string_value(w, a->hosts[i]);
-		rpc_int_value(w, weight * score[i]);
+		rpc_int_value(w, score[i]);
+		rpc_string_value(w, VF_SCORE_UNIT);
 		rpc_end_array(w);
 		st->hosts_out++;
 	}

@@ -5,8 +5,9 @@
  *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked)
  *                             cover the VM's demand
  *   score  vfcap_vf_headroom  per host, how many fewer VFs it would have left after placement
- *                             than the best host: 0 for the best, lower is better (the engine
- *                             multiplies by the unit's weight and picks the lowest sum)
+ *                             than the best host: 0 for the best, lower is better; sent
+ *                             unweighted, named, so that the engine applies the policy's factor
+ *                             (methods.c, run_cost_functions)
  *
  * Policy properties (the cluster policy's, strings): vf_demand (VFs a VM needs when the engine
  * API is not configured, default 1), on_missing (reject|accept: a host whose report is missing,

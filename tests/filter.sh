@@ -46,6 +46,8 @@ filter_service() {
 		return
 	fi
 	filter_checks "$FDIR/serve.log" check_service.py "$F_URL" "$FDIR/reports" "$FDIR/serve.log"
+	printf '[filter]\nreports_dir = %s\n' "$FDIR/reports" >"$FDIR/selectors.conf"
+	filter_checks "$FDIR/serve.log" check_selectors.py "$F_URL" "$PLAIN/vfcap-filter" "$FDIR/selectors.conf"
 	# a report written while serving (temp + rename, as vfcap-report does) is seen without a restart
 	$PY tests/filter/mkreports.py "$FDIR/late" 1 --first 99
 	mv "$FDIR/late/00000063-0000-4000-8000-000000000063.json" "$FDIR/reports/"

@@ -121,11 +121,11 @@ def check_bad_units():
 def check_scores():
     r = proxy().runCostFunctions([["vfcap_vf_headroom", 2]], HOSTS, VM, {"vf_demand": "1"})
     left = [free(i) - 1 for i in range(10)]
-    want = [[h, 2 * (max(left) - l)] for h, l in zip(HOSTS, left)]
-    check("runCostFunctions: weight x (best headroom - headroom)", r["result"] == want and r["result_code"] == 0,
-          repr(r))
+    want = [[h, max(left) - l, "vfcap_vf_headroom"] for h, l in zip(HOSTS, left)]
+    check("runCostFunctions: [host, best headroom - headroom, unit]: unweighted, the engine applies the factor",
+          r["result"] == want and r["result_code"] == 0, repr(r))
     r = proxy().runCostFunctions([["vfcap_vf_headroom", 1], ["other", 3]], HOSTS[:2] + [MISSING], VM, {})
-    res = dict((h, s) for h, s in r["result"])
+    res = dict((h, s) for h, s, _ in r["result"])
     check("runCostFunctions: a host without report scores last; unknown unit reported",
           res[MISSING] > max(res[HOSTS[0]], res[HOSTS[1]]) and "other" in r.get("plugin_errors", {}), repr(r))
     r = proxy().runLoadBalancing("vfcap_balance", HOSTS, {})
