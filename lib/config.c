@@ -89,6 +89,7 @@ static const struct key filter_keys[] = {
 	INT_KEY(filter, cache_max_age, 0, 86400),
 	INT_KEY(filter, fetch_parallel, 1, 1024),
 	INT_KEY(filter, rescan_interval, 1, 86400),
+	INT_KEY(filter, audit_interval, 0, 86400),
 	INT_KEY(filter, threads, 1, 256),
 	INT_KEY(filter, max_body, 1024, 1 << 30),
 	HTTP_KEY("conn_timeout", filter.http, conn_timeout, 1, 86400),
@@ -487,6 +488,7 @@ struct vf_config *vf_config_new(void)
 		.cache_max_age = 30,
 		.fetch_parallel = 32,
 		.rescan_interval = 2,
+		.audit_interval = 600,
 		.threads = 2,
 		.max_body = 16 << 20,
 		/* the engine is one address, with bodies of up to max_body */

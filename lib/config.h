@@ -40,6 +40,7 @@
  *   cache_max_age = 30          ; seconds a fetched report is reused
  *   fetch_parallel = 32         ; fetches at once
  *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
+ *   audit_interval = 600        ; seconds before the engine hears of the same host and reason again
  *   threads = 2                 ; HTTP worker threads
  *   max_body = 16777216         ; bytes of one XML-RPC request
  *   conn_timeout = 30           ; seconds an idle connection is kept
@@ -105,6 +106,7 @@ struct vf_filter_config {
 	int cache_max_age;
 	int fetch_parallel;
 	int rescan_interval;
+	int audit_interval; /* seconds a plugin_errors message is not repeated to the engine */
 	int threads;
 	int max_body;
 	struct vf_http_limits http;

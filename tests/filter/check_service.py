@@ -86,13 +86,15 @@ def check_missing():
     r = run_filters(hosts, {})
     errs = r.get("plugin_errors", {}).get("vfcap_vf_capacity", [])
     joined = "\n".join(errs)
-    check("missing reports: rejected by default, each reason returned to the engine",
+    check("missing reports: rejected by default, each host told the engine once, in words without paths",
           r["result"] == expect(HOSTS[:3], 1) and r["result_code"] == 1 and len(errs) == 4 and
-          "1000 s old" in joined and "JSON" in joined and "no free count" in joined and
-          MISSING in joined and "rejected by on_missing=reject" in joined, repr(r))
+          all(h in joined for h in (STALE, BROKEN, NOFREE, MISSING)) and joined.count("rejected") == 4 and
+          "older than max_report_age" in joined and "no usable report" in joined and "free VF count" in joined and
+          "/" not in joined and "JSON" not in joined, repr(errs))
     r = run_filters(hosts, {"on_missing": "accept"})
-    check("missing reports: on_missing=accept passes them",
-          r["result"] == expect(HOSTS[:3], 1) + [STALE, BROKEN, NOFREE, MISSING], repr(r))
+    check("missing reports: on_missing=accept passes them, and the engine is not told",
+          r["result"] == expect(HOSTS[:3], 1) + [STALE, BROKEN, NOFREE, MISSING] and r["result_code"] == 0 and
+          "plugin_errors" not in r, repr(r))
     r = run_filters([STALE], {"max_report_age": "0"})
     check("missing reports: max_report_age=0 takes a report of any age", r["result"] == [STALE], repr(r))
     r = run_filters([STALE], {"max_report_age": "2000"})
@@ -100,8 +102,8 @@ def check_missing():
     many = [MISSING[:-3] + "%03d" % i for i in range(40)]
     r = run_filters(many, {})
     errs = r.get("plugin_errors", {}).get("vfcap_vf_capacity", [])
-    check("missing reports: 40 hosts give 10 lines and a summary, not 40",
-          len(errs) == 11 and "30 more host(s)" in errs[-1], repr(errs[-2:]))
+    check("missing reports: 40 hosts sharing a reason give one message",
+          len(errs) == 1 and errs[0].startswith("40 hosts rejected: no usable report") and many[0] in errs[0], repr(errs))
 
 
 def check_bad_units():
@@ -311,6 +313,9 @@ def check_log():
     text = open(LOG).read()
     ok = re.search(r"method=runFilters hosts_in=10 hosts_out=\d+ status=200 ms=[0-9.]+", text) is not None
     check("one log line per request: method, hosts in/out, status, milliseconds", ok, text[-300:])
+    line = "vfcap-filter: runFilters: vfcap_vf_capacity: host %s: no report for host %s in %s (rejected by on_missing=reject)" % (
+        MISSING, MISSING, sys.argv[2])
+    check("the service's log has the whole reason the engine was spared", line in text, line)
 
 
 def main():
