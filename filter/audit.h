@@ -3,8 +3,8 @@
  * ERROR audit event, with no flood limit, on every scheduling call (docs/interfaces.md, 'The
  * run replies'). A message goes to the engine only when it is due: the first time its key
  * (a host and a reason, a refused property, ...) is seen, and again once [filter]
- * audit_interval seconds have passed since it last went. The service's own log keeps every
- * occurrence. Thread-safe (one mutex); time comes from the caller, so tests move it. */
+ * audit_interval seconds have passed since it last went. The service's own log says it on
+ * every call (methods.c). Thread-safe (one mutex); time comes from the caller, so tests move it. */
 #pragma once
 
 #include <stdbool.h>

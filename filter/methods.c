@@ -223,7 +223,8 @@ static int vm_demand(struct vf_filter_ctx *ctx, const char *unit, const char *vm
 	return p->demand;
 }
 
-/* The service's log: every host without a usable count, with the whole reason. */
+/* The service's log, on every call: the hosts without a usable count with the whole reason,
+ * the first MAX_HOST_LINES by name and a count for the rest. */
 static void log_missing(const struct reply *r, const char *unit, const struct call_args *a,
 			const struct vf_verdict *v, const struct vf_policy *p)
 {
