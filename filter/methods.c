@@ -5,20 +5,26 @@
  *
  * Failures follow the legacy proxy's contract, which the engine was built against: an unknown
  * unit or a unit that cannot decide (bad properties) is reported under plugin_errors, sets
- * result_code 1 and does not filter; hosts judged without a usable report are named there too,
- * so the engine's audit log says why a host was rejected (or accepted by on_missing=accept).
+ * result_code 1 and does not filter. The engine makes each plugin_errors message an ERROR
+ * audit event on every call, so they carry only what the admin must act on (a refused
+ * property, hosts rejected for want of a usable report, the engine API failing), in words
+ * without server-side detail (paths, URLs), each at most once per audit_interval (audit.h);
+ * hosts that on_missing=accept lets pass are not named. The service's log has every detail.
  * Malformed calls (wrong types, missing parameters, unknown methods) get an XML-RPC fault. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "engine.h"
 #include "units.h"
 #include "util.h"
 
-/* More missing-report lines than this are summed up in one, so a dead reports directory does
- * not turn every reply into 10,000 lines of audit log. */
-#define MAX_HOST_MESSAGES 10
+/* Hosts named one by one in the service's log per call, beyond which a count stands for them. */
+#define MAX_HOST_LINES 10
+/* More hosts than this sharing a reason get one audit message for all of them. */
+#define MAX_HOST_MESSAGES 3
 
 /* Java regexes, checked by the engine before it sends a value; units.c accepts the same. */
 #define PROPERTIES_VALIDATION                                                                      \
@@ -35,7 +41,9 @@ struct unit_errors {
 struct reply {
 	struct unit_errors *units;
 	size_t n_units;
-	size_t hidden; /* host messages beyond MAX_HOST_MESSAGES */
+	struct vf_filter_ctx *ctx;
+	const char *method;
+	time_t now;
 };
 
 static void reply_clear(struct reply *r)
@@ -60,6 +68,37 @@ static void plugin_error(struct reply *r, const char *unit, char *msg)
 	}
 	char **slot = array_append(&u->msgs, &u->n, sizeof *slot);
 	*slot = msg;
+}
+
+/* A message for the engine when its key is due (audit.h); msg is freed otherwise. */
+static void plugin_error_due(struct reply *r, const char *unit, const char *key, char *msg)
+{
+	_cleanup_free_ char *k = xasprintf("%s\x1f%s", unit, key);
+	if (vf_audit_due(r->ctx->audit, k, r->now))
+		plugin_error(r, unit, msg);
+	else
+		free(msg);
+}
+
+static _printf_(2, 3) void log_line(const struct reply *r, const char *fmt, ...)
+{
+	if (!r->ctx->log)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	for (char *c = line; *c; c++) /* ids and names come from the request: no forged lines */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "vfcap-filter: %s: %s\n", r->method, line); /* one write per line */
+}
+
+/* A unit vfcap does not have (the engine only names discovered ones: a stale discovery). */
+static void not_found(struct reply *r, const char *name)
+{
+	name = name ? name : "?";
+	plugin_error_due(r, name, "not found", xasprintf("plugin not found: '%s'", name));
 }
 
 static void write_plugin_errors(struct rpc_writer *w, const struct reply *r)
@@ -177,44 +216,74 @@ static int vm_demand(struct vf_filter_ctx *ctx, const char *unit, const char *vm
 	_cleanup_free_ char *err = NULL;
 	if (vf_engine_vm_demand(ctx->engine, vm, now, &demand, &err) == 0)
 		return demand;
-	plugin_error(r, unit, xasprintf("VM demand: %s; using vf_demand=%d", err, p->demand));
+	log_line(r, "%s: VM %s: demand: %s; using vf_demand=%d", unit, vm, err, p->demand);
+	plugin_error_due(r, unit, "demand",
+			 xasprintf("VM demand: the engine API did not answer (the vfcap-filter log says why); "
+				   "using vf_demand=%d", p->demand));
 	return p->demand;
 }
 
-static void note_missing(struct reply *r, const char *unit, const char *host, const struct vf_verdict *v,
-			 const struct vf_policy *p)
+/* The service's log, on every call: the hosts without a usable count with the whole reason,
+ * the first MAX_HOST_LINES by name and a count for the rest. */
+static void log_missing(const struct reply *r, const char *unit, const struct call_args *a,
+			const struct vf_verdict *v, const struct vf_policy *p)
 {
-	if (!v->missing)
-		return;
-	size_t shown = 0;
-	for (size_t i = 0; i < r->n_units; i++)
-		if (streq(r->units[i].unit, unit))
-			shown = r->units[i].n;
-	if (shown >= MAX_HOST_MESSAGES) {
-		r->hidden++;
-		return;
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		if (!v[i].missing || ++n > MAX_HOST_LINES)
+			continue;
+		log_line(r, "%s: host %s: %s (%s by on_missing=%s)", unit, a->hosts[i], v[i].reason,
+			 v[i].decision == VF_PASS ? "accepted" : "rejected", p->accept_missing ? "accept" : "reject");
 	}
-	plugin_error(r, unit, xasprintf("host %s: %s (%s by on_missing=%s)", host, v->reason,
-					v->decision == VF_PASS ? "accepted" : "rejected",
-					p->accept_missing ? "accept" : "reject"));
+	if (n > MAX_HOST_LINES)
+		log_line(r, "%s: ... and %zu more host(s) without a usable report", unit, n - MAX_HOST_LINES);
 }
 
-static void note_hidden(struct reply *r, const char *unit)
+/* The engine's audit log: the hosts rejected for this kind of reason whose message is due,
+ * one message each, or one for all when there are many. */
+static void report_rejected(struct reply *r, const char *unit, const struct call_args *a,
+			    const struct vf_verdict *v, enum vf_missing kind, size_t *due)
 {
-	if (r->hidden)
-		plugin_error(r, unit, xasprintf("... and %zu more host(s) without a usable report", r->hidden));
-	r->hidden = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		if (!v[i].missing || v[i].decision != VF_REJECT || v[i].kind != kind)
+			continue;
+		_cleanup_free_ char *key = xasprintf("%s\x1f%d", a->hosts[i], (int)kind);
+		if (vf_audit_due(r->ctx->audit, key, r->now))
+			due[n++] = i;
+	}
+	const char *what = vf_missing_text(kind);
+	if (n <= MAX_HOST_MESSAGES) {
+		for (size_t k = 0; k < n; k++)
+			plugin_error(r, unit, xasprintf("host %s rejected: %s (on_missing=reject)", a->hosts[due[k]], what));
+		return;
+	}
+	plugin_error(r, unit, xasprintf("%zu hosts rejected: %s (on_missing=reject), among them %s, %s and %s",
+					n, what, a->hosts[due[0]], a->hosts[due[1]], a->hosts[due[2]]));
+}
+
+static void report_missing(struct reply *r, const char *unit, const struct call_args *a,
+			   const struct vf_verdict *v, const struct vf_policy *p, bool filtering)
+{
+	log_missing(r, unit, a, v, p);
+	if (!filtering || p->accept_missing)
+		return; /* a score ranks such hosts last; accepted ones the admin chose to let pass */
+	_cleanup_free_ size_t *due = xcalloc(a->n_hosts, sizeof *due);
+	static const enum vf_missing kinds[] = { VF_NO_REPORT, VF_STALE, VF_NO_FREE_COUNT };
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+		report_rejected(r, unit, a, v, kinds[k], due);
 }
 
 /* Judge every host; pass[i] set for those that pass. Returns false when the unit could not
  * decide (its error is in r) and must not filter. */
 static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a, time_t now,
-			struct reply *r, struct vf_verdict *verdicts)
+			struct reply *r, struct vf_verdict *verdicts, bool filtering)
 {
 	struct vf_policy p;
 	_cleanup_free_ char *err = NULL;
 	if (vf_policy_from_props(a->props, &p, &err) < 0) {
-		plugin_error(r, unit, TAKE_PTR(err));
+		log_line(r, "%s: %s; the unit does not decide", unit, err);
+		plugin_error_due(r, unit, err, TAKE_PTR(err));
 		return false;
 	}
 	int demand = vm_demand(ctx, unit, a->vm, &p, now, r);
@@ -227,25 +296,24 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		vf_judge(caps[i], &p, demand, now, &verdicts[i]);
-		note_missing(r, unit, a->hosts[i], &verdicts[i], &p);
 		vf_capacity_unref(caps[i]);
 	}
-	note_hidden(r, unit);
+	report_missing(r, unit, a, verdicts, &p, filtering);
 	return true;
 }
 
 static void run_filters(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now, struct rpc_writer *w,
 			struct vf_call_stats *st)
 {
-	struct reply r = { 0 };
+	struct reply r = { .ctx = ctx, .method = "runFilters", .now = now };
 	_cleanup_free_ struct vf_verdict *v = xcalloc(a->n_hosts ? a->n_hosts : 1, sizeof *v);
 	bool filtered = false;
 	for (size_t i = 0; i < a->units->array.n; i++) {
 		const char *name = rpc_string(&a->units->array.v[i]);
 		if (name && streq(name, VF_FILTER_UNIT) && !filtered)
-			filtered = judge_hosts(ctx, VF_FILTER_UNIT, a, now, &r, v);
+			filtered = judge_hosts(ctx, VF_FILTER_UNIT, a, now, &r, v, true);
 		else if (!name || !streq(name, VF_FILTER_UNIT))
-			plugin_error(&r, name ? name : "?", xasprintf("plugin not found: '%s'", name ? name : "?"));
+			not_found(&r, name);
 	}
 	begin_reply(w, &r);
 	rpc_begin_array(w);
@@ -259,33 +327,40 @@ static void run_filters(struct vf_filter_ctx *ctx, const struct call_args *a, ti
 	reply_clear(&r);
 }
 
-/* [[name, weight], ...] -> the weight of our score unit (0 when not asked); others reported. */
-static int64_t score_weight(const struct rpc_value *units, struct reply *r)
+/* [[name, weight], ...]: whether our score unit is asked for; other units are reported. The
+ * weight itself is not used here: see run_cost_functions. */
+static bool score_asked(const struct rpc_value *units, struct reply *r)
 {
-	int64_t weight = 0;
+	bool asked = false;
 	for (size_t i = 0; i < units->array.n; i++) {
 		const struct rpc_value *pair = &units->array.v[i];
 		const char *name = pair->type == RPC_ARRAY && pair->array.n == 2 ? rpc_string(&pair->array.v[0]) : NULL;
 		const struct rpc_value *wv = name ? &pair->array.v[1] : NULL;
 		if (!name || wv->type != RPC_INT)
-			plugin_error(r, "?", xasprintf("cost_functions[%zu]: not a [name, integer weight] pair", i));
+			plugin_error_due(r, "?", "pair", xasprintf("cost_functions[%zu]: not a [name, integer weight] pair", i));
 		else if (!streq(name, VF_SCORE_UNIT))
-			plugin_error(r, name, xasprintf("plugin not found: '%s'", name));
+			not_found(r, name);
 		else
-			weight += wv->i;
+			asked = true;
 	}
-	return weight;
+	return asked;
 }
 
+/* Each host as [host, score, unit name], the score unweighted. The name makes the engine (4.1
+ * and later) record the score under our policy unit and apply the policy's factor itself, once:
+ * RankSelector ranks the hosts by this unit's scores and adds factor x rank, the weighting
+ * selector adds factor x score (SchedulingManager.sumScoreResults; policyunits/
+ * RankSelectorPolicyUnit.java, BasicWeightSelectorPolicyUnit.java). A [host, score] pair
+ * would be recorded under no unit at factor 1, where RankSelector throws the weight away. */
 static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now,
 			       struct rpc_writer *w, struct vf_call_stats *st)
 {
-	struct reply r = { 0 };
-	int64_t weight = score_weight(a->units, &r);
+	struct reply r = { .ctx = ctx, .method = "runCostFunctions", .now = now };
+	bool asked = score_asked(a->units, &r);
 	size_t n = a->n_hosts ? a->n_hosts : 1;
 	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
 	_cleanup_free_ int64_t *score = xcalloc(n, sizeof *score);
-	bool scored = weight != 0 && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v);
+	bool scored = asked && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v, false);
 	if (scored)
 		vf_headroom_scores(v, a->n_hosts, score);
 	begin_reply(w, &r);
@@ -293,7 +368,8 @@ static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args
 	for (size_t i = 0; scored && i < a->n_hosts; i++) {
 		rpc_begin_array(w);
 		rpc_string_value(w, a->hosts[i]);
-		rpc_int_value(w, weight * score[i]);
+		rpc_int_value(w, score[i]);
+		rpc_string_value(w, VF_SCORE_UNIT);
 		rpc_end_array(w);
 		st->hosts_out++;
 	}
@@ -303,11 +379,11 @@ static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args
 }
 
 /* vfcap offers no balancing unit: every request names one we do not have. */
-static void run_load_balancing(const struct call_args *a, struct rpc_writer *w)
+static void run_load_balancing(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now,
+			       struct rpc_writer *w)
 {
-	struct reply r = { 0 };
-	const char *name = rpc_string(a->units);
-	plugin_error(&r, name ? name : "?", xasprintf("plugin not found: '%s'", name ? name : "?"));
+	struct reply r = { .ctx = ctx, .method = "runLoadBalancing", .now = now };
+	not_found(&r, rpc_string(a->units));
 	begin_reply(w, &r);
 	rpc_begin_array(w);
 	rpc_string_value(w, "");
@@ -347,7 +423,7 @@ void vf_filter_call(struct vf_filter_ctx *ctx, const struct rpc_call *call, time
 	} else if (costs) {
 		run_cost_functions(ctx, &a, now, w, st);
 	} else {
-		run_load_balancing(&a, w);
+		run_load_balancing(ctx, &a, now, w);
 	}
 	free(a.hosts);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "engine.h"
 #include "run.h"
 #include "service.h"
@@ -117,6 +118,11 @@ static void wait_for_signals(struct vf_sources *sources)
 	}
 }
 
+static void audit_freep(struct vf_audit **a)
+{
+	vf_audit_free(*a);
+}
+
 int vf_serve(const struct vf_config *c, bool quiet)
 {
 	sigset_t set;
@@ -133,7 +139,8 @@ int vf_serve(const struct vf_config *c, bool quiet)
 	int r = open_sources(c, engine, &sources);
 	if (r)
 		return r;
-	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine };
+	__attribute__((cleanup(audit_freep))) struct vf_audit *audit = vf_audit_new(c->filter.audit_interval);
+	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine, .audit = audit, .log = true };
 	struct vf_service_opts so = { .listen = c->filter.listen, .threads = c->filter.threads,
 				      .max_body = c->filter.max_body, .http = c->filter.http,
 				      .quiet = quiet };

@@ -5,8 +5,9 @@
  *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked)
  *                             cover the VM's demand
  *   score  vfcap_vf_headroom  per host, how many fewer VFs it would have left after placement
- *                             than the best host: 0 for the best, lower is better (the engine
- *                             multiplies by the unit's weight and picks the lowest sum)
+ *                             than the best host: 0 for the best, lower is better; sent
+ *                             unweighted, named, so that the engine applies the policy's factor
+ *                             (methods.c, run_cost_functions)
  *
  * Policy properties (the cluster policy's, strings): vf_demand (VFs a VM needs when the engine
  * API is not configured, default 1), on_missing (reject|accept: a host whose report is missing,
@@ -46,9 +47,21 @@ void vf_quote_value(char *buf, size_t size, const char *v);
 
 enum vf_decision { VF_PASS, VF_REJECT };
 
+/* Why a host has no usable count, by kind: what the engine is told (vf_missing_text: no
+ * server-side detail, the same words every time) and what keys its audit messages; the
+ * verdict's reason holds the detail, for the service's log. */
+enum vf_missing {
+	VF_COUNTED,        /* not missing */
+	VF_NO_REPORT,      /* the source's error: no report, unreadable, broken, fetch failed */
+	VF_STALE,          /* older than max_report_age */
+	VF_NO_FREE_COUNT,  /* free null, on the host or on a labeled PF */
+};
+const char *vf_missing_text(enum vf_missing m);
+
 struct vf_verdict {
 	enum vf_decision decision;
 	bool missing;   /* no usable count: decided by on_missing */
+	enum vf_missing kind;
 	int free;       /* counted free VFs; -1 when missing */
 	int left;       /* free - demand, when not missing */
 	char reason[192];
@@ -68,9 +81,12 @@ void vf_headroom_scores(const struct vf_verdict *v, size_t n, int64_t *score);
 
 /* The engine-facing side: everything one call needs, shared by the service's threads. */
 struct vf_engine;
+struct vf_audit;
 struct vf_filter_ctx {
 	struct vf_sources *sources;
 	struct vf_engine *engine; /* NULL: demand = the policy's vf_demand */
+	struct vf_audit *audit;   /* NULL: every plugin_errors message on every call (audit.h) */
+	bool log;                 /* the details behind plugin_errors on stderr (the service) */
 };
 
 /* What a call did, for the service's one log line. */

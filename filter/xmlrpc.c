@@ -528,8 +528,17 @@ int rpc_parse_call(const char *body, size_t len, const struct rpc_limits *lim, s
 	/* libxml2 2.9 takes a NUL after the root element for the end and ignores what follows */
 	if (memchr(body, '\0', len))
 		return set_error(errmsg, -EINVAL, "XML-RPC: NUL byte in request body");
+	_cleanup_free_ char *joined = NULL;
+	size_t joined_len = 0;
+	int r = rpc_join_surrogate_refs(body, len, &joined, &joined_len, errmsg);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		body = joined;
+		len = joined_len;
+	}
 	_cleanup_xmldoc_ xmlDoc *doc = NULL;
-	int r = read_xml(body, len, l.max_depth, &doc, errmsg);
+	r = read_xml(body, len, l.max_depth, &doc, errmsg);
 	if (r < 0)
 		return r;
 	struct walk w = { .max_depth = l.max_depth, .errmsg = errmsg };

@@ -7,7 +7,8 @@
  * relaxation; a DOCTYPE is refused outright) and accepts what Apache XML-RPC 3.x sends: a bare
  * <value>text</value> is a string, <params/> or no <params> is an empty list, elements in the
  * extensions namespace (ex:i8, ex:nil, ...) are read by local name. The body is read as UTF-8
- * whatever its XML declaration names (the engine sends UTF-8; no converter runs). Thread-safe:
+ * whatever its XML declaration names (the engine sends UTF-8; no converter runs), and a pair of
+ * surrogate references is read as the one character it encodes (rpc_join_surrogate_refs). Thread-safe:
  * no shared state. The writer never emits nil (the engine's client rejects <nil/>). */
 #pragma once
 
@@ -68,6 +69,15 @@ struct rpc_limits {
 int rpc_parse_call(const char *body, size_t len, const struct rpc_limits *lim, struct rpc_call *ret,
 		   char **errmsg);
 void rpc_call_clear(struct rpc_call *c);
+/* What rpc_parse_call does first (xmlrpc-refs.c): a reference to a UTF-16 high surrogate
+ * followed at once by one to a low surrogate ("&#55357;&#56334;", "&#xD83D;&#xDC0E;", as the
+ * engine's XML writer escapes a character outside the BMP) becomes the UTF-8 of the character
+ * they encode, in character data and attribute values (never in CDATA sections, comments or
+ * processing instructions). Returns 0 when there is none (*ret untouched), 1 with the
+ * rewritten body in *ret (caller frees; *ret_len <= len), or -EINVAL with *errmsg for any other
+ * reference to a surrogate (a lone or reversed half). */
+int rpc_join_surrogate_refs(const char *body, size_t len, char **ret, size_t *ret_len,
+			    char **errmsg);
 void rpc_value_clear(struct rpc_value *v);
 
 /* Typed access for the methods' argument checks; NULL when v is not of that shape. */

@@ -91,6 +91,7 @@ static const struct key filter_keys[] = {
 	INT_KEY(filter, call_deadline, 1, 3600),
 	INT_KEY(filter, fetch_backoff_max, 1, 86400),
 	INT_KEY(filter, rescan_interval, 1, 86400),
+	INT_KEY(filter, audit_interval, 0, 86400),
 	INT_KEY(filter, threads, 1, 256),
 	INT_KEY(filter, max_body, 1024, 1 << 30),
 	HTTP_KEY("conn_timeout", filter.http, conn_timeout, 1, 86400),
@@ -493,6 +494,7 @@ struct vf_config *vf_config_new(void)
 		.call_deadline = 10,
 		.fetch_backoff_max = 300,
 		.rescan_interval = 2,
+		.audit_interval = 600,
 		.threads = 2,
 		.max_body = 16 << 20,
 		/* the engine is one address, with bodies of up to max_body */

@@ -43,6 +43,7 @@
  *                               ; ExternalSchedulerResponseTimeout is 120); the rest: missing
  *   fetch_backoff_max = 300     ; seconds a failing reporter is left alone at most
  *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
+ *   audit_interval = 600        ; seconds before the engine hears of the same host and reason again
  *   threads = 2                 ; HTTP worker threads
  *   max_body = 16777216         ; bytes of one XML-RPC request
  *   conn_timeout = 30           ; seconds an idle connection is kept
@@ -110,6 +111,7 @@ struct vf_filter_config {
 	int call_deadline;     /* seconds */
 	int fetch_backoff_max; /* seconds */
 	int rescan_interval;
+	int audit_interval; /* seconds a plugin_errors message is not repeated to the engine */
 	int threads;
 	int max_body;
 	struct vf_http_limits http;

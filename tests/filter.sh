@@ -40,12 +40,15 @@ filter_checks() { # log, script, then its arguments
 
 filter_service() {
 	filter_reports "$FDIR/reports"
-	printf '[filter]\nmax_body = 1048576\nthreads = 4\nconn_timeout = 5\n' >"$FDIR/filter.conf"
+	# audit_interval 0: each call tells the engine everything due (filter_audit checks the quiet)
+	printf '[filter]\nmax_body = 1048576\nthreads = 4\nconn_timeout = 5\naudit_interval = 0\n' >"$FDIR/filter.conf"
 	if ! filter_start "$ASAN/vfcap-filter" "$FDIR/serve.log" --reports "$FDIR/reports" --config "$FDIR/filter.conf"; then
 		fail "filter: serve starts" "$FDIR/serve.log"
 		return
 	fi
 	filter_checks "$FDIR/serve.log" check_service.py "$F_URL" "$FDIR/reports" "$FDIR/serve.log"
+	printf '[filter]\nreports_dir = %s\n' "$FDIR/reports" >"$FDIR/selectors.conf"
+	filter_checks "$FDIR/serve.log" check_selectors.py "$F_URL" "$PLAIN/vfcap-filter" "$FDIR/selectors.conf"
 	# a report written while serving (temp + rename, as vfcap-report does) is seen without a restart
 	$PY tests/filter/mkreports.py "$FDIR/late" 1 --first 99
 	mv "$FDIR/late/00000063-0000-4000-8000-000000000063.json" "$FDIR/reports/"
@@ -62,6 +65,17 @@ filter_service() {
 		fail "filter: report added while serving not seen" "$FDIR/serve.log"
 	if filter_stop; then pass "filter: SIGTERM stops the service cleanly (ASan: no leak)"; else
 		fail "filter: service exit $? on SIGTERM" "$FDIR/serve.log"; fi
+}
+
+# The engine's audit log (tests/filter/check_audit.py), at the default audit_interval.
+filter_audit() {
+	printf '[filter]\naudit_interval = 600\n' >"$FDIR/audit.conf"
+	if ! filter_start "$ASAN/vfcap-filter" "$FDIR/audit.log" --reports "$FDIR/reports" --config "$FDIR/audit.conf"; then
+		fail "filter: serve starts with audit_interval 600" "$FDIR/audit.log"
+		return
+	fi
+	filter_checks "$FDIR/audit.log" check_audit.py "$F_URL" "$FDIR/audit.log" "$FDIR/reports"
+	filter_stop || fail "filter: audit: exit $? on SIGTERM" "$FDIR/audit.log"
 }
 
 # Slow clients (tests/slow_clients.py): with request_timeout 2 a trickled request is cut after
@@ -180,11 +194,14 @@ filter_engine() {
 	}
 	local epid=$H_PID
 	printf 's3cret\n' >"$FDIR/engine.pw" && chmod 600 "$FDIR/engine.pw"
-	printf '[filter]\nreports_dir = %s\n[engine]\nurl = http://127.0.0.1:%s/ovirt-engine/api\nuser = vfcap@internal\npassword_file = %s\n' \
+	printf '[filter]\naudit_interval = 0\nreports_dir = %s\n[engine]\nurl = http://127.0.0.1:%s/ovirt-engine/api\nuser = vfcap@internal\npassword_file = %s\n' \
 		"$FDIR/reports" "$H_PORT" "$FDIR/engine.pw" >"$FDIR/engine.conf"
 	if filter_start "$ASAN/vfcap-filter" "$FDIR/serve-engine.log" --config "$FDIR/engine.conf"; then
 		filter_checks "$FDIR/serve-engine.log" check_engine.py engine "$F_URL"
 		filter_stop || fail "filter: service with engine: exit $?" "$FDIR/serve-engine.log"
+		grep -q "vfcap_vf_capacity: VM ../../hosts: demand: .*invalid VM id.*; using vf_demand=1" "$FDIR/serve-engine.log" &&
+			pass "filter: the engine API's failure in full in the service's log" ||
+			fail "filter: no demand failure in the service's log" "$FDIR/serve-engine.log"
 	else
 		fail "filter: serve with [engine]" "$FDIR/serve-engine.log"
 	fi
@@ -221,6 +238,9 @@ filter_http_reports() {
 		--report-url "http://127.0.0.1:$H_PORT/{host_id}/v1/report"; then
 		filter_checks "$FDIR/serve-http.log" check_engine.py http "$F_URL"
 		filter_stop || fail "filter: service with report_url: exit $?" "$FDIR/serve-http.log"
+		grep -q "host 0155in90-0000-4000-8000-000000000000: http://127.0.0.1:$H_PORT/0155in90-.*/v1/report: HTTP 404 (rejected" \
+			"$FDIR/serve-http.log" && pass "filter: reports over HTTP: the URL and status in the service's log" ||
+			fail "filter: reports over HTTP: no URL and status in the log" "$FDIR/serve-http.log"
 	else
 		fail "filter: serve with --report-url" "$FDIR/serve-http.log"
 	fi
@@ -282,6 +302,7 @@ getattr(v, sys.argv[1])().__getattribute__(sys.argv[2])(hosts, 'vm', {'vf_demand
 }
 
 filter_service
+filter_audit
 filter_slow_clients
 filter_fd_limits
 filter_run

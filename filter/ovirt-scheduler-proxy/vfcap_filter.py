@@ -6,6 +6,11 @@ the accepted host ids as a list literal, do_score a list of (id, score) tuples. 
 stderr or a non-zero exit makes the proxy drop the unit for that call (all hosts pass). The
 work is done by `vfcap-filter run`, which reads the same reports and config as the service;
 host ids go to it on stdin, so no command-line length limit applies on this side.
+
+do_score prints unweighted scores: the proxy multiplies each unit's by the policy's factor and
+sums them into one [host, score] pair per host (request_handler.py, aggregate_score_results),
+so the factor is applied once, by the proxy. It cannot name the unit, so the engine records
+the sum under no unit at factor 1 (README.md, "What the score means to the engine's selector").
 """
 import os
 import subprocess

@@ -86,13 +86,15 @@ def check_missing():
     r = run_filters(hosts, {})
     errs = r.get("plugin_errors", {}).get("vfcap_vf_capacity", [])
     joined = "\n".join(errs)
-    check("missing reports: rejected by default, each reason returned to the engine",
+    check("missing reports: rejected by default, each host told the engine once, in words without paths",
           r["result"] == expect(HOSTS[:3], 1) and r["result_code"] == 1 and len(errs) == 4 and
-          "1000 s old" in joined and "JSON" in joined and "no free count" in joined and
-          MISSING in joined and "rejected by on_missing=reject" in joined, repr(r))
+          all(h in joined for h in (STALE, BROKEN, NOFREE, MISSING)) and joined.count("rejected") == 4 and
+          "older than max_report_age" in joined and "no usable report" in joined and "free VF count" in joined and
+          "/" not in joined and "JSON" not in joined, repr(errs))
     r = run_filters(hosts, {"on_missing": "accept"})
-    check("missing reports: on_missing=accept passes them",
-          r["result"] == expect(HOSTS[:3], 1) + [STALE, BROKEN, NOFREE, MISSING], repr(r))
+    check("missing reports: on_missing=accept passes them, and the engine is not told",
+          r["result"] == expect(HOSTS[:3], 1) + [STALE, BROKEN, NOFREE, MISSING] and r["result_code"] == 0 and
+          "plugin_errors" not in r, repr(r))
     r = run_filters([STALE], {"max_report_age": "0"})
     check("missing reports: max_report_age=0 takes a report of any age", r["result"] == [STALE], repr(r))
     r = run_filters([STALE], {"max_report_age": "2000"})
@@ -100,8 +102,8 @@ def check_missing():
     many = [MISSING[:-3] + "%03d" % i for i in range(40)]
     r = run_filters(many, {})
     errs = r.get("plugin_errors", {}).get("vfcap_vf_capacity", [])
-    check("missing reports: 40 hosts give 10 lines and a summary, not 40",
-          len(errs) == 11 and "30 more host(s)" in errs[-1], repr(errs[-2:]))
+    check("missing reports: 40 hosts sharing a reason give one message",
+          len(errs) == 1 and errs[0].startswith("40 hosts rejected: no usable report") and many[0] in errs[0], repr(errs))
 
 
 def check_bad_units():
@@ -121,11 +123,11 @@ def check_bad_units():
 def check_scores():
     r = proxy().runCostFunctions([["vfcap_vf_headroom", 2]], HOSTS, VM, {"vf_demand": "1"})
     left = [free(i) - 1 for i in range(10)]
-    want = [[h, 2 * (max(left) - l)] for h, l in zip(HOSTS, left)]
-    check("runCostFunctions: weight x (best headroom - headroom)", r["result"] == want and r["result_code"] == 0,
-          repr(r))
+    want = [[h, max(left) - l, "vfcap_vf_headroom"] for h, l in zip(HOSTS, left)]
+    check("runCostFunctions: [host, best headroom - headroom, unit]: unweighted, the engine applies the factor",
+          r["result"] == want and r["result_code"] == 0, repr(r))
     r = proxy().runCostFunctions([["vfcap_vf_headroom", 1], ["other", 3]], HOSTS[:2] + [MISSING], VM, {})
-    res = dict((h, s) for h, s in r["result"])
+    res = dict((h, s) for h, s, _ in r["result"])
     check("runCostFunctions: a host without report scores last; unknown unit reported",
           res[MISSING] > max(res[HOSTS[0]], res[HOSTS[1]]) and "other" in r.get("plugin_errors", {}), repr(r))
     r = proxy().runLoadBalancing("vfcap_balance", HOSTS, {})
@@ -174,12 +176,49 @@ def still_answers():
         return False
 
 
+CAPTURED = "tests/fixtures/xmlrpc/engine-captured"
+SPECIAL_NAME = "<&>\"' \u00fc \u20ac \U0001D11E ]]> \t"
+
+
+def replay(name):
+    """A captured request (its README.md), sent as it is; the reply read as the engine's client
+    would. Returns (status, parsed result or fault, raw bytes)."""
+    s = socket.create_connection((U.hostname, U.port), timeout=10)
+    s.sendall(open("%s/%s.http" % (CAPTURED, name), "rb").read())
+    resp = http.client.HTTPResponse(s)
+    resp.begin()
+    data = resp.read()
+    s.close()
+    try:
+        value = xmlrpc.client.loads(data)[0][0]
+    except xmlrpc.client.Fault as f:
+        value = f
+    return resp.status, value, data
+
+
+def check_captured():
+    """The captured requests, byte for byte, and what each must get."""
+    mine = expect(HOSTS, 1)
+    want = {
+        "discover": lambda r: "vfcap_vf_capacity" in r["filters"],
+        "runFilters": lambda r: r["result"] == mine and r["result_code"] == 0,
+        "runCostFunctions": lambda r: len(r["result"]) == 10 and r["result_code"] == 0,
+        "runCostFunctions-weight5": lambda r: r["result"] == [[HOSTS[1], 4, "vfcap_vf_headroom"],
+                                                             [HOSTS[6], 0, "vfcap_vf_headroom"]],
+        "runLoadBalancing": lambda r: r["result"] == ["", []] and "no_such_balance" in r["plugin_errors"],
+        # U+1D11E came as two surrogate references: the name is reported back whole
+        "runFilters-filter-name-specials": lambda r: r["result"] == HOSTS and
+        list(r["plugin_errors"]) == [SPECIAL_NAME],
+        # U+1F40E in a property the unit ignores; vf_demand 2 applies
+        "runFilters-non-bmp-props": lambda r: r["result"] == expect(HOSTS, 2) and r["result_code"] == 0,
+    }
+    for name, ok in want.items():
+        st, value, data = replay(name)
+        good = st == 200 and not isinstance(value, xmlrpc.client.Fault) and b"nil" not in data and ok(value)
+        check("engine's captured request replayed: %s" % name, good, "%d %r" % (st, value))
+
+
 def check_raw():
-    for name in ("engine-discover", "engine-runfilters", "engine-runcostfunctions", "engine-runloadbalancing"):
-        body = open("tests/fixtures/xmlrpc/%s.xml" % name, "rb").read()
-        st, data = raw(body, {"Connection": "keep-alive", "User-Agent": "Apache XML RPC 3.1.3 (Jakarta Commons httpclient Transport)"})
-        ok = st == 200 and b"<methodResponse>" in data and b"<fault>" not in data and b"nil" not in data
-        check("engine request bytes replayed: %s" % name, ok, "%d %r" % (st, data[:300]))
     evil = [
         ("not XML", b"hello"),
         ("empty body", b""),
@@ -192,6 +231,8 @@ def check_raw():
          b"<methodCall><methodName>&x;</methodName></methodCall>"),
         ("invalid UTF-8", b"<?xml version='1.0' encoding='UTF-8'?><methodCall><methodName>run\xff\xfe</methodName></methodCall>"),
         ("wrong root", b"<?xml version='1.0'?><methodResponse/>"),
+        ("lone surrogate reference", b"<methodCall><methodName>a&#55357;b</methodName></methodCall>"),
+        ("reversed surrogate references", b"<methodCall><methodName>&#56334;&#55357;</methodName></methodCall>"),
     ]
     for name, body in evil:
         st, data = raw(body)
@@ -272,10 +313,14 @@ def check_log():
     text = open(LOG).read()
     ok = re.search(r"method=runFilters hosts_in=10 hosts_out=\d+ status=200 ms=[0-9.]+", text) is not None
     check("one log line per request: method, hosts in/out, status, milliseconds", ok, text[-300:])
+    line = "vfcap-filter: runFilters: vfcap_vf_capacity: host %s: no report for host %s in %s (rejected by on_missing=reject)" % (
+        MISSING, MISSING, sys.argv[2])
+    check("the service's log has the whole reason the engine was spared", line in text, line)
 
 
 def main():
-    for f in (check_discover, check_filters, check_missing, check_bad_units, check_scores, check_faults, check_raw,
+    for f in (check_discover, check_filters, check_missing, check_bad_units, check_scores, check_faults, check_captured,
+              check_raw,
               check_stalled_clients, check_parallel, check_log):
         try:
             f()

@@ -2,14 +2,17 @@
 /* The XML-RPC parser: the engine's request bytes (tests/fixtures/xmlrpc, which the integration
  * tests also replay over HTTP), what else it accepts, every error, hostile documents, and
  * mutations of the engine's requests. The writer is tested in test_xmlrpc_write.c; shared
- * helpers are in xmlrpc-helpers.h. Run from the repository root.
- * The engine-*.xml files are written after what Apache XML-RPC 3.1.3 sends (docs/interfaces.md,
- * 'Calls': one line, bare-string values, <params/>, xmlns:ex, Integer as <i4>), not captured. */
+ * helpers are in xmlrpc-helpers.h; surrogate-pair references are test_xmlrpc_refs.c's. Run from
+ * the repository root. The engine's requests are the bodies of the captured ones in
+ * tests/fixtures/xmlrpc/engine-captured/ (its README.md: byte for byte from the engine's client
+ * library), each checked against its Content-Length. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -24,26 +27,41 @@
 #include "xmlrpc-helpers.h"
 #include "xmlrpc.h"
 
-#define FIXTURES "tests/fixtures/xmlrpc"
+#define CAPTURED "tests/fixtures/xmlrpc/engine-captured"
 #define EX_CALL "<methodCall xmlns:ex=\"http://ws.apache.org/xmlrpc/namespaces/extensions\">"
 /* A call of method m whose params are p (a string of <param> elements). */
 #define CALL(p) DECL "<methodCall><methodName>m</methodName><params>" p "</params></methodCall>"
 #define PARAM(v) "<param><value>" v "</value></param>"
 
 static const char *const engine_files[] = {
-	"engine-discover.xml",
-	"engine-runfilters.xml",
-	"engine-runcostfunctions.xml",
-	"engine-runloadbalancing.xml",
+	"discover.http",
+	"runFilters.http",
+	"runCostFunctions.http",
+	"runCostFunctions-weight5.http",
+	"runLoadBalancing.http",
+	"runFilters-filter-name-specials.http",
+	"runFilters-non-bmp-props.http",
 };
 
-#define VM_ID "7f3e2d1c-0b9a-4876-9543-210fedcba987"
+#define VM_ID "6a6b7c1e-2f0a-4c8e-9d3b-1f2e3d4c5b6a"
 
 /* ---- helpers ---- */
 
+/* The body of a captured request: the Content-Length bytes after the headers, NUL-terminated. */
 static char *fixture(const char *name, size_t *len)
 {
-	return read_fixture_file(FIXTURES, name, len);
+	size_t n;
+	_cleanup_free_ char *req = read_fixture_file(CAPTURED, name, &n);
+	const char *sep = strstr(req, "\r\n\r\n"), *cl = strstr(req, "\r\nContent-Length: ");
+	if (!sep || !cl || cl > sep)
+		fail_msg("%s: no headers with a Content-Length", name);
+	size_t off = (size_t)(sep + 4 - req);
+	assert_int_equal(strtoul(cl + strlen("\r\nContent-Length: "), NULL, 10), n - off);
+	*len = n - off;
+	char *body = xmalloc(*len + 1);
+	memcpy(body, req + off, *len);
+	body[*len] = '\0';
+	return body;
 }
 
 /* The call must fail with r and one line starting with prefix (e.g. "XML-RPC: line 1: ") and
@@ -74,12 +92,33 @@ static void assert_strings(const struct rpc_value *v, const char *const *want, s
 		assert_string_equal(rpc_string(&v->array.v[i]), want[i]);
 }
 
+/* The captured calls' hosts: 0000000N-0000-4000-8000-00000000000N for N in 0..9. */
+static void assert_engine_hosts(const struct rpc_value *v, const int *which, size_t n)
+{
+	assert_int_equal(v->type, RPC_ARRAY);
+	assert_int_equal(v->array.n, n);
+	for (size_t i = 0; i < n; i++) {
+		char want[40];
+		snprintf(want, sizeof want, "%08d-0000-4000-8000-%012d", which[i], which[i]);
+		assert_string_equal(rpc_string(&v->array.v[i]), want);
+	}
+}
+
+static const int ten_hosts[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+static void assert_empty_props(const struct rpc_value *props)
+{
+	assert_int_equal(props->type, RPC_STRUCT);
+	assert_int_equal(props->st.n, 0);
+	assert_null(rpc_struct_get(props, "vf_demand"));
+}
+
 /* ---- the engine's requests (docs/interfaces.md, 'Calls') ---- */
 
 static void test_engine_discover(void **state)
 {
 	size_t len;
-	_cleanup_free_ char *body = fixture("engine-discover.xml", &len);
+	_cleanup_free_ char *body = fixture("discover.http", &len);
 	assert_null(memchr(body, '\n', len)); /* one line, as the engine sends it */
 	_cleanup_(rpc_call_clear) struct rpc_call c = { 0 };
 	parse_n(body, len, &c);
@@ -87,14 +126,18 @@ static void test_engine_discover(void **state)
 	assert_int_equal(c.n_params, 0);
 }
 
+/* runFilters-non-bmp-props.http: raw UTF-8, a Cyrillic key, U+1F40E as two references. */
 static void check_props(const struct rpc_value *props)
 {
 	assert_int_equal(props->type, RPC_STRUCT);
 	assert_int_equal(props->st.n, 3);
-	assert_string_equal(props->st.m[0].name, "vf_demand");
+	assert_string_equal(props->st.m[0].name, "note");
+	assert_string_equal(rpc_string(rpc_struct_get(props, "note")),
+			    "\xc5\xbelu\xc5\xa5ou\xc4\x8dk\xc3\xbd k\xc5\xaf\xc5\x88 \xf0\x9f\x90\x8e <&>");
 	assert_string_equal(rpc_string(rpc_struct_get(props, "vf_demand")), "2");
-	assert_string_equal(rpc_string(rpc_struct_get(props, "on_missing")), "reject");
-	assert_string_equal(rpc_string(rpc_struct_get(props, "HighUtilization")), "80");
+	assert_string_equal(props->st.m[2].name, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87");
+	assert_string_equal(rpc_string(&props->st.m[2].value),
+			    "\xd0\xb7\xd0\xbd\xd0\xb0\xd1\x87\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5");
 	assert_null(rpc_struct_get(props, "label"));
 	assert_null(rpc_struct_get(props, NULL));
 	assert_null(rpc_struct_get(NULL, "vf_demand"));
@@ -102,21 +145,33 @@ static void check_props(const struct rpc_value *props)
 	assert_null(rpc_string(NULL));
 }
 
-static void test_engine_runfilters(void **state)
+static void check_filters_call(const char *file, const char *filter, struct rpc_call *c)
 {
 	size_t len;
-	_cleanup_free_ char *body = fixture("engine-runfilters.xml", &len);
+	_cleanup_free_ char *body = fixture(file, &len);
 	assert_null(memchr(body, '\n', len));
+	parse_n(body, len, c);
+	assert_string_equal(c->method, "runFilters");
+	assert_int_equal(c->n_params, 4);
+	assert_strings(&c->params[0], &filter, 1);
+	assert_engine_hosts(&c->params[1], ten_hosts, ARRAY_SIZE(ten_hosts));
+	assert_string_equal(rpc_string(&c->params[2]), VM_ID);
+	assert_null(rpc_struct_get(&c->params[1], "vf_demand")); /* an array is not a struct */
+}
+
+static void test_engine_runfilters(void **state)
+{
 	_cleanup_(rpc_call_clear) struct rpc_call c = { 0 };
-	parse_n(body, len, &c);
-	assert_string_equal(c.method, "runFilters");
-	assert_int_equal(c.n_params, 4);
-	static const char *const filters[] = { "vfcap_vf_capacity" };
-	assert_strings(&c.params[0], filters, 1);
-	assert_strings(&c.params[1], host_ids, ARRAY_SIZE(host_ids));
-	assert_string_equal(rpc_string(&c.params[2]), VM_ID);
-	check_props(&c.params[3]);
-	assert_null(rpc_struct_get(&c.params[1], "vf_demand")); /* an array is not a struct */
+	check_filters_call("runFilters.http", "vfcap_vf_capacity", &c);
+	assert_empty_props(&c.params[3]);
+	_cleanup_(rpc_call_clear) struct rpc_call d = { 0 };
+	check_filters_call("runFilters-non-bmp-props.http", "vfcap_vf_capacity", &d);
+	check_props(&d.params[3]);
+	/* U+1D11E came as &#55348;&#56606;, the tab raw, "]]>" as "]]&gt;" */
+	_cleanup_(rpc_call_clear) struct rpc_call e = { 0 };
+	check_filters_call("runFilters-filter-name-specials.http",
+			   "<&>\"' \xc3\xbc \xe2\x82\xac \xf0\x9d\x84\x9e ]]> \t", &e);
+	assert_empty_props(&e.params[3]);
 }
 
 static void check_cost_pair(const struct rpc_value *pair, const char *name, int64_t weight)
@@ -129,19 +184,18 @@ static void check_cost_pair(const struct rpc_value *pair, const char *name, int6
 	assert_null(rpc_string(&pair->array.v[1]));
 }
 
-static void check_cost_call(const char *body, size_t len)
+static void check_cost_call(const char *body, size_t len, int64_t weight, const int *hosts, size_t n)
 {
 	_cleanup_(rpc_call_clear) struct rpc_call c = { 0 };
 	parse_n(body, len, &c);
 	assert_string_equal(c.method, "runCostFunctions");
 	assert_int_equal(c.n_params, 4);
 	assert_int_equal(c.params[0].type, RPC_ARRAY);
-	assert_int_equal(c.params[0].array.n, 2);
-	check_cost_pair(&c.params[0].array.v[0], "vfcap_vf_headroom", 1);
-	check_cost_pair(&c.params[0].array.v[1], "other_score", 5);
-	assert_strings(&c.params[1], host_ids, ARRAY_SIZE(host_ids));
+	assert_int_equal(c.params[0].array.n, 1);
+	check_cost_pair(&c.params[0].array.v[0], "vfcap_vf_headroom", weight);
+	assert_engine_hosts(&c.params[1], hosts, n);
 	assert_string_equal(rpc_string(&c.params[2]), VM_ID);
-	check_props(&c.params[3]);
+	assert_empty_props(&c.params[3]);
 }
 
 /* Replace every "from" in s by "to" (same length or not); caller frees. */
@@ -162,27 +216,30 @@ static char *replace_all(const char *s, const char *from, const char *to)
 static void test_engine_runcostfunctions(void **state)
 {
 	size_t len;
-	_cleanup_free_ char *body = fixture("engine-runcostfunctions.xml", &len);
+	_cleanup_free_ char *body = fixture("runCostFunctions.http", &len);
 	assert_non_null(strstr(body, "<i4>1</i4>")); /* Apache XML-RPC writes Integer as i4 */
-	check_cost_call(body, len);
+	check_cost_call(body, len, 1, ten_hosts, ARRAY_SIZE(ten_hosts));
 	/* the same with <int>, and with the extensions' <ex:i8> */
 	_cleanup_free_ char *as_int = replace_all(body, "i4>", "int>");
-	check_cost_call(as_int, strlen(as_int));
+	check_cost_call(as_int, strlen(as_int), 1, ten_hosts, ARRAY_SIZE(ten_hosts));
 	_cleanup_free_ char *as_i8 = replace_all(body, "i4>", "ex:i8>");
-	check_cost_call(as_i8, strlen(as_i8));
+	check_cost_call(as_i8, strlen(as_i8), 1, ten_hosts, ARRAY_SIZE(ten_hosts));
+	_cleanup_free_ char *five = fixture("runCostFunctions-weight5.http", &len);
+	static const int two_hosts[] = { 1, 6 };
+	check_cost_call(five, len, 5, two_hosts, ARRAY_SIZE(two_hosts));
 }
 
 static void test_engine_runloadbalancing(void **state)
 {
 	size_t len;
-	_cleanup_free_ char *body = fixture("engine-runloadbalancing.xml", &len);
+	_cleanup_free_ char *body = fixture("runLoadBalancing.http", &len);
 	_cleanup_(rpc_call_clear) struct rpc_call c = { 0 };
 	parse_n(body, len, &c);
 	assert_string_equal(c.method, "runLoadBalancing");
 	assert_int_equal(c.n_params, 3);
-	assert_string_equal(rpc_string(&c.params[0]), "vfcap_balance");
-	assert_strings(&c.params[1], host_ids, ARRAY_SIZE(host_ids));
-	assert_string_equal(rpc_string(rpc_struct_get(&c.params[2], "HighUtilization")), "80");
+	assert_string_equal(rpc_string(&c.params[0]), "no_such_balance");
+	assert_engine_hosts(&c.params[1], ten_hosts, ARRAY_SIZE(ten_hosts));
+	assert_empty_props(&c.params[2]);
 }
 
 /* ---- what else the parser accepts ---- */
