@@ -51,14 +51,15 @@ wait_until() { # tenths command args...
 
 # Start `BIN serve --listen 127.0.0.1:0 ARGS...` (vfcap-report or vfcap-filter; BIN may be a
 # command line such as "valgrind ... build/vfcap-report"), stderr to LOG; wait until it prints
-# "(port N)". Sets SVC_PID and SVC_PORT; fails when it exits first or says nothing in 20 s.
+# "(port N)". Sets SVC_PID and SVC_PORT; fails when it exits first or says nothing in 60 s (a
+# hang bound: under valgrind on a busy machine the start takes several seconds).
 svc_start() { # bin log args...
 	local bin=$1 log=$2 i
 	shift 2
 	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
 	SVC_PID=$!
 	SVC_PORT=""
-	for i in $(seq 400); do
+	for i in $(seq 1200); do
 		SVC_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
 		[ -n "$SVC_PORT" ] && return 0
 		kill -0 "$SVC_PID" 2>/dev/null || return 1

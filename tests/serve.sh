@@ -90,39 +90,56 @@ serve_slow_clients() {
 	serve_stopped "slow clients" "$SDIR/slowc.log"
 }
 
-# Gathers that take 2 s (netlink through a FIFO fed by slow-netlink.py), with
-# serve_request_timeout 1: the request that waits for a gather is never cut (its bytes are all
-# in; the guard only times requests still arriving).
+# SIGHUP the service and wait until its log (LOG) says so: from then on the next request reads
+# the host again.
+serve_hup() { # log
+	local n
+	n=$(grep -c "SIGHUP: the next request reads the host again" "$1")
+	kill -HUP "$S_PID" && wait_until 600 serve_hup_logged "$1" "$n"
+}
+serve_hup_logged() { [ "$(grep -c "SIGHUP: the next request reads the host again" "$1")" -gt "$2" ]; }
+
+# Gathers that take 2 s (netlink through a FIFO fed by slow-netlink.py), and longer while the
+# file gather.hold exists, with serve_request_timeout 1: the request that waits for a gather is
+# never cut (its bytes are all in; the guard only times requests still arriving). The interval
+# is an hour: SIGHUP starts the gathers the checks want.
 serve_slow_gather() {
 	mkfifo "$SDIR/netlink.fifo"
-	$PY tests/serve/slow-netlink.py "$SDIR/netlink.fifo" "$S_HOST/netlink.bin" 2 &
+	$PY tests/serve/slow-netlink.py "$SDIR/netlink.fifo" "$S_HOST/netlink.bin" 2 "$SDIR/gather.hold" &
 	local feeder=$!
 	sed 's/^\[vfcap\]$/&\nserve_request_timeout = 1/' "$S_HOST/vfcap.conf" >"$SDIR/gather.conf"
 	local src=("${S_SRC[@]:0:2}" --netlink-file "$SDIR/netlink.fifo" "${S_SRC[@]:4:2}" --config "$SDIR/gather.conf")
-	if serve_start "$ASAN/vfcap-report" "$SDIR/slow.log" "${src[@]}" --interval 5; then
-		serve_checks "$SDIR/slow.log" slow "http://127.0.0.1:$S_PORT" 5
+	if serve_start "$ASAN/vfcap-report" "$SDIR/slow.log" "${src[@]}" --interval 3600; then
+		serve_checks "$SDIR/slow.log" slow "http://127.0.0.1:$S_PORT" "$S_PID" "$SDIR/slow.log" "$SDIR/gather.hold"
 		serve_stop_mid_gather
 	else
 		fail "serve: starts with a slow netlink file" "$SDIR/slow.log"
 	fi
+	rm -f "$SDIR/gather.hold"
 	kill "$feeder" 2>/dev/null
 	wait "$feeder" 2>/dev/null
 }
 
-# SIGTERM while a request waits (suspended) for a 2 s gather: the gather ends, that request is
-# answered with its result, then the service stops (MHD must hold no suspended connection).
+# SIGTERM while a request waits (suspended) for a gather, held until after the SIGTERM: the
+# gather ends, that request is answered with its result, then the service stops (MHD must hold
+# no suspended connection).
 serve_has_fd() { ls -l "/proc/$S_PID/fd" 2>/dev/null | grep -q "$1"; }
 
 serve_stop_mid_gather() {
-	kill -HUP "$S_PID" # the next request reads the host again
-	sleep 0.3
 	local t0=$SECONDS code rc=0
+	: >"$SDIR/gather.hold"
+	serve_hup "$SDIR/slow.log" # the next request reads the host again
 	curl -s -o "$SDIR/mid.json" -w '%{http_code}' "http://127.0.0.1:$S_PORT/v1/report" >"$SDIR/mid.code" &
 	local client=$!
-	# the gather has begun (it has the FIFO open, for 2 s): the request is waiting for it
-	wait_until 50 serve_has_fd netlink.fifo
-	sleep 0.3
-	serve_stop || rc=$?
+	# the gather has begun (it has the FIFO open, held): the request is waiting for it
+	wait_until 600 serve_has_fd netlink.fifo
+	kill -TERM "$S_PID"
+	# The gather ends when the hold goes; the service must have taken the SIGTERM by then for
+	# this to be a stop mid-gather. It cannot be told (no line until "stopped"): a second is
+	# plenty, and a machine slower than that makes this check weaker, never fail.
+	sleep 1
+	rm -f "$SDIR/gather.hold"
+	wait "$S_PID" || rc=$?
 	wait "$client"
 	code=$(cat "$SDIR/mid.code")
 	if [ "$rc" = 0 ] && [ "$code" = 200 ] && $PY -m json.tool "$SDIR/mid.json" >/dev/null 2>&1 &&
@@ -437,7 +454,7 @@ t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().d
 print(re.search(r"^vfcap_gathers_total (\d+)", t, re.M).group(1))'
 	local before after
 	before=$($PY -c "$gathers" "$S_PORT")
-	kill -HUP "$S_PID" && sleep 0.3
+	serve_hup "$SDIR/hup.log"
 	after=$($PY -c "$gathers" "$S_PORT")
 	if [ "$before" = 1 ] && [ "$after" = 2 ] && grep -q "SIGHUP: the next request reads the host again" "$SDIR/hup.log"; then
 		pass "serve: SIGHUP makes the next request read the host again (gathers 1 -> 2)"

@@ -7,12 +7,15 @@ conn_timeout C > T + 2; REQUEST is a whole raw HTTP request its service answers 
 usage: slow_clients.py NAME PORT T C REQUEST
 
 Checks, at the same time on their own connections:
-- the request's headers trickled 1 byte every 0.25 s: cut between T and T + 1.5 s after the
-  first byte, and while it trickles a whole request on another connection is answered 200;
+- the request's headers trickled 1 byte every 0.25 s: cut T s after the first byte or later
+  (never before), and while it trickles a whole request on another connection is answered 200;
 - (a request with a body) the headers at once, a body trickled: cut the same way;
 - the request in 4 parts over T / 2 s: answered 200, not cut;
 - a keep-alive connection idle for T + 1 s after an answer: its next request answered 200;
 - a connection that never sends: kept until C (the idle timeout), not cut at T.
+The guard ticks every 0.5 s, so a cut comes T to T + 1 s after the first byte; a busy machine
+makes it later, not wrong. The upper bounds are hang bounds (LATE s past the timeout: the
+trickles last that long), not a measure of how fast the service is; the times are printed.
 Prints one "PASS what" or "FAIL what: why" line per check.
 """
 import re
@@ -24,6 +27,7 @@ import time
 name, port, T, C, reqfile = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 REQ = open(reqfile, "rb").read()
 HEAD = REQ[:REQ.index(b"\r\n\r\n") + 4]
+LATE = 10  # seconds past a timeout before a connection still open is a failure
 results = []
 
 
@@ -77,11 +81,18 @@ def trickle(prefix, slow):
 
 
 def cut_check(what, prefix, slow, also=None):
+    """slow trickles for T + LATE s at least: a cut is seen whenever it comes before that"""
+    assert len(slow) * 0.25 >= T + LATE
     s, cut = trickle(prefix, slow)
     s.close()
     check("%s: cut %s s after its first byte (request_timeout %g s)" % (
-        what, "never" if cut is None else "%.1f" % cut, T), cut is not None and T <= cut <= T + 1.5,
-        "want between %g and %g s" % (T, T + 1.5))
+        what, "never" if cut is None else "%.1f" % cut, T), cut is not None and T <= cut <= T + LATE,
+        "want %g s or more, and a cut within %g s" % (T, T + LATE))
+
+
+def padded(head):
+    """head with an X-Pad header that makes it last T + LATE s or more at 1 byte / 0.25 s"""
+    return head[:-2] + b"X-Pad: " + b"x" * int((T + LATE) * 4) + b"\r\n\r\n"
 
 
 def whole_request_meanwhile():
@@ -123,19 +134,21 @@ def idle_keepalive():
 def silent():
     s = connect()
     t0 = time.monotonic()
-    gone = closed(s, C + 3)
+    gone = closed(s, C + LATE)
     took = time.monotonic() - t0
     s.close()
     check("a connection that sends nothing: closed after %.1f s, by conn_timeout %g s" % (took, C),
-          gone and C - 0.5 <= took <= C + 2, "closed %s after %.1f s" % (gone, took))
+          gone and C - 0.5 <= took, "closed %s after %.1f s, want %g s or more, within %g s" % (
+              gone, took, C - 0.5, C + LATE))
 
 
-jobs = [lambda: cut_check("headers 1 byte / 0.25 s", b"", HEAD), whole_request_meanwhile, in_parts,
+jobs = [lambda: cut_check("headers 1 byte / 0.25 s", b"", padded(HEAD)), whole_request_meanwhile, in_parts,
         idle_keepalive, silent]
 if len(REQ) > len(HEAD):
     # a body that cannot be complete before the cut: Content-Length made larger than what trickles
     big = re.sub(rb"(?im)^content-length: *\d+", b"Content-Length: 1000000", HEAD)
-    jobs.append(lambda: cut_check("headers at once, then the body 1 byte / 0.25 s", big, b" " * int((T + 3) * 4)))
+    jobs.append(lambda: cut_check("headers at once, then the body 1 byte / 0.25 s", big,
+                                  b" " * int((T + LATE) * 4)))
 threads = [threading.Thread(target=j) for j in jobs]
 for t in threads:
     t.start()

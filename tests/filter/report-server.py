@@ -14,12 +14,15 @@ Misbehaviour on demand, by the host id's prefix:
   garbage-...     answer 200 with a body that is not JSON
   sleep-...       wait --sleep seconds (default 5), then answer 404
   big-...         answer 200 with 17 MiB of blanks and no Content-Length (until close)
-and for any host, the query parameter delay_ms=N waits N ms before answering.
+and for any host, the query parameter delay_ms=N waits N ms before answering, and together=N
+first waits until N report requests have been in flight at the same time since the last
+/reset (a latch: once there were, no request waits), so that a client's parallelism shows
+however slow the machine; after TOGETHER_S (30) without that it answers 503 instead.
 
 GET /stats answers a JSON object: requests (report requests so far), not_modified (304s sent),
-max_in_flight (the most report requests being answered at the same time) and hosts (requests
-per host id). Counts are taken when a request arrives, before it is answered. GET /reset zeroes
-them.
+max_in_flight (the most report requests in flight at the same time: from their arrival until
+their answer begins) and hosts (requests per host id). Counts are taken when a request arrives,
+before it is answered. GET /reset zeroes them.
 """
 
 import argparse
@@ -35,11 +38,13 @@ import urllib.parse
 import stubhttp
 
 ID_RE = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+TOGETHER_S = 30  # a hang bound: N requests a client starts at once arrive within milliseconds
 
 
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
         self.in_flight = 0
         self.reset()
 
@@ -49,6 +54,7 @@ class Stats:
         self.not_modified = 0
         self.max_in_flight = self.in_flight
         self.hosts = {}
+        self.apart = False  # together= waited in vain once: the next ones do not wait
 
     def begin(self, host):
         with self.lock:
@@ -56,6 +62,14 @@ class Stats:
             self.hosts[host] = self.hosts.get(host, 0) + 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.changed.notify_all()
+
+    def together(self, n):
+        """Until n requests have been in flight at once; False after TOGETHER_S without that."""
+        with self.changed:
+            if not self.apart and not self.changed.wait_for(lambda: self.max_in_flight >= n, TOGETHER_S):
+                self.apart = True
+            return not self.apart
 
     def end(self):
         with self.lock:
@@ -90,12 +104,28 @@ class Handler(stubhttp.Handler):
         if host is None:
             return self.answer(404, "no such path\n")
         self.server.stats.begin(host)
+        self.counted = True
         try:
             self.report(host, urllib.parse.parse_qs(url.query))
         finally:
+            self.uncount()
+
+    def uncount(self):
+        """The request is no longer in flight: counted off before its answer goes out, so that a
+        client that has the answer and sends its next request is never counted twice
+        (max_in_flight is never more than the client had under way)."""
+        if getattr(self, "counted", False):
+            self.counted = False
             self.server.stats.end()
 
+    def answer(self, *args, **kwargs):
+        self.uncount()
+        super().answer(*args, **kwargs)
+
     def report(self, host, query):
+        together = int(query.get("together", ["0"])[0])
+        if together and not self.server.stats.together(together):
+            return self.answer(503, f"fewer than {together} requests at once in {TOGETHER_S} s\n")
         delay = int(query.get("delay_ms", ["0"])[0])
         if delay:
             time.sleep(delay / 1000)
@@ -105,6 +135,7 @@ class Handler(stubhttp.Handler):
         if host.startswith("garbage-"):
             return self.answer(200, "<html>this is not a report</html>\n", "text/html")
         if host.startswith("big-"):
+            self.uncount()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Connection", "close")

@@ -4,7 +4,7 @@
 
 usage: check_serve.py http URL ONESHOT_JSON OUTDIR
        check_serve.py interval URL SECONDS
-       check_serve.py slow URL SECONDS
+       check_serve.py slow URL PID LOG HOLD
        check_serve.py down URL ONESHOT_JSON [LABEL]
        check_serve.py nosysfs URL
        check_serve.py sysfs URL before|gone|back OUTDIR
@@ -14,7 +14,9 @@ Prints one "PASS name" or "FAIL name: why" line per check (tests/serve.sh counts
 """
 import http.client
 import json
+import os
 import re
+import signal
 import socket
 import ssl
 import sys
@@ -24,17 +26,21 @@ import urllib.parse
 import urllib.request
 
 
+# How long a check waits for what must come before it calls it a hang; not a speed limit.
+HANG_S = 60
+
+
 def check(name, ok, why=""):
     print("PASS %s" % name if ok else "FAIL %s: %s" % (name, why), flush=True)
 
 
-def request(url, method="GET", path="/", headers=None, context=None, body=None):
+def request(url, method="GET", path="/", headers=None, context=None, body=None, timeout=10):
     """(status, headers dict with lower-case names, body bytes)"""
     u = urllib.parse.urlparse(url)
     if u.scheme == "https":
-        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10, context=context)
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=timeout, context=context)
     else:
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
@@ -127,48 +133,83 @@ def check_http(url, oneshot, outdir):
 
 
 def check_interval(url, seconds):
-    """A burst of 50 causes at most one gather; after the interval, one more."""
+    """A burst of 50 causes at most one gather; after the interval, one more. Only a request
+    starts a gather (and waits for it, so its reading of vfcap_gathers_total counts it), and
+    only `seconds` after the last one started: the requests made over W seconds start at most
+    1 + W // seconds. W is taken from the burst's start to the answer of the reading after it,
+    so that however slow the machine, the bound counts every request that could gather."""
     g0 = gathers(url)
+    t = time.monotonic()
     statuses, took = burst(url)
     g1 = gathers(url)
+    allowed = 1 + int((time.monotonic() - t) // seconds)
     check("burst of 50 at once: all 200", statuses == [200] * 50, repr(sorted(set(map(str, statuses)))))
-    allowed = 1 + int(took // seconds)
     check("burst of 50: at most one gather (%s -> %s in %.2f s)" % (g0, g1, took),
-          g0 is not None and g1 is not None and g1 - g0 <= allowed, "")
-    time.sleep(seconds + 0.2)
+          g0 is not None and g1 is not None and g1 - g0 <= allowed, "at most %d allowed" % allowed)
+    time.sleep(seconds + 0.2)  # the last gather began before g1 was answered: the report is old now
+    t = time.monotonic()
     statuses, took = burst(url)
     g2 = gathers(url)
-    allowed = 1 + int(took // seconds)
+    allowed = 1 + int((time.monotonic() - t) // seconds)
     check("after the interval a burst of 50 gathers again, once (%s -> %s in %.2f s)" % (g1, g2, took),
-          g2 is not None and 1 <= g2 - g1 <= allowed and statuses == [200] * 50, repr(set(map(str, statuses))))
+          g2 is not None and 1 <= g2 - g1 <= allowed and statuses == [200] * 50,
+          "%s, at most %d allowed" % (repr(set(map(str, statuses))), allowed))
 
 
-def check_slow(url, seconds):
-    """Every gather takes 2 s (slow-netlink.py): the request that gathers waits for it, the
-    others get the previous report at once. The interval is longer than a gather, so that
-    reading vfcap_gathers_total before and after does not gather itself."""
+HUP_LINE = "SIGHUP: the next request reads the host again"
+
+
+def sighup(pid, log):
+    """SIGHUP the service and wait until its log says so: the next request gathers."""
+    n = open(log).read().count(HUP_LINE)
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + HANG_S
+    while open(log).read().count(HUP_LINE) <= n:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def check_slow(url, pid, log, hold):
+    """Every gather takes 2 s (slow-netlink.py), and more while the file HOLD exists: the request
+    that gathers waits for it, the others get the previous report at once. The gather is held
+    until 19 of 20 requests are answered, so that "at once" is an order, not a time: they were
+    answered while it could not have ended. SIGHUP makes the next request gather; the interval
+    is an hour, so that reading vfcap_gathers_total before and after does not gather itself."""
     g0 = gathers(url)
-    time.sleep(seconds + 0.1)  # the report is older than the interval now
-    times, bodies = [], []
+    open(hold, "w").close()
+    hup = sighup(int(pid), log)
+    done, changed = [], threading.Condition()
     go = threading.Barrier(20)
 
     def one():
         go.wait()
         t = time.monotonic()
-        st, h, body = request(url, path="/v1/report")
-        times.append(time.monotonic() - t)
-        bodies.append((st, body))
+        try:
+            st, h, body = request(url, path="/v1/report", timeout=2 * HANG_S)
+        except OSError as e:
+            st, body = repr(e), b""
+        with changed:
+            done.append((time.monotonic() - t, st, body))
+            changed.notify_all()
 
     threads = [threading.Thread(target=one) for _ in range(20)]
     for t in threads:
         t.start()
+    with changed:
+        changed.wait_for(lambda: len(done) >= 19, HANG_S)
+        held = len(done)
+    os.remove(hold)  # the gather ends now (2 s after it began, if that is later)
     for t in threads:
         t.join()
-    slow = [t for t in times if t >= 0.9]
-    check("slow gather: one request of 20 waits for it, 19 get the previous report at once",
-          len(slow) == 1, "seconds: " + " ".join("%.2f" % t for t in sorted(times)))
+    times = "seconds: " + " ".join("%.2f" % t for t, _, _ in done)
+    check("slow gather: while it is held, 19 requests of 20 get the previous report, 1 waits for it",
+          hup and held == 19, "%s; %d answered while held; %s" % ("SIGHUP seen" if hup else "no SIGHUP line", held, times))
+    check("slow gather: the one that waits is answered when it ends (%s)" % times,
+          len(done) == 20 and held < 20, "%d answered" % len(done))
     check("slow gather: all 20 the same report, 200",
-          len({b for _, b in bodies}) == 1 and {s for s, _ in bodies} == {200}, "")
+          len({b for _, _, b in done}) == 1 and {s for _, s, _ in done} == {200}, times)
     g1 = gathers(url)
     check("slow gather: one gather (%s -> %s)" % (g0, g1), g0 is not None and g1 == g0 + 1, "")
 
@@ -303,7 +344,7 @@ def main():
     elif what == "interval":
         check_interval(args[0], float(args[1]))
     elif what == "slow":
-        check_slow(args[0], float(args[1]))
+        check_slow(*args)
     elif what == "down":
         check_down(*args)
     elif what == "nosysfs":

@@ -37,6 +37,9 @@
 #define USER "admin@internal"
 #define PASSWORD "s3cret pass:word"
 #define T0 ((time_t)1700000000)
+/* The timeout of requests no test means to time out: a hang bound, not a speed limit (the
+ * 31 MB host list took 33 s under valgrind with both cores busy, where the bound was 20 s). */
+#define FETCH_MS 300000
 
 /* ---- the HTTP client against engine-server.py ---- */
 
@@ -187,7 +190,7 @@ static struct vf_engine *engine_at(const char *url, const char *password, int ti
 
 static struct vf_engine *engine(int ttl)
 {
-	return engine_at(srv.url, PASSWORD, 5000, ttl);
+	return engine_at(srv.url, PASSWORD, FETCH_MS, ttl);
 }
 
 static int demand(struct vf_engine *e, const char *vm, time_t now)
@@ -287,7 +290,7 @@ static void test_many_vms(void **state)
 static void test_cache_bound(void **state)
 {
 	struct vf_engine_opts o = { .url = srv.url, .user = USER, .password = PASSWORD,
-				    .timeout_ms = 5000, .cache_ttl = 60, .cache_max = 2 };
+				    .timeout_ms = FETCH_MS, .cache_ttl = 60, .cache_max = 2 };
 	struct vf_engine *e = NULL;
 	assert_int_equal(vf_engine_new(&o, &e, NULL), 0);
 	size_t before = requests(NULL);
@@ -307,10 +310,10 @@ static void test_cache_bound(void **state)
 
 static void test_demand_auth(void **state)
 {
-	struct vf_engine *e = engine_at(srv.url, "wrong", 5000, 60);
+	struct vf_engine *e = engine_at(srv.url, "wrong", FETCH_MS, 60);
 	demand_fails(e, VM1, -EACCES, NICS(VM1), "HTTP 401", 1);
 	vf_engine_free(e);
-	e = engine_at(srv.url, NULL, 5000, 60); /* no credentials at all */
+	e = engine_at(srv.url, NULL, FETCH_MS, 60); /* no credentials at all */
 	demand_fails(e, VM1, -EACCES, NICS(VM1), "HTTP 401", 1);
 	vf_engine_free(e);
 }
@@ -350,8 +353,11 @@ static void test_demand_timeout(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	demand_fails(e, VM_SLOW, -ETIMEDOUT, NICS(VM_SLOW), "timed out after 300 ms", 1);
 	long ms = elapsed_ms(&t);
-	if (ms < 250 || ms > 2000)
-		fail_msg("timed out after %ld ms, want about 300", ms);
+	print_message("  a timeout of 300 ms: %ld ms\n", ms);
+	/* Not before the timeout; that the timeout ended it, not the server's answer 3 s later,
+	 * the error says (an upper bound on the time would only measure the machine). */
+	if (ms < 250)
+		fail_msg("timed out after %ld ms, want 300 or more", ms);
 	/* the handle that timed out is reused, and works */
 	assert_int_equal(demand(e, VM3, T0), 0);
 	vf_engine_free(e);
@@ -360,7 +366,7 @@ static void test_demand_timeout(void **state)
 static void test_connect_refused(void **state)
 {
 	/* port 1 on loopback: nothing listens there */
-	struct vf_engine *e = engine_at("http://127.0.0.1:1/ovirt-engine/api/", PASSWORD, 2000, 60);
+	struct vf_engine *e = engine_at("http://127.0.0.1:1/ovirt-engine/api/", PASSWORD, FETCH_MS, 60);
 	_cleanup_free_ char *err = NULL;
 	int d = -1;
 	assert_int_equal(vf_engine_vm_demand(e, VM1, T0, &d, &err), -EIO);
@@ -443,7 +449,7 @@ static void test_host_list_down(void **state)
 {
 	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/down", srv.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: HTTP 503", url);
-	struct vf_engine *e = engine_at(url, PASSWORD, 5000, 60);
+	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	size_t before = requests("/down/hosts");
 	address_fails(e, HOST1, T0, -EIO, want);
 	address_fails(e, HOST2, T0, -EIO, want);
@@ -452,7 +458,7 @@ static void test_host_list_down(void **state)
 	assert_int_equal(requests("/down/hosts") - before, 2);
 	vf_engine_free(e);
 
-	e = engine_at(srv.url, "wrong", 5000, 60);
+	e = engine_at(srv.url, "wrong", FETCH_MS, 60);
 	_cleanup_free_ char *denied = xasprintf("engine %s/hosts: HTTP 401", srv.url);
 	address_fails(e, HOST1, T0, -EACCES, denied);
 	vf_engine_free(e);
@@ -482,7 +488,7 @@ static long peak_rss_kb(bool reset_peak)
 static void test_host_list_big(void **state)
 {
 	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.port);
-	struct vf_engine *e = engine_at(url, PASSWORD, 20000, 60);
+	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	long before = peak_rss_kb(true);
 	_cleanup_free_ char *first = address_of(e, "00000000-0000-4000-8000-000000000000", T0);
 	long grew = peak_rss_kb(false) - before;
@@ -500,7 +506,7 @@ static void test_host_list_garbage(void **state)
 {
 	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: line 1: root is <nics>, expected <hosts>", url);
-	struct vf_engine *e = engine_at(url, PASSWORD, 20000, 60);
+	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	address_fails(e, HOST1, T0, -EINVAL, want);
 	vf_engine_free(e);
 }
@@ -509,7 +515,7 @@ static void test_host_list_garbage(void **state)
 static void test_url_slash(void **state)
 {
 	_cleanup_free_ char *url = xasprintf("%s//", srv.url);
-	struct vf_engine *e = engine_at(url, PASSWORD, 5000, 60);
+	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	size_t before = requests(NICS_PATH(VM3));
 	assert_int_equal(demand(e, VM3, T0), 0);
 	assert_int_equal(requests(NICS_PATH(VM3)) - before, 1);
@@ -519,7 +525,7 @@ static void test_url_slash(void **state)
 /* HTTPS: the peer is verified against ca_file, name included; never accepted unverified. */
 static void test_tls(void **state)
 {
-	struct vf_engine *e = engine_ca(tls.url, TLS_DIR "/engine.crt", PASSWORD, 5000, 60);
+	struct vf_engine *e = engine_ca(tls.url, TLS_DIR "/engine.crt", PASSWORD, FETCH_MS, 60);
 	assert_int_equal(demand(e, VM1, T0), 3);
 	_cleanup_free_ char *a = address_of(e, HOST2, T0);
 	assert_string_equal(a, "192.0.2.12");
@@ -527,7 +533,7 @@ static void test_tls(void **state)
 	vf_engine_free(e);
 
 	/* the system's CA store does not know the test certificate */
-	e = engine_ca(tls.url, NULL, PASSWORD, 5000, 60);
+	e = engine_ca(tls.url, NULL, PASSWORD, FETCH_MS, 60);
 	_cleanup_free_ char *err = NULL;
 	int d = -1;
 	assert_int_equal(vf_engine_vm_demand(e, VM1, T0, &d, &err), -EIO);
@@ -538,7 +544,7 @@ static void test_tls(void **state)
 
 	/* the certificate names 127.0.0.1, not localhost */
 	_cleanup_free_ char *url = xasprintf("https://localhost:%d/ovirt-engine/api", tls.port);
-	e = engine_ca(url, TLS_DIR "/engine.crt", PASSWORD, 5000, 60);
+	e = engine_ca(url, TLS_DIR "/engine.crt", PASSWORD, FETCH_MS, 60);
 	_cleanup_free_ char *err2 = NULL;
 	assert_int_equal(vf_engine_vm_demand(e, VM1, T0, &d, &err2), -EIO);
 	_cleanup_free_ char *want2 = xasprintf("engine %s" NICS(VM1) ": SSL peer certificate", url);

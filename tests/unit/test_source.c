@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,23 +60,67 @@ static bool is_missing(const struct vf_capacity *c, int unused)
 	return c->error && strstr(c->error, "no report for host");
 }
 
-/* Look id up until pred holds, for at most 2 s (the thread rescans on inotify events). */
-static struct vf_capacity *wait_for(struct vf_sources *s, const char *id,
-				    bool (*pred)(const struct vf_capacity *c, int arg), int arg)
+/* How long a test waits for what must happen before it calls it a hang. Not a speed limit:
+ * what it waits for takes 50 ms (the debounce) to 1 s (test_dir_periodic's scan) here, and a
+ * few seconds under valgrind on a busy machine; no verdict depends on how fast it comes. */
+#define HANG_S 60.0
+
+/* Look id up until pred holds (the thread rescans on inotify events): its entry, or NULL when
+ * HANG_S went by without it (*last: what the last lookup said). No cmocka assert: a test with
+ * threads running calls it. */
+static struct vf_capacity *seen(struct vf_sources *s, const char *id,
+				bool (*pred)(const struct vf_capacity *c, int arg), int arg, char *last,
+				size_t size)
 {
 	double start = now_s();
 	for (;;) {
-		struct vf_capacity *c = lookup1(s, id, 0);
-		if (pred(c, arg)) {
-			print_message("  %s seen after %.0f ms\n", id, (now_s() - start) * 1e3);
+		struct vf_capacity *c = NULL;
+		vf_sources_lookup(s, &id, 1, 0, &c);
+		if (c && pred(c, arg))
 			return c;
+		if (now_s() - start > HANG_S) {
+			snprintf(last, size, "%s: still '%s' (free %d) after %.0f s", id,
+				 !c ? "(null)" : c->error ? c->error : "", c ? c->free : 0, HANG_S);
+			vf_capacity_unref(c);
+			return NULL;
 		}
-		if (now_s() - start > 2.0)
-			fail_msg("%s: still '%s' (free %d) after 2 s", id, c->error ? c->error : "", c->free);
 		vf_capacity_unref(c);
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* The same, failing the test when it does not come; says how long it took (information). */
+static struct vf_capacity *wait_for(struct vf_sources *s, const char *id,
+				    bool (*pred)(const struct vf_capacity *c, int arg), int arg)
+{
+	char why[200];
+	double start = now_s();
+	struct vf_capacity *c = seen(s, id, pred, arg, why, sizeof(why));
+	if (!c)
+		fail_msg("%s", why);
+	assert_string_equal(c->host_id, id);
+	print_message("  %s seen after %.0f ms\n", id, (now_s() - start) * 1e3);
+	return c;
+}
+
+/* Whether fn(arg) returns within HANG_S, run in a thread of its own: for a call whose failure
+ * is to block for ever (a FIFO opened for reading, a thread never woken), where a clock read
+ * after the call would never be reached. On false the thread is left blocked: fail at once. */
+static bool returns(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)HANG_S;
+	int r = pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until);
+	if (r == ETIMEDOUT) {
+		pthread_detach(t);
+		return false;
+	}
+	assert_int_equal(r, 0);
+	return true;
 }
 
 /* ---- entries ---- */
@@ -175,14 +221,29 @@ static void test_read_goldens(_unused_ void **state)
 	assert_int_equal(d->free, UNKNOWN);
 }
 
+struct read_call {
+	const char *path;
+	struct vf_capacity *c;
+};
+
+static void *read_in_thread(void *arg)
+{
+	struct read_call *r = arg;
+	r->c = vf_capacity_read_file(AT_FDCWD, r->path, "h");
+	return NULL;
+}
+
 /* Reading dir/name gives an error entry whose message is "dir/name: ...want...". */
 static void read_fails(const char *dir, const char *name, const char *want)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	_cleanup_free_ char *prefix = xasprintf("%s: ", path);
-	double start = now_s();
-	_cleanup_cap_ struct vf_capacity *c = vf_capacity_read_file(AT_FDCWD, path, "h");
-	assert_true(now_s() - start < 1.0); /* a FIFO must not block */
+	struct read_call *r = xcalloc(1, sizeof(*r)); /* left to the thread if it never returns */
+	r->path = path;
+	if (!returns(read_in_thread, r)) /* a FIFO must not block: it has no writer */
+		fail_msg("reading %s has not returned after %.0f s", path, HANG_S);
+	_cleanup_cap_ struct vf_capacity *c = r->c;
+	free(r);
 	assert_non_null(c->error);
 	if (!startswith(c->error, prefix) || !strstr(c->error, want))
 		fail_msg("got '%s', want '%s...%s'", c->error, prefix, want);
@@ -314,6 +375,12 @@ static void test_dir_table(_unused_ void **state)
 		vf_capacity_unref(out[i]);
 }
 
+static void *free_in_thread(void *s)
+{
+	vf_sources_free(s);
+	return NULL;
+}
+
 static void test_dir_inotify(_unused_ void **state)
 {
 	_cleanup_free_ char *d = subdir("inotify");
@@ -355,11 +422,11 @@ static void test_dir_inotify(_unused_ void **state)
 	assert_int_equal(a2->free, 1);
 	assert_int_equal(a0->free, 1); /* the old entry is intact while held */
 
+	/* the thread wakes at once, not at its next scan in an hour (HANG_S tells the two apart) */
 	double start = now_s();
-	vf_sources_free(TAKE_PTR(s));
-	double took = now_s() - start;
-	print_message("  vf_sources_free took %.2f ms\n", took * 1e3);
-	assert_true(took < 0.5); /* the thread wakes at once, not at its next scan */
+	if (!returns(free_in_thread, TAKE_PTR(s)))
+		fail_msg("vf_sources_free has not returned after %.0f s", HANG_S);
+	print_message("  vf_sources_free took %.2f ms\n", (now_s() - start) * 1e3);
 }
 
 static void test_dir_moved_away(_unused_ void **state)
@@ -400,18 +467,26 @@ static void test_dir_periodic(_unused_ void **state)
 /* ---- lookups while the directory changes ---- */
 
 #define CHURN_HOSTS 16
+#define CHURN_READERS 8
+#define CHURN_CHANGES 60
 
 struct churn {
 	struct vf_sources *s;
 	const char *ids[CHURN_HOSTS];
 	int stop;
-	unsigned long lookups, bad;
+	unsigned long lookups[CHURN_READERS], bad; /* __atomic */
+};
+
+struct churn_reader {
+	struct churn *ch;
+	int k;
 };
 
 /* No cmocka asserts here (they longjmp): count what is wrong, the main thread asserts. */
 static void *churn_reader(void *arg)
 {
-	struct churn *ch = arg;
+	struct churn *ch = ((struct churn_reader *)arg)->ch;
+	unsigned long *mine = &ch->lookups[((struct churn_reader *)arg)->k];
 	struct vf_capacity *out[CHURN_HOSTS];
 	while (!__atomic_load_n(&ch->stop, __ATOMIC_ACQUIRE)) {
 		vf_sources_lookup(ch->s, ch->ids, CHURN_HOSTS, 0, out);
@@ -424,11 +499,40 @@ static void *churn_reader(void *arg)
 				__atomic_fetch_add(&ch->bad, 1, __ATOMIC_RELAXED);
 			vf_capacity_unref(c);
 		}
-		__atomic_fetch_add(&ch->lookups, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(mine, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
 
+/* Until every reader has made a whole lookup since now (two more counted: the one under way
+ * may have begun before); false when that took HANG_S (a hang, not a slow machine). */
+static bool readers_looked(struct churn *ch, double *waited)
+{
+	unsigned long from[CHURN_READERS];
+	for (int k = 0; k < CHURN_READERS; k++)
+		from[k] = __atomic_load_n(&ch->lookups[k], __ATOMIC_ACQUIRE);
+	double start = now_s();
+	for (int k = 0; k < CHURN_READERS; k++) {
+		while (__atomic_load_n(&ch->lookups[k], __ATOMIC_ACQUIRE) < from[k] + 2) {
+			if (now_s() - start > HANG_S)
+				return false;
+			sched_yield();
+		}
+	}
+	*waited += now_s() - start;
+	return true;
+}
+
+static bool churn_free(const struct vf_capacity *c, int free)
+{
+	return free ? has_free(c, free) : is_missing(c, 0);
+}
+
+/* Lookups from 8 threads while the directory changes and the tables they read are swapped:
+ * every entry a lookup returns is whole (one of the two reports, or "no report"), and at the
+ * end each host's last change is seen. A fixed number of changes, each one after every reader
+ * made a whole lookup since the one before, so the two interleave however slow the machine
+ * (valgrind runs one thread at a time); how many lookups fit in between is only reported. */
 static void test_dir_concurrent(_unused_ void **state)
 {
 	_cleanup_free_ char *d = subdir("churn");
@@ -436,44 +540,72 @@ static void test_dir_concurrent(_unused_ void **state)
 	_cleanup_free_ char *r20 = report(20);
 	struct churn ch = { 0 };
 	char names[CHURN_HOSTS][16];
+	int want[CHURN_HOSTS]; /* each host's free VFs after the last change; 0: no file */
 	for (int i = 0; i < CHURN_HOSTS; i++) {
 		snprintf(names[i], sizeof(names[i]), "h%d", i);
 		ch.ids[i] = names[i];
 		_cleanup_free_ char *f = xasprintf("h%d.json", i);
 		put(d, f, r10);
+		want[i] = 10;
 	}
 	ch.s = dir_sources(d);
-	pthread_t t[8];
-	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		assert_int_equal(pthread_create(&t[i], NULL, churn_reader, &ch), 0);
+	pthread_t t[CHURN_READERS];
+	struct churn_reader rd[CHURN_READERS];
+	for (int k = 0; k < CHURN_READERS; k++) {
+		rd[k] = (struct churn_reader){ &ch, k };
+		assert_int_equal(pthread_create(&t[k], NULL, churn_reader, &rd[k]), 0);
+	}
 	unsigned seed = 1;
-	double start = now_s();
-	unsigned long changes = 0;
-	/* a second, and 40 changes at least (valgrind runs one thread at a time) */
-	while (now_s() - start < 1.0 || (changes < 40 && now_s() - start < 20.0)) {
+	int changes = 0, rescans = 0;
+	double start = now_s(), waited = 0;
+	char why[200] = "";
+	while (changes < CHURN_CHANGES) {
+		if (!readers_looked(&ch, &waited)) {
+			snprintf(why, sizeof(why), "a reader made no lookup in %.0f s (change %d)",
+				 HANG_S, changes);
+			break;
+		}
 		int i = rand_r(&seed) % CHURN_HOSTS, op = rand_r(&seed) % 4;
 		_cleanup_free_ char *f = xasprintf("h%d.json", i), *p = xasprintf("%s/%s", d, f);
-		if (op == 0)
-			unlink(p);
-		else if (op == 3)
+		if (op == 0) {
+			if (unlink(p) < 0 && errno != ENOENT)
+				snprintf(why, sizeof(why), "unlink %s: %m", p);
+			want[i] = 0;
+		} else if (op == 3) {
 			vf_sources_rescan(ch.s);
-		else
+			rescans++;
+		} else {
 			put(d, f, op == 1 ? r10 : r20);
+			want[i] = op == 1 ? 10 : 20;
+		}
 		changes++;
-		struct timespec ts = { 0, 200 * 1000 };
-		nanosleep(&ts, NULL);
+	}
+	double churned = now_s();
+	/* each host's last change comes, while the readers still read */
+	for (int i = 0; i < CHURN_HOSTS && !why[0]; i++) {
+		struct vf_capacity *c = seen(ch.s, ch.ids[i], churn_free, want[i], why, sizeof(why));
+		vf_capacity_unref(c);
 	}
 	__atomic_store_n(&ch.stop, 1, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		pthread_join(t[i], NULL);
+	unsigned long lookups = 0, fewest = ULONG_MAX;
+	for (int k = 0; k < CHURN_READERS; k++) {
+		pthread_join(t[k], NULL);
+		lookups += ch.lookups[k];
+		fewest = ch.lookups[k] < fewest ? ch.lookups[k] : fewest;
+	}
 	struct vf_source_stats st = stats(ch.s);
-	print_message("  %lu lookups of %d hosts in 8 threads during %lu changes, %lu scans\n",
-		      ch.lookups, CHURN_HOSTS, changes, st.scans);
-	assert_int_equal(ch.bad, 0);
-	assert_true(ch.lookups > 100);
-	assert_true(changes >= 40);
-	assert_true(st.scans >= 3);
+	print_message("  %lu lookups of %d hosts in %d threads (the fewest %lu) during %d changes "
+		      "(%d of them rescans) in %.0f ms (%.0f ms waiting for the readers), last "
+		      "changes seen %.0f ms later; %lu scans\n",
+		      lookups, CHURN_HOSTS, CHURN_READERS, fewest, changes, rescans,
+		      (churned - start) * 1e3, waited * 1e3, (now_s() - churned) * 1e3, st.scans);
 	vf_sources_free(ch.s);
+	if (why[0])
+		fail_msg("%s", why);
+	assert_int_equal(ch.bad, 0);
+	assert_int_equal(changes, CHURN_CHANGES);
+	assert_true(fewest >= 2 * CHURN_CHANGES); /* each reader: a whole lookup between changes */
+	assert_true(st.scans >= 1 + (unsigned long)rescans); /* the first, and each rescan */
 }
 
 /* ---- renames racing full scans ---- */
@@ -558,8 +690,9 @@ static void test_dir_renames_during_scans(_unused_ void **state)
 			}
 			double start = now_s();
 			while (!race_check(r.s, gen, from, to, bad, sizeof(bad)) && !bad[0]) {
-				if (now_s() - start > 10.0)
-					snprintf(bad, sizeof(bad), "%s not seen", ids[to - 1]);
+				if (now_s() - start > HANG_S)
+					snprintf(bad, sizeof(bad), "%s not seen after %.0f s", ids[to - 1],
+						 HANG_S);
 				struct timespec ts = { 0, 100 * 1000 };
 				nanosleep(&ts, NULL);
 			}

@@ -37,6 +37,9 @@ static int server_port;
 static char *srvdir; /* what the report server serves */
 
 #define T0 1800000000 /* a lookup's `now` in the HTTP tests */
+/* The timeout of fetches no test means to time out: a hang bound, not a speed limit (the 16 MiB
+ * answer of test_http_errors takes about a second under valgrind; a busy machine, several). */
+#define FETCH_MS 60000
 
 /* ---- HTTP, against tests/filter/report-server.py ---- */
 
@@ -175,7 +178,7 @@ static void test_http_fetch(_unused_ void **state)
 	_cleanup_free_ char *r = report(31), *intel = slurp(INTEL64);
 	put(srvdir, "web-1.json", r);
 	put(srvdir, "web-intel.json", intel);
-	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", 2000, 4, NULL, NULL);
+	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "web-1", "web-intel", "web-none" };
 	struct vf_capacity *out[3];
 	vf_sources_lookup(s, ids, 3, T0, out);
@@ -198,7 +201,7 @@ static void test_http_cache(_unused_ void **state)
 	_cleanup_free_ char *r3 = report(3);
 	_cleanup_free_ char *r4 = small_report(4, "2026-11-18T11:00:10Z");
 	put(srvdir, "web-c.json", r3);
-	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", 2000, 4, NULL, NULL);
+	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	_cleanup_cap_ struct vf_capacity *c1 = lookup1(s, "web-c", T0);
 	assert_int_equal(c1->free, 3);
 	_cleanup_cap_ struct vf_capacity *c2 = lookup1(s, "web-c", T0 + 9); /* fresh: no request */
@@ -232,8 +235,8 @@ static void test_http_cache_bounded(_unused_ void **state)
 {
 	serve_web1();
 	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/{host_id}/v1/report", server_port);
-	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = 2000, .cache_max_age = 10, .cache_max = 4,
-				    .max_parallel = 4 };
+	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = FETCH_MS, .cache_max_age = 10,
+				    .cache_max = 4, .max_parallel = 4 };
 	_cleanup_sources_ struct vf_sources *s = NULL;
 	_cleanup_free_ char *err = NULL;
 	assert_int_equal(vf_sources_new(&o, &s, &err), 0);
@@ -269,6 +272,9 @@ static void test_http_cache_bounded(_unused_ void **state)
 	assert_contains(err, "HTTP cache size -1: must not be negative");
 }
 
+/* max_parallel fetches at once, no more: the server holds each request until limit of them are
+ * in flight together (together=N, a latch), so that the parallelism shows however slow the
+ * machine; a client that fetched fewer at once would get 503s after 30 s. */
 static void test_http_parallel(_unused_ void **state)
 {
 	enum { N = 50 };
@@ -281,8 +287,9 @@ static void test_http_parallel(_unused_ void **state)
 		put(srvdir, f, r);
 	}
 	for (int limit = 8; limit <= N; limit += N - 8) {
+		_cleanup_free_ char *query = xasprintf("?delay_ms=100&together=%d", limit);
 		_cleanup_sources_ struct vf_sources *s =
-			web_sources(NULL, "?delay_ms=100", 5000, limit, NULL, NULL);
+			web_sources(NULL, query, FETCH_MS, limit, NULL, NULL);
 		struct vf_capacity *out[N];
 		double start = now_s();
 		vf_sources_lookup(s, ids, N, T0, out);
@@ -296,14 +303,10 @@ static void test_http_parallel(_unused_ void **state)
 		print_message("  %d hosts, 100 ms each, at most %d at once: %.0f ms, %d in flight at most\n",
 			      N, limit, took * 1e3, most);
 		assert_int_equal(server_stat("requests"), N);
-		assert_true(most <= limit);
-		if (limit == 8) {
-			assert_true(most >= 2);
-			assert_true(took >= 0.65); /* 7 rounds of 100 ms */
-		} else {
-			assert_true(most > 8);
-		}
-		assert_true(took < 4.0); /* loose: one at a time would take 5 s */
+		assert_int_equal(most, limit); /* as many as it may: together= saw them */
+		/* at most 8 at once, each answer 100 ms or more: some slot had 7 in a row */
+		if (limit == 8)
+			assert_true(took >= 0.65);
 	}
 }
 
@@ -312,7 +315,7 @@ static void test_http_errors(_unused_ void **state)
 	_cleanup_free_ char *intel = slurp(INTEL64);
 	_cleanup_free_ char *bad = replace(intel, "\"free\": 54,", "\"free\": -54,");
 	put(srvdir, "web-badfield.json", bad);
-	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", 2000, 4, NULL, NULL);
+	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "status500-e", "garbage-e", "web-badfield", "big-e" };
 	struct vf_capacity *out[4];
 	vf_sources_lookup(s, ids, 4, T0, out);
@@ -335,7 +338,7 @@ static void test_http_errors(_unused_ void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
 	close(fd); /* bound, never listened: refused */
 	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/{host_id}", ntohs(a.sin_port));
-	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = 2000, .max_parallel = 1 };
+	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = FETCH_MS, .max_parallel = 1 };
 	_cleanup_sources_ struct vf_sources *dead = NULL;
 	assert_int_equal(vf_sources_new(&o, &dead, NULL), 0);
 	_cleanup_cap_ struct vf_capacity *c = lookup1(dead, "x", T0);
@@ -354,7 +357,9 @@ static void test_http_timeout(_unused_ void **state)
 	vf_sources_lookup(s, ids, 3, T0, out);
 	double took = now_s() - start;
 	print_message("  two timeouts of 300 ms in parallel: %.0f ms\n", took * 1e3);
-	assert_true(took >= 0.28 && took < 1.5);
+	/* Not before the timeout; that it ended the fetches, not the server's answer 3 s later,
+	 * the errors say (an upper bound on the time would only measure the machine). */
+	assert_true(took >= 0.28);
 	assert_url_error(out[0], "timed out after 300 ms");
 	assert_url_error(out[1], "timed out after 300 ms");
 	assert_int_equal(out[2]->free, 31);
@@ -510,7 +515,7 @@ static void test_http_address(_unused_ void **state)
 {
 	struct resolver r = { 0 };
 	serve_web1();
-	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", 2000, 4, resolve, &r);
+	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, resolve, &r);
 	const char *ids[] = { "web-1", "unknown", "silent", "evil", "v6" };
 	struct vf_capacity *out[5];
 	vf_sources_lookup(s, ids, 5, T0, out);
@@ -561,7 +566,7 @@ static void test_http_concurrent(_unused_ void **state)
 		_cleanup_free_ char *f = xasprintf("%s.json", names[i]), *r = report(100 + i);
 		put(srvdir, f, r);
 	}
-	w.s = web_sources(NULL, "", 2000, 4, NULL, NULL);
+	w.s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	pthread_t t[4];
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		assert_int_equal(pthread_create(&t[i], NULL, web_reader, &w), 0);
@@ -593,7 +598,7 @@ static void test_http_and_dir(_unused_ void **state)
 	put(d, "status500-dir-ok.json", old1);
 	put_plain(d, "status500-dir-broken.json", "{");
 	put(srvdir, "web-only.json", old2);
-	_cleanup_sources_ struct vf_sources *s = web_sources(d, "", 2000, 4, NULL, NULL);
+	_cleanup_sources_ struct vf_sources *s = web_sources(d, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "dir-newer", "web-newer", "dir-broken", "status500-dir-ok",
 			      "status500-dir-broken", "status500-nowhere", "web-only" };
 	struct vf_capacity *out[7];
