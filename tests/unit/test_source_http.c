@@ -113,6 +113,16 @@ static char *url_of(const char *id)
 	return xasprintf("http://127.0.0.1:%d/%s/v1/report", server_port, id);
 }
 
+/* Sources from O against the test server, its counters reset. */
+static struct vf_sources *new_sources(const struct vf_source_opts *o)
+{
+	struct vf_sources *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	if (vf_sources_new(o, &s, &err) < 0)
+		fail_msg("vf_sources_new: %s", err);
+	server_reset();
+	return s;
+}
 static struct vf_sources *web_sources(const char *dir, const char *query, int timeout_ms,
 				      int max_parallel, int (*resolve)(void *, const char *, time_t, char **, char **),
 				      void *ctx)
@@ -122,12 +132,7 @@ static struct vf_sources *web_sources(const char *dir, const char *query, int ti
 	struct vf_source_opts o = { .reports_dir = dir, .rescan_interval = 3600, .url_template = tmpl,
 				    .timeout_ms = timeout_ms, .cache_max_age = 10,
 				    .max_parallel = max_parallel, .resolve = resolve, .resolve_ctx = ctx };
-	struct vf_sources *s = NULL;
-	_cleanup_free_ char *err = NULL;
-	if (vf_sources_new(&o, &s, &err) < 0)
-		fail_msg("vf_sources_new: %s", err);
-	server_reset();
-	return s;
+	return new_sources(&o);
 }
 
 /* The entry's error is exactly "URL-of-id: what". */
@@ -372,12 +377,7 @@ static struct vf_sources *deadline_sources(int deadline_ms, int timeout_ms, int 
 	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/{host_id}/v1/report", server_port);
 	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = timeout_ms, .cache_max_age = 10,
 				    .max_parallel = 4, .call_deadline_ms = deadline_ms, .backoff_max = backoff_max };
-	struct vf_sources *s = NULL;
-	_cleanup_free_ char *err = NULL;
-	if (vf_sources_new(&o, &s, &err) < 0)
-		fail_msg("vf_sources_new: %s", err);
-	server_reset();
-	return s;
+	return new_sources(&o);
 }
 
 /* Until no fetch is queued or running (at most 10 s). */
