@@ -533,6 +533,17 @@ void vf_dir_stats(struct vf_dir *d, struct vf_source_stats *st)
 	st->entries = __atomic_load_n(&d->entries, __ATOMIC_RELAXED);
 }
 
+void vf_dir_all(struct vf_dir *d, struct vf_capacity ***out, size_t *n)
+{
+	pthread_rwlock_rdlock(&d->lock);
+	const struct vf_table *t = d->table;
+	*out = xrealloc(*out, (*n + t->n + 1) * sizeof(**out));
+	for (size_t i = 0; i <= t->mask; i++)
+		if (t->slots[i].cap)
+			(*out)[(*n)++] = vf_capacity_ref(t->slots[i].cap);
+	pthread_rwlock_unlock(&d->lock);
+}
+
 const char *vf_dir_path(const struct vf_dir *d)
 {
 	return d->path;

@@ -249,6 +249,7 @@ static void collect(struct vf_http *h, struct plan *p, struct vf_capacity **out)
 		vf_job_unref(j);
 	}
 	h->late += p->late;
+	h->late_lookups += p->late > 0;
 }
 
 static void deadline_of(const struct vf_http *h, struct timespec *t)

@@ -72,7 +72,7 @@ struct vf_http {
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
 	unsigned long requests, not_modified, errors; /* __atomic */
-	unsigned long uncached, late, backoff;        /* under lock */
+	unsigned long uncached, late, late_lookups, backoff; /* under lock */
 };
 
 /* source-http.c */

@@ -527,7 +527,19 @@ void vf_http_stats(struct vf_http *h, struct vf_source_stats *st)
 	st->http_cached = h->cache->n;
 	st->http_uncached = h->uncached;
 	st->http_late = h->late;
+	st->http_late_lookups = h->late_lookups;
 	st->http_backoff = h->backoff;
 	st->http_fetching = h->fetching;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void vf_http_all(struct vf_http *h, struct vf_capacity ***out, size_t *n)
+{
+	pthread_mutex_lock(&h->lock);
+	const struct vf_table *t = h->cache;
+	*out = xrealloc(*out, (*n + t->n + 1) * sizeof(**out));
+	for (size_t i = 0; i <= t->mask; i++)
+		if (t->slots[i].cap && !t->slots[i].http.none) /* a placeholder is no answer */
+			(*out)[(*n)++] = vf_capacity_ref(t->slots[i].cap);
 	pthread_mutex_unlock(&h->lock);
 }

@@ -75,6 +75,8 @@ void vf_dir_lookup(struct vf_dir *d, const char *const *ids, size_t n, struct vf
 void vf_dir_rescan(struct vf_dir *d);
 void vf_dir_stats(struct vf_dir *d, struct vf_source_stats *st);
 const char *vf_dir_path(const struct vf_dir *d);
+/* References to every entry of the published table (appended to *out, *n). */
+void vf_dir_all(struct vf_dir *d, struct vf_capacity ***out, size_t *n);
 
 /* Read dir_fd/file; messages name `shown` ("reports/ID.json"). *key (when not NULL) = the
  * identity of what was read, or of what was refused; zeroed when even fstat failed. */
@@ -92,3 +94,5 @@ void vf_http_free(struct vf_http *h);
 void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now,
 		    struct vf_capacity **out);
 void vf_http_stats(struct vf_http *h, struct vf_source_stats *st);
+/* References to every answered entry of the cache (appended to *out, *n). */
+void vf_http_all(struct vf_http *h, struct vf_capacity ***out, size_t *n);

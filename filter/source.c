@@ -24,7 +24,7 @@ static struct vf_capacity *capacity_new(const char *host_id)
 	struct vf_capacity *c = xcalloc(1, sizeof(*c) + len + 1);
 	c->refs = 1;
 	c->host_id = memcpy(c + 1, host_id, len + 1);
-	c->free = UNKNOWN;
+	c->free = c->usable = UNKNOWN;
 	return c;
 }
 
@@ -33,6 +33,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 	struct vf_capacity *c = capacity_new(host_id);
 	c->generated_at = h->generated_at;
 	c->free = h->totals.free;
+	c->usable = h->totals.usable;
 	c->pfs = xcalloc(h->n_pfs, sizeof(*c->pfs));
 	c->n_pfs = h->n_pfs;
 	for (size_t i = 0; i < h->n_pfs; i++) {
@@ -42,6 +43,8 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.physical_network = xstrdup(pf->physical_network),
 			.fabric = xstrdup(pf->fabric),
 			.free = pf->free,
+			.usable = pf->usable,
+			.truncated = pf->nl.valid && pf->nl.truncated,
 		};
 	}
 	return c;
@@ -316,6 +319,33 @@ void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, t
 		if (!out[i])
 			out[i] = vf_capacity_error(ids[i], "no report for host %s in %s", ids[i],
 						   vf_dir_path(s->dir));
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+	return strcmp((*(struct vf_capacity *const *)a)->host_id, (*(struct vf_capacity *const *)b)->host_id);
+}
+
+size_t vf_sources_all(struct vf_sources *s, struct vf_capacity ***ret)
+{
+	struct vf_capacity **all = NULL;
+	size_t n = 0;
+	if (s->dir)
+		vf_dir_all(s->dir, &all, &n);
+	if (s->http)
+		vf_http_all(s->http, &all, &n);
+	/* sorted by host, a host in both sources is two neighbours: merged as a lookup would */
+	if (n > 1)
+		qsort(all, n, sizeof(*all), cmp_host);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && streq(all[k - 1]->host_id, all[i]->host_id))
+			all[k - 1] = merge(all[k - 1], all[i]);
+		else
+			all[k++] = all[i];
+	}
+	*ret = all;
+	return k;
 }
 
 bool vf_host_id_valid_n(const char *id, size_t len)

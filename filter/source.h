@@ -39,6 +39,8 @@ struct vf_cap_pf {
 	char *physical_network; /* labels from the host's config, NULL when none */
 	char *fabric;
 	int free; /* UNKNOWN (-1) when the report could not count it */
+	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
+	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made
@@ -49,6 +51,7 @@ struct vf_capacity {
 	char *error;        /* non-NULL: no usable report; why, one line ("reports/ID.json: JSON: byte 3: ...") */
 	time_t generated_at;
 	int free;           /* totals.free; UNKNOWN when the report has null */
+	int usable;         /* totals.usable; UNKNOWN likewise */
 	struct vf_cap_pf *pfs;
 	size_t n_pfs;
 };
@@ -130,11 +133,18 @@ struct vf_source_stats {
 	unsigned long http_uncached;  /* answers not kept: the cache was full of fresh entries */
 	unsigned long http_late;      /* hosts answered as missing: the call's deadline passed
 				       * before their fetch ended */
+	unsigned long http_late_lookups; /* lookups whose deadline passed with a fetch running */
 	unsigned long http_backoff;   /* hosts answered without waiting: their last fetch failed
 				       * or missed a deadline */
 	unsigned long http_fetching;  /* fetches queued or running now */
 };
 void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret);
+
+/* References to every entry the sources hold now (*ret: caller drops each, frees the array),
+ * merged as a lookup merges them, in no order; returns how many. Fetches nothing, waits for
+ * nothing: hosts being fetched for the first time are not there yet. The cluster view of
+ * /metrics. */
+size_t vf_sources_all(struct vf_sources *s, struct vf_capacity ***ret);
 
 /* Entries built outside a table (refs = 1): from a parsed report (lib/report.h), and for a host
  * without one. Also used by `vfcap-filter run` and the unit tests. */
