@@ -302,19 +302,47 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 	return true;
 }
 
+static enum vf_host_reason host_reason(const struct vf_verdict *v)
+{
+	if (v->missing)
+		return v->kind == VF_STALE	   ? VF_REASON_STALE
+		       : v->kind == VF_NO_FREE_COUNT ? VF_REASON_NO_FREE_COUNT
+						     : VF_REASON_NO_REPORT;
+	if (v->free < 0) /* not missing, not counted: vf_judge's demand 0 */
+		return VF_REASON_NO_DEMAND;
+	return v->decision == VF_PASS ? VF_REASON_ENOUGH_FREE : VF_REASON_TOO_FEW_FREE;
+}
+
+/* /metrics' hosts by reason: only when our filter was asked for (other units pass hosts through
+ * without a judgement of ours). */
+static void count_hosts(const struct call_args *a, const struct vf_verdict *v, bool filtered,
+			struct vf_call_stats *st)
+{
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		if (!filtered)
+			st->hosts[0][VF_REASON_UNDECIDED]++;
+		else
+			st->hosts[v[i].decision == VF_PASS ? 0 : 1][host_reason(&v[i])]++;
+	}
+}
+
 static void run_filters(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now, struct rpc_writer *w,
 			struct vf_call_stats *st)
 {
 	struct reply r = { .ctx = ctx, .method = "runFilters", .now = now };
 	_cleanup_free_ struct vf_verdict *v = xcalloc(a->n_hosts ? a->n_hosts : 1, sizeof *v);
-	bool filtered = false;
+	bool filtered = false, asked = false;
 	for (size_t i = 0; i < a->units->array.n; i++) {
 		const char *name = rpc_string(&a->units->array.v[i]);
+		asked = asked || (name && streq(name, VF_FILTER_UNIT));
 		if (name && streq(name, VF_FILTER_UNIT) && !filtered)
 			filtered = judge_hosts(ctx, VF_FILTER_UNIT, a, now, &r, v, true);
 		else if (!name || !streq(name, VF_FILTER_UNIT))
 			not_found(&r, name);
 	}
+	if (asked)
+		count_hosts(a, v, filtered, st);
+	st->plugin_errors = r.n_units > 0;
 	begin_reply(w, &r);
 	rpc_begin_array(w);
 	for (size_t i = 0; i < a->n_hosts; i++)
@@ -363,6 +391,7 @@ static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args
 	bool scored = asked && judge_hosts(ctx, VF_SCORE_UNIT, a, now, &r, v, false);
 	if (scored)
 		vf_headroom_scores(v, a->n_hosts, score);
+	st->plugin_errors = r.n_units > 0;
 	begin_reply(w, &r);
 	rpc_begin_array(w);
 	for (size_t i = 0; scored && i < a->n_hosts; i++) {
@@ -380,10 +409,11 @@ static void run_cost_functions(struct vf_filter_ctx *ctx, const struct call_args
 
 /* vfcap offers no balancing unit: every request names one we do not have. */
 static void run_load_balancing(struct vf_filter_ctx *ctx, const struct call_args *a, time_t now,
-			       struct rpc_writer *w)
+			       struct rpc_writer *w, struct vf_call_stats *st)
 {
 	struct reply r = { .ctx = ctx, .method = "runLoadBalancing", .now = now };
 	not_found(&r, rpc_string(a->units));
+	st->plugin_errors = r.n_units > 0;
 	begin_reply(w, &r);
 	rpc_begin_array(w);
 	rpc_string_value(w, "");
@@ -423,7 +453,7 @@ void vf_filter_call(struct vf_filter_ctx *ctx, const struct rpc_call *call, time
 	} else if (costs) {
 		run_cost_functions(ctx, &a, now, w, st);
 	} else {
-		run_load_balancing(ctx, &a, now, w);
+		run_load_balancing(ctx, &a, now, w, st);
 	}
 	free(a.hosts);
 }

@@ -2,7 +2,8 @@
 /* `vfcap-filter serve`: XML-RPC over HTTP/1.1 (keep-alive) with libmicrohttpd.
  *
  * POST to any path is a call (the engine posts to the path of ExternalSchedulerServiceURL);
- * GET /healthz answers "ok". A body over max_body is refused with HTTP 413 before it is read;
+ * GET /healthz answers "ok", GET /metrics the service's metrics and the cluster view (metrics.h);
+ * another GET, 405 (HEAD as GET, without the body). A body over max_body is refused with HTTP 413 before it is read;
  * a body that does not parse, or a call that cannot be answered, gets an XML-RPC fault (HTTP
  * 200, as the protocol wants). A connection idle for conn_timeout is closed, and so is one
  * whose request is incomplete request_timeout seconds after its first byte (lib/http.h). One

@@ -197,6 +197,17 @@ const char *vf_missing_text(enum vf_missing m)
 	}
 }
 
+const char *vf_host_reason_name(enum vf_host_reason r)
+{
+	static const char *const names[VF_HOST_REASONS] = {
+		[VF_REASON_ENOUGH_FREE] = "enough_free",     [VF_REASON_TOO_FEW_FREE] = "too_few_free",
+		[VF_REASON_NO_REPORT] = "no_report",         [VF_REASON_STALE] = "stale",
+		[VF_REASON_NO_FREE_COUNT] = "no_free_count", [VF_REASON_NO_DEMAND] = "no_demand",
+		[VF_REASON_UNDECIDED] = "undecided",
+	};
+	return (unsigned)r < VF_HOST_REASONS ? names[r] : "?";
+}
+
 const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand)
 {
 	if (!v->reason[0])

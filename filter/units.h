@@ -89,11 +89,28 @@ struct vf_filter_ctx {
 	bool log;                 /* the details behind plugin_errors on stderr (the service) */
 };
 
-/* What a call did, for the service's one log line. */
+/* Why runFilters passed or rejected a host, for /metrics: a fixed set, never the verdict's
+ * text (its words name files and URLs, and would make a series per host). */
+enum vf_host_reason {
+	VF_REASON_ENOUGH_FREE,   /* counted: free >= demand */
+	VF_REASON_TOO_FEW_FREE,  /* counted: free < demand */
+	VF_REASON_NO_REPORT,     /* enum vf_missing's three, decided by on_missing */
+	VF_REASON_STALE,
+	VF_REASON_NO_FREE_COUNT,
+	VF_REASON_NO_DEMAND,     /* the VM needs no VF: every host passes */
+	VF_REASON_UNDECIDED,     /* the unit could not decide (bad properties): none filtered */
+	VF_HOST_REASONS
+};
+const char *vf_host_reason_name(enum vf_host_reason r);
+
+/* What a call did, for the service's one log line and /metrics. */
 struct vf_call_stats {
 	char method[32];
 	size_t hosts_in, hosts_out;
 	bool fault;
+	bool plugin_errors; /* result_code 1 */
+	/* runFilters' hosts by reason: [0] passed, [1] rejected */
+	size_t hosts[2][VF_HOST_REASONS];
 };
 
 /* XML-RPC fault codes (the interoperability list of specs.xmlrpc.com). */

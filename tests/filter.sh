@@ -128,6 +128,10 @@ filter_sizes() {
 		return
 	fi
 	filter_checks "$FDIR/big.log" check_service.py "$F_URL" "$FDIR/big" "$FDIR/big.log" --sizes
+	# the series count metrics.h states, and promtool over the whole 10,000-host text
+	filter_checks "$FDIR/big.log" check_metrics.py count "$F_URL" 10000 "$FDIR/big.prom"
+	promtool check metrics <"$FDIR/big.prom" >"$FDIR/v" 2>&1 && pass "filter: 10,000-host /metrics passes promtool" ||
+		fail "filter: promtool over the 10,000-host /metrics" "$FDIR/v"
 	filter_stop || fail "filter: 10,000-host service exit $?" "$FDIR/big.log"
 }
 
@@ -268,6 +272,10 @@ filter_deadline() {
 	if filter_start "env -u SOURCE_DATE_EPOCH $ASAN/vfcap-filter" "$FDIR/serve-deadline.log" --config "$FDIR/deadline.conf" \
 		--report-url "http://127.0.0.1:$H_PORT/{host_id}/v1/report"; then
 		filter_checks "$FDIR/serve-deadline.log" check_deadline.py "$F_URL" "$n" 2 "$FDIR/hung" "$FDIR/serve-deadline.log"
+		local hits
+		hits=$(curl -s "${F_URL}metrics" | sed -n 's/^vfcap_filter_deadline_hits_total //p')
+		[ "${hits:-0}" -ge 1 ] && pass "filter: hung reporters: /metrics counts the deadline hits ($hits)" ||
+			fail "filter: hung reporters: vfcap_filter_deadline_hits_total '${hits}'" "$FDIR/serve-deadline.log"
 		filter_stop && pass "filter: hung reporters: SIGTERM stops it, exit 0 (ASan: no leak)" ||
 			fail "filter: service over hung reporters: exit $?" "$FDIR/serve-deadline.log"
 	else
@@ -275,6 +283,48 @@ filter_deadline() {
 	fi
 	kill "$hpid" 2>/dev/null
 	wait "$hpid" 2>/dev/null
+}
+
+# GET /metrics (tests/filter/check_metrics.py): the counters a few calls make and the cluster
+# view of the reports, promtool, then a real Prometheus scraping the service on loopback.
+filter_metrics() {
+	if ! filter_start "$ASAN/vfcap-filter" "$FDIR/metrics.log" --reports "$FDIR/reports" --config /dev/null; then
+		fail "filter: serve starts for /metrics" "$FDIR/metrics.log"
+		return
+	fi
+	filter_checks "$FDIR/metrics.log" check_metrics.py service "$F_URL" "$FDIR/metrics.prom"
+	if promtool check metrics <"$FDIR/metrics.prom" >"$FDIR/v" 2>&1; then
+		pass "filter: /metrics passes promtool check metrics"
+	else
+		fail "filter: promtool check metrics on /metrics" "$FDIR/v"
+	fi
+	filter_prometheus
+	if filter_stop; then pass "filter: /metrics: SIGTERM stops it, exit 0 (ASan: no leak)"; else
+		fail "filter: /metrics: exit $? on SIGTERM" "$FDIR/metrics.log"; fi
+}
+
+# Prometheus scrapes the running service every second (as tests/serve.sh does the reporter).
+filter_prometheus() {
+	local pport ready=no
+	pport=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: vfcap-filter\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+		"$SVC_PORT" >"$FDIR/prometheus.yml"
+	/usr/bin/prometheus --config.file="$FDIR/prometheus.yml" --storage.tsdb.path="$FDIR/prom-data" \
+		--web.listen-address="127.0.0.1:$pport" >"$FDIR/prometheus.log" 2>&1 &
+	local prom_pid=$!
+	for _ in $(seq 120); do
+		$PY -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)' \
+			"http://127.0.0.1:$pport/-/ready" 2>/dev/null && ready=yes && break
+		kill -0 $prom_pid 2>/dev/null || break
+		sleep 0.25
+	done
+	if [ $ready = yes ]; then
+		filter_checks "$FDIR/prometheus.log" check_metrics.py prometheus "http://127.0.0.1:$pport"
+	else
+		fail "filter: prometheus ready on port $pport" "$FDIR/prometheus.log"
+	fi
+	kill -TERM $prom_pid 2>/dev/null
+	wait $prom_pid 2>/dev/null
 }
 
 # The legacy proxy's plugin contract: print a list literal, nothing on stderr, exit 0.
@@ -302,6 +352,7 @@ getattr(v, sys.argv[1])().__getattribute__(sys.argv[2])(hosts, 'vm', {'vf_demand
 }
 
 filter_service
+filter_metrics
 filter_audit
 filter_slow_clients
 filter_fd_limits

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* The cluster view of `GET /metrics` (metrics.h): per host, per label and in all, what the
+ * reports the filter holds say, and how old they are. A host's count that its report could not
+ * make (null) has no series rather than a made-up 0, as in the reporter's own output. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "util.h"
+
+/* Report ages, seconds: the reporter's interval is 60 s by default, max_report_age 300 s. */
+#define AGE_BUCKETS 8
+static const int age_bounds[AGE_BUCKETS] = { 60, 120, 300, 600, 1800, 3600, 21600, 86400 };
+
+struct label_sum {
+	const char *name; /* points into a held entry */
+	long usable, free;
+};
+
+struct cluster {
+	size_t ok, stale, missing;
+	long usable, free, truncated;
+	struct label_sum labels[VF_CLUSTER_LABELS_MAX];
+	size_t n_labels;
+	uint64_t ages[AGE_BUCKETS + 1];
+	double age_sum;
+	size_t n_ages;
+};
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values escape backslash, double quote and newline (exposition format 0.0.4). */
+static void escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static struct label_sum *label_of(struct cluster *c, const char *name)
+{
+	if (!name || !*name)
+		return NULL;
+	for (size_t i = 0; i < c->n_labels; i++)
+		if (streq(c->labels[i].name, name))
+			return &c->labels[i];
+	if (c->n_labels == VF_CLUSTER_LABELS_MAX)
+		return NULL;
+	c->labels[c->n_labels] = (struct label_sum){ .name = name };
+	return &c->labels[c->n_labels++];
+}
+
+/* A PF counts under its physical_network and its fabric, as the policy's label matches
+ * either; once when both are the same. */
+static void add_labels(struct cluster *c, const struct vf_capacity *h)
+{
+	for (size_t i = 0; i < h->n_pfs; i++) {
+		const struct vf_cap_pf *pf = &h->pfs[i];
+		const char *names[2] = { pf->physical_network, pf->fabric };
+		for (int k = 0; k < 2; k++) {
+			struct label_sum *l = label_of(c, names[k]);
+			if (!l || (k == 1 && names[0] && streq(names[0], names[1])))
+				continue;
+			l->usable += pf->usable > 0 ? pf->usable : 0;
+			l->free += pf->free > 0 ? pf->free : 0;
+		}
+	}
+}
+
+static int truncated_pfs(const struct vf_capacity *h)
+{
+	int n = 0;
+	for (size_t i = 0; i < h->n_pfs; i++)
+		n += h->pfs[i].truncated;
+	return n;
+}
+
+static void add_host(struct cluster *c, const struct vf_capacity *h, const struct vf_metrics_input *in)
+{
+	if (h->error) {
+		c->missing++;
+		return;
+	}
+	long age = in->now > h->generated_at ? (long)(in->now - h->generated_at) : 0;
+	if (in->stale_after > 0 && age > in->stale_after)
+		c->stale++;
+	else
+		c->ok++;
+	size_t b = 0;
+	while (b < AGE_BUCKETS && age > age_bounds[b])
+		b++;
+	c->ages[b]++;
+	c->age_sum += age;
+	c->n_ages++;
+	c->usable += h->usable > 0 ? h->usable : 0;
+	c->free += h->free > 0 ? h->free : 0;
+	c->truncated += truncated_pfs(h);
+	add_labels(c, h);
+}
+
+static void per_host(FILE *f, const struct vf_metrics_input *in)
+{
+	family(f, "vfcap_cluster_host_reported", "gauge",
+	       "1 when the filter holds a readable report of the host, 0 when only an error (no file, unreadable, "
+	       "fetch failed).");
+	for (size_t i = 0; i < in->n_hosts; i++)
+		fprintf(f, "vfcap_cluster_host_reported{host=\"%s\"} %d\n", in->hosts[i]->host_id, !in->hosts[i]->error);
+	family(f, "vfcap_cluster_host_report_age_seconds", "gauge", "Seconds since the host's report was generated.");
+	for (size_t i = 0; i < in->n_hosts; i++) {
+		const struct vf_capacity *h = in->hosts[i];
+		if (!h->error)
+			fprintf(f, "vfcap_cluster_host_report_age_seconds{host=\"%s\"} %lld\n", h->host_id,
+				(long long)(in->now > h->generated_at ? in->now - h->generated_at : 0));
+	}
+	family(f, "vfcap_cluster_host_usable_vfs", "gauge", "VFs the host's report counts as usable.");
+	for (size_t i = 0; i < in->n_hosts; i++)
+		if (!in->hosts[i]->error && in->hosts[i]->usable >= 0)
+			fprintf(f, "vfcap_cluster_host_usable_vfs{host=\"%s\"} %d\n", in->hosts[i]->host_id, in->hosts[i]->usable);
+	family(f, "vfcap_cluster_host_free_vfs", "gauge", "VFs the host's report counts as free.");
+	for (size_t i = 0; i < in->n_hosts; i++)
+		if (!in->hosts[i]->error && in->hosts[i]->free >= 0)
+			fprintf(f, "vfcap_cluster_host_free_vfs{host=\"%s\"} %d\n", in->hosts[i]->host_id, in->hosts[i]->free);
+	family(f, "vfcap_cluster_host_truncated_pfs", "gauge",
+	       "PFs of the host whose netlink VF list was cut short (the kernel's 64 KiB attribute limit).");
+	for (size_t i = 0; i < in->n_hosts; i++)
+		if (!in->hosts[i]->error)
+			fprintf(f, "vfcap_cluster_host_truncated_pfs{host=\"%s\"} %d\n", in->hosts[i]->host_id,
+				truncated_pfs(in->hosts[i]));
+}
+
+static void per_label(FILE *f, const struct cluster *c)
+{
+	family(f, "vfcap_cluster_label_usable_vfs", "gauge",
+	       "Usable VFs of the PFs whose physical_network or fabric is the label, over the reported hosts.");
+	for (size_t i = 0; i < c->n_labels; i++) {
+		fputs("vfcap_cluster_label_usable_vfs{label=\"", f);
+		escaped(f, c->labels[i].name);
+		fprintf(f, "\"} %ld\n", c->labels[i].usable);
+	}
+	family(f, "vfcap_cluster_label_free_vfs", "gauge",
+	       "Free VFs of the PFs whose physical_network or fabric is the label, over the reported hosts.");
+	for (size_t i = 0; i < c->n_labels; i++) {
+		fputs("vfcap_cluster_label_free_vfs{label=\"", f);
+		escaped(f, c->labels[i].name);
+		fprintf(f, "\"} %ld\n", c->labels[i].free);
+	}
+}
+
+static void totals(FILE *f, const struct cluster *c)
+{
+	family(f, "vfcap_cluster_hosts", "gauge",
+	       "Hosts the filter holds an entry for, by state (stale: report older than the default max_report_age; "
+	       "missing: no readable report).");
+	fprintf(f, "vfcap_cluster_hosts{state=\"ok\"} %zu\n", c->ok);
+	fprintf(f, "vfcap_cluster_hosts{state=\"stale\"} %zu\n", c->stale);
+	fprintf(f, "vfcap_cluster_hosts{state=\"missing\"} %zu\n", c->missing);
+	family(f, "vfcap_cluster_usable_vfs", "gauge", "Usable VFs over the reported hosts.");
+	fprintf(f, "vfcap_cluster_usable_vfs %ld\n", c->usable);
+	family(f, "vfcap_cluster_free_vfs", "gauge", "Free VFs over the reported hosts.");
+	fprintf(f, "vfcap_cluster_free_vfs %ld\n", c->free);
+	family(f, "vfcap_cluster_truncated_pfs", "gauge", "PFs whose netlink VF list was cut short, over the reported hosts.");
+	fprintf(f, "vfcap_cluster_truncated_pfs %ld\n", c->truncated);
+	family(f, "vfcap_filter_report_age_seconds", "histogram", "Ages of the reports the filter holds, at the scrape.");
+	uint64_t cum = 0;
+	for (int b = 0; b < AGE_BUCKETS; b++) {
+		cum += c->ages[b];
+		fprintf(f, "vfcap_filter_report_age_seconds_bucket{le=\"%d\"} %" PRIu64 "\n", age_bounds[b], cum);
+	}
+	fprintf(f, "vfcap_filter_report_age_seconds_bucket{le=\"+Inf\"} %zu\n", c->n_ages);
+	fprintf(f, "vfcap_filter_report_age_seconds_sum %.0f\nvfcap_filter_report_age_seconds_count %zu\n", c->age_sum,
+		c->n_ages);
+}
+
+void vf_metrics_cluster(FILE *f, const struct vf_metrics_input *in)
+{
+	_cleanup_free_ struct cluster *c = xcalloc(1, sizeof *c);
+	for (size_t i = 0; i < in->n_hosts; i++)
+		add_host(c, in->hosts[i], in);
+	totals(f, c);
+	per_label(f, c);
+	per_host(f, in);
+}
