@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: MIT
 """Checks of the Grafana dashboard (packaging/grafana/vfcap.json), for tests/packaging.sh.
 
-usage: check_grafana.py DASHBOARD WORKDIR FIXTURE.prom...
+usage: check_grafana.py DASHBOARD WORKDIR --filter=FILTER.prom FIXTURE.prom...
 
 Prints one "PASS what" or "FAIL what" line per check (a failure's reasons follow, indented):
 - the JSON loads, has a schemaVersion, a Prometheus datasource variable every panel and query
-  uses, and a host (instance) variable every metric selector follows;
+  uses, a host (instance) variable every reporter metric selector follows, and a filter variable
+  (the vfcap-filter instances) every vfcap_filter_* and vfcap_cluster_* selector follows;
 - every vfcap_* name in a query is a metric the reporter emits: the names in the fixtures'
   expected.prom files (vfcap-report --format prometheus) plus SERVE_ONLY below, the families
-  only `vfcap-report serve` adds to /metrics (reporter/serve.c);
+  only `vfcap-report serve` adds to /metrics (reporter/serve.c), and the names in FILTER.prom
+  (the golden scrape of vfcap-filter's /metrics, tests/unit/metrics/scrape.prom);
 - promtool parses every query (as a recording rule);
 - promtool evaluates the panels' queries over the fixtures (each fixture one scrape target,
   instance=<fixture name>) and gets what this script computes from the same files: the hosts
-  with no free VF, the PFs limited by netlink, the free total, the report age.
+  with no free VF, the PFs limited by netlink, the free total, the report age; and the cluster
+  panels over FILTER.prom (one vfcap-filter target).
 """
 import json
 import os
@@ -26,6 +29,7 @@ import sys
 SERVE_ONLY = {"vfcap_report_age_seconds", "vfcap_gathers_total", "vfcap_scrapes_total",
               "vfcap_slow_clients_closed_total", "vfcap_read_errors"}
 JOB = "vfcap"
+FILTER_JOB, FILTER_INSTANCE = "vfcap-filter", "engine"
 EVAL_S = 300  # promtool's evaluation time, seconds after 0
 AGE_INSTANCE, AGE = "intel64", 42  # one target also serves vfcap_report_age_seconds
 # and a counter of slow clients cut, 2 more each minute from 0: over the hour to EVAL_S it rose
@@ -77,11 +81,19 @@ def queries(dash):
 
 def concrete(expr):
     """The query as Grafana sends it with every host selected."""
-    return expr.replace("$instance", ".*").replace("${instance}", ".*")
+    for var in ("instance", "filter"):
+        expr = expr.replace("$" + var, ".*").replace("${%s}" % var, ".*")
+    return expr
+
+
+def is_filter_metric(name):
+    return name.startswith(("vfcap_filter_", "vfcap_cluster_"))
 
 
 def main():
-    dash_path, work, proms = sys.argv[1], sys.argv[2], sys.argv[3:]
+    dash_path, work = sys.argv[1], sys.argv[2]
+    filter_prom = [a[len("--filter="):] for a in sys.argv[3:] if a.startswith("--filter=")]
+    proms = [a for a in sys.argv[3:] if not a.startswith("--filter=")]
     try:
         dash = json.load(open(dash_path))
     except (OSError, ValueError) as e:
@@ -100,6 +112,10 @@ def main():
     check("grafana: a host variable (instance, multi-value, All = .*)",
           inst.get("type") == "query" and inst.get("multi") and inst.get("allValue") == ".*",
           repr(inst)[:200])
+    filt = tvars.get("filter", {})
+    check("grafana: a vfcap-filter variable (filter, multi-value, All = .*)",
+          filt.get("type") == "query" and filt.get("multi") and filt.get("allValue") == ".*",
+          repr(filt)[:200])
     bad = [p.get("title") for p in dash.get("panels", [])
            if p.get("datasource", {}).get("uid") != "${datasource}" or
            any(t.get("datasource", {}).get("uid") != "${datasource}" for t in p.get("targets", []))]
@@ -114,6 +130,11 @@ def main():
         samples, names = parse_prom(path)
         fixtures[os.path.basename(os.path.dirname(path))] = samples
         known |= names
+    filter_samples = []
+    for path in filter_prom:
+        filter_samples, names = parse_prom(path)
+        known |= names
+    check("grafana: one vfcap-filter scrape (--filter=)", len(filter_prom) == 1 and filter_samples, filter_prom)
     used = {}
     texts = [(title, expr) for _, title, _, expr in queries(dash)]
     texts += [("variable " + n, json.dumps(v.get("query"))) for n, v in tvars.items()]
@@ -121,15 +142,16 @@ def main():
         for name in re.findall(r"\bvfcap_[a-z0-9_]+", text):
             used.setdefault(name, set()).add(title)
     unknown = sorted(n for n in used if n not in known)
-    check("grafana: the %d metric names the queries use are emitted by vfcap-report" % len(used),
+    check("grafana: the %d metric names the queries use are emitted by vfcap-report or vfcap-filter" % len(used),
           not unknown and used, "unknown: %s (in %s)" % (unknown, [sorted(used[n]) for n in unknown]))
 
-    # every selector follows the host variable
+    # every selector follows its variable: the hosts' reporters, or the filters
     loose = sorted({"%s: %s" % (title, m.group(0)) for _, title, _, expr in queries(dash)
                     for m in re.finditer(r"\bvfcap_[a-z0-9_]+(\{[^}]*\})?", expr)
-                    if 'instance=~"$instance"' not in (m.group(1) or "")})
-    check("grafana: every metric selector of a panel has instance=~\"$instance\"", not loose,
-          "\n".join(loose))
+                    if 'instance=~"$%s"' % ("filter" if is_filter_metric(m.group(0)) else "instance")
+                    not in (m.group(1) or "")})
+    check("grafana: every metric selector of a panel has instance=~\"$instance\" "
+          "(vfcap_filter_*, vfcap_cluster_*: $filter)", not loose, "\n".join(loose))
 
     # --- promtool: syntax ---
     os.makedirs(work, exist_ok=True)
@@ -148,6 +170,8 @@ def main():
     for inst_name, samples in sorted(fixtures.items()):
         for name, labels, value in samples:
             series.append((name, dict(labels, instance=inst_name, job=JOB), value))
+    for name, labels, value in filter_samples:
+        series.append((name, dict(labels, instance=FILTER_INSTANCE, job=FILTER_JOB), value))
     series.append(("vfcap_report_age_seconds", {"instance": AGE_INSTANCE, "job": JOB}, AGE))
     series.append(("vfcap_slow_clients_closed_total", {"instance": AGE_INSTANCE, "job": JOB}, "0+%dx10" % CUT_STEP))
 
@@ -171,6 +195,9 @@ def main():
                      ("vfcap_pf_netlink_listed_vfs" in d and "vfcap_pf_netlink_num_vf" in d and
                       d["vfcap_pf_netlink_listed_vfs"] < d["vfcap_pf_netlink_num_vf"]))
     ts = {l["instance"]: v for l, v in by("vfcap_report_timestamp_seconds")}
+    cluster = {l.get("state"): v for l, v in by("vfcap_cluster_hosts")}
+    one = lambda name: sum(v for _, v in by(name))  # noqa: E731
+    host_free = sorted(by("vfcap_cluster_host_free_vfs"), key=lambda lv: lv[1])[:20]
 
     def q(kind, title, ref="A"):
         for k, t, r_, e in all_q:
@@ -200,6 +227,18 @@ def main():
              q("timeseries", "Report age"),
              [("", dict(target(i), hostname=hostname[i]), AGE if i == AGE_INSTANCE else EVAL_S - ts[i])
               for i in sorted(ts)]),
+            ("stat 'Cluster free VFs' = vfcap_cluster_free_vfs (%d)" % one("vfcap_cluster_free_vfs"),
+             q("stat", "Cluster free VFs"), [("", {}, one("vfcap_cluster_free_vfs"))]),
+            ("stat 'Hosts missing or stale' = %d" % (cluster["missing"] + cluster["stale"]),
+             q("stat", "Hosts missing or stale"), [("", {}, cluster["missing"] + cluster["stale"])]),
+            ("stat 'Truncated PFs (cluster)' = %d" % one("vfcap_cluster_truncated_pfs"),
+             q("stat", "Truncated PFs (cluster)"), [("", {}, one("vfcap_cluster_truncated_pfs"))]),
+            ("table 'Hosts without a usable report': the hosts with vfcap_cluster_host_reported 0",
+             q("table", "Hosts without a usable report"),
+             [("vfcap_cluster_host_reported", l, 0) for l, v in by("vfcap_cluster_host_reported") if v == 0]),
+            ("table 'Hosts with the least free VFs': vfcap_cluster_host_free_vfs, lowest first",
+             q("table", "Hosts with the least free VFs"),
+             [("vfcap_cluster_host_free_vfs", l, v) for l, v in host_free]),
         ]
     except KeyError as e:
         check("grafana: the panels the checks evaluate exist", False, e)
