@@ -583,6 +583,26 @@ static void test_http_concurrent(_unused_ void **state)
 	vf_sources_free(w.s);
 }
 
+/* vf_sources_all after test_http_and_dir's lookup: every host of either source once, sorted,
+ * merged as the lookup merged it. */
+static void all_merged(struct vf_sources *s, const char *d)
+{
+	struct vf_capacity **all = NULL;
+	size_t n = vf_sources_all(s, &all);
+	static const char *const want[] = { "dir-broken", "dir-newer", "status500-dir-broken", "status500-dir-ok",
+					    "status500-nowhere", "web-newer", "web-only" };
+	assert_int_equal(n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(all[i]->host_id, want[i]);
+	assert_int_equal(all[0]->free, 2);  /* dir-broken: the web's report beats the file's error */
+	assert_int_equal(all[1]->free, 1);  /* dir-newer */
+	assert_non_null(strstr(all[2]->error, "; ")); /* two errors joined */
+	assert_int_equal(all[5]->free, 2);  /* web-newer */
+	for (size_t i = 0; i < n; i++)
+		vf_capacity_unref(all[i]);
+	free(all);
+}
+
 /* Both sources: the newer report wins, a report beats an error, two errors are joined. */
 static void test_http_and_dir(_unused_ void **state)
 {
@@ -616,6 +636,7 @@ static void test_http_and_dir(_unused_ void **state)
 	assert_int_equal(out[6]->free, 2);
 	for (int i = 0; i < 7; i++)
 		vf_capacity_unref(out[i]);
+	all_merged(s, d);
 }
 
 static int setup(void **state)
