@@ -116,9 +116,22 @@ static long join_pair(const char *body, const char *p, const char *end, size_t n
 	return (long)(n + m);
 }
 
+/* Is there a "&#" anywhere? memchr for the rare '&' (glibc's memmem walks every byte). */
+static bool has_char_ref(const char *p, size_t len)
+{
+	const char *end = p + len;
+	while ((p = memchr(p, '&', (size_t)(end - p))) && ++p < end)
+		if (*p == '#')
+			return true;
+	return false;
+}
+
 int rpc_join_surrogate_refs(const char *body, size_t len, char **ret, size_t *ret_len,
 			    char **errmsg)
 {
+	/* most requests have no character reference at all: skip the byte-wise walk for them */
+	if (!has_char_ref(body, len))
+		return 0;
 	const char *end = body + len, *copied = body;
 	_cleanup_free_ char *out = NULL;
 	char *o = NULL;
