@@ -11,13 +11,11 @@
 
 #include "audit.h"
 #include "engine.h"
+#include "filter-exit.h"
 #include "run.h"
 #include "service.h"
 #include "source.h"
 #include "util.h"
-
-#define EXIT_USAGE 2
-#define EXIT_RUNTIME 3
 
 static void engine_freep(struct vf_engine **e)
 {

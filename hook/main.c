@@ -26,7 +26,6 @@
 #include "util.h"
 #include "xml.h"
 
-#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
 #define PAYLOAD_MAX (64u << 20)
 /* VDSM's vmId is a UUID; anything else is kept only if it cannot break a ledger line. */
 #define VM_ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
@@ -404,7 +403,7 @@ static const char usage_text[] =
 	"VDSM hook: vmfex/extnet vNICs onto the VF pool, capacity check and reservation, vfcap caps.\n"
 	"Installed as 50_vfcap in VDSM's hook directories; the hook point is the directory's name.\n"
 	"Payload: $_hook_domxml or $_hook_json; properties: $vmfex, $extnet, $vmId.\n"
-	"Config: $VFCAP_CONFIG, else " DEFAULT_CONFIG " (optional).\n"
+	"Config: $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH " (optional).\n"
 	"Exit: 0 done or nothing to do; 2 failed (one line on stderr, payload untouched).\n";
 
 static const char *point_from_argv0(const char *argv0)
@@ -440,13 +439,8 @@ static int parse_args(int argc, char **argv, const char **point)
 
 static int load_config(struct hook *k)
 {
-	const char *env = getenv("VFCAP_CONFIG");
 	_cleanup_free_ char *err = NULL;
-	int r = vf_config_load(env && *env ? env : DEFAULT_CONFIG, &k->cfg, &err);
-	if (r == -ENOENT && !(env && *env)) {
-		k->cfg = vf_config_new();
-		return 0;
-	}
+	int r = vf_config_load_chosen(NULL, &k->cfg, &err);
 	if (r < 0)
 		return failf("%s: config: %s", k->point, err ? err : strerror(-r));
 	return 0;

@@ -185,7 +185,7 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
  * lines of reservations already ended; the pool is set right by the next run. */
 static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
-	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
+	const char *uri = c->cfg->libvirt_uri ?: VF_LIBVIRT_DEFAULT_URI;
 	_cleanup_free_ char *line = xasprintf("vfcap-hook: %s: libvirt %s: no answer within %d s (libvirt_timeout): "
 					      "the daemon is hung or stopped; nothing was reserved",
 					      req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);

@@ -74,6 +74,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The file every program reads unless told otherwise (vf_config_load_chosen). */
+#define VF_CONFIG_DEFAULT_PATH "/etc/vfcap/vfcap.conf"
+
 /* VF indexes in reserved= are 0 .. VF_CONFIG_MAX_VFS - 1. */
 #define VF_CONFIG_MAX_VFS 4096
 
@@ -164,6 +167,11 @@ struct vf_config *vf_config_new(void);
  * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".
  * Any failure sets *errmsg (when errmsg is not NULL; caller frees) and leaves *ret untouched. */
 int vf_config_load(const char *path, struct vf_config **ret, char **errmsg);
+/* The one precedence rule of the three programs: explicit (--config) if not NULL, else
+ * $VFCAP_CONFIG if set and not empty, else VF_CONFIG_DEFAULT_PATH. Only the default may be
+ * missing (then *ret holds the built-in defaults): a file someone named must exist. Errors as
+ * vf_config_load's. */
+int vf_config_load_chosen(const char *explicit_path, struct vf_config **ret, char **errmsg);
 void vf_config_free(struct vf_config *c);
 static inline void vf_config_freep(struct vf_config **c)
 {

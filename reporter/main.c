@@ -12,18 +12,16 @@
 #include "format.h"
 #include "gather.h"
 #include "report.h"
+#include "report-exit.h"
 #include "serve.h"
 #include "util.h"
 
-#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
-
-enum { EXIT_FULL = 0, EXIT_USAGE = 1, EXIT_PARTIAL = 2, EXIT_NOTHING = 3 };
 enum format { FMT_JSON, FMT_TABLE, FMT_PROMETHEUS };
 
 struct opts {
 	enum format format;
 	const char *output, *sysfs_root, *netlink_file, *netlink_record, *libvirt_uri, *config;
-	bool config_given, verbose;
+	bool verbose;
 	char **pfs;
 	size_t n_pfs;
 	bool serve;               /* `vfcap-report serve` */
@@ -47,8 +45,9 @@ static const char usage_text[] =
 	"      --netlink-file FILE read recorded RTM_NEWLINK replies instead of the kernel\n"
 	"      --netlink-record FILE  also write the kernel's raw replies to FILE (for\n"
 	"                          --netlink-file, bug reports and test fixtures)\n"
-	"      --libvirt-uri URI   libvirt connection, read-only (default qemu:///system)\n"
-	"  -c, --config FILE       configuration (default " DEFAULT_CONFIG ", optional)\n"
+	"      --libvirt-uri URI   libvirt connection, read-only (default " VF_LIBVIRT_DEFAULT_URI ")\n"
+	"  -c, --config FILE       configuration (default $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH ",\n"
+	"                          optional)\n"
 	"      --pf NAME           report only this PF (repeatable)\n"
 	"  -v, --verbose           table format: one row per VF\n"
 	"      --listen ADDR:PORT  serve: listen there (default: the config's serve_listen, else\n"
@@ -117,7 +116,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return usage_error("unknown format '%s' (json, table, prometheus)", optarg);
 			break;
 		case 'o': o->output = optarg, o->once_option = o->once_option ?: "--output"; break;
-		case 'c': o->config = optarg, o->config_given = true; break;
+		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = true, o->once_option = o->once_option ?: "--verbose"; break;
 		case O_SYSFS: o->sysfs_root = optarg; break;
 		case O_NETLINK: o->netlink_file = optarg; break;
@@ -156,11 +155,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int load_config(const struct opts *o, struct vf_config **cfg)
 {
 	_cleanup_free_ char *err = NULL;
-	int r = vf_config_load(o->config ? o->config : DEFAULT_CONFIG, cfg, &err);
-	if (r == -ENOENT && !o->config_given) {
-		*cfg = vf_config_new(); /* the default file is optional */
-		return 0;
-	}
+	int r = vf_config_load_chosen(o->config, cfg, &err);
 	if (r < 0) {
 		fprintf(stderr, "vfcap-report: %s\n", err ? err : strerror(-r));
 		return EXIT_USAGE;

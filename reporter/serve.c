@@ -441,12 +441,12 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 {
 	int fd = open_listener(ss, where, port);
 	if (fd < 0)
-		return VF_SERVE_CANNOT_START;
+		return EXIT_CANNOT_START;
 	s->guard = vf_http_guard_new(s->o->cfg->serve_http.request_timeout, "vfcap-report");
 	if (!s->guard) {
 		close(fd);
 		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
-		return VF_SERVE_CANNOT_START;
+		return EXIT_CANNOT_START;
 	}
 	/* epoll threads: answers come from a snapshot in memory, and the one request that waits
 	 * for a gather is suspended, not blocking (see the top of the file) */
@@ -478,7 +478,7 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!s->mhd) {
 		fprintf(stderr, "vfcap-report: listen %s: cannot start the HTTP server\n", where);
-		return VF_SERVE_CANNOT_START;
+		return EXIT_CANNOT_START;
 	}
 	return 0;
 }
@@ -528,7 +528,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	if (vf_parse_listen(where, &ss, NULL) < 0) {
 		fprintf(stderr, "vfcap-report: listen %s: not ADDR:PORT (numeric IPv4 or [IPv6] address, port 0-65535)\n",
 			where);
-		return VF_SERVE_CONFIG;
+		return EXIT_USAGE;
 	}
 	int r = serve_tls_load(s->o->cfg, &s->tls);
 	if (r)
@@ -536,7 +536,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	gather_now(s); /* the first gather, so that no client waits for it */
 	if (pthread_create(&s->gatherer, NULL, gatherer, s) != 0) {
 		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
-		return VF_SERVE_CANNOT_START;
+		return EXIT_CANNOT_START;
 	}
 	unsigned port = 0;
 	if ((r = start_http(s, &ss, where, &port))) {
@@ -558,7 +558,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	stop_gatherer(s); /* MHD must hold no suspended connection when it stops */
 	MHD_stop_daemon(s->mhd);
 	fprintf(stderr, "vfcap-report: stopped\n");
-	return VF_SERVE_STOPPED;
+	return EXIT_STOPPED;
 }
 
 int vf_serve(const struct vf_serve_opts *o)
