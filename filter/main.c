@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "model.h"
 #include "engine.h"
 #include "filter-exit.h"
@@ -84,9 +85,8 @@ static const struct option longopts[] = {
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "vfcap-filter: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (vfcap-filter --help)\n");
+	_cleanup_free_ char *msg = xasprintf(fmt, arg);
+	log_error("%s (vfcap-filter --help)", msg);
 	return -EINVAL;
 }
 
@@ -163,7 +163,7 @@ static int load_config(const struct options *o, struct vf_config **ret)
 	_cleanup_free_ char *err = NULL;
 	int r = vf_config_load_chosen(o->config, ret, &err);
 	if (r < 0)
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 	return r;
 }
 
@@ -188,6 +188,7 @@ static void apply_options(const struct options *o, struct vf_config *c)
 
 int main(int argc, char **argv)
 {
+	vf_log_init("vfcap-filter");
 	struct options o = { 0 };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)

@@ -18,6 +18,7 @@
 #include "caps.h"
 #include "config.h"
 #include "gather.h"
+#include "log.h"
 #include "neighbours.h"
 #include "props.h"
 #include "report.h"
@@ -46,9 +47,7 @@ static int failf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("vfcap-hook: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vf_logv(VF_LOG_ERR, fmt, ap);
 	va_end(ap);
 	return EXIT_FAIL;
 }
@@ -351,7 +350,7 @@ static int get_caps(struct hook *k)
 		return EXIT_OK;
 	}
 	if (h->n_errors) /* still worth adding: the counts a failed source affects are null */
-		fprintf(stderr, "vfcap-hook: %s: the report lists %zu source error(s), first: %s\n", k->point, h->n_errors,
+		log_warning("%s: the report lists %zu source error(s), first: %s", k->point, h->n_errors,
 			h->errors[0].message);
 	_cleanup_free_ char *report = vf_report_format_json(h, false), *out = NULL, *err = NULL;
 	size_t len;
@@ -451,6 +450,7 @@ int main(int argc, char **argv)
 	/* VDSM starts hooks with SIGPIPE at its default: libvirtd going away mid-run must be an
 	 * error line (exit 2), not a silent death by SIGPIPE in libvirt's socket write */
 	signal(SIGPIPE, SIG_IGN);
+	vf_log_init("vfcap-hook");
 	struct hook k = { 0 };
 	int r = parse_args(argc, argv, &k.point);
 	if (r >= 0)
@@ -470,7 +470,7 @@ int main(int argc, char **argv)
 	/* VDSM logs a succeeding hook's stderr but shows a failing one's as the error: a failure is
 	 * one line, the reason, so a notice goes out only after everything else went well */
 	if (r == EXIT_OK && k.notice)
-		fprintf(stderr, "vfcap-hook: %s: %s\n", k.point, k.notice);
+		log_notice("%s: %s", k.point, k.notice);
 	vf_config_free(k.cfg);
 	free(k.data);
 	free(k.notice);

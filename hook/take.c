@@ -8,6 +8,7 @@
 
 #include "gather.h"
 #include "ledger.h"
+#include "log.h"
 #include "pool.h"
 #include "util.h"
 #include "watchdog.h"
@@ -186,9 +187,10 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
 static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
 	const char *uri = c->cfg->libvirt_uri ?: VF_LIBVIRT_DEFAULT_URI;
-	_cleanup_free_ char *line = xasprintf("vfcap-hook: %s: libvirt %s: no answer within %d s (libvirt_timeout): "
-					      "the daemon is hung or stopped; nothing was reserved",
-					      req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);
+	_cleanup_free_ char *line = vf_log_line(VF_LOG_ERR,
+						"%s: libvirt %s: no answer within %d s (libvirt_timeout): "
+						"the daemon is hung or stopped; nothing was reserved",
+						req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);
 	struct vf_watchdog *w = vf_watchdog_arm(c->cfg->libvirt_timeout, line);
 	virConnectPtr conn = NULL;
 	int r = open_rw(c->cfg, uri, &conn, errmsg);

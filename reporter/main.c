@@ -11,6 +11,7 @@
 #include "config.h"
 #include "format.h"
 #include "gather.h"
+#include "log.h"
 #include "report.h"
 #include "report-exit.h"
 #include "serve.h"
@@ -70,9 +71,9 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fputs("vfcap-report: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'vfcap-report --help'.\n", stderr);
+	_cleanup_free_ char *msg = xasprintf(fmt, arg);
+	log_error("%s", msg);
+	fputs("Try 'vfcap-report --help'.\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -157,7 +158,7 @@ static int load_config(const struct opts *o, struct vf_config **cfg)
 	_cleanup_free_ char *err = NULL;
 	int r = vf_config_load_chosen(o->config, cfg, &err);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: %s\n", err ? err : strerror(-r));
+		log_error("%s", err ? err : strerror(-r));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -179,15 +180,15 @@ static int emit(const struct vf_host *h, const struct opts *o)
 	if (o->output) {
 		int r = write_file_atomic(o->output, text, len, 0644);
 		if (r < 0) {
-			fprintf(stderr, "vfcap-report: cannot write %s: %s\n", o->output, strerror(-r));
+			log_error("cannot write %s: %s", o->output, strerror(-r));
 			return EXIT_NOTHING;
 		}
 	} else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-		fprintf(stderr, "vfcap-report: cannot write to stdout: %s\n", strerror(errno));
+		log_error("cannot write to stdout: %s", strerror(errno));
 		return EXIT_NOTHING;
 	}
 	for (size_t i = 0; i < h->n_errors; i++)
-		fprintf(stderr, "vfcap-report: warning: %s: %s\n", vf_source_to_string(h->errors[i].source),
+		log_warning("warning: %s: %s", vf_source_to_string(h->errors[i].source),
 			h->errors[i].message);
 	return h->n_errors ? EXIT_PARTIAL : EXIT_FULL;
 }
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 	/* libvirtd going away mid-read must be an error message, not death by SIGPIPE (libvirt's
 	 * client writes to its socket without MSG_NOSIGNAL) */
 	signal(SIGPIPE, SIG_IGN);
+	vf_log_init("vfcap-report");
 	struct opts o = { .format = FMT_JSON, .serve = argc > 1 && streq(argv[1], "serve") };
 	/* serve's options follow the word: getopt starts after it */
 	int r = o.serve ? parse_args(argc - 1, argv + 1, &o) : parse_args(argc, argv, &o);
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: cannot read %s/class/net: %s\n", vf_gather_sysfs_root(cfg, &g),
+		log_error("cannot read %s/class/net: %s", vf_gather_sysfs_root(cfg, &g),
 			strerror(-r));
 		return EXIT_NOTHING;
 	}
