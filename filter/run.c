@@ -130,14 +130,14 @@ int vf_serve(const struct vf_config *c, bool quiet)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
 	if (open_engine(c, &engine) < 0)
 		return EXIT_USAGE;
-	__attribute__((cleanup(sources_freep))) struct vf_sources *sources = NULL;
+	_cleanup_(sources_freep) struct vf_sources *sources = NULL;
 	int r = open_sources(c, engine, &sources);
 	if (r)
 		return r;
-	__attribute__((cleanup(audit_freep))) struct vf_audit *audit = vf_audit_new(c->filter.audit_interval);
+	_cleanup_(audit_freep) struct vf_audit *audit = vf_audit_new(c->filter.audit_interval);
 	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine, .audit = audit, .log = true };
 	struct vf_service_opts so = { .listen = c->filter.listen, .threads = c->filter.threads,
 				      .max_body = c->filter.max_body, .http = c->filter.http,
@@ -200,7 +200,7 @@ static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
 {
 	if (o->demand_given || !c->engine.url)
 		return o->policy.demand;
-	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
 	if (open_engine(c, &engine) < 0)
 		return -1;
 	int demand;
@@ -217,7 +217,7 @@ static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
 static int run_lookup(const struct vf_config *c, const char **ids, size_t n, struct vf_capacity **caps)
 {
 	if (c->filter.report_url) {
-		__attribute__((cleanup(sources_freep))) struct vf_sources *s = NULL;
+		_cleanup_(sources_freep) struct vf_sources *s = NULL;
 		int r = open_sources(c, NULL, &s);
 		if (r)
 			return r;

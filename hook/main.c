@@ -211,7 +211,7 @@ static int rewrite_vmfex(struct hook *k, bool reserve)
 	if (r != EXIT_OK)
 		return r;
 	_cleanup_vmfex_map_ struct vf_vmfex_map map = { 0 };
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	if ((r = collect(k, doc, vmfex, &map, &w)) != EXIT_OK || w.n == 0)
 		return r;
 	_cleanup_free_ char *vm = vm_id(doc), *what = describe(&w);
@@ -279,7 +279,7 @@ static int migrate_destination(struct hook *k)
 	const char *vmfex = getenv("vmfex");
 	if (!vmfex || !*vmfex)
 		return EXIT_OK;
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	return take(k, "migration", &w, "migration");
 }
 
@@ -296,7 +296,7 @@ static int vm_migrate_destination(struct hook *k)
 		return r;
 	_cleanup_free_ xmlNodePtr *ifaces = NULL;
 	size_t n = vf_payload_interfaces(doc, &ifaces);
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	want_init(&w, n);
 	for (size_t i = 0; i < n; i++)
 		if (vf_iface_on_network(ifaces[i], k->cfg->pool_network))

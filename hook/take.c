@@ -245,7 +245,7 @@ int vf_release(const struct vf_config *cfg, const char *vm, const char *mac, cha
 	int lock = vf_pool_lock(cfg->run_dir, errmsg);
 	if (lock < 0)
 		return lock;
-	__attribute__((cleanup(ledger_clearp))) struct vf_ledger l;
+	_cleanup_(ledger_clearp) struct vf_ledger l;
 	int r = vf_ledger_load(cfg->run_dir, &l, errmsg);
 	if (r == 0 && vf_ledger_release(&l, vm, mac) > 0)
 		r = vf_ledger_save(&l, errmsg);

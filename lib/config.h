@@ -74,6 +74,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 /* The file every program reads unless told otherwise (vf_config_load_chosen). */
 #define VF_CONFIG_DEFAULT_PATH "/etc/vfcap/vfcap.conf"
 
@@ -177,7 +179,7 @@ static inline void vf_config_freep(struct vf_config **c)
 {
 	vf_config_free(*c);
 }
-#define _cleanup_config_ __attribute__((cleanup(vf_config_freep)))
+#define _cleanup_config_ _cleanup_(vf_config_freep)
 
 /* Does the PF count, by the pfs= and drivers= filters (driver may be NULL)? */
 bool vf_config_pf_selected(const struct vf_config *c, const char *name, const char *driver);
