@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh. Bad input: one clear line on stderr naming what and where, the
 # documented exit code, no crash (sanitizer build: any report exits 99 and fails here).
 
