@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make bench: vfcap-report on synthetic hosts, next to floors measured in the same run.
 
 For each size (PFs x VFs, running domains) it reports the median (and p90) wall time of

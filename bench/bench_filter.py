@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """vfcap-filter benchmark (make bench): runFilters latency and throughput of `vfcap-filter serve`
 next to floors measured in the same run against the same service.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """vfcap-hook benchmark (make bench): one device-hook run against `xmllint --noout` on the same
 payload, both timed in the same run (median and p90 of BENCH_RUNS runs, milliseconds).
 

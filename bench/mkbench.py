@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate a synthetic host for the benchmark: PFS x VFS VFs, DOMAINS running domains.
 
 bench/mkbench.py OUTDIR PFS VFS DOMAINS writes OUTDIR/{sysfs, netlink.spec, libvirt.xml,

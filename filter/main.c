@@ -15,15 +15,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "model.h"
 #include "engine.h"
+#include "filter-exit.h"
 #include "run.h"
 #include "service.h"
 #include "util.h"
-
-#define EXIT_USAGE 2
-#define EXIT_RUNTIME 3
-#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
 
 static void usage(FILE *f)
 {
@@ -46,7 +44,7 @@ static void usage(FILE *f)
 	      "both:\n"
 	      "  --reports DIR          <host-id>.json reports ([filter] reports_dir)\n"
 	      "  --report-url TEMPLATE  fetch reports, e.g. http://{address}:18782/v1/report ([filter] report_url)\n"
-	      "  --config FILE          default $VFCAP_CONFIG, else " DEFAULT_CONFIG " ([filter], [engine])\n"
+	      "  --config FILE          default $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH " ([filter], [engine])\n"
 	      "  --version, --help\n"
 	      "Exit: 0 done, 2 usage or configuration error, 3 could not start or read a source.\n",
 	      f);
@@ -87,9 +85,8 @@ static const struct option longopts[] = {
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "vfcap-filter: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (vfcap-filter --help)\n");
+	_cleanup_free_ char *msg = xasprintf(fmt, arg);
+	log_error("%s (vfcap-filter --help)", msg);
 	return -EINVAL;
 }
 
@@ -164,14 +161,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 static int load_config(const struct options *o, struct vf_config **ret)
 {
 	_cleanup_free_ char *err = NULL;
-	const char *path = o->config ? o->config : getenv("VFCAP_CONFIG");
-	int r = vf_config_load(path ? path : DEFAULT_CONFIG, ret, &err);
-	if (r == -ENOENT && !path) {
-		*ret = vf_config_new();
-		return 0;
-	}
+	int r = vf_config_load_chosen(o->config, ret, &err);
 	if (r < 0)
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 	return r;
 }
 
@@ -196,10 +188,11 @@ static void apply_options(const struct options *o, struct vf_config *c)
 
 int main(int argc, char **argv)
 {
+	vf_log_init("vfcap-filter");
 	struct options o = { 0 };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)
-		return r > 0 ? 0 : EXIT_USAGE;
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	_cleanup_config_ struct vf_config *cfg = NULL;
 	if (load_config(&o, &cfg) < 0)
 		return EXIT_USAGE;

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "engine.h"
+#include "log.h"
 #include "units.h"
 #include "util.h"
 
@@ -91,7 +92,7 @@ static _printf_(2, 3) void log_line(const struct reply *r, const char *fmt, ...)
 	for (char *c = line; *c; c++) /* ids and names come from the request: no forged lines */
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	fprintf(stderr, "vfcap-filter: %s: %s\n", r->method, line); /* one write per line */
+	log_info("%s: %s", r->method, line); /* one write per line */
 }
 
 /* A unit vfcap does not have (the engine only names discovered ones: a stale discovery). */

@@ -11,13 +11,12 @@
 
 #include "audit.h"
 #include "engine.h"
+#include "filter-exit.h"
+#include "log.h"
 #include "run.h"
 #include "service.h"
 #include "source.h"
 #include "util.h"
-
-#define EXIT_USAGE 2
-#define EXIT_RUNTIME 3
 
 static void engine_freep(struct vf_engine **e)
 {
@@ -37,7 +36,7 @@ static int open_engine(const struct vf_config *c, struct vf_engine **ret)
 		return 0;
 	_cleanup_free_ char *password = NULL, *err = NULL;
 	if (c->engine.password_file && vf_read_secret_file(c->engine.password_file, "the engine password", &password, &err) < 0) {
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 		return -EINVAL;
 	}
 	struct vf_engine_opts eo = { .url = c->engine.url, .ca_file = c->engine.ca_file, .user = c->engine.user,
@@ -45,7 +44,7 @@ static int open_engine(const struct vf_config *c, struct vf_engine **ret)
 				     .cache_ttl = c->engine.cache_ttl };
 	int r = vf_engine_new(&eo, ret, &err);
 	if (r < 0)
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 	return r;
 }
 
@@ -56,9 +55,8 @@ static int resolve_address(void *ctx, const char *host_id, time_t now, char **ad
 
 static void log_late(size_t late, size_t n, int call_deadline_ms)
 {
-	fprintf(stderr,
-		"vfcap-filter: reports: %zu of %zu host(s) not answered within call_deadline (%g s): judged "
-		"as missing; their fetches go on, and no call waits for them again\n",
+	log_warning("reports: %zu of %zu host(s) not answered within call_deadline (%g s): judged "
+		"as missing; their fetches go on, and no call waits for them again",
 		late, n, call_deadline_ms / 1e3);
 }
 
@@ -67,8 +65,8 @@ static bool has_source(const struct vf_config *c)
 {
 	if (c->filter.reports_dir || c->filter.report_url)
 		return true;
-	fprintf(stderr, "vfcap-filter: no report source: --reports DIR or --report-url TEMPLATE "
-			"([filter] reports_dir / report_url)\n");
+	log_error("no report source: --reports DIR or --report-url TEMPLATE "
+			"([filter] reports_dir / report_url)");
 	return false;
 }
 
@@ -79,8 +77,8 @@ static int open_sources(const struct vf_config *c, struct vf_engine *engine, str
 	if (!has_source(c))
 		return EXIT_USAGE;
 	if (f->report_url && strstr(f->report_url, "{address}") && !engine) {
-		fprintf(stderr, "vfcap-filter: report_url %s uses {address}, which comes from the engine API: "
-				"set [engine] url\n", f->report_url);
+		log_error("report_url %s uses {address}, which comes from the engine API: "
+				"set [engine] url", f->report_url);
 		return EXIT_USAGE;
 	}
 	struct vf_source_opts so = { .reports_dir = f->reports_dir, .rescan_interval = f->rescan_interval,
@@ -92,7 +90,7 @@ static int open_sources(const struct vf_config *c, struct vf_engine *engine, str
 				     .resolve_ctx = engine, .on_late = log_late };
 	_cleanup_free_ char *err = NULL;
 	if (vf_sources_new(&so, ret, &err) < 0) {
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 		return EXIT_RUNTIME;
 	}
 	return 0;
@@ -113,7 +111,7 @@ static void wait_for_signals(struct vf_sources *sources)
 			continue;
 		if (sig != SIGHUP)
 			return;
-		fprintf(stderr, "vfcap-filter: SIGHUP: rescanning the reports\n");
+		log_info("SIGHUP: rescanning the reports");
 		vf_sources_rescan(sources);
 	}
 }
@@ -132,14 +130,14 @@ int vf_serve(const struct vf_config *c, bool quiet)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
 	if (open_engine(c, &engine) < 0)
 		return EXIT_USAGE;
-	__attribute__((cleanup(sources_freep))) struct vf_sources *sources = NULL;
+	_cleanup_(sources_freep) struct vf_sources *sources = NULL;
 	int r = open_sources(c, engine, &sources);
 	if (r)
 		return r;
-	__attribute__((cleanup(audit_freep))) struct vf_audit *audit = vf_audit_new(c->filter.audit_interval);
+	_cleanup_(audit_freep) struct vf_audit *audit = vf_audit_new(c->filter.audit_interval);
 	struct vf_filter_ctx ctx = { .sources = sources, .engine = engine, .audit = audit, .log = true };
 	struct vf_service_opts so = { .listen = c->filter.listen, .threads = c->filter.threads,
 				      .max_body = c->filter.max_body, .http = c->filter.http,
@@ -148,16 +146,16 @@ int vf_serve(const struct vf_config *c, bool quiet)
 	unsigned port = 0;
 	_cleanup_free_ char *err = NULL;
 	if (vf_service_start(&so, &ctx, &svc, &port, &err) < 0) {
-		fprintf(stderr, "vfcap-filter: %s\n", err);
+		log_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	fprintf(stderr, "vfcap-filter: serving XML-RPC on %s (port %u); reports: %s%s%s; demand: %s\n",
+	log_info("serving XML-RPC on %s (port %u); reports: %s%s%s; demand: %s",
 		c->filter.listen, port, c->filter.reports_dir ? c->filter.reports_dir : "",
 		c->filter.reports_dir && c->filter.report_url ? " and " : "",
 		c->filter.report_url ? c->filter.report_url : "", engine ? c->engine.url : "the policy's vf_demand");
 	wait_for_signals(sources);
 	vf_service_stop(svc);
-	fprintf(stderr, "vfcap-filter: stopped\n");
+	log_info("stopped");
 	return 0;
 }
 
@@ -172,7 +170,7 @@ static int split_hosts(const char *list, char **buf, const char ***ids, size_t *
 	if (streq(list, "-")) {
 		int r = read_full_fd(STDIN_FILENO, buf, NULL, HOSTS_STDIN_MAX);
 		if (r < 0) {
-			fprintf(stderr, "vfcap-filter: --hosts -: stdin: %s\n", r == -EFBIG ? "too large" : strerror(-r));
+			log_error("--hosts -: stdin: %s", r == -EFBIG ? "too large" : strerror(-r));
 			return r;
 		}
 	} else {
@@ -184,14 +182,14 @@ static int split_hosts(const char *list, char **buf, const char ***ids, size_t *
 		if (!vf_host_id_valid(tok)) {
 			char q[48];
 			vf_quote_value(q, sizeof q, tok);
-			fprintf(stderr, "vfcap-filter: --hosts: '%s' is not a host id (1-64 of [0-9A-Za-z_.-], "
-					"not starting with '.')\n", q);
+			log_error("--hosts: '%s' is not a host id (1-64 of [0-9A-Za-z_.-], "
+					"not starting with '.')", q);
 			return -EINVAL;
 		}
 		*(const char **)array_append(ids, n, sizeof **ids) = tok;
 	}
 	if (*n == 0) {
-		fprintf(stderr, "vfcap-filter: --hosts: no host id given\n");
+		log_error("--hosts: no host id given");
 		return -EINVAL;
 	}
 	return 0;
@@ -202,13 +200,13 @@ static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
 {
 	if (o->demand_given || !c->engine.url)
 		return o->policy.demand;
-	__attribute__((cleanup(engine_freep))) struct vf_engine *engine = NULL;
+	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
 	if (open_engine(c, &engine) < 0)
 		return -1;
 	int demand;
 	_cleanup_free_ char *err = NULL;
 	if (vf_engine_vm_demand(engine, o->vm, vf_now(), &demand, &err) < 0) {
-		fprintf(stderr, "vfcap-filter: VM %s: %s\n", o->vm, err);
+		log_error("VM %s: %s", o->vm, err);
 		return -1;
 	}
 	return demand;
@@ -219,7 +217,7 @@ static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
 static int run_lookup(const struct vf_config *c, const char **ids, size_t n, struct vf_capacity **caps)
 {
 	if (c->filter.report_url) {
-		__attribute__((cleanup(sources_freep))) struct vf_sources *s = NULL;
+		_cleanup_(sources_freep) struct vf_sources *s = NULL;
 		int r = open_sources(c, NULL, &s);
 		if (r)
 			return r;
@@ -233,7 +231,7 @@ static int run_lookup(const struct vf_config *c, const char **ids, size_t n, str
 			  : !S_ISDIR(st.st_mode)               ? "not a directory"
 							       : NULL;
 	if (why) {
-		fprintf(stderr, "vfcap-filter: %s: %s\n", c->filter.reports_dir, why);
+		log_error("%s: %s", c->filter.reports_dir, why);
 		return EXIT_RUNTIME;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -256,7 +254,7 @@ static void print_verdict(const char *id, int demand, struct vf_verdict *v, cons
 int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 {
 	if (!o->vm || !o->hosts) {
-		fprintf(stderr, "vfcap-filter: run needs --vm ID and --hosts ID,ID,... (vfcap-filter --help)\n");
+		log_error("run needs --vm ID and --hosts ID,ID,... (vfcap-filter --help)");
 		return EXIT_USAGE;
 	}
 	_cleanup_free_ char *buf = NULL;
@@ -286,7 +284,7 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	for (size_t i = 0; i < n; i++)
 		vf_capacity_unref(caps[i]);
 	if (fflush(stdout) != 0 && r == 0) {
-		fprintf(stderr, "vfcap-filter: stdout: %s\n", strerror(errno));
+		log_error("stdout: %s", strerror(errno));
 		r = EXIT_RUNTIME;
 	}
 	return r;

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "log.h"
 #include "metrics.h"
 #include "net.h"
 #include "service.h"
@@ -52,7 +53,7 @@ static void log_request(struct vf_service *s, const struct request *rq, const st
 	if (s->opts.quiet)
 		return;
 	/* one fprintf: one write(2) per line on an unbuffered stderr, lines never interleave */
-	fprintf(stderr, "vfcap-filter: method=%s hosts_in=%zu hosts_out=%zu status=%u%s ms=%.3f\n",
+	log_info("method=%s hosts_in=%zu hosts_out=%zu status=%u%s ms=%.3f",
 		st->method[0] ? st->method : "-", st->hosts_in, st->hosts_out, status, st->fault ? " fault=1" : "",
 		ms_since(&rq->start));
 }

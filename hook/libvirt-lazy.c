@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libvirt, loaded on first use.
  *
  * VDSM runs the hook once per vNIC on every VM start, and most runs (extnet, update_device, a

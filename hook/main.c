@@ -18,6 +18,7 @@
 #include "caps.h"
 #include "config.h"
 #include "gather.h"
+#include "log.h"
 #include "neighbours.h"
 #include "props.h"
 #include "report.h"
@@ -26,7 +27,6 @@
 #include "util.h"
 #include "xml.h"
 
-#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
 #define PAYLOAD_MAX (64u << 20)
 /* VDSM's vmId is a UUID; anything else is kept only if it cannot break a ledger line. */
 #define VM_ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
@@ -47,9 +47,7 @@ static int failf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("vfcap-hook: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vf_logv(VF_LOG_ERR, fmt, ap);
 	va_end(ap);
 	return EXIT_FAIL;
 }
@@ -213,7 +211,7 @@ static int rewrite_vmfex(struct hook *k, bool reserve)
 	if (r != EXIT_OK)
 		return r;
 	_cleanup_vmfex_map_ struct vf_vmfex_map map = { 0 };
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	if ((r = collect(k, doc, vmfex, &map, &w)) != EXIT_OK || w.n == 0)
 		return r;
 	_cleanup_free_ char *vm = vm_id(doc), *what = describe(&w);
@@ -281,7 +279,7 @@ static int migrate_destination(struct hook *k)
 	const char *vmfex = getenv("vmfex");
 	if (!vmfex || !*vmfex)
 		return EXIT_OK;
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	return take(k, "migration", &w, "migration");
 }
 
@@ -298,7 +296,7 @@ static int vm_migrate_destination(struct hook *k)
 		return r;
 	_cleanup_free_ xmlNodePtr *ifaces = NULL;
 	size_t n = vf_payload_interfaces(doc, &ifaces);
-	__attribute__((cleanup(want_clear))) struct want w = { 0 };
+	_cleanup_(want_clear) struct want w = { 0 };
 	want_init(&w, n);
 	for (size_t i = 0; i < n; i++)
 		if (vf_iface_on_network(ifaces[i], k->cfg->pool_network))
@@ -352,7 +350,7 @@ static int get_caps(struct hook *k)
 		return EXIT_OK;
 	}
 	if (h->n_errors) /* still worth adding: the counts a failed source affects are null */
-		fprintf(stderr, "vfcap-hook: %s: the report lists %zu source error(s), first: %s\n", k->point, h->n_errors,
+		log_warning("%s: the report lists %zu source error(s), first: %s", k->point, h->n_errors,
 			h->errors[0].message);
 	_cleanup_free_ char *report = vf_report_format_json(h, false), *out = NULL, *err = NULL;
 	size_t len;
@@ -404,7 +402,7 @@ static const char usage_text[] =
 	"VDSM hook: vmfex/extnet vNICs onto the VF pool, capacity check and reservation, vfcap caps.\n"
 	"Installed as 50_vfcap in VDSM's hook directories; the hook point is the directory's name.\n"
 	"Payload: $_hook_domxml or $_hook_json; properties: $vmfex, $extnet, $vmId.\n"
-	"Config: $VFCAP_CONFIG, else " DEFAULT_CONFIG " (optional).\n"
+	"Config: $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH " (optional).\n"
 	"Exit: 0 done or nothing to do; 2 failed (one line on stderr, payload untouched).\n";
 
 static const char *point_from_argv0(const char *argv0)
@@ -440,13 +438,8 @@ static int parse_args(int argc, char **argv, const char **point)
 
 static int load_config(struct hook *k)
 {
-	const char *env = getenv("VFCAP_CONFIG");
 	_cleanup_free_ char *err = NULL;
-	int r = vf_config_load(env && *env ? env : DEFAULT_CONFIG, &k->cfg, &err);
-	if (r == -ENOENT && !(env && *env)) {
-		k->cfg = vf_config_new();
-		return 0;
-	}
+	int r = vf_config_load_chosen(NULL, &k->cfg, &err);
 	if (r < 0)
 		return failf("%s: config: %s", k->point, err ? err : strerror(-r));
 	return 0;
@@ -457,6 +450,7 @@ int main(int argc, char **argv)
 	/* VDSM starts hooks with SIGPIPE at its default: libvirtd going away mid-run must be an
 	 * error line (exit 2), not a silent death by SIGPIPE in libvirt's socket write */
 	signal(SIGPIPE, SIG_IGN);
+	vf_log_init("vfcap-hook");
 	struct hook k = { 0 };
 	int r = parse_args(argc, argv, &k.point);
 	if (r >= 0)
@@ -476,7 +470,7 @@ int main(int argc, char **argv)
 	/* VDSM logs a succeeding hook's stderr but shows a failing one's as the error: a failure is
 	 * one line, the reason, so a notice goes out only after everything else went well */
 	if (r == EXIT_OK && k.notice)
-		fprintf(stderr, "vfcap-hook: %s: %s\n", k.point, k.notice);
+		log_notice("%s: %s", k.point, k.notice);
 	vf_config_free(k.cfg);
 	free(k.data);
 	free(k.notice);

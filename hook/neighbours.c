@@ -29,7 +29,7 @@ char *vf_vmfex_neighbour(const char *argv0)
 	_cleanup_free_ char *dir = slash == argv0 ? xstrdup("/") : xstrndup(argv0, (size_t)(slash - argv0));
 	struct stat self;
 	bool have_self = stat(argv0, &self) == 0;
-	__attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
 	if (!d)
 		return NULL;
 	_cleanup_free_ char *first = NULL;

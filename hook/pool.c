@@ -167,7 +167,7 @@ static void net_freep(virNetworkPtr *n)
 	if (*n)
 		virNetworkFree(*n);
 }
-#define _cleanup_net_ __attribute__((cleanup(net_freep)))
+#define _cleanup_net_ _cleanup_(net_freep)
 
 static int read_members(virNetworkPtr net, unsigned flags, struct vf_usage *u, char **errmsg, const char *pool)
 {

@@ -8,6 +8,7 @@
 
 #include "gather.h"
 #include "ledger.h"
+#include "log.h"
 #include "pool.h"
 #include "util.h"
 #include "watchdog.h"
@@ -185,10 +186,11 @@ static int open_rw(const struct vf_config *cfg, const char *uri, virConnectPtr *
  * lines of reservations already ended; the pool is set right by the next run. */
 static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
-	const char *uri = c->cfg->libvirt_uri ? c->cfg->libvirt_uri : "qemu:///system";
-	_cleanup_free_ char *line = xasprintf("vfcap-hook: %s: libvirt %s: no answer within %d s (libvirt_timeout): "
-					      "the daemon is hung or stopped; nothing was reserved",
-					      req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);
+	const char *uri = c->cfg->libvirt_uri ?: VF_LIBVIRT_DEFAULT_URI;
+	_cleanup_free_ char *line = vf_log_line(VF_LOG_ERR,
+						"%s: libvirt %s: no answer within %d s (libvirt_timeout): "
+						"the daemon is hung or stopped; nothing was reserved",
+						req->point ? req->point : "?", uri, c->cfg->libvirt_timeout);
 	struct vf_watchdog *w = vf_watchdog_arm(c->cfg->libvirt_timeout, line);
 	virConnectPtr conn = NULL;
 	int r = open_rw(c->cfg, uri, &conn, errmsg);
@@ -243,7 +245,7 @@ int vf_release(const struct vf_config *cfg, const char *vm, const char *mac, cha
 	int lock = vf_pool_lock(cfg->run_dir, errmsg);
 	if (lock < 0)
 		return lock;
-	__attribute__((cleanup(ledger_clearp))) struct vf_ledger l;
+	_cleanup_(ledger_clearp) struct vf_ledger l;
 	int r = vf_ledger_load(cfg->run_dir, &l, errmsg);
 	if (r == 0 && vf_ledger_release(&l, vm, mac) > 0)
 		r = vf_ledger_save(&l, errmsg);

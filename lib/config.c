@@ -526,6 +526,22 @@ int vf_config_load(const char *path, struct vf_config **ret, char **errmsg)
 	return 0;
 }
 
+int vf_config_load_chosen(const char *explicit_path, struct vf_config **ret, char **errmsg)
+{
+	const char *env = getenv("VFCAP_CONFIG");
+	const char *path = explicit_path ?: (env && *env ? env : NULL);
+	int r = vf_config_load(path ?: VF_CONFIG_DEFAULT_PATH, ret, errmsg);
+	if (r == -ENOENT && !path) {
+		if (errmsg) {
+			free(*errmsg);
+			*errmsg = NULL;
+		}
+		*ret = vf_config_new();
+		return 0;
+	}
+	return r;
+}
+
 static void strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

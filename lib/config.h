@@ -74,6 +74,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
+/* The file every program reads unless told otherwise (vf_config_load_chosen). */
+#define VF_CONFIG_DEFAULT_PATH "/etc/vfcap/vfcap.conf"
+
 /* VF indexes in reserved= are 0 .. VF_CONFIG_MAX_VFS - 1. */
 #define VF_CONFIG_MAX_VFS 4096
 
@@ -164,12 +169,17 @@ struct vf_config *vf_config_new(void);
  * On a syntax or value error returns -EINVAL and *errmsg = "FILE:LINE: what is wrong".
  * Any failure sets *errmsg (when errmsg is not NULL; caller frees) and leaves *ret untouched. */
 int vf_config_load(const char *path, struct vf_config **ret, char **errmsg);
+/* The one precedence rule of the three programs: explicit (--config) if not NULL, else
+ * $VFCAP_CONFIG if set and not empty, else VF_CONFIG_DEFAULT_PATH. Only the default may be
+ * missing (then *ret holds the built-in defaults): a file someone named must exist. Errors as
+ * vf_config_load's. */
+int vf_config_load_chosen(const char *explicit_path, struct vf_config **ret, char **errmsg);
 void vf_config_free(struct vf_config *c);
 static inline void vf_config_freep(struct vf_config **c)
 {
 	vf_config_free(*c);
 }
-#define _cleanup_config_ __attribute__((cleanup(vf_config_freep)))
+#define _cleanup_config_ _cleanup_(vf_config_freep)
 
 /* Does the PF count, by the pfs= and drivers= filters (driver may be NULL)? */
 bool vf_config_pf_selected(const struct vf_config *c, const char *name, const char *driver);

@@ -48,7 +48,7 @@ static void judge(struct vf_host *h, const struct vf_config *cfg, const struct v
 	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
 	_cleanup_free_ char *err = NULL;
 	if (vf_libvirt_read_within(uri, cfg->libvirt_timeout, usage, &err) < 0) {
-		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ? uri : "qemu:///system", "%s", err);
+		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ?: VF_LIBVIRT_DEFAULT_URI, "%s", err);
 		vf_capacity_compute(h, NULL, cfg);
 	} else {
 		vf_capacity_compute(h, usage, cfg);

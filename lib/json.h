@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 static inline void vf_json_putp(json_object **o)
 {
 	json_object_put(*o);
 }
-#define _cleanup_json_ __attribute__((cleanup(vf_json_putp)))
+#define _cleanup_json_ _cleanup_(vf_json_putp)
 
 /* RFC 8259's four; json-c's strict mode takes no other (no \v, no \f). */
 static inline bool vf_json_is_ws(char c)

@@ -66,7 +66,7 @@ static void job_init(void)
 int vf_libvirt_read_within(const char *uri, int timeout, struct vf_usage *u, char **errmsg)
 {
 	if (!uri)
-		uri = "qemu:///system";
+		uri = VF_LIBVIRT_DEFAULT_URI;
 	pthread_once(&job_once, job_init);
 	pthread_mutex_lock(&job_lock);
 	if (stuck) {

@@ -583,7 +583,7 @@ static void xml_quiet_end(struct xml_quiet *q)
 int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
 {
 	if (!uri)
-		uri = "qemu:///system";
+		uri = VF_LIBVIRT_DEFAULT_URI;
 	vf_libvirt_quiet();
 	_cleanup_(xml_quiet_end) struct xml_quiet quiet = xml_quiet_begin();
 	_cleanup_(conn_closep) virConnectPtr conn = virConnectOpenReadOnly(uri);

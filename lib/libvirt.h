@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* libvirt_uri's default: the system daemon, for the reporter, the hook and its watchdog alike. */
+#define VF_LIBVIRT_DEFAULT_URI "qemu:///system"
+
 enum vf_use_kind {
 	VF_USE_DOMAIN_PCI,    /* key = PCI address "0000:03:10.1", owner = domain */
 	VF_USE_DOMAIN_NETDEV, /* key = netdev (interface type='direct' source dev), owner = domain */
@@ -40,7 +43,7 @@ const struct vf_use *vf_usage_find(const struct vf_usage *u, enum vf_use_kind ki
  * another pool network lists, connected or not. */
 bool vf_usage_held_by_other(const struct vf_usage *u, enum vf_use_kind kind, const char *key, const char *owner);
 
-/* Connect read-only to uri (NULL = qemu:///system), read every running domain's live XML and
+/* Connect read-only to uri (NULL = VF_LIBVIRT_DEFAULT_URI), read every running domain's live XML and
  * every active network's XML, and append what they hold to u. A domain or network that goes
  * away meanwhile is skipped. On failure returns negative errno (the system error libvirt hit,
  * e.g. -ENOENT for a missing daemon socket, else -EIO; -EINVAL for XML it cannot use), leaves

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "util.h"
+
 #define VFCAP_SCHEMA_VERSION 1
 #define VFCAP_VERSION "0.1.0"
 
@@ -129,7 +131,7 @@ static inline void vf_host_freep(struct vf_host **h)
 {
 	vf_host_free(*h);
 }
-#define _cleanup_host_ __attribute__((cleanup(vf_host_freep)))
+#define _cleanup_host_ _cleanup_(vf_host_freep)
 
 struct vf_pf *vf_host_add_pf(struct vf_host *h, const char *name);
 struct vf_pf *vf_host_find_pf(const struct vf_host *h, const char *name);

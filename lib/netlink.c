@@ -230,7 +230,7 @@ static int send_request(struct nl_sock *sk, struct feed_state *st, struct nl_msg
 static int send_getlink(struct nl_sock *sk, struct feed_state *st, const struct vf_pf *pf)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = pf->ifindex > 0 ? pf->ifindex : 0 };
-	__attribute__((cleanup(nlmsg_freep))) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	_cleanup_(nlmsg_freep) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETLINK, 0);
 	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(m, IFLA_IFNAME, pf->name) < 0 || nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF) < 0)
 		return -ENOMEM;
@@ -267,7 +267,7 @@ static int receive(struct nl_sock *sk, struct feed_state *st, bool dump)
 static void query_addrs(struct nl_sock *sk, struct feed_state *st)
 {
 	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
-	__attribute__((cleanup(nlmsg_freep))) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	_cleanup_(nlmsg_freep) struct nl_msg *m = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
 	int r = !m || nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ? -ENOMEM : send_request(sk, st, m);
 	if (r >= 0)
 		r = receive(sk, st, true);
@@ -288,7 +288,7 @@ static void write_record(struct feed_state *st, const char *path)
 
 static int read_live(struct vf_host *h, const char *record)
 {
-	__attribute__((cleanup(nl_socket_freep))) struct nl_sock *sk = nl_socket_alloc();
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
 	int r = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
 	if (r < 0) {
 		vf_host_add_error(h, VF_SRC_NETLINK, NULL, "netlink: cannot open a NETLINK_ROUTE socket: %s",

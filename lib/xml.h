@@ -8,26 +8,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 static inline void vf_xml_doc_freep(xmlDoc **d)
 {
 	if (*d)
 		xmlFreeDoc(*d);
 }
-#define _cleanup_xmldoc_ __attribute__((cleanup(vf_xml_doc_freep)))
+#define _cleanup_xmldoc_ _cleanup_(vf_xml_doc_freep)
 
 static inline void vf_xml_ctxt_freep(xmlParserCtxt **c)
 {
 	if (*c)
 		xmlFreeParserCtxt(*c);
 }
-#define _cleanup_xmlctxt_ __attribute__((cleanup(vf_xml_ctxt_freep)))
+#define _cleanup_xmlctxt_ _cleanup_(vf_xml_ctxt_freep)
 
 static inline void vf_xml_strfreep(xmlChar **s)
 {
 	if (*s)
 		xmlFree(*s);
 }
-#define _cleanup_xmlstr_ __attribute__((cleanup(vf_xml_strfreep)))
+#define _cleanup_xmlstr_ _cleanup_(vf_xml_strfreep)
 
 /* Parse a document from outside (VDSM payloads, engine answers): never NOENT, DTDLOAD, DTDATTR,
  * XINCLUDE or HUGE whatever options say, NONET always, and a document with a DOCTYPE refused

@@ -11,19 +11,18 @@
 #include "config.h"
 #include "format.h"
 #include "gather.h"
+#include "log.h"
 #include "report.h"
+#include "report-exit.h"
 #include "serve.h"
 #include "util.h"
 
-#define DEFAULT_CONFIG "/etc/vfcap/vfcap.conf"
-
-enum { EXIT_FULL = 0, EXIT_USAGE = 1, EXIT_PARTIAL = 2, EXIT_NOTHING = 3 };
 enum format { FMT_JSON, FMT_TABLE, FMT_PROMETHEUS };
 
 struct opts {
 	enum format format;
 	const char *output, *sysfs_root, *netlink_file, *netlink_record, *libvirt_uri, *config;
-	bool config_given, verbose;
+	bool verbose;
 	char **pfs;
 	size_t n_pfs;
 	bool serve;               /* `vfcap-report serve` */
@@ -47,8 +46,9 @@ static const char usage_text[] =
 	"      --netlink-file FILE read recorded RTM_NEWLINK replies instead of the kernel\n"
 	"      --netlink-record FILE  also write the kernel's raw replies to FILE (for\n"
 	"                          --netlink-file, bug reports and test fixtures)\n"
-	"      --libvirt-uri URI   libvirt connection, read-only (default qemu:///system)\n"
-	"  -c, --config FILE       configuration (default " DEFAULT_CONFIG ", optional)\n"
+	"      --libvirt-uri URI   libvirt connection, read-only (default " VF_LIBVIRT_DEFAULT_URI ")\n"
+	"  -c, --config FILE       configuration (default $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH ",\n"
+	"                          optional)\n"
 	"      --pf NAME           report only this PF (repeatable)\n"
 	"  -v, --verbose           table format: one row per VF\n"
 	"      --listen ADDR:PORT  serve: listen there (default: the config's serve_listen, else\n"
@@ -71,9 +71,9 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fputs("vfcap-report: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'vfcap-report --help'.\n", stderr);
+	_cleanup_free_ char *msg = xasprintf(fmt, arg);
+	log_error("%s", msg);
+	fputs("Try 'vfcap-report --help'.\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -117,7 +117,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return usage_error("unknown format '%s' (json, table, prometheus)", optarg);
 			break;
 		case 'o': o->output = optarg, o->once_option = o->once_option ?: "--output"; break;
-		case 'c': o->config = optarg, o->config_given = true; break;
+		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = true, o->once_option = o->once_option ?: "--verbose"; break;
 		case O_SYSFS: o->sysfs_root = optarg; break;
 		case O_NETLINK: o->netlink_file = optarg; break;
@@ -156,13 +156,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int load_config(const struct opts *o, struct vf_config **cfg)
 {
 	_cleanup_free_ char *err = NULL;
-	int r = vf_config_load(o->config ? o->config : DEFAULT_CONFIG, cfg, &err);
-	if (r == -ENOENT && !o->config_given) {
-		*cfg = vf_config_new(); /* the default file is optional */
-		return 0;
-	}
+	int r = vf_config_load_chosen(o->config, cfg, &err);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: %s\n", err ? err : strerror(-r));
+		log_error("%s", err ? err : strerror(-r));
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -184,15 +180,15 @@ static int emit(const struct vf_host *h, const struct opts *o)
 	if (o->output) {
 		int r = write_file_atomic(o->output, text, len, 0644);
 		if (r < 0) {
-			fprintf(stderr, "vfcap-report: cannot write %s: %s\n", o->output, strerror(-r));
+			log_error("cannot write %s: %s", o->output, strerror(-r));
 			return EXIT_NOTHING;
 		}
 	} else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-		fprintf(stderr, "vfcap-report: cannot write to stdout: %s\n", strerror(errno));
+		log_error("cannot write to stdout: %s", strerror(errno));
 		return EXIT_NOTHING;
 	}
 	for (size_t i = 0; i < h->n_errors; i++)
-		fprintf(stderr, "vfcap-report: warning: %s: %s\n", vf_source_to_string(h->errors[i].source),
+		log_warning("warning: %s: %s", vf_source_to_string(h->errors[i].source),
 			h->errors[i].message);
 	return h->n_errors ? EXIT_PARTIAL : EXIT_FULL;
 }
@@ -202,6 +198,7 @@ int main(int argc, char **argv)
 	/* libvirtd going away mid-read must be an error message, not death by SIGPIPE (libvirt's
 	 * client writes to its socket without MSG_NOSIGNAL) */
 	signal(SIGPIPE, SIG_IGN);
+	vf_log_init("vfcap-report");
 	struct opts o = { .format = FMT_JSON, .serve = argc > 1 && streq(argv[1], "serve") };
 	/* serve's options follow the word: getopt starts after it */
 	int r = o.serve ? parse_args(argc - 1, argv + 1, &o) : parse_args(argc, argv, &o);
@@ -220,7 +217,7 @@ int main(int argc, char **argv)
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: cannot read %s/class/net: %s\n", vf_gather_sysfs_root(cfg, &g),
+		log_error("cannot read %s/class/net: %s", vf_gather_sysfs_root(cfg, &g),
 			strerror(-r));
 		return EXIT_NOTHING;
 	}

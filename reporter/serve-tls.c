@@ -8,6 +8,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "log.h"
 #include "serve.h"
 #include "util.h"
 
@@ -17,8 +18,8 @@ static int read_pem(const char *key, const char *path, char **ret)
 {
 	int r = read_full_file(path, ret, NULL, TLS_FILE_MAX);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: %s %s: %s\n", key, path, r == -EFBIG ? "file too large" : strerror(-r));
-		return VF_SERVE_CANNOT_START;
+		log_error("%s %s: %s", key, path, r == -EFBIG ? "file too large" : strerror(-r));
+		return EXIT_CANNOT_START;
 	}
 	return 0;
 }
@@ -33,24 +34,24 @@ static int check_pem(const struct serve_tls *t)
 	gnutls_certificate_credentials_t x;
 	int r = gnutls_certificate_allocate_credentials(&x);
 	if (r < 0) {
-		fprintf(stderr, "vfcap-report: gnutls: %s\n", gnutls_strerror(r));
-		return VF_SERVE_CANNOT_START;
+		log_error("gnutls: %s", gnutls_strerror(r));
+		return EXIT_CANNOT_START;
 	}
 	gnutls_datum_t cert = datum(t->cert), key = datum(t->key);
 	r = gnutls_certificate_set_x509_key_mem(x, &cert, &key, GNUTLS_X509_FMT_PEM);
 	if (r < 0)
-		fprintf(stderr, "vfcap-report: tls_cert %s, tls_key %s: %s\n", t->cert_path, t->key_path,
+		log_error("tls_cert %s, tls_key %s: %s", t->cert_path, t->key_path,
 			gnutls_strerror(r));
 	if (r >= 0 && t->ca) {
 		gnutls_datum_t ca = datum(t->ca);
 		r = gnutls_certificate_set_x509_trust_mem(x, &ca, GNUTLS_X509_FMT_PEM);
 		if (r <= 0)
-			fprintf(stderr, "vfcap-report: tls_client_ca %s: %s\n", t->ca_path,
+			log_error("tls_client_ca %s: %s", t->ca_path,
 				r == 0 ? "no PEM certificate in the file" : gnutls_strerror(r));
 		r = r == 0 ? -1 : r;
 	}
 	gnutls_certificate_free_credentials(x);
-	return r < 0 ? VF_SERVE_CANNOT_START : 0;
+	return r < 0 ? EXIT_CANNOT_START : 0;
 }
 
 /* A client CA needs TLS, and `tls = no` beside a certificate is a contradiction: both would
@@ -59,13 +60,13 @@ static int check_settings(const struct vf_config *c, bool on)
 {
 	const char *where = c->path ? c->path : "config";
 	if (c->tls == 0 && (c->tls_cert || c->tls_key)) {
-		fprintf(stderr, "vfcap-report: %s: tls = no, but %s is set\n", where, c->tls_cert ? "tls_cert" : "tls_key");
-		return VF_SERVE_CONFIG;
+		log_error("%s: tls = no, but %s is set", where, c->tls_cert ? "tls_cert" : "tls_key");
+		return EXIT_USAGE;
 	}
 	if (!on && c->tls_client_ca && !streq(c->tls_client_ca, "none")) {
-		fprintf(stderr, "vfcap-report: %s: tls_client_ca needs TLS (tls = yes, or tls_cert and tls_key)\n",
+		log_error("%s: tls_client_ca needs TLS (tls = yes, or tls_cert and tls_key)",
 			where);
-		return VF_SERVE_CONFIG;
+		return EXIT_USAGE;
 	}
 	return 0;
 }

@@ -21,7 +21,7 @@ struct serve_tls {
 /* TLS is on when tls = yes, or tls_cert or tls_key is set; the unset files take the VDSM
  * defaults, and tls_client_ca = none turns the client check off. Reads and parses the files
  * (gnutls). Returns 0 (plain HTTP: t->cert NULL), or an exit code after printing one line:
- * VF_SERVE_CONFIG for settings that contradict, VF_SERVE_CANNOT_START for a file that cannot
+ * EXIT_USAGE for settings that contradict, EXIT_CANNOT_START for a file that cannot
  * be read or used. */
 int serve_tls_load(const struct vf_config *c, struct serve_tls *t);
 void serve_tls_clear(struct serve_tls *t); /* wipes the key */

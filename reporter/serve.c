@@ -8,6 +8,7 @@
  * the gatherer thread does, while the request that asked waits suspended
  * (MHD_suspend_connection), so a slow gather holds up no other connection and a connection
  * costs no thread. */
+#include "log.h"
 #include "net.h"
 #include "serve.h"
 
@@ -168,11 +169,11 @@ static void log_transition(struct server *s, const char *problem)
 	if (streq_ptr(problem, s->logged))
 		return;
 	if (!problem)
-		fputs("vfcap-report: gather: every source reads again\n", stderr);
+		log_info("gather: every source reads again");
 	for (const char *l = problem; l && *l;) {
 		const char *nl = strchr(l, '\n');
 		int n = nl ? (int)(nl - l) : (int)strlen(l);
-		fprintf(stderr, "vfcap-report: gather failed: %.*s\n", n, l);
+		log_warning("gather failed: %.*s", n, l);
 		l += n + (nl != NULL);
 	}
 	free(s->logged);
@@ -425,7 +426,7 @@ static int open_listener(const struct sockaddr_storage *ss, const char *where, u
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
 	    bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int e = errno;
-		fprintf(stderr, "vfcap-report: listen %s: %s\n", where, strerror(e));
+		log_error("listen %s: %s", where, strerror(e));
 		return -e;
 	}
 	struct sockaddr_storage bound;
@@ -441,12 +442,12 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 {
 	int fd = open_listener(ss, where, port);
 	if (fd < 0)
-		return VF_SERVE_CANNOT_START;
+		return EXIT_CANNOT_START;
 	s->guard = vf_http_guard_new(s->o->cfg->serve_http.request_timeout, "vfcap-report");
 	if (!s->guard) {
 		close(fd);
-		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
-		return VF_SERVE_CANNOT_START;
+		log_error("listen %s: cannot start a thread", where);
+		return EXIT_CANNOT_START;
 	}
 	/* epoll threads: answers come from a snapshot in memory, and the one request that waits
 	 * for a gather is suspended, not blocking (see the top of the file) */
@@ -477,8 +478,8 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 				  (unsigned)SERVE_THREADS, MHD_OPTION_ARRAY, limits,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!s->mhd) {
-		fprintf(stderr, "vfcap-report: listen %s: cannot start the HTTP server\n", where);
-		return VF_SERVE_CANNOT_START;
+		log_error("listen %s: cannot start the HTTP server", where);
+		return EXIT_CANNOT_START;
 	}
 	return 0;
 }
@@ -513,11 +514,11 @@ static void block_signals(sigset_t *set)
 static void announce(const struct server *s, const char *where, unsigned port)
 {
 	if (!s->tls.cert)
-		fprintf(stderr, "vfcap-report: serving http on %s (port %u), host read at most every %d s\n", where,
+		log_info("serving http on %s (port %u), host read at most every %d s", where,
 			port, s->interval);
 	else
-		fprintf(stderr, "vfcap-report: serving https on %s (port %u), host read at most every %d s; "
-				"certificate %s; client certificates %s%s\n",
+		log_info("serving https on %s (port %u), host read at most every %d s; "
+				"certificate %s; client certificates %s%s",
 			where, port, s->interval, s->tls.cert_path, s->tls.ca ? "signed by " : "not checked",
 			s->tls.ca ? s->tls.ca_path : "");
 }
@@ -526,17 +527,17 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 {
 	struct sockaddr_storage ss;
 	if (vf_parse_listen(where, &ss, NULL) < 0) {
-		fprintf(stderr, "vfcap-report: listen %s: not ADDR:PORT (numeric IPv4 or [IPv6] address, port 0-65535)\n",
+		log_error("listen %s: not ADDR:PORT (numeric IPv4 or [IPv6] address, port 0-65535)",
 			where);
-		return VF_SERVE_CONFIG;
+		return EXIT_USAGE;
 	}
 	int r = serve_tls_load(s->o->cfg, &s->tls);
 	if (r)
 		return r;
 	gather_now(s); /* the first gather, so that no client waits for it */
 	if (pthread_create(&s->gatherer, NULL, gatherer, s) != 0) {
-		fprintf(stderr, "vfcap-report: listen %s: cannot start a thread\n", where);
-		return VF_SERVE_CANNOT_START;
+		log_error("listen %s: cannot start a thread", where);
+		return EXIT_CANNOT_START;
 	}
 	unsigned port = 0;
 	if ((r = start_http(s, &ss, where, &port))) {
@@ -553,12 +554,12 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 		pthread_mutex_lock(&s->lock);
 		s->gathered.tv_sec -= s->interval + 1;
 		pthread_mutex_unlock(&s->lock);
-		fprintf(stderr, "vfcap-report: SIGHUP: the next request reads the host again\n");
+		log_info("SIGHUP: the next request reads the host again");
 	}
 	stop_gatherer(s); /* MHD must hold no suspended connection when it stops */
 	MHD_stop_daemon(s->mhd);
-	fprintf(stderr, "vfcap-report: stopped\n");
-	return VF_SERVE_STOPPED;
+	log_info("stopped");
+	return EXIT_STOPPED;
 }
 
 int vf_serve(const struct vf_serve_opts *o)

@@ -13,9 +13,7 @@
 
 #include "config.h"
 #include "gather.h"
-
-/* vf_serve's exit codes (the reporter's usage code 1 is shared) */
-enum { VF_SERVE_STOPPED = 0, VF_SERVE_CONFIG = 1, VF_SERVE_CANNOT_START = 2 };
+#include "report-exit.h"
 
 struct vf_serve_opts {
 	const struct vf_config *cfg;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make demo: the story of vfcap on the bundled fixture hosts (tests/fixtures/hosts), told with
 # the built programs only (bash, coreutils and sed besides: `make demo` installs no test tools).
 #   1. vfcap-report: each host's table, with a legend     2. part of one JSON report

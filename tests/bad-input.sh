@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh. Bad input: one clear line on stderr naming what and where, the
 # documented exit code, no crash (sanitizer build: any report exits 99 and fails here).
 
@@ -54,6 +55,24 @@ printf '[vfcap]\nbogus = 1\n' >"$TMP/bad.conf"
 expect "unknown config key" 1 "bad.conf:2: .*bogus" --config "$TMP/bad.conf"
 printf '[pf ens1f0]\nreserved = 5-x\n' >"$TMP/bad2.conf"
 expect "bad reserved range" 1 "bad2.conf:2:" --config "$TMP/bad2.conf"
+# one precedence in the three programs (lib/config.h): --config, else $VFCAP_CONFIG, else the default
+I64SRC="--sysfs-root $I64/sysfs --netlink-file $I64/netlink.bin --libvirt-uri test://$TOP/$I64/libvirt.xml"
+VFCAP_CONFIG=$TMP/bad.conf expect "\$VFCAP_CONFIG is read" 1 "bad.conf:2: .*bogus" $I64SRC
+VFCAP_CONFIG=/nonexistent-env.conf expect "\$VFCAP_CONFIG missing is an error" 1 "/nonexistent-env.conf" $I64SRC
+# env_report NAME VFCAP_CONFIG ARGS...: intel64's own report, exit 0, nothing on stderr
+env_report() {
+	local name=$1 env=$2 rc=0
+	shift 2
+	VFCAP_CONFIG=$env "$R" "$@" >"$TMP/env.json" 2>"$TMP/err" || rc=$?
+	if [ $rc = 0 ] && [ ! -s "$TMP/err" ] && diff -u $I64/expected.json "$TMP/env.json" >"$TMP/diff" 2>&1; then
+		pass "$name"
+	else
+		{ echo "exit $rc"; cat "$TMP/err"; } >>"$TMP/diff"
+		fail "$name" "$TMP/diff"
+	fi
+}
+env_report "\$VFCAP_CONFIG: the report its config gives" "$I64/vfcap.conf" $I64SRC
+env_report "--config beats \$VFCAP_CONFIG" "$TMP/bad.conf" $I64SRC --config "$I64/vfcap.conf"
 expect "unknown option" 1 "unknown option '--bogus'" --bogus
 expect "unknown format" 1 "unknown format 'xml'" --format xml
 expect "missing option argument" 1 "needs an argument" --format

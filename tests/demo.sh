@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # `make demo` (scripts/demo.sh, over the plain build), sourced by tests/run.sh: it must exit 0,
 # print nothing on stderr and no error text anywhere, tell every part of its story, and print
 # exactly tests/demo/expected.out (SOURCE_DATE_EPOCH is fixed). VFCAP_REGEN=1 rewrites that.

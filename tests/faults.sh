@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2086,SC2010,SC2046,SC2012 # "set -- $at" splits "SYSCALL N" on purpose; ls | grep on temp names
 # Fault injection into the real binaries (sourced by tests/run.sh): strace's syscall tampering
 # (-e inject=SYSCALL:error=|signal=|delay_enter=:when=N) and a real libvirtd stopped mid-run; no

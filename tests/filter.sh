@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vfcap-filter through the real binary (sourced by tests/run.sh): the service (ASan build)
 # driven by Python's xmlrpc.client and raw HTTP (tests/filter/check_service.py), demand from
 # an engine-shaped REST server, reports fetched over HTTP, `run`, and the legacy-proxy plugin.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # The libFuzzer targets' smoke run (sourced by tests/run.sh): build build/fuzz with clang
 # (`make fuzz-build`), fuzz each target for FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of
 # its seeds, and replay every kept crash input (tests/fuzz/regressions/NAME/*). `make fuzz` is the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh. One golden set per fixture host: expected.json, expected.table,
 # expected.prom and expected.exit, produced by the sanitizer build of vfcap-report.
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # vfcap-hook against a real libvirtd (sourced by tests/run.sh): the intel64 fixture host with
 # ens1f0's VFs reserved down to 16 usable ones (VF10-28 without the host's 20-22), ifb links
 # standing in for their netdevs, ports taken with net-port-create as starting VMs would; then the

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # Golden cases of vfcap-hook, sourced by tests/run.sh. Each tests/hook/<case>/ holds:
 #   point            the hook point (--hook-point)
 #   env              KEY=VALUE lines (custom properties, vmId), optional

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests: a real libvirtd (it runs here without systemd: docs/interfaces.md, 'libvirtd
 # without systemd') with ifb links standing in for VF netdevs, all inside the run's own
 # namespaces (tests/sandbox.sh): the machine's libvirtd, links and networks are neither seen nor

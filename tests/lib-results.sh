@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # The harness's bookkeeping, sourced by tests/run.sh and tests/kernel/run.sh: a scratch $TMP
 # removed on exit, PASS/FAIL lines, and the closing "N passed, N failed" (results).
 TMP=$(mktemp -d "/tmp/vfcap-${1:-test}.XXXXXX")

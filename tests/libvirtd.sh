@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh. The reporter against a real libvirtd: VFs a passthrough pool has
 # handed out (net-port-create, as a starting VM would) are in state "pool"; the test driver
 # cannot show this (it drops connections='N').

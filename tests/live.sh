@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh. The reporter against this machine's real /sys (no flags but the
 # format): whatever the host has, the report must be valid and the exit code documented. A
 # machine without SR-IOV PFs (this one, CI) asks neither netlink nor libvirt: the real kernel's

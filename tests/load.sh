@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Load (sourced by tests/run.sh): `vfcap-filter serve` and `vfcap-report serve`, plain build (its
 # memory is measured), each under 10,000 well-formed requests from 50 keep-alive clients while 50
 # slow clients send a request 1 byte per second and 200 clients send part of one and vanish

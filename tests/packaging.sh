@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # Packaging (sourced by tests/run.sh): `make install` into a scratch root against the committed
 # tree (tests/packaging/install-tree.txt), the systemd units (systemd-analyze verify and
 # security), the man pages (man --warnings), the sample configuration (every key shown, parsed

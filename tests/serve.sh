@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vfcap-report serve through the real binary (sourced by tests/run.sh): the fixture host
 # intel64 over HTTP (tests/serve/check_serve.py), the interval under bursts, a libvirt that is
 # down, TLS with client certificates from a throwaway CA, a real Prometheus scraping it, the

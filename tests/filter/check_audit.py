@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The engine's audit log stays quiet: a service with the default audit_interval (tests/filter.sh).
 
 usage: check_audit.py URL LOG REPORTS_DIR

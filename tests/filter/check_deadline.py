@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The call deadline against hung reporters (tests/filter/hung-server.py): runFilters over N hosts
 whose reporters accept and never answer, with the service's call_deadline D seconds.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The service with demand from an engine-shaped REST API (tests/filter/engine-server.py) and,
 separately, with reports fetched over HTTP (tests/filter/report-server.py).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """`GET /metrics` of a running `vfcap-filter serve` (filter/metrics.h).
 
 usage: check_metrics.py service URL OUT   calls of each kind, then the counters they made and the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """vfcap's scores checked against the engine's selection rule.
 
 usage: check_selectors.py URL [VFCAP_FILTER CONFIG]

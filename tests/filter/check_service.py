@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Drive a running `vfcap-filter serve` with a real XML-RPC client (xmlrpc.client) and raw HTTP.
 
 usage: check_service.py URL REPORTS_DIR LOG [--slow]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Write N small, schema-valid vfcap reports into DIR as <host-id>.json (tests and make bench).
 
 Built from the intel64 fixture's report (tests/fixtures/hosts/intel64/expected.json) with two

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # Shared by tests/fuzz/run.sh (make fuzz) and tests/fuzz.sh (make check's smoke run): how to run
 # one libFuzzer target of build/fuzz/fuzz and read its figures back. Needs $FUZZ_TOP (the tree).
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make fuzz: run every libFuzzer target (or those named) for SECONDS each, on a copy of its seeds
 # in build/fuzz/corpus/NAME (kept between runs); crash inputs go to build/fuzz/crashes/NAME,
 # libFuzzer's output to build/fuzz/logs/NAME.log. Prints one line per target and exits 1 when

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Kernel rig, host side: write the guest's plan, then judge what the guest sent back.
 
   check.py plan N,N,...   print the plan: "N VF ip-link-vf-args" lines the guest applies

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # Kernel rig tests, sourced by tests/run.sh and tests/kernel/run.sh (which provide pass, fail,
 # $TMP, $PY, $PLAIN). Download, module build, initramfs and boot are tests of their own: a
 # failure there is a FAIL with the reason, never a skip. VFCAP_REGEN_KERNEL=1 (make regen-kernel)

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: MIT
 # /init of the kernel rig's guest. Creates a netdevsim PF and, for each VF count of the plan
 # (/etc/vfcap/plan: "N VF ip-link-vf-args..."), enables N VFs, sets the planned VFs through
 # iproute2, and records what vfcap-report and `ip -d link show` say. Results go to the host as

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # The real-kernel rig, host side: Debian's own bookworm kernel, netdevsim built out of tree
 # against its headers, an initramfs with busybox, iproute2's ip and vfcap-report, booted under
 # qemu TCG (docs/interfaces.md, 'netdevsim (the kernel rig)'). Sourced by tests/kernel/check.sh;

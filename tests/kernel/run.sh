@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make check-kernel: the real-kernel rig alone (tests/run.sh runs it as part of make check).
 set -u
 cd "$(dirname "$0")/../.."

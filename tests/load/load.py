@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """One service under load (tests/load.sh): builds the requests and their expected answers, checks
 the service's first answers against what the test computes on its own, runs build/tools/loadgen
 (C: 10,000 well-formed requests from keep-alive clients, with slow and vanishing clients at the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A 5 MB domain: 4 vNICs among 20,000 serial channels (generated, not committed).
 printf '%s\n' "<?xml version='1.0' encoding='utf-8'?>" '<domain type="kvm"><name>big</name><uuid>0b9e7a52-1d1c-4f1e-9a41-8f1a2b3c4d5e</uuid><devices>'
 for m in 01 02 03 04; do
