@@ -1,4 +1,5 @@
-# vfcap — SR-IOV VF capacity for oVirt/KVM.  `make demo` and `make check` are the two entry points.
+# vfcap — SR-IOV VF capacity for oVirt/KVM.  `make demo` and `make check` are the two entry points;
+# `make check-fast` is the developer's minute (tests/README.md).
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -57,7 +58,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all programs deps deps-kernel check check-fresh check-kernel regen-kernel demo bench install install-check-vmfex uninstall \
+.PHONY: all programs deps deps-kernel check check-fast check-fresh check-kernel regen-kernel demo bench install install-check-vmfex uninstall \
 	clean asan regen \
 	fuzz fuzz-build
 PROGRAMS := $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
@@ -155,6 +156,14 @@ check-fresh:
 check-kernel: deps-kernel
 	$(MAKE) all
 	./tests/kernel/run.sh
+
+# The fast tier: unit (ASan+UBSan, no valgrind), golden and bad input; no root, no daemons, no
+# qemu, nothing installed. For a change to a module: `make check-fast`, then the sections it
+# touches (tests/run.sh SECTION...; tests/README.md), then `make check`.
+check-fast:
+	$(MAKE) all
+	$(MAKE) asan
+	./tests/run.sh --fast
 
 # Regenerate golden files and recorded netlink fixtures (review the diff before committing).
 regen: deps-kernel
