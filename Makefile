@@ -46,9 +46,9 @@ endif
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-REPORT_SRC := $(wildcard reporter/*.c)
+# Each program's modules form a library of their own, so that unit tests can link them.
+REPORT_SRC := $(filter-out reporter/main.c,$(wildcard reporter/*.c))
 REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
-# The hook's modules form a library of their own, so that unit tests can link them.
 HOOK_SRC := $(filter-out hook/main.c hook/libvirt-lazy.c,$(wildcard hook/*.c))
 HOOK_OBJ := $(HOOK_SRC:%.c=$(BUILD)/%.o)
 FILTER_SRC := $(filter-out filter/main.c,$(wildcard filter/*.c))
@@ -83,7 +83,11 @@ $(BUILD)/libvfcap.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vfcap-report: $(REPORT_OBJ) $(BUILD)/libvfcap.a
+$(BUILD)/libvfcap-report.a: $(REPORT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vfcap-report: $(BUILD)/reporter/main.o $(BUILD)/libvfcap-report.a $(BUILD)/libvfcap.a
 	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(REPORT_LIBS)
 
 $(BUILD)/libvfcap-hook.a: $(HOOK_OBJ)
@@ -100,10 +104,12 @@ $(BUILD)/libvfcap-filter.a: $(FILTER_OBJ)
 $(BUILD)/vfcap-filter: $(BUILD)/filter/main.o $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a
 	@echo "  CC $@"; $(CC) $(LDFLAGS) -o $@ $^ $(FILTER_LIBS)
 
-UNIT_ARCHIVES := $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_ARCHIVES) $(wildcard tests/unit/*.h reporter/*.[ch] hook/*.h filter/*.h)
+# the libFuzzer targets link the hook's, the filter's and the common library
+FUZZ_ARCHIVES := $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a
+UNIT_ARCHIVES := $(BUILD)/libvfcap-report.a $(FUZZ_ARCHIVES)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_ARCHIVES) $(wildcard tests/unit/*.h reporter/*.h hook/*.h filter/*.h)
 	@mkdir -p $(dir $@)
-	@echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(CMOCKA_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ireporter -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
@@ -131,9 +137,9 @@ ifeq ($(FUZZ),1)
 CFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -Wno-unused-variable
 endif
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(UNIT_ARCHIVES) $(wildcard lib/*.h hook/*.h filter/*.h tests/fuzz/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_ARCHIVES) $(wildcard lib/*.h hook/*.h filter/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	@echo "  CC $@"; $(CC) $(CFLAGS) -Ihook -Ifilter -DFUZZ_TOP='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS)
+	@echo "  CC $@"; $(CC) $(CFLAGS) -Ihook -Ifilter -DFUZZ_TOP='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(FUZZ_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS)
 
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT=-O1 FUZZ=1 $(FUZZ_BIN)
