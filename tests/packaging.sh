@@ -236,7 +236,8 @@ pk_grafana() {
 	[ $seen = 1 ] || fail "packaging: check_grafana.py printed nothing" "$PKDIR/grafana.out"
 }
 
-# rpm -qp's view of a package: flags (c config, n noreplace, d doc), mode, path, link target.
+# rpm -qp's view of a package: flags (c config, n noreplace, d doc, l licence), mode, path, link
+# target.
 # Not compared: /usr/lib/.build-id links (their names are the binaries' hashes); man pages are
 # named without their compression suffix (Debian's brp-compress does not run under dash).
 pk_rpm_files() { # rpm
