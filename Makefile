@@ -7,9 +7,9 @@ DATADIR ?= $(PREFIX)/share
 LIBEXECDIR ?= $(PREFIX)/libexec
 # VDSM runs /usr/libexec/vdsm/hooks/<point>/*; the hook learns its point from that directory.
 VDSM_HOOKS_DIR ?= $(LIBEXECDIR)/vdsm/hooks
-HOOK_POINTS := before_device_create before_nic_hotplug before_update_device \
-	before_device_migrate_destination before_vm_start before_vm_migrate_destination \
-	after_vm_destroy after_nic_hotunplug after_nic_hotplug_fail after_get_caps
+# The hook points are hook/points.def's, the list vfcap-hook's own table is made from (and
+# `vfcap-hook --list-points` prints); `make print-hook-points` shows what the Makefile read.
+HOOK_POINTS := $(shell sed -n 's/^VF_HOOK_POINT.\([a-z_]*\),.*/\1/p' hook/points.def)
 
 # BUILD is the output directory; the sanitizer build is the same tree built into build/asan.
 BUILD ?= build
@@ -67,7 +67,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all programs deps deps-kernel check check-fast check-fresh check-kernel regen-kernel demo bench install install-check-vmfex uninstall \
-	clean asan regen \
+	clean asan regen print-hook-points \
 	fuzz fuzz-build
 PROGRAMS := $(BUILD)/vfcap-report $(BUILD)/vfcap-hook $(BUILD)/vfcap-filter
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
@@ -102,7 +102,7 @@ $(FLAGS_STAMP): FORCE
 	elif [ ! -e $@ ]; then printf '%s\n' '$(STAMP_FLAGS)' >$@; fi
 .PHONY: FORCE
 
-$(BUILD)/%.o: %.c $(FLAGS_STAMP) $(wildcard lib/*.h reporter/*.h hook/*.h filter/*.h)
+$(BUILD)/%.o: %.c $(FLAGS_STAMP) $(wildcard lib/*.h reporter/*.h hook/*.h hook/*.def filter/*.h)
 	@mkdir -p $(dir $@)
 	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -c -o $@ $<
 
@@ -220,6 +220,9 @@ bench:
 	/usr/bin/python3 bench/bench_hook.py
 	$(MAKE) $(BUILD)/bench/rpcload
 	/usr/bin/python3 bench/bench_filter.py
+
+print-hook-points:
+	@printf '%s\n' $(HOOK_POINTS)
 
 # the legacy ovirt-scheduler-proxy's plugins directory
 PROXY_PLUGINS_DIR ?= $(DATADIR)/ovirt-scheduler-proxy/plugins
