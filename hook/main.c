@@ -366,16 +366,9 @@ static const struct point {
 	const char *name;
 	int (*run)(struct hook *k);
 } points[] = {
-	{ "before_device_create", device_create },
-	{ "before_nic_hotplug", device_create },
-	{ "before_update_device", device_update },
-	{ "before_device_migrate_destination", migrate_destination },
-	{ "before_vm_start", vm_start },
-	{ "before_vm_migrate_destination", vm_migrate_destination },
-	{ "after_vm_destroy", vm_destroy },
-	{ "after_nic_hotunplug", nic_gone },
-	{ "after_nic_hotplug_fail", nic_gone },
-	{ "after_get_caps", get_caps },
+#define VF_HOOK_POINT(name, run) { #name, run },
+#include "points.def"
+#undef VF_HOOK_POINT
 };
 
 /* VDSM runs every hook of the directory: a VM-FEX hook beside this one would fail the vmfex vNIC
@@ -398,9 +391,10 @@ static int refuse_beside_vmfex(const struct hook *k, const char *argv0)
 /* ---- main ---- */
 
 static const char usage_text[] =
-	"Usage: vfcap-hook [--hook-point NAME]\n"
+	"Usage: vfcap-hook [--hook-point NAME] | --list-points\n"
 	"VDSM hook: vmfex/extnet vNICs onto the VF pool, capacity check and reservation, vfcap caps.\n"
-	"Installed as 50_vfcap in VDSM's hook directories; the hook point is the directory's name.\n"
+	"Installed as 50_vfcap in VDSM's hook directories; the hook point is the directory's name\n"
+	"(--list-points prints the points it serves, one a line).\n"
 	"Payload: $_hook_domxml or $_hook_json; properties: $vmfex, $extnet, $vmId.\n"
 	"Config: $VFCAP_CONFIG, else " VF_CONFIG_DEFAULT_PATH " (optional).\n"
 	"Exit: 0 done or nothing to do; 2 failed (one line on stderr, payload untouched).\n";
@@ -418,7 +412,8 @@ static int parse_args(int argc, char **argv, const char **point)
 {
 	static const struct option longopts[] = {
 		{ "hook-point", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },          { 0 },
+		{ "version", no_argument, NULL, 'V' },          { "list-points", no_argument, NULL, 'L' },
+		{ 0 },
 	};
 	int c;
 	opterr = 0;
@@ -428,6 +423,10 @@ static int parse_args(int argc, char **argv, const char **point)
 		case 'p': *point = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		case 'V': printf("vfcap-hook %s\n", VFCAP_VERSION); return EXIT_OK;
+		case 'L':
+			for (size_t i = 0; i < ARRAY_SIZE(points); i++)
+				printf("%s\n", points[i].name);
+			return EXIT_OK;
 		default: return failf("unknown option '%s'; try --help", argv[optind - 1]);
 		}
 	}

@@ -10,8 +10,8 @@ trap 'libvirtd_stop; rm -rf "$TMP"' EXIT
 HK=$TMP/hooklv
 HK_I64=$TOP/tests/fixtures/hosts/intel64
 HK_VFS="10 11 12 13 14 15 16 17 18 19 23 24 25 26 27 28"
-# the hook points vfcap-hook serves (the Makefile's HOOK_POINTS)
-HOOK_POINTS_VDSM=$(sed -n '/^HOOK_POINTS :=/,/[^\\]$/p' Makefile | sed 's/^HOOK_POINTS :=//; s/\\$//' | tr -s ' \t\n' ' ')
+# the points make install links the hook into: the program's own list (hook/points.def)
+HOOK_POINTS_VDSM=$("$TOP/$PLAIN/vfcap-hook" --list-points | tr '\n' ' ')
 
 hk_config() { # extra [pf ens1f0] reserved ranges
 	cat <<-EOF

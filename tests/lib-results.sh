@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # The harness's bookkeeping, sourced by tests/run.sh and tests/kernel/run.sh: a scratch $TMP
-# removed on exit, PASS/FAIL lines, and the closing "N passed, N failed" (results).
+# removed on exit, PASS/FAIL lines, and the closing "N passed, N failed" (results), alone on the last line.
 TMP=$(mktemp -d "/tmp/vfcap-${1:-test}.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 passed=0
@@ -10,8 +10,10 @@ failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && sed 's/^/    /' "$2" | head -40; }
 
+# results [SUMMARY]: SUMMARY (which sections ran) on the line before the count
 results() {
 	echo
+	[ -n "${1:-}" ] && echo "$1"
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }

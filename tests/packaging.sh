@@ -237,7 +237,35 @@ pk_grafana() {
 	[ $seen = 1 ] || fail "packaging: check_grafana.py printed nothing" "$PKDIR/grafana.out"
 }
 
-# rpm -qp's view of a package: flags (c config, n noreplace, d doc), mode, path, link target.
+# The hook points are one list: vfcap-hook's own (--list-points, made from hook/points.def) is
+# what the Makefile reads (make print-hook-points), what make install links 50_vfcap into, what
+# the RPM holds (its %files glob takes what make install made) and what man/vfcap-hook.8 names.
+pk_points_same() { # what file [sorted]
+	local want=$PKDIR/points
+	[ -n "${3:-}" ] && { LC_ALL=C sort "$PKDIR/points" >"$PKDIR/points.sorted"; want=$PKDIR/points.sorted; }
+	if diff -u "$want" "$2" >"$PKDIR/why" 2>&1; then
+		pass "packaging: hook points: $1 = vfcap-hook --list-points"
+	else
+		fail "packaging: hook points: $1 differs from vfcap-hook --list-points" "$PKDIR/why"
+	fi
+}
+
+pk_points() {
+	if ! "$PLAIN/vfcap-hook" --list-points >"$PKDIR/points" 2>"$PKDIR/why" || [ ! -s "$PKDIR/points" ]; then
+		fail "packaging: vfcap-hook --list-points" "$PKDIR/why"
+		return 1
+	fi
+	make -s --no-print-directory print-hook-points >"$PKDIR/points.make" 2>&1
+	pk_points_same "the Makefile's HOOK_POINTS" "$PKDIR/points.make"
+	sed -n '/^Installed hook points/,/^\.S[SH]/ s/^\.BR \([a-z_]*\) [,.]$/\1/p' man/vfcap-hook.8 >"$PKDIR/points.man"
+	pk_points_same "man/vfcap-hook.8's Installed hook points" "$PKDIR/points.man"
+	(cd "$PKROOT/usr/libexec/vdsm/hooks" && for l in */50_vfcap; do echo "${l%/50_vfcap}"; done) |
+		LC_ALL=C sort >"$PKDIR/points.tree"
+	pk_points_same "make install's 50_vfcap links" "$PKDIR/points.tree" sorted
+}
+
+# rpm -qp's view of a package: flags (c config, n noreplace, d doc, l licence), mode, path, link
+# target.
 # Not compared: /usr/lib/.build-id links (their names are the binaries' hashes); man pages are
 # named without their compression suffix (Debian's brp-compress does not run under dash).
 pk_rpm_files() { # rpm
@@ -302,6 +330,11 @@ pk_rpm() {
 		pk_rpm_files "$rpmfile" >"$PKDIR/rpm-$p.txt"
 		pk_compare "packaging: rpm $p: its files are $PKEXP/rpm-$p.txt" "$PKDIR/rpm-$p.txt" "$PKEXP/rpm-$p.txt"
 	done
+	if [ -s "$PKDIR/points" ] && [ -f "$PKDIR/rpm-vfcap-hook.txt" ]; then
+		sed -n 's|.* /usr/libexec/vdsm/hooks/\([a-z_]*\)/50_vfcap\( .*\)\{0,1\}$|\1|p' "$PKDIR/rpm-vfcap-hook.txt" |
+			LC_ALL=C sort >"$PKDIR/points.rpm"
+		pk_points_same "the RPM vfcap-hook's 50_vfcap links" "$PKDIR/points.rpm" sorted
+	fi
 	found=("$top"/RPMS/*/"vfcap-hook-$spec_version"-*.rpm)
 	rpmfile=${found[0]}
 	if [ -f "$rpmfile" ] && rpm -qp --requires "$rpmfile" >"$PKDIR/requires" 2>&1 &&
@@ -327,6 +360,7 @@ pk_rpm() {
 }
 
 if pk_install; then
+	pk_points
 	pk_units
 	pk_man
 	pk_sample

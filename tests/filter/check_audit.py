@@ -7,7 +7,7 @@ The same host and reason reach the engine (plugin_errors, each an ERROR audit ev
 most once per audit_interval; hosts that on_missing=accept passes, never; many hosts sharing a
 reason, in one message; no server-side path in any of it, and everything in the service's log.
 The tests freeze the service's clock (SOURCE_DATE_EPOCH): the expiry after audit_interval, with
-the clock moved, is tests/unit/test_audit.c's.
+the clock moved, is tests/unit/test_filter_audit.c's.
 Prints "PASS name" / "FAIL name: why" lines, like check_service.py.
 """
 import sys

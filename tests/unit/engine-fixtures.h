@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The ids of tests/fixtures/engine/api, for test_engine.c (the XML readers) and
- * test_engine_http.c (the client against tests/filter/engine-server.py, which serves them). */
+/* The ids of tests/fixtures/engine/api, for test_filter_engine.c (the XML readers) and
+ * test_filter_engine_http.c (the client against tests/filter/engine-server.py, which serves
+ * them). */
 #pragma once
 
 #define FIXTURES "tests/fixtures/engine/api"

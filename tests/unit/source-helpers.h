@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What test_source.c and test_source_http.c share: the temp directory (made by each binary's
- * setup, removed with remove_one by its teardown), report files made from the nosriov golden,
- * written in place or as an atomic writer does, and lookups of one host. Include after
+/* What test_filter_source.c and test_filter_source_http.c share: the temp directory (made by each
+ * binary's setup, removed with remove_one by its teardown), report files made from the nosriov
+ * golden, written in place or as an atomic writer does, and lookups of one host. Include after
  * <cmocka.h>. */
 #pragma once
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The report's JSON writer and reader (lib/report.c) and its table and Prometheus forms
- * (reporter/format.c, compiled into this test: the Makefile links only lib/ into tests). */
+ * (reporter/format.c, from the reporter's archive). */
 #include <errno.h>
 #include <math.h>
 #include <dirent.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../reporter/format.c"
+#include "format.h"
 #include "model.h"
 #include "report.h"
 #include "util.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What test_xmlrpc.c (the parser) and test_xmlrpc_write.c (the writer, whose replies are read
- * back with the parser) share: the XML declaration, the engine's host ids, and parsing a call
- * that must succeed. Include after <cmocka.h>. */
+/* What test_filter_xmlrpc.c (the parser) and test_filter_xmlrpc_write.c (the writer, whose replies
+ * are read back with the parser) share: the XML declaration, the engine's host ids, and parsing a
+ * call that must succeed. Include after <cmocka.h>. */
 #pragma once
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* filter/engine.c's client against tests/filter/engine-server.py on 127.0.0.1: VM demand and
  * its cache, auth, HTTP errors, bad answers, timeouts, hostile ids, host addresses, threads,
- * and HTTPS with certificate checks. The XML readers are tested in test_engine.c.
+ * and HTTPS with certificate checks. The XML readers are tested in test_filter_engine.c.
  * Run from the repository root. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The XML-RPC reply writer: its shapes, escaping (XML specials, control bytes, invalid UTF-8),
  * int clamping, faults, and round trips through the parser, for hostile bytes and 10,000 host
- * ids. The parser is tested in test_xmlrpc.c; shared helpers are in xmlrpc-helpers.h. */
+ * ids. The parser is tested in test_filter_xmlrpc.c; shared helpers are in xmlrpc-helpers.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

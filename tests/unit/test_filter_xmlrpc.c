@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The XML-RPC parser: the engine's request bytes (tests/fixtures/xmlrpc, which the integration
  * tests also replay over HTTP), what else it accepts, every error, hostile documents, and
- * mutations of the engine's requests. The writer is tested in test_xmlrpc_write.c; shared
- * helpers are in xmlrpc-helpers.h; surrogate-pair references are test_xmlrpc_refs.c's. Run from
- * the repository root. The engine's requests are the bodies of the captured ones in
+ * mutations of the engine's requests. The writer is tested in test_filter_xmlrpc_write.c; shared
+ * helpers are in xmlrpc-helpers.h; surrogate-pair references are test_filter_xmlrpc_refs.c's. Run
+ * from the repository root. The engine's requests are the bodies of the captured ones in
  * tests/fixtures/xmlrpc/engine-captured/ (its README.md: byte for byte from the engine's client
  * library), each checked against its Content-Length. */
 #include <errno.h>

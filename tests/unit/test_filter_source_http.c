@@ -2,7 +2,7 @@
 /* filter/source-http.c through vf_sources, against tests/filter/report-server.py on 127.0.0.1:
  * URL templates, fetches, the ETag cache (304s, failures cached too), parallel and concurrent
  * lookups, errors and timeouts, host addresses from a resolver, and a reports directory and
- * HTTP together. The directory source is tested in test_source.c; shared helpers are in
+ * HTTP together. The directory source is tested in test_filter_source.c; shared helpers are in
  * source-helpers.h. Run from the repository root. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* filter/source*.c: capacity entries, reading report files, and the directory table (inotify,
  * reuse of unchanged files, concurrent lookups, 10,000 hosts). The HTTP source is tested in
- * test_source_http.c; the helpers both use are in source-helpers.h. */
+ * test_filter_source_http.c; the helpers both use are in source-helpers.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

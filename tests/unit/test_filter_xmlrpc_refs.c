@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Surrogate-pair character references (filter/xmlrpc-refs.c): the engine's XML writer escapes a
  * character outside the BMP as references to its two UTF-16 halves (the captured requests in
- * tests/fixtures/xmlrpc/engine-captured/, which test_xmlrpc.c parses whole). A pair is read as
- * its character, in text and attribute values only; a lone or reversed half is an error; CDATA
+ * tests/fixtures/xmlrpc/engine-captured/, which test_filter_xmlrpc.c parses whole). A pair is read
+ * as its character, in text and attribute values only; a lone or reversed half is an error; CDATA
  * sections, comments and processing instructions keep their text. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* filter/engine.c and engine-xml.c without a network: the XML readers on engine-shaped
  * documents (tests/fixtures/engine/api), malformed and hostile documents, id checks, and
- * vf_engine_new's option errors. The HTTP/HTTPS client is tested in test_engine_http.c.
+ * vf_engine_new's option errors. The HTTP/HTTPS client is tested in test_filter_engine_http.c.
  * Run from the repository root. */
 #include <errno.h>
 #include <setjmp.h>
