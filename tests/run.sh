@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/run.sh [--fast] [SECTION...]: the test pass, by section (default: every section, in the
 # order below). Prints PASS/FAIL per test, then "sections: ..." naming what ran and what did not,
 # then a closing "N passed, N failed" alone on the last line. VFCAP_REGEN=1 rewrites goldens.
