@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "prom.h"
 #include "util.h"
 
 /* Report ages, seconds: the reporter's interval is 60 s by default, max_report_age 300 s. */
@@ -32,18 +33,6 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Label values escape backslash, double quote and newline (exposition format 0.0.4). */
-static void escaped(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
 
 static struct label_sum *label_of(struct cluster *c, const char *name)
 {
@@ -112,46 +101,40 @@ static void per_host(FILE *f, const struct vf_metrics_input *in)
 	       "1 when the filter holds a readable report of the host, 0 when only an error (no file, unreadable, "
 	       "fetch failed).");
 	for (size_t i = 0; i < in->n_hosts; i++)
-		fprintf(f, "vfcap_cluster_host_reported{host=\"%s\"} %d\n", in->hosts[i]->host_id, !in->hosts[i]->error);
+		vf_prom_series(f, "vfcap_cluster_host_reported", "host", in->hosts[i]->host_id, !in->hosts[i]->error);
 	family(f, "vfcap_cluster_host_report_age_seconds", "gauge", "Seconds since the host's report was generated.");
 	for (size_t i = 0; i < in->n_hosts; i++) {
 		const struct vf_capacity *h = in->hosts[i];
 		if (!h->error)
-			fprintf(f, "vfcap_cluster_host_report_age_seconds{host=\"%s\"} %lld\n", h->host_id,
-				(long long)(in->now > h->generated_at ? in->now - h->generated_at : 0));
+			vf_prom_series(f, "vfcap_cluster_host_report_age_seconds", "host", h->host_id,
+				       in->now > h->generated_at ? in->now - h->generated_at : 0);
 	}
 	family(f, "vfcap_cluster_host_usable_vfs", "gauge", "VFs the host's report counts as usable.");
 	for (size_t i = 0; i < in->n_hosts; i++)
 		if (!in->hosts[i]->error && in->hosts[i]->usable >= 0)
-			fprintf(f, "vfcap_cluster_host_usable_vfs{host=\"%s\"} %d\n", in->hosts[i]->host_id, in->hosts[i]->usable);
+			vf_prom_series(f, "vfcap_cluster_host_usable_vfs", "host", in->hosts[i]->host_id, in->hosts[i]->usable);
 	family(f, "vfcap_cluster_host_free_vfs", "gauge", "VFs the host's report counts as free.");
 	for (size_t i = 0; i < in->n_hosts; i++)
 		if (!in->hosts[i]->error && in->hosts[i]->free >= 0)
-			fprintf(f, "vfcap_cluster_host_free_vfs{host=\"%s\"} %d\n", in->hosts[i]->host_id, in->hosts[i]->free);
+			vf_prom_series(f, "vfcap_cluster_host_free_vfs", "host", in->hosts[i]->host_id, in->hosts[i]->free);
 	family(f, "vfcap_cluster_host_truncated_pfs", "gauge",
 	       "PFs of the host whose netlink VF list was cut short (the kernel's 64 KiB attribute limit).");
 	for (size_t i = 0; i < in->n_hosts; i++)
 		if (!in->hosts[i]->error)
-			fprintf(f, "vfcap_cluster_host_truncated_pfs{host=\"%s\"} %d\n", in->hosts[i]->host_id,
-				truncated_pfs(in->hosts[i]));
+			vf_prom_series(f, "vfcap_cluster_host_truncated_pfs", "host", in->hosts[i]->host_id,
+				       truncated_pfs(in->hosts[i]));
 }
 
 static void per_label(FILE *f, const struct cluster *c)
 {
 	family(f, "vfcap_cluster_label_usable_vfs", "gauge",
 	       "Usable VFs of the PFs whose physical_network or fabric is the label, over the reported hosts.");
-	for (size_t i = 0; i < c->n_labels; i++) {
-		fputs("vfcap_cluster_label_usable_vfs{label=\"", f);
-		escaped(f, c->labels[i].name);
-		fprintf(f, "\"} %ld\n", c->labels[i].usable);
-	}
+	for (size_t i = 0; i < c->n_labels; i++)
+		vf_prom_series(f, "vfcap_cluster_label_usable_vfs", "label", c->labels[i].name, c->labels[i].usable);
 	family(f, "vfcap_cluster_label_free_vfs", "gauge",
 	       "Free VFs of the PFs whose physical_network or fabric is the label, over the reported hosts.");
-	for (size_t i = 0; i < c->n_labels; i++) {
-		fputs("vfcap_cluster_label_free_vfs{label=\"", f);
-		escaped(f, c->labels[i].name);
-		fprintf(f, "\"} %ld\n", c->labels[i].free);
-	}
+	for (size_t i = 0; i < c->n_labels; i++)
+		vf_prom_series(f, "vfcap_cluster_label_free_vfs", "label", c->labels[i].name, c->labels[i].free);
 }
 
 static void totals(FILE *f, const struct cluster *c)

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "prom.h"
 #include "report.h"
 #include "util.h"
 
@@ -266,24 +267,11 @@ char *vf_format_table(const struct vf_host *h, bool verbose)
 
 /* ---- Prometheus ---- */
 
-/* Label values escape backslash, double quote and newline (exposition format 0.0.4). */
-static void prom_escaped(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* sep name="value", sep being "" for the first label and "," for the others */
 static void prom_label(FILE *f, const char *sep, const char *name, const char *value)
 {
 	fprintf(f, "%s%s=\"", sep, name);
-	prom_escaped(f, value);
+	vf_prom_escaped(f, value);
 	fputc('"', f);
 }
 
