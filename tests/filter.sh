@@ -306,26 +306,12 @@ filter_metrics() {
 
 # Prometheus scrapes the running service every second (as tests/serve.sh does the reporter).
 filter_prometheus() {
-	local pport ready=no
-	pport=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: vfcap-filter\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
-		"$SVC_PORT" >"$FDIR/prometheus.yml"
-	/usr/bin/prometheus --config.file="$FDIR/prometheus.yml" --storage.tsdb.path="$FDIR/prom-data" \
-		--web.listen-address="127.0.0.1:$pport" >"$FDIR/prometheus.log" 2>&1 &
-	local prom_pid=$!
-	for _ in $(seq 120); do
-		$PY -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)' \
-			"http://127.0.0.1:$pport/-/ready" 2>/dev/null && ready=yes && break
-		kill -0 $prom_pid 2>/dev/null || break
-		sleep 0.25
-	done
-	if [ $ready = yes ]; then
-		filter_checks "$FDIR/prometheus.log" check_metrics.py prometheus "http://127.0.0.1:$pport"
+	if prometheus_start "$FDIR" vfcap-filter "$SVC_PORT"; then
+		filter_checks "$FDIR/prometheus.log" check_metrics.py prometheus "http://127.0.0.1:$PROM_PORT"
 	else
-		fail "filter: prometheus ready on port $pport" "$FDIR/prometheus.log"
+		fail "filter: prometheus ready on port $PROM_PORT" "$FDIR/prometheus.log"
 	fi
-	kill -TERM $prom_pid 2>/dev/null
-	wait $prom_pid 2>/dev/null
+	prometheus_stop
 }
 
 # The legacy proxy's plugin contract: print a list literal, nothing on stderr, exit 0.

@@ -70,3 +70,28 @@ svc_start() { # bin log args...
 	done
 	return 1
 }
+
+# A real Prometheus on loopback scraping 127.0.0.1:TARGET every second, its data and log in DIR
+# (DIR/prometheus.log). Sets PROM_PORT and PROM_PID; returns non-zero when it is not ready.
+# prometheus_stop ends it.
+prometheus_start() { # dir job target-port
+	PROM_PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: %s\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+		"$2" "$3" >"$1/prometheus.yml"
+	/usr/bin/prometheus --config.file="$1/prometheus.yml" --storage.tsdb.path="$1/prom-data" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" >"$1/prometheus.log" 2>&1 &
+	PROM_PID=$!
+	local _
+	for _ in $(seq 120); do
+		$PY -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)' \
+			"http://127.0.0.1:$PROM_PORT/-/ready" 2>/dev/null && return 0
+		kill -0 "$PROM_PID" 2>/dev/null || return 1
+		sleep 0.25
+	done
+	return 1
+}
+
+prometheus_stop() {
+	kill -TERM "$PROM_PID" 2>/dev/null
+	wait "$PROM_PID" 2>/dev/null
+}

@@ -367,26 +367,12 @@ serve_prometheus() {
 		fail "serve: starts for Prometheus" "$SDIR/prom-target.log"
 		return
 	fi
-	local pport ready=no
-	pport=$(serve_free_port)
-	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: vfcap\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
-		"$S_PORT" >"$SDIR/prometheus.yml"
-	/usr/bin/prometheus --config.file="$SDIR/prometheus.yml" --storage.tsdb.path="$SDIR/prom-data" \
-		--web.listen-address="127.0.0.1:$pport" >"$SDIR/prometheus.log" 2>&1 &
-	local prom_pid=$!
-	for _ in $(seq 120); do
-		$PY -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)' \
-			"http://127.0.0.1:$pport/-/ready" 2>/dev/null && ready=yes && break
-		kill -0 $prom_pid 2>/dev/null || break
-		sleep 0.25
-	done
-	if [ $ready = yes ]; then
-		serve_checks "$SDIR/prometheus.log" prometheus "http://127.0.0.1:$pport"
+	if prometheus_start "$SDIR" vfcap "$S_PORT"; then
+		serve_checks "$SDIR/prometheus.log" prometheus "http://127.0.0.1:$PROM_PORT"
 	else
-		fail "serve: prometheus ready on port $pport" "$SDIR/prometheus.log"
+		fail "serve: prometheus ready on port $PROM_PORT" "$SDIR/prometheus.log"
 	fi
-	kill -TERM $prom_pid 2>/dev/null
-	wait $prom_pid 2>/dev/null
+	prometheus_stop
 	serve_stopped "scraped by Prometheus" "$SDIR/prom-target.log"
 }
 
