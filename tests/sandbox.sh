@@ -55,6 +55,6 @@ skeleton /var/cache/libvirt
 skeleton /var/log/libvirt
 skeleton /etc/libvirt '*.conf'
 
-# bash as PID 1 reaps whatever a test orphans; when it exits, the kernel ends the rest
-"$@" &
-wait $!
+# bash as PID 1 reaps whatever a test orphans; when it exits, the kernel ends the rest. COMMAND
+# runs in the foreground, so that a Ctrl-C reaches it (a background job would ignore SIGINT).
+"$@"
