@@ -41,6 +41,7 @@ facts() { # name
 		echo "carrier=$(cat "/sys/class/net/$PF/carrier" 2>&1 | tr '\n' ' ')"
 		echo "totalvfs=$(cat "$PFSYS/sriov_totalvfs")"
 		echo "numvfs=$(cat "$PFSYS/sriov_numvfs")"
+		echo "drivers_autoprobe=$(cat "$PFSYS/sriov_drivers_autoprobe")"
 		for i in $(seq 0 $((IGB_NUMVFS - 1))); do
 			d=$(vf_dev "$i")
 			g=$(basename "$(readlink "$d/iommu_group")")
@@ -48,6 +49,7 @@ facts() { # name
 			echo "vf$i.driver=$(basename "$(readlink "$d/driver")")"
 			echo "vf$i.enable=$(cat "$d/enable")"
 			if [ -d "$d/net" ]; then echo "vf$i.net=$(ls "$d/net" | tr '\n' ' ')"; else echo "vf$i.net=(absent)"; fi
+			for n in $(ls "$d/net" 2>/dev/null); do echo "vf$i.mac=$(cat "$d/net/$n/address")"; done
 			echo "vf$i.iommu_group=$g"
 			echo "vf$i.group_devices=$(ls "/sys/kernel/iommu_groups/$g/devices" | wc -l)"
 		done
@@ -94,6 +96,9 @@ igb_scenarios() {
 	# the VF rate limit (igb: 82576 only, at 1000 Mbit/s link): recorded, judged by check.py
 	$IP link set "$PF" vf 6 max_tx_rate 100 >"$OUT/rate.err" 2>&1
 	echo $? >"$OUT/rate.rc"
+	# igb has no ndo_set_vf_link_state: expected to fail, recorded so a kernel that adds it shows
+	$IP link set "$PF" vf 6 state disable >"$OUT/vfstate.err" 2>&1
+	echo $? >"$OUT/vfstate.rc"
 	g=$(basename "$(readlink "$(vf_dev 0)/iommu_group")")
 	vfio-hold "$g" "$(basename "$(vf_dev 0)")" >"$OUT/hold.out" 2>&1 &
 	HOLDER=$!
@@ -123,6 +128,7 @@ igb_main() {
 	kill "$HOLDER" && wait "$HOLDER"
 	HOLDER=""
 	facts released
+	dmesg >"$OUT/dmesg"
 	send_results
 }
 igb_main
