@@ -9,10 +9,7 @@
  *                             unweighted, named, so that the engine applies the policy's factor
  *                             (methods.c, run_cost_functions)
  *
- * Policy properties (the cluster policy's, strings): vf_demand (VFs a VM needs when the engine
- * API is not configured, default 1), on_missing (reject|accept: a host whose report is missing,
- * unreadable, stale or without a free count; default reject), max_report_age (seconds, 0 = any
- * age; default 300), label (only PFs whose physical_network or fabric equals it count). */
+ * The policy properties are policy.h's. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,30 +17,17 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "policy.h"
 #include "source.h"
 #include "xmlrpc.h"
 
 #define VF_FILTER_UNIT "vfcap_vf_capacity"
 #define VF_SCORE_UNIT "vfcap_vf_headroom"
 
-struct vf_policy {
-	int demand;         /* vf_demand */
-	bool accept_missing;
-	int max_report_age; /* seconds; 0: no limit */
-	char label[65];     /* "" = every PF */
-};
-
 /* Defaults, then the properties struct (NULL or an empty struct: defaults). Unknown properties
  * are ignored (the policy may hold other units' properties). A value that does not match the
  * unit's properties_validation is -EINVAL with *errmsg "property NAME: 'VALUE' is not ...". */
 int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg);
-void vf_policy_default(struct vf_policy *p);
-/* Parse one property; what both the props struct and the command line use. */
-int vf_policy_set(struct vf_policy *p, const char *name, const char *value, char **errmsg);
-
-/* A value from outside, fit for a one-line message: at most ~40 characters (then "..."),
- * control characters shown as '?'. size >= 8. */
-void vf_quote_value(char *buf, size_t size, const char *v);
 
 enum vf_decision { VF_PASS, VF_REJECT };
 
