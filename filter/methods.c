@@ -19,7 +19,7 @@
 #include "audit.h"
 #include "engine.h"
 #include "log.h"
-#include "units.h"
+#include "methods.h"
 #include "util.h"
 
 /* Hosts named one by one in the service's log per call, beyond which a count stands for them. */
@@ -163,6 +163,30 @@ static void discover(struct rpc_writer *w)
 	rpc_end_struct(w);
 	rpc_end_struct(w);
 	rpc_end_response(w);
+}
+
+/* Defaults, then each string member the table knows (policy.c); ours must be strings. */
+int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg)
+{
+	vf_policy_default(p);
+	if (!props || props->type == RPC_NIL)
+		return 0;
+	if (props->type != RPC_STRUCT)
+		return set_error(errmsg, -EINVAL, "properties: not a struct");
+	for (size_t i = 0; i < props->st.n; i++) {
+		const struct rpc_member *m = &props->st.m[i];
+		const char *v = rpc_string(&m->value);
+		if (!v) {
+			/* other units' properties are not ours to judge; ours must be strings */
+			if (vf_prop_find(m->name))
+				return set_error(errmsg, -EINVAL, "property %s: not a string", m->name);
+			continue;
+		}
+		int r = vf_policy_set(p, m->name, v, errmsg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The arguments of runFilters/runCostFunctions/runLoadBalancing, checked. */

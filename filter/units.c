@@ -1,36 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The policy from the engine's properties struct and the per-host decision (units.h); the
- * properties' table is policy.c's, the XML-RPC methods are in methods.c. */
-#include <errno.h>
+/* The per-host decision and the headroom score (units.h); the policy's table is policy.c's,
+ * the XML-RPC methods (and the policy from the engine's properties struct) are methods.c's. */
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
 #include "units.h"
 #include "util.h"
-
-int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg)
-{
-	vf_policy_default(p);
-	if (!props || props->type == RPC_NIL)
-		return 0;
-	if (props->type != RPC_STRUCT)
-		return set_error(errmsg, -EINVAL, "properties: not a struct");
-	for (size_t i = 0; i < props->st.n; i++) {
-		const struct rpc_member *m = &props->st.m[i];
-		const char *v = rpc_string(&m->value);
-		if (!v) {
-			/* other units' properties are not ours to judge; ours must be strings */
-			if (vf_prop_find(m->name))
-				return set_error(errmsg, -EINVAL, "property %s: not a string", m->name);
-			continue;
-		}
-		int r = vf_policy_set(p, m->name, v, errmsg);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
 
 static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 {
