@@ -22,7 +22,8 @@
 
 /* Whatever the caller asks for, nothing is substituted, loaded, included or fetched, and
  * libxml2's own limits stay on. */
-#define FORBIDDEN_OPTIONS (XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_DTDATTR | XML_PARSE_XINCLUDE | XML_PARSE_HUGE)
+#define FORBIDDEN_OPTIONS                                                                          \
+	(XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_DTDATTR | XML_PARSE_XINCLUDE | XML_PARSE_HUGE)
 #define ALWAYS_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
 /* What one parse saw; the parser context's _private. */
