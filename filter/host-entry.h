@@ -21,6 +21,8 @@ struct vf_cap_pf {
 	char *fabric;
 	int free; /* UNKNOWN (-1) when the report could not count it */
 	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
+	int no_link; /* free VFs without link (PF down, VF link_state disable); 0 in a version-1
+		      * report, which did not know */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
 };
 
@@ -33,6 +35,7 @@ struct vf_capacity {
 	time_t generated_at;
 	int free;           /* totals.free; UNKNOWN when the report has null */
 	int usable;         /* totals.usable; UNKNOWN likewise */
+	int no_link;        /* totals.no_link; 0 in a version-1 report */
 	struct vf_cap_pf *pfs;
 	size_t n_pfs;
 };

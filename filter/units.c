@@ -13,7 +13,8 @@ static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
 
-/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
+/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. v->no_link:
+ * those without link among them. */
 static int labeled_free(const struct vf_capacity *c, const char *label, struct vf_verdict *v)
 {
 	int sum = 0, matched = 0;
@@ -27,6 +28,7 @@ static int labeled_free(const struct vf_capacity *c, const char *label, struct v
 			return -1;
 		}
 		sum += pf->free;
+		v->no_link += pf->no_link;
 		matched++;
 	}
 	if (!matched)
@@ -55,6 +57,7 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 		snprintf(v->reason, sizeof v->reason, "report has no free count (a source failed on the host)");
 		return -1;
 	}
+	v->no_link = c->no_link;
 	return c->free;
 }
 
@@ -65,6 +68,7 @@ void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand
 	v->missing = false;
 	v->free = -1;
 	v->left = 0;
+	v->no_link = 0;
 	v->kind = VF_COUNTED;
 	if (demand == 0) {
 		v->decision = VF_PASS;
@@ -78,6 +82,12 @@ void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand
 		v->decision = p->accept_missing ? VF_PASS : VF_REJECT;
 		return;
 	}
+	/* require_link: a VM placed on a VF without link gets a dead NIC; the report counted
+	 * those VFs free (they are), so they come off here */
+	if (p->require_link)
+		free = v->no_link < free ? free - v->no_link : 0; /* a report saying more is not trusted below 0 */
+	else
+		v->no_link = 0;
 	v->free = free;
 	v->left = free - demand;
 	v->decision = v->left >= 0 ? VF_PASS : VF_REJECT;
@@ -113,7 +123,10 @@ const char *vf_host_reason_name(enum vf_host_reason r)
 
 const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand)
 {
-	if (!v->reason[0])
+	if (!v->reason[0] && v->no_link > 0)
+		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed (%d more without link, not counted)",
+			 v->free, p->label[0] ? " on " : "", p->label, demand, v->no_link);
+	else if (!v->reason[0])
 		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", v->free, p->label[0] ? " on " : "",
 			 p->label, demand);
 	return v->reason;
