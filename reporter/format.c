@@ -154,8 +154,9 @@ static void pf_state_counts(const struct vf_pf *pf, int n[_VF_STATE_MAX])
 			n[pf->vfs[v].state]++;
 }
 
-/* used = assigned + pool + host + dirty (state dirty: only with `dirty = used`); a PF whose used count is unknown (a source failed) has none
- * of the three known either, as in the JSON report. */
+/* used = assigned + pool + host + dirty (state dirty: only with `dirty = used`); a PF whose
+ * used count is unknown (a source failed) has none of the four known either, as in the JSON
+ * report. */
 static const enum vf_state used_states[] = { VF_STATE_ASSIGNED, VF_STATE_POOL, VF_STATE_HOST, VF_STATE_DIRTY };
 
 static void pf_used_split(const struct vf_pf *pf, int out[ARRAY_SIZE(used_states)])
@@ -404,7 +405,8 @@ static const struct pf_gauge pf_gauges[] = {
 	  nl_limit_no_stats },
 	{ "vfcap_pf_link_up", "1 when the PF's link can carry traffic (operstate up, or unknown with carrier).",
 	  pf_link_up },
-	{ "vfcap_pf_vfs_dirty", "VFs of the PF nothing holds that keep an earlier tenant's VLAN, QoS, rate, trust, spoofchk or link state.",
+	{ "vfcap_pf_vfs_dirty",
+	  "VFs of the PF nothing holds that keep an earlier tenant's VLAN, QoS, rate, trust, spoofchk or link state.",
 	  pf_dirty },
 	{ "vfcap_pf_vfs_no_link", "Free VFs of the PF a VM would get with a dead link (PF down, or VF link_state disable).",
 	  pf_no_link },
