@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "http-client.h"
 #include "source-internal.h"
 
 /* One host's fetch: queued, then running in the fetcher thread, then done. Shared by the queue
@@ -29,9 +30,7 @@ struct vf_job {
 
 	/* the transfer's */
 	struct curl_slist *headers;
-	char *body;
-	size_t len, cap;
-	bool too_big;
+	struct vf_http_body body; /* up to VF_REPORT_HTTP_MAX */
 	char *etag; /* the answer's */
 	char errbuf[CURL_ERROR_SIZE];
 
@@ -50,6 +49,7 @@ struct vf_http {
 	size_t cache_max;
 	char *ca_file;
 	char *cert_file, *key_file;
+	struct vf_http_policy policy; /* the strings above; no redirect followed */
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
 	void *resolve_ctx;
 	void (*on_late)(size_t late, size_t n, int call_deadline_ms);
