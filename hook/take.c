@@ -25,26 +25,33 @@ static void ledger_clearp(struct vf_ledger *l)
 	vf_ledger_clear(l);
 }
 
+/* "; PART" appended to *s (PART NULL: nothing); PART is freed. */
+static void append_reason(char **s, char *part)
+{
+	_cleanup_free_ char *p = part;
+	if (!p)
+		return;
+	char *more = xasprintf("%s; %s", *s, p);
+	free(*s);
+	*s = more;
+}
+
 /* What keeps VFs out of the pool besides their holders, the table's advice in the same words
- * (lib/advice.c): "; ens2f0: netlink lists 34 of 256 VFs (...): lower sriov_numvfs to 221" for
- * every PF the wrap cut short, and, when the hook requires a link, "; 4 free VFs on ens1f0 have
- * no link (PF down)". */
+ * (lib/advice.c), per PF: "; ens2f0: netlink lists 34 of 256 VFs (...): lower sriov_numvfs to
+ * 221" when the wrap cut its list short, "; 4 free VFs on ens1f0 have no link (PF down)" when
+ * the hook requires a link, "; 5 VFs on ens4f0 left dirty count used (dirty = used)". */
 static char *pf_reasons(const struct vf_host *h, bool require_link)
 {
 	_cleanup_free_ char *s = xstrdup("");
 	for (size_t i = 0; i < h->n_pfs; i++) {
 		const struct vf_pf *pf = &h->pfs[i];
-		_cleanup_free_ char *nl = pf->nl.valid && pf->nl.truncated ? vf_advice_netlink_limit(pf) : NULL;
-		_cleanup_free_ char *link = require_link ? vf_advice_no_link(pf) : NULL;
-		char *more = xasprintf("%s%s%s%s%s%s", s, nl ? "; " : "", nl ? pf->name : "", nl ? ": " : "",
-				       nl ? nl : "", link ? "; " : "");
-		free(s);
-		s = more;
-		if (link) {
-			more = xasprintf("%s%s", s, link);
-			free(s);
-			s = more;
+		if (pf->nl.valid && pf->nl.truncated) {
+			_cleanup_free_ char *nl = vf_advice_netlink_limit(pf);
+			append_reason(&s, xasprintf("%s: %s", pf->name, nl));
 		}
+		if (require_link)
+			append_reason(&s, vf_advice_no_link(pf));
+		append_reason(&s, vf_advice_dirty_used(pf));
 	}
 	return TAKE_PTR(s);
 }

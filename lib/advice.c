@@ -66,3 +66,14 @@ char *vf_advice_no_link(const struct vf_pf *pf)
 	return xasprintf("%d free VF%s on %s ha%s no link (%s)", pf->no_link, one ? "" : "s", pf->name,
 			 one ? "s" : "ve", pf->link_ok ? "VF link_state disable" : "PF down");
 }
+
+char *vf_advice_dirty_used(const struct vf_pf *pf)
+{
+	int n = 0;
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		n += pf->vfs[i].state == VF_STATE_DIRTY;
+	if (n == 0)
+		return NULL;
+	return xasprintf("%d VF%s on %s left dirty count%s used (dirty = used)", n, n == 1 ? "" : "s", pf->name,
+			 n == 1 ? "s" : "");
+}

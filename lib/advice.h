@@ -22,3 +22,7 @@ char *vf_advice_link_down(const struct vf_pf *pf);
  * link (PF down)" or "1 free VF on ens4f0 has no link (VF link_state disable)"; NULL when
  * no_link is 0 or unknown. */
 char *vf_advice_no_link(const struct vf_pf *pf);
+
+/* Why a PF's VFs left dirty are not in the pool: "5 VFs on ens4f0 left dirty count used (dirty
+ * = used)"; NULL when none is in state dirty. */
+char *vf_advice_dirty_used(const struct vf_pf *pf);
