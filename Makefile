@@ -79,6 +79,8 @@ deps:
 	@./scripts/install-deps.sh demo
 
 # The kernel rig boots Debian's kernel under qemu with a busybox initramfs (tests/kernel).
+# bookworm's qemu-system-x86 (7.2) runs the netdevsim guest and brings every library the igb
+# guest's QEMU 10 needs; that QEMU itself comes from bookworm-backports into the rig's cache.
 KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils
 deps-kernel:
 	@./scripts/install-deps.sh test $(KERNEL_PKGS)
@@ -185,7 +187,7 @@ check: deps-kernel
 check-fresh:
 	./tests/check-fresh.sh
 
-# The real-kernel rig alone: netdevsim VFs on Debian's own kernel under qemu TCG.
+# The real-kernel rig alone: netdevsim VFs and igb's real PCI VFs on Debian's own kernel under qemu TCG.
 check-kernel: deps-kernel
 	$(MAKE) all
 	./tests/kernel/run.sh

@@ -3,23 +3,15 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <libxml/SAX2.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
-#include <libxml/xmlversion.h>
-#include <limits.h>
 #include <string.h>
 
 #include "util.h"
 #include "xml.h"
 
-
-/* NONET: nothing fetched. No NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: nothing is substituted,
- * loaded or included, and libxml2's size limits stay on. BIG_LINES: a host list runs past
- * 65535 lines, and messages name lines. */
-#define PARSE_OPTIONS                                                                              \
-	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
+/* lib/xml.c's reader, its defaults; BIG_LINES: a host list runs past 65535 lines, and
+ * messages name lines. */
+static const struct vf_xml_opts read_opts = { .options = XML_PARSE_BIG_LINES };
 
 bool vf_engine_valid_id(const char *id)
 {
@@ -38,9 +30,9 @@ static int read_doc(const char *xml, size_t len, const char *root, xmlDoc **ret,
 	if (!xml || len == 0)
 		return set_error(errmsg, -EINVAL, "empty document");
 	_cleanup_xmldoc_ xmlDoc *doc = NULL;
-	int r = vf_xml_read_untrusted(xml, len, PARSE_OPTIONS, &doc, errmsg);
+	int r = vf_xml_read_untrusted(xml, len, &read_opts, &doc, NULL, errmsg);
 	if (r < 0)
-		return r == -EPERM ? -EINVAL : r;
+		return r;
 	xmlNode *n = xmlDocGetRootElement(doc);
 	if (!n)
 		return set_error(errmsg, -EINVAL, "line 1: no root element");
@@ -54,21 +46,12 @@ static int read_doc(const char *xml, size_t len, const char *root, xmlDoc **ret,
 
 /* ---- walking ---- */
 
-static bool is_element(const xmlNode *n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && streq((const char *)n->name, name);
-}
-
 /* The first child element of parent named name (local name, any namespace), or NULL. */
 static xmlNode *child(const xmlNode *parent, const char *name)
 {
-	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-		if (is_element(c, name))
-			return c;
-	return NULL;
+	return vf_xml_child(parent, name, VF_XML_ANY_NS);
 }
 
-/* The element's text, blanks around it dropped; "" when it has none (caller frees). */
 static bool blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -85,11 +68,11 @@ static char *trimmed(const char *s, size_t len)
 	return xstrndup(s + a, len - a);
 }
 
+/* The element's text, blanks around it dropped; "" when it has none (caller frees). */
 static char *text_of(const xmlNode *n)
 {
-	_cleanup_xmlstr_ xmlChar *raw = xmlNodeGetContent(n);
-	const char *s = raw ? (const char *)raw : "";
-	return trimmed(s, strlen(s));
+	_cleanup_free_ char *raw = vf_xml_text(n);
+	return trimmed(raw, strlen(raw));
 }
 
 /* The child's text, NULL when the child is absent. */
@@ -102,14 +85,14 @@ static char *child_text(const xmlNode *parent, const char *name)
 /* The element's id attribute (no namespace), checked as vf_engine_valid_id(). */
 static int id_of(const xmlNode *n, char **ret, char **errmsg)
 {
-	_cleanup_xmlstr_ xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+	_cleanup_free_ char *id = vf_xml_attr_value(n, "id");
 	if (!id || !*id)
 		return set_error(errmsg, -EINVAL, "line %ld: <%s> without id", xmlGetLineNo(n),
 				 (const char *)n->name);
-	if (!vf_engine_valid_id((const char *)id))
+	if (!vf_engine_valid_id(id))
 		return set_error(errmsg, -EINVAL, "line %ld: <%s> has an invalid id",
 				 xmlGetLineNo(n), (const char *)n->name);
-	*ret = xstrdup((const char *)id);
+	*ret = TAKE_PTR(id);
 	return 0;
 }
 
@@ -159,9 +142,7 @@ int vf_engine_parse_nics(const char *xml, size_t len, struct vf_engine_nic **ret
 		return r;
 	struct vf_engine_nic *nics = NULL;
 	size_t count = 0;
-	for (xmlNode *c = top->children; c; c = c->next) {
-		if (!is_element(c, "nic"))
-			continue;
+	vf_xml_for_each_child(c, top, "nic", VF_XML_ANY_NS) {
 		struct vf_engine_nic *nic = array_append(&nics, &count, sizeof(*nics));
 		r = parse_nic(c, nic, errmsg);
 		if (r < 0) {
@@ -179,10 +160,7 @@ int vf_engine_parse_nics(const char *xml, size_t len, struct vf_engine_nic **ret
 /* A custom property named vmfex with a non-empty value (vfcap-hook's vmfex property). */
 static bool has_vmfex(const xmlNode *profile)
 {
-	for (xmlNode *c = child(child(profile, "custom_properties"), "custom_property"); c;
-	     c = c->next) {
-		if (!is_element(c, "custom_property"))
-			continue;
+	vf_xml_for_each_child(c, child(profile, "custom_properties"), "custom_property", VF_XML_ANY_NS) {
 		_cleanup_free_ char *name = child_text(c, "name");
 		_cleanup_free_ char *value = child_text(c, "value");
 		if (streq_ptr(name, "vmfex") && value && *value)
@@ -305,7 +283,11 @@ struct vf_engine_hosts_parser *vf_engine_hosts_parser_new(void)
 	static const xmlSAXHandler sax = { .startElementNs = on_start, .endElementNs = on_end,
 					   .characters = on_chars, .cdataBlock = on_chars };
 	struct vf_engine_hosts_parser *hp = xcalloc(1, sizeof *hp);
-	hp->push = vf_xml_push_new(&sax, hp);
+	/* utf8_only: through iconv (a declared "UTF08" is one to glibc) libxml2's push parser can
+	 * take the same bytes differently when they come in other pieces (found by
+	 * tests/fuzz/fuzz_engine.c) */
+	static const struct vf_xml_opts opts = { .options = XML_PARSE_BIG_LINES, .utf8_only = true };
+	hp->push = vf_xml_push_new(&sax, hp, &opts);
 	if (!hp->push) {
 		free(hp);
 		return NULL;
@@ -316,8 +298,7 @@ struct vf_engine_hosts_parser *vf_engine_hosts_parser_new(void)
 int vf_engine_hosts_parser_feed(struct vf_engine_hosts_parser *hp, const char *buf, size_t len, bool last,
 				char **errmsg)
 {
-	int r = vf_xml_push_feed(hp->push, buf, len, last, errmsg);
-	return r == -EPERM ? -EINVAL : r;
+	return vf_xml_push_feed(hp->push, buf, len, last, errmsg);
 }
 
 void vf_engine_hosts_parser_take(struct vf_engine_hosts_parser *hp, struct vf_engine_host **ret, size_t *n)

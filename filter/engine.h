@@ -69,9 +69,12 @@ int vf_engine_host_address(struct vf_engine *e, const char *host_id, time_t now,
  * Each takes one document; errors as above without the URL prefix: -EINVAL and one line,
  * "empty document", "line N: DOCTYPE not allowed", "line N: root is <foo>, expected <nics>",
  * "line N: <nic> without id", "line N: <vnic_profile> has an invalid id", or "line N: " and
- * libxml2's first fatal error on one line. Nothing is fetched or expanded (no network, no
- * DTD, no entity); a DOCTYPE is refused. Expected elements are direct children matched by
- * local name, the first of a name counts; unknown elements are ignored. */
+ * libxml2's first fatal error on one line. They read through lib/xml.c's reader: nothing is
+ * fetched or expanded (no network, no DTD, no entity), a DOCTYPE is refused, more than
+ * VF_XML_MAX_DEPTH elements open at once is "line N: Excessive depth in document: ...".
+ * Expected elements are direct children matched by local name, the first of a name counts;
+ * unknown elements are ignored; a value is the element's own text (elements inside it are not
+ * looked into), blanks around it dropped. */
 struct vf_engine_nic {
 	char *profile_id; /* NULL when the vNIC has no profile (empty network) */
 	bool plugged;     /* <plugged> true|false; absent: true */

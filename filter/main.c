@@ -6,6 +6,7 @@
  *
  * Exit codes: 0 done (run: even when no host passes), 2 usage or configuration error,
  * 3 the service could not start or a source could not be opened. */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libxml/parser.h>
@@ -59,8 +60,9 @@ struct options {
 	struct vf_run_opts run;
 };
 
+/* OPT_PROP + i: the policy property vf_props[i] */
 enum { OPT_LISTEN = 256, OPT_REPORTS, OPT_REPORT_URL, OPT_CONFIG, OPT_THREADS, OPT_QUIET, OPT_VM, OPT_HOSTS,
-       OPT_DEMAND, OPT_VF_DEMAND, OPT_SCORE, OPT_EXPLAIN, OPT_LABEL, OPT_ON_MISSING, OPT_MAX_AGE, OPT_VERSION, OPT_HELP };
+       OPT_DEMAND, OPT_SCORE, OPT_EXPLAIN, OPT_VERSION, OPT_HELP, OPT_PROP = 512 };
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -72,16 +74,33 @@ static const struct option longopts[] = {
 	{ "vm", required_argument, NULL, OPT_VM },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "demand", required_argument, NULL, OPT_DEMAND },
-	{ "vf-demand", required_argument, NULL, OPT_VF_DEMAND },
 	{ "score", no_argument, NULL, OPT_SCORE },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
-	{ "label", required_argument, NULL, OPT_LABEL },
-	{ "on-missing", required_argument, NULL, OPT_ON_MISSING },
-	{ "max-report-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
 };
+
+/* The options above, then one per policy property: its name with '-' for '_' (--vf-demand,
+ * --on-missing, --max-report-age, --label), so that a new property is an option as well. */
+struct all_options {
+	struct option opts[ARRAY_SIZE(longopts) + 16 + 1];
+	char names[16][32];
+};
+
+static const struct option *all_options(struct all_options *a)
+{
+	assert(vf_n_props <= 16);
+	memcpy(a->opts, longopts, sizeof longopts);
+	for (size_t i = 0; i < vf_n_props; i++) {
+		snprintf(a->names[i], sizeof a->names[i], "%s", vf_props[i].name);
+		for (char *c = a->names[i]; *c; c++)
+			*c = *c == '_' ? '-' : *c;
+		a->opts[ARRAY_SIZE(longopts) + i] =
+			(struct option){ a->names[i], required_argument, NULL, OPT_PROP + (int)i };
+	}
+	a->opts[ARRAY_SIZE(longopts) + vf_n_props] = (struct option){ 0 };
+	return a->opts;
+}
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -112,7 +131,6 @@ static int parse_opt(struct options *o, int c, const char *arg)
 	case OPT_HOSTS: o->run.hosts = arg; return 0;
 	case OPT_EXPLAIN: o->run.explain = true; return 0;
 	case OPT_SCORE: o->run.score = true; return 0;
-	case OPT_VF_DEMAND: return policy_opt(o, "vf_demand", arg);
 	case OPT_THREADS:
 		if (parse_long(arg, 1, 256, &v) < 0)
 			return bad_usage("--threads: '%s' is not 1..256", arg);
@@ -123,10 +141,10 @@ static int parse_opt(struct options *o, int c, const char *arg)
 			return -EINVAL;
 		o->run.demand_given = true;
 		return 0;
-	case OPT_LABEL: return policy_opt(o, "label", arg);
-	case OPT_ON_MISSING: return policy_opt(o, "on_missing", arg);
-	case OPT_MAX_AGE: return policy_opt(o, "max_report_age", arg);
-	default: return bad_usage("%s", "unknown option");
+	default:
+		if (c >= OPT_PROP && (size_t)(c - OPT_PROP) < vf_n_props)
+			return policy_opt(o, vf_props[c - OPT_PROP].name, arg);
+		return bad_usage("%s", "unknown option");
 	}
 }
 
@@ -134,9 +152,11 @@ static int parse_opt(struct options *o, int c, const char *arg)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	vf_policy_default(&o->run.policy);
+	struct all_options all;
+	const struct option *opts = all_options(&all);
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			usage(stdout);
 			return 1;

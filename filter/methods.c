@@ -19,18 +19,13 @@
 #include "audit.h"
 #include "engine.h"
 #include "log.h"
-#include "units.h"
+#include "methods.h"
 #include "util.h"
 
 /* Hosts named one by one in the service's log per call, beyond which a count stands for them. */
 #define MAX_HOST_LINES 10
 /* More hosts than this sharing a reason get one audit message for all of them. */
 #define MAX_HOST_MESSAGES 3
-
-/* Java regexes, checked by the engine before it sends a value; units.c accepts the same. */
-#define PROPERTIES_VALIDATION                                                                      \
-	"vf_demand=^[0-9]{1,4}$;on_missing=^(reject|accept)$;max_report_age=^[0-9]{1,8}$;"         \
-	"label=^[A-Za-z0-9_.:-]{0,64}$"
 
 /* plugin_errors: unit name -> messages, in order of first use. */
 struct unit_errors {
@@ -135,34 +130,63 @@ static void end_reply(struct rpc_writer *w)
 	rpc_end_response(w);
 }
 
-static void unit_pair(struct rpc_writer *w, const char *name, const char *description)
+/* The validation: Java regexes the engine checks a value with before it sends it, made from the
+ * same table as the service's parsing (policy.c). */
+static void unit_pair(struct rpc_writer *w, const char *name, const char *description, const char *validation)
 {
 	rpc_key(w, name);
 	rpc_begin_array(w);
 	rpc_string_value(w, description);
-	rpc_string_value(w, PROPERTIES_VALIDATION);
+	rpc_string_value(w, validation);
 	rpc_end_array(w);
 }
 
 static void discover(struct rpc_writer *w)
 {
+	_cleanup_free_ char *validation = vf_policy_validation();
 	rpc_begin_response(w);
 	rpc_begin_struct(w);
 	rpc_key(w, "filters");
 	rpc_begin_struct(w);
 	unit_pair(w, VF_FILTER_UNIT,
 		  "vfcap: rejects hosts without enough free SR-IOV VFs for the VM (the hosts' vfcap reports: "
-		  "VFs in use by any owner and VFs beyond the netlink limit are not free)");
+		  "VFs in use by any owner and VFs beyond the netlink limit are not free)",
+		  validation);
 	rpc_end_struct(w);
 	rpc_key(w, "scores");
 	rpc_begin_struct(w);
-	unit_pair(w, VF_SCORE_UNIT, "vfcap: prefers hosts with more free SR-IOV VFs left after placing the VM");
+	unit_pair(w, VF_SCORE_UNIT, "vfcap: prefers hosts with more free SR-IOV VFs left after placing the VM",
+		  validation);
 	rpc_end_struct(w);
 	rpc_key(w, "balance");
 	rpc_begin_struct(w);
 	rpc_end_struct(w);
 	rpc_end_struct(w);
 	rpc_end_response(w);
+}
+
+/* Defaults, then each string member the table knows (policy.c); ours must be strings. */
+int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg)
+{
+	vf_policy_default(p);
+	if (!props || props->type == RPC_NIL)
+		return 0;
+	if (props->type != RPC_STRUCT)
+		return set_error(errmsg, -EINVAL, "properties: not a struct");
+	for (size_t i = 0; i < props->st.n; i++) {
+		const struct rpc_member *m = &props->st.m[i];
+		const char *v = rpc_string(&m->value);
+		if (!v) {
+			/* other units' properties are not ours to judge; ours must be strings */
+			if (vf_prop_find(m->name))
+				return set_error(errmsg, -EINVAL, "property %s: not a string", m->name);
+			continue;
+		}
+		int r = vf_policy_set(p, m->name, v, errmsg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The arguments of runFilters/runCostFunctions/runLoadBalancing, checked. */

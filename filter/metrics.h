@@ -20,7 +20,7 @@ filter_sizes, counts them). */
 #include <time.h>
 
 #include "source.h"
-#include "units.h"
+#include "methods.h"
 
 /* The methods a call is counted under; anything else (an unknown method, a body that is not
  * XML-RPC, one over max_body) is "other". */

@@ -16,6 +16,7 @@
 #include "run.h"
 #include "service.h"
 #include "source.h"
+#include "units.h"
 #include "util.h"
 
 static void engine_freep(struct vf_engine **e)

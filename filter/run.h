@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "units.h"
+#include "policy.h"
 
 struct vf_run_opts {
 	const char *vm;

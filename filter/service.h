@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "units.h"
+#include "methods.h"
 
 struct vf_service_opts {
 	const char *listen;  /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one */

@@ -35,7 +35,8 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#include "source-internal.h"
+#include "host-table.h"
+#include "source-dir.h"
 #include "util.h"
 
 /* Events come in bursts (a temp file's create, close and rename): one scan for the burst. */

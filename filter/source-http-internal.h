@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "source-internal.h"
+#include "host-table.h"
+#include "source-http.h"
 
 /* One host's fetch: queued, then running in the fetcher thread, then done. Shared by the queue
  * (then the fetcher), the cache slot that names it (slot->http.job) and the lookups that wait

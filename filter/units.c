@@ -1,109 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The policy properties and the per-host decision (units.h); the XML-RPC methods are in
- * methods.c. */
-#include <errno.h>
+/* The per-host decision and the headroom score (units.h); the policy's table is policy.c's,
+ * the XML-RPC methods (and the policy from the engine's properties struct) are methods.c's. */
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
 #include "units.h"
 #include "util.h"
-
-/* Bounds the service accepts; properties_validation (methods.c) says the same to the engine. */
-#define MAX_DEMAND 9999
-#define MAX_REPORT_AGE 99999999
-
-void vf_policy_default(struct vf_policy *p)
-{
-	*p = (struct vf_policy){ .demand = 1, .accept_missing = false, .max_report_age = 300 };
-}
-
-/* A decimal in [0, max] with no sign, no blanks and no junk. */
-static bool parse_count(const char *s, int max, int *ret)
-{
-	if (!*s || strlen(s) > 9)
-		return false;
-	int v = 0;
-	for (const char *c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return false;
-		v = v * 10 + (*c - '0');
-	}
-	if (v > max)
-		return false;
-	*ret = v;
-	return true;
-}
-
-static bool label_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 64)
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") == n;
-}
-
-/* The value as the engine showed it, cut short and with control characters masked, so that a
- * hostile value cannot forge log lines or grow the message. */
-void vf_quote_value(char *buf, size_t size, const char *v)
-{
-	size_t i = 0;
-	for (; v[i] && i < size - 4 && i < 40; i++)
-		buf[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-	if (v[i]) { /* cut short: the loop left room for the dots */
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-}
-
-int vf_policy_set(struct vf_policy *p, const char *name, const char *value, char **errmsg)
-{
-	char q[48];
-	vf_quote_value(q, sizeof q, value);
-	if (streq(name, "vf_demand")) {
-		if (!parse_count(value, MAX_DEMAND, &p->demand))
-			return set_error(errmsg, -EINVAL, "property vf_demand: '%s' is not a count 0..%d", q, MAX_DEMAND);
-	} else if (streq(name, "on_missing")) {
-		if (!streq(value, "reject") && !streq(value, "accept"))
-			return set_error(errmsg, -EINVAL, "property on_missing: '%s' is not reject or accept", q);
-		p->accept_missing = streq(value, "accept");
-	} else if (streq(name, "max_report_age")) {
-		if (!parse_count(value, MAX_REPORT_AGE, &p->max_report_age))
-			return set_error(errmsg, -EINVAL, "property max_report_age: '%s' is not seconds 0..%d", q,
-					 MAX_REPORT_AGE);
-	} else if (streq(name, "label")) {
-		/* empty means "every PF", as when the property is not set */
-		if (*value && !label_ok(value))
-			return set_error(errmsg, -EINVAL, "property label: '%s' is not 1-64 of [A-Za-z0-9_.:-]", q);
-		snprintf(p->label, sizeof p->label, "%s", value);
-	}
-	return 0;
-}
-
-int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg)
-{
-	vf_policy_default(p);
-	if (!props || props->type == RPC_NIL)
-		return 0;
-	if (props->type != RPC_STRUCT)
-		return set_error(errmsg, -EINVAL, "properties: not a struct");
-	for (size_t i = 0; i < props->st.n; i++) {
-		const struct rpc_member *m = &props->st.m[i];
-		const char *v = rpc_string(&m->value);
-		if (!v) {
-			/* other units' properties are not ours to judge; ours must be strings */
-			if (streq(m->name, "vf_demand") || streq(m->name, "on_missing") ||
-			    streq(m->name, "max_report_age") || streq(m->name, "label"))
-				return set_error(errmsg, -EINVAL, "property %s: not a string", m->name);
-			continue;
-		}
-		int r = vf_policy_set(p, m->name, v, errmsg);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
 
 static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 {

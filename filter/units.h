@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The scheduling units vfcap offers the engine (docs/interfaces.md, 'The engine's external
- * scheduler'; docs/design.md, 'The filter's part') and the decision behind them.
+ * scheduler'; docs/design.md, 'The filter's part') and the decision behind them: a policy
+ * (policy.h) and hosts' report entries (source.h) in, verdicts and scores out. No wire format
+ * here: the XML-RPC methods (methods.h) and `vfcap-filter run` (run.c) both call it.
  *
  *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked)
  *                             cover the VM's demand
  *   score  vfcap_vf_headroom  per host, how many fewer VFs it would have left after placement
  *                             than the best host: 0 for the best, lower is better; sent
  *                             unweighted, named, so that the engine applies the policy's factor
- *                             (methods.c, run_cost_functions)
- *
- * Policy properties (the cluster policy's, strings): vf_demand (VFs a VM needs when the engine
- * API is not configured, default 1), on_missing (reject|accept: a host whose report is missing,
- * unreadable, stale or without a free count; default reject), max_report_age (seconds, 0 = any
- * age; default 300), label (only PFs whose physical_network or fabric equals it count). */
+ *                             (methods.c, run_cost_functions) */
 #pragma once
 
 #include <stdbool.h>
@@ -20,30 +17,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "policy.h"
 #include "source.h"
-#include "xmlrpc.h"
 
 #define VF_FILTER_UNIT "vfcap_vf_capacity"
 #define VF_SCORE_UNIT "vfcap_vf_headroom"
-
-struct vf_policy {
-	int demand;         /* vf_demand */
-	bool accept_missing;
-	int max_report_age; /* seconds; 0: no limit */
-	char label[65];     /* "" = every PF */
-};
-
-/* Defaults, then the properties struct (NULL or an empty struct: defaults). Unknown properties
- * are ignored (the policy may hold other units' properties). A value that does not match the
- * unit's properties_validation is -EINVAL with *errmsg "property NAME: 'VALUE' is not ...". */
-int vf_policy_from_props(const struct rpc_value *props, struct vf_policy *p, char **errmsg);
-void vf_policy_default(struct vf_policy *p);
-/* Parse one property; what both the props struct and the command line use. */
-int vf_policy_set(struct vf_policy *p, const char *name, const char *value, char **errmsg);
-
-/* A value from outside, fit for a one-line message: at most ~40 characters (then "..."),
- * control characters shown as '?'. size >= 8. */
-void vf_quote_value(char *buf, size_t size, const char *v);
 
 enum vf_decision { VF_PASS, VF_REJECT };
 
@@ -79,16 +57,6 @@ const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, i
  * best; hosts without a usable report after every host with one. */
 void vf_headroom_scores(const struct vf_verdict *v, size_t n, int64_t *score);
 
-/* The engine-facing side: everything one call needs, shared by the service's threads. */
-struct vf_engine;
-struct vf_audit;
-struct vf_filter_ctx {
-	struct vf_sources *sources;
-	struct vf_engine *engine; /* NULL: demand = the policy's vf_demand */
-	struct vf_audit *audit;   /* NULL: every plugin_errors message on every call (audit.h) */
-	bool log;                 /* the details behind plugin_errors on stderr (the service) */
-};
-
 /* Why runFilters passed or rejected a host, for /metrics: a fixed set, never the verdict's
  * text (its words name files and URLs, and would make a series per host). */
 enum vf_host_reason {
@@ -102,23 +70,3 @@ enum vf_host_reason {
 	VF_HOST_REASONS
 };
 const char *vf_host_reason_name(enum vf_host_reason r);
-
-/* What a call did, for the service's one log line and /metrics. */
-struct vf_call_stats {
-	char method[32];
-	size_t hosts_in, hosts_out;
-	bool fault;
-	bool plugin_errors; /* result_code 1 */
-	/* runFilters' hosts by reason: [0] passed, [1] rejected */
-	size_t hosts[2][VF_HOST_REASONS];
-};
-
-/* XML-RPC fault codes (the interoperability list of specs.xmlrpc.com). */
-#define VF_FAULT_PARSE (-32700)
-#define VF_FAULT_INVALID_REQUEST (-32600)
-#define VF_FAULT_NO_METHOD (-32601)
-#define VF_FAULT_INVALID_PARAMS (-32602)
-
-/* Answer one parsed call into w (a methodResponse or a fault; never nil). */
-void vf_filter_call(struct vf_filter_ctx *ctx, const struct rpc_call *call, time_t now,
-		    struct rpc_writer *w, struct vf_call_stats *st);

@@ -3,11 +3,7 @@
 #include "xmlrpc.h"
 
 #include <errno.h>
-#include <libxml/SAX2.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
-#include <libxml/xmlversion.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,94 +13,7 @@
 #include "util.h"
 #include "xml.h"
 
-/* libxml2 2.12 made the structured error handler take a const error. */
-#if LIBXML_VERSION >= 21200
-#define XML_ERROR_CONST const
-#else
-#define XML_ERROR_CONST
-#endif
-
-/* No NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: nothing is substituted, loaded or included,
- * and libxml2 keeps its own size and depth limits. BIG_LINES: line numbers past 65535 stay
- * right in messages. IGNORE_ENC (with "UTF-8" given to the read): the body is UTF-8 whatever
- * its declaration says, so no iconv converter runs, and none prints its errors on stderr
- * (they bypass the parser context's handler). */
-#define PARSE_OPTIONS                                                                              \
-	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |         \
-	 XML_PARSE_IGNORE_ENC)
-
 /* ---- reading the XML ---- */
-
-enum parse_stop { STOP_NONE, STOP_DOCTYPE, STOP_DEPTH };
-
-/* What the SAX callbacks saw during one parse. */
-struct read_state {
-	int max_elements; /* element nesting no valid call at max_depth reaches */
-	int elements;     /* currently open */
-	enum parse_stop stop;
-	int stop_line;
-	int err_line;
-	char *err_msg;    /* libxml2's first fatal error; the later ones mostly follow from it */
-};
-
-static void read_state_clear(struct read_state *st)
-{
-	free(st->err_msg);
-}
-
-static struct read_state *state_of(void *ctx)
-{
-	return ((xmlParserCtxt *)ctx)->_private;
-}
-
-/* The parser context's own structured handler (ctx->sax->serror): the error reaches us, not
- * the process-wide handlers, and nothing is printed. */
-static void capture_error(void *ctx, XML_ERROR_CONST xmlError *e)
-{
-	struct read_state *st = state_of(ctx);
-	if (!e || e->level != XML_ERR_FATAL || st->err_msg)
-		return;
-	st->err_msg = xstrdup(e->message ? e->message : "malformed XML");
-	st->err_line = e->line;
-}
-
-static void stop(void *ctx, enum parse_stop why)
-{
-	struct read_state *st = state_of(ctx);
-	st->stop = why;
-	st->stop_line = xmlSAX2GetLineNumber(ctx);
-	xmlStopParser(ctx);
-}
-
-/* SAX internalSubset runs for every <!DOCTYPE ...>, before any declaration in it: stopping here
- * means no entity is ever declared, let alone expanded (billion laughs) or fetched. */
-static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			   const xmlChar *system_id)
-{
-	stop(ctx, STOP_DOCTYPE);
-}
-
-/* Counting open elements while the tree is built stops a 10,000-deep document at once, before
- * libxml2's own limit (256) and with the same error as a too deep value. */
-static void start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-			  const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-			  int nb_attributes, int nb_defaulted, const xmlChar **attributes)
-{
-	struct read_state *st = state_of(ctx);
-	if (++st->elements > st->max_elements) {
-		stop(ctx, STOP_DEPTH);
-		return;
-	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
-			      nb_defaulted, attributes);
-}
-
-static void end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-			const xmlChar *uri)
-{
-	state_of(ctx)->elements--;
-	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
-}
 
 static int too_deep(char **errmsg, long line, int max_depth)
 {
@@ -112,48 +21,25 @@ static int too_deep(char **errmsg, long line, int max_depth)
 			 max_depth);
 }
 
-static int read_error(xmlParserCtxt *ctxt, const struct read_state *st, char **errmsg)
-{
-	const char *msg = st->err_msg;
-	int line = st->err_line;
-	if (!msg) {
-		const xmlError *last = xmlCtxtGetLastError(ctxt);
-		msg = last && last->message ? last->message : "malformed XML";
-		line = last ? last->line : 0;
-	}
-	/* libxml2's messages end in a newline; some add a second line ("Bytes: 0xE9 ..."). */
-	size_t n = strcspn(msg, "\r\n");
-	while (n > 0 && msg[n - 1] == ' ')
-		n--;
-	return set_error(errmsg, -EINVAL, "XML: line %d: %.*s", line, (int)n, msg);
-}
-
+/* lib/xml.c's reader; BIG_LINES: line numbers past 65535 stay right in messages. utf8_only:
+ * the body is UTF-8 whatever its declaration says. */
 static int read_xml(const char *body, size_t len, int max_depth, xmlDoc **ret, char **errmsg)
 {
 	/* methodCall/params/param/value is 4 elements; each nested value adds 3 (value/array/
 	 * data or value/struct/member), and a member's <name> one more. */
-	_cleanup_(read_state_clear) struct read_state st = {
-		.max_elements = max_depth > 0 ? 3 * max_depth + 4 : 4,
+	const struct vf_xml_opts opts = {
+		.options = XML_PARSE_BIG_LINES,
+		.max_depth = max_depth > 0 ? 3 * max_depth + 4 : 4,
+		.utf8_only = true,
 	};
-	_cleanup_xmlctxt_ xmlParserCtxt *ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return set_error(errmsg, -ENOMEM, "XML-RPC: out of memory");
-	ctxt->_private = &st;
-	ctxt->sax->internalSubset = refuse_doctype;
-	ctxt->sax->startElementNs = start_element;
-	ctxt->sax->endElementNs = end_element;
-	ctxt->sax->serror = capture_error;
-	_cleanup_xmldoc_ xmlDoc *doc = xmlCtxtReadMemory(ctxt, body, (int)len, NULL, "UTF-8", PARSE_OPTIONS);
-	/* A stopped parser may still hand back the part it built: the flag decides. */
-	if (st.stop == STOP_DOCTYPE || (doc && (doc->intSubset || doc->extSubset)))
-		return set_error(errmsg, -EINVAL, "XML-RPC: line %d: DOCTYPE not allowed",
-				 st.stop_line);
-	if (st.stop == STOP_DEPTH)
-		return too_deep(errmsg, st.stop_line, max_depth);
-	if (!doc)
-		return read_error(ctxt, &st, errmsg);
-	*ret = TAKE_PTR(doc);
-	return 0;
+	struct vf_xml_where where;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_xml_read_untrusted(body, len, &opts, ret, &where, &err);
+	if (r == 0)
+		return 0;
+	if (where.what == VF_XML_TOO_DEEP) /* before any value is read: the same error as one */
+		return too_deep(errmsg, where.line, max_depth);
+	return set_error(errmsg, r, "%s: %s", where.what == VF_XML_DOCTYPE ? "XML-RPC" : "XML", err);
 }
 
 /* ---- the tree walk ---- */
@@ -163,23 +49,15 @@ struct walk {
 	char **errmsg;
 };
 
-/* Elements are matched by local name whatever their namespace (ex:i8, ex:nil). An undeclared
- * prefix leaves the qualified name with no namespace: strip it too. */
-static const char *lname(const xmlNode *n)
-{
-	const char *name = (const char *)n->name;
-	const char *colon = n->ns ? NULL : strchr(name, ':');
-	return colon ? colon + 1 : name;
-}
-
 static bool is_text(const xmlNode *n)
 {
 	return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
 }
 
+/* Elements are matched by local name whatever their namespace (ex:i8, ex:nil). */
 static bool is_elem(const xmlNode *n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE && streq(lname(n), name);
+	return vf_xml_is(n, name, VF_XML_ANY_NS);
 }
 
 static _printf_(3, 4) int fail(struct walk *w, const xmlNode *n, const char *fmt, ...)
@@ -199,9 +77,7 @@ static void *alloc_n(long n, size_t size)
 
 static const xmlNode *next_elem(const xmlNode *n)
 {
-	while (n && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
+	return vf_xml_next(n, NULL, VF_XML_ANY_NS);
 }
 
 /* How many element children parent has, each named child (NULL: any name); text that is not
@@ -211,11 +87,11 @@ static long count_children(struct walk *w, const xmlNode *parent, const char *ch
 	long n = 0;
 	for (const xmlNode *c = parent->children; c; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE) {
-			if (child && !streq(lname(c), child))
-				return fail(w, c, "unexpected <%s> in <%s>", lname(c), lname(parent));
+			if (child && !streq(vf_xml_name(c), child))
+				return fail(w, c, "unexpected <%s> in <%s>", vf_xml_name(c), vf_xml_name(parent));
 			n++;
 		} else if (is_text(c) && !xmlIsBlankNode(c)) {
-			return fail(w, c, "unexpected text in <%s>", lname(parent));
+			return fail(w, c, "unexpected text in <%s>", vf_xml_name(parent));
 		}
 	}
 	return n;
@@ -224,21 +100,10 @@ static long count_children(struct walk *w, const xmlNode *parent, const char *ch
 /* The text of an element that must hold text only, e.g. <string> or <name>. */
 static int text_of(struct walk *w, const xmlNode *e, char **ret)
 {
-	const xmlNode *c;
-	size_t len = 0;
-	for (c = e->children; c; c = c->next) {
-		if (c->type == XML_ELEMENT_NODE)
-			return fail(w, c, "element <%s> inside <%s>, where text was expected",
-				    lname(c), lname(e));
-		if (is_text(c))
-			len += strlen((const char *)c->content);
-	}
-	char *s = xmalloc(len + 1), *p = s;
-	for (c = e->children; c; c = c->next)
-		if (is_text(c))
-			p = stpcpy(p, (const char *)c->content);
-	*p = '\0';
-	*ret = s;
+	const xmlNode *c = vf_xml_child(e, NULL, VF_XML_ANY_NS);
+	if (c)
+		return fail(w, c, "element <%s> inside <%s>, where text was expected", vf_xml_name(c), vf_xml_name(e));
+	*ret = vf_xml_text(e);
 	return 0;
 }
 
@@ -272,11 +137,11 @@ static int parse_int(struct walk *w, const xmlNode *e, const char *s, int64_t mi
 	/* strtoll alone would take blanks inside, "0x", or nothing at all */
 	const char *digits = s + (*s == '+' || *s == '-');
 	if (!*digits || digits[strspn(digits, "0123456789")])
-		return fail(w, e, "<%s> %s is not an integer", lname(e), (q = quote(s)));
+		return fail(w, e, "<%s> %s is not an integer", vf_xml_name(e), (q = quote(s)));
 	errno = 0;
 	long long v = strtoll(s, NULL, 10);
 	if (errno == ERANGE || v < min || v > max)
-		return fail(w, e, "<%s> %s is out of range", lname(e), (q = quote(s)));
+		return fail(w, e, "<%s> %s is out of range", vf_xml_name(e), (q = quote(s)));
 	*ret = v;
 	return 0;
 }
@@ -334,7 +199,7 @@ static int scalar_from_text(struct walk *w, const xmlNode *e, const struct scala
 
 static int parse_scalar(struct walk *w, const xmlNode *e, struct rpc_value *out)
 {
-	const char *type = lname(e);
+	const char *type = vf_xml_name(e);
 	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++) {
 		if (!streq(type, scalars[i].name))
 			continue;
@@ -390,9 +255,9 @@ static int pair_of(struct walk *w, const xmlNode *parent, const char *a, const c
 	for (const xmlNode *c = next_elem(parent->children); c; c = next_elem(c->next)) {
 		int i = is_elem(c, a) ? 0 : is_elem(c, b) ? 1 : -1;
 		if (i < 0)
-			return fail(w, c, "unexpected <%s> in <%s>", lname(c), lname(parent));
+			return fail(w, c, "unexpected <%s> in <%s>", vf_xml_name(c), vf_xml_name(parent));
 		if (found[i])
-			return fail(w, c, "<%s> with two <%s>", lname(parent), lname(c));
+			return fail(w, c, "<%s> with two <%s>", vf_xml_name(parent), vf_xml_name(c));
 		found[i] = c;
 	}
 	return 0;
@@ -441,7 +306,7 @@ static int parse_typed(struct walk *w, const xmlNode *value, int depth, struct r
 		if (c->type == XML_ELEMENT_NODE) {
 			if (type)
 				return fail(w, c, "<value> with two types, <%s> and <%s>",
-					    lname(type), lname(c));
+					    vf_xml_name(type), vf_xml_name(c));
 			type = c;
 		} else if (is_text(c) && !xmlIsBlankNode(c)) {
 			text = true;
@@ -452,7 +317,7 @@ static int parse_typed(struct walk *w, const xmlNode *value, int depth, struct r
 		return text_of(w, value, &out->s);
 	}
 	if (text)
-		return fail(w, type, "text beside <%s> in <value>", lname(type));
+		return fail(w, type, "text beside <%s> in <value>", vf_xml_name(type));
 	if (is_elem(type, "array"))
 		return parse_array(w, type, depth, out);
 	if (is_elem(type, "struct"))
@@ -496,7 +361,7 @@ static int parse_method_call(struct walk *w, const xmlNode *root, struct rpc_cal
 	if (!root) /* libxml2 hands back no document without one; kept for safety */
 		return set_error(w->errmsg, -EINVAL, "XML-RPC: no root element");
 	if (!is_elem(root, "methodCall"))
-		return fail(w, root, "root is <%s>, not <methodCall>", lname(root));
+		return fail(w, root, "root is <%s>, not <methodCall>", vf_xml_name(root));
 	const xmlNode *np[2];
 	int r = pair_of(w, root, "methodName", "params", np);
 	if (r < 0)

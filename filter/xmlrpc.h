@@ -3,8 +3,9 @@
  * scheduler', and under 'Calls' what the engine's client puts on the wire): a request parser
  * and a reply writer.
  *
- * The parser reads with libxml2 (no network, no entity expansion, no DTD loading, no huge-node
- * relaxation; a DOCTYPE is refused outright) and accepts what Apache XML-RPC 3.x sends: a bare
+ * The parser reads with lib/xml.c's reader of outside XML (no network, no entity expansion, no
+ * DTD loading, no huge-node relaxation; a DOCTYPE is refused outright; element depth bounded by
+ * the value depth) and accepts what Apache XML-RPC 3.x sends: a bare
  * <value>text</value> is a string, <params/> or no <params> is an empty list, elements in the
  * extensions namespace (ex:i8, ex:nil, ...) are read by local name. The body is read as UTF-8
  * whatever its XML declaration names (the engine sends UTF-8; no converter runs), and a pair of
@@ -56,8 +57,9 @@ struct rpc_limits {
 };
 #define RPC_DEFAULT_MAX_BODY (16u << 20)
 #define RPC_DEFAULT_MAX_DEPTH 32
-/* libxml2 refuses elements nested past 256 and each value level takes 3 (value/array/data):
- * a larger max_depth is read as this one, so that a deep document always gets -E2BIG. */
+/* The XML reader refuses elements nested past VF_XML_MAX_DEPTH_CAP (256, libxml2's own limit)
+ * and each value level takes 3 (value/array/data): a larger max_depth is read as this one, so
+ * that a deep document always gets -E2BIG. */
 #define RPC_MAX_DEPTH_CAP 80
 
 /* Parse one methodCall; lim NULL means the defaults. Blanks around numbers and booleans are

@@ -4,21 +4,14 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <libxml/SAX2.h>
 #include <libxml/chvalid.h>
 #include <libxml/parser.h>
-#include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
-#include <libxml/xmlversion.h>
 #include <limits.h>
 #include <string.h>
 
 #include "util.h"
 #include "xml.h"
-
-/* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is substituted, loaded or included; NOBLANKS
- * is absent too, so the indentation read is the indentation written. */
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
 /* libxml2 reports allocation failure by returning NULL; like xmalloc, the hook does not go on. */
 static void *xml_alloc_check(void *p)
@@ -61,10 +54,13 @@ int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *
 	int r = check_bytes(buf, len, where, errmsg);
 	if (r < 0)
 		return r;
+	/* lib/xml.c's reader with its defaults: no NOBLANKS, so the indentation read is the
+	 * indentation written */
 	_cleanup_free_ char *err = NULL;
-	r = vf_xml_read_untrusted(buf, len, PARSE_OPTIONS, ret, &err);
-	if (r == -EPERM)
-		return set_error(errmsg, -EINVAL, "%s: %s (VDSM never sends one)", where, err);
+	struct vf_xml_where at;
+	r = vf_xml_read_untrusted(buf, len, NULL, ret, &at, &err);
+	if (at.what == VF_XML_DOCTYPE)
+		return set_error(errmsg, r, "%s: %s (VDSM never sends one)", where, err);
 	if (r < 0)
 		return set_error(errmsg, r, "%s: %s", where, err);
 	return 0;
@@ -100,43 +96,28 @@ int vf_payload_serialize(xmlDocPtr doc, char **out, size_t *len)
 
 /* ---- finding things ---- */
 
+/* Elements are matched by local name in no namespace (rewrite.h). */
 static bool is_elem(const xmlNode *n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE && !n->ns && streq((const char *)n->name, name);
+	return vf_xml_is(n, name, VF_XML_NO_NS);
 }
 
 /* n itself or its first following sibling that is the element name (NULL: none). */
 static xmlNodePtr next_elem(xmlNodePtr n, const char *name)
 {
-	while (n && !is_elem(n, name))
-		n = n->next;
-	return n;
+	return vf_xml_next(n, name, VF_XML_NO_NS);
 }
 
 static xmlNodePtr child(const xmlNode *parent, const char *name)
 {
-	return next_elem(parent->children, name);
-}
-
-#define for_each_child(c, parent, name)                                                            \
-	for (xmlNodePtr c = child(parent, name); c; c = next_elem(c->next, name))
-
-static xmlAttrPtr find_attr(const xmlNode *n, const char *name)
-{
-	for (xmlAttrPtr a = n->properties; a; a = a->next)
-		if (!a->ns && streq((const char *)a->name, name))
-			return a;
-	return NULL;
+	return vf_xml_child(parent, name, VF_XML_NO_NS);
 }
 
 /* The attribute's value as the tree holds it: no DTD default can apply (there is no DTD). */
 static bool attr_is(const xmlNode *n, const char *name, const char *value)
 {
-	xmlAttrPtr a = find_attr(n, name);
-	if (!a)
-		return false;
-	_cleanup_xmlstr_ xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-	return streq(v ? (const char *)v : "", value);
+	_cleanup_free_ char *v = vf_xml_attr_value(n, name);
+	return v && streq(v, value);
 }
 
 static size_t count_attrs(const xmlNode *n)
@@ -145,14 +126,6 @@ static size_t count_attrs(const xmlNode *n)
 	for (xmlAttrPtr a = n->properties; a; a = a->next)
 		k++;
 	return k;
-}
-
-/* Text that is only indentation. */
-static bool is_blank(const xmlNode *n)
-{
-	if (!n || n->type != XML_TEXT_NODE || !n->content)
-		return false;
-	return n->content[strspn((const char *)n->content, " \t\r\n")] == '\0';
 }
 
 bool vf_payload_is_domain(xmlDocPtr doc)
@@ -173,8 +146,8 @@ size_t vf_payload_interfaces(xmlDocPtr doc, xmlNodePtr **out)
 	if (is_elem(root, "interface")) {
 		push_node(&found, &n, root);
 	} else if (is_elem(root, "domain")) {
-		for_each_child(devices, root, "devices")
-			for_each_child(iface, devices, "interface")
+		vf_xml_for_each_child(devices, root, "devices", VF_XML_NO_NS)
+			vf_xml_for_each_child(iface, devices, "interface", VF_XML_NO_NS)
 				push_node(&found, &n, iface);
 	}
 	*out = found;
@@ -209,12 +182,9 @@ static bool parse_mac(const char *s, unsigned char mac[6])
 char *vf_iface_mac(xmlNodePtr iface)
 {
 	xmlNodePtr mac = iface ? child(iface, "mac") : NULL;
-	xmlAttrPtr a = mac ? find_attr(mac, "address") : NULL;
-	if (!a)
-		return NULL;
-	_cleanup_xmlstr_ xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
+	_cleanup_free_ char *v = mac ? vf_xml_attr_value(mac, "address") : NULL;
 	unsigned char m[6];
-	if (!v || !parse_mac((const char *)v, m))
+	if (!v || !parse_mac(v, m))
 		return NULL;
 	return xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
@@ -224,7 +194,7 @@ char *vf_iface_mac(xmlNodePtr iface)
 /* Unlink and free n with the indentation before it, so no blank line is left behind. */
 static void drop_node(xmlNodePtr n)
 {
-	if (is_blank(n->prev)) {
+	if (vf_xml_is_blank(n->prev)) {
 		xmlNodePtr ws = n->prev;
 		xmlUnlinkNode(ws);
 		xmlFreeNode(ws);
@@ -247,7 +217,7 @@ static int drop_following(xmlNodePtr n, const char *name)
 /* A copy of the indentation before ref, or NULL when ref has none (a one-line document). */
 static xmlNodePtr indent_like(xmlNodePtr ref)
 {
-	if (!is_blank(ref->prev))
+	if (!vf_xml_is_blank(ref->prev))
 		return NULL;
 	return xml_alloc_check(xmlNewDocText(ref->doc, ref->prev->content));
 }
@@ -264,9 +234,7 @@ static void insert_after(xmlNodePtr ref, xmlNodePtr n)
 /* Insert n before parent's first element child (indented like it), or as its only child. */
 static void insert_first(xmlNodePtr parent, xmlNodePtr n)
 {
-	xmlNodePtr first = parent->children;
-	while (first && first->type != XML_ELEMENT_NODE)
-		first = first->next;
+	xmlNodePtr first = vf_xml_child(parent, NULL, VF_XML_ANY_NS);
 	if (!first) {
 		xmlAddChild(parent, n);
 		return;
@@ -393,7 +361,7 @@ static bool virtualport_is(xmlNodePtr vp, const char *profile)
 		return false;
 	xmlNodePtr params = NULL;
 	for (xmlNodePtr c = vp->children; c; c = c->next) {
-		if (is_blank(c))
+		if (vf_xml_is_blank(c))
 			continue;
 		if (params || !is_elem(c, "parameters"))
 			return false;

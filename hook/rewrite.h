@@ -12,13 +12,15 @@
 #include <stddef.h>
 
 /* Parse a payload of len bytes. where names it in messages (its file path; NULL: "payload").
- * Nothing is fetched or expanded: no network, no external DTD or entity, no XInclude; a DOCTYPE
- * of any kind is refused as soon as the parser reaches it (VDSM never sends one), so entity
- * tricks never get a chance. libxml2 prints nothing: its generic and structured error handlers
- * are muted for the call and put back afterwards.
+ * Read by lib/xml.c's reader of outside XML, its defaults: nothing is fetched or expanded: no
+ * network, no external DTD or entity, no XInclude; a DOCTYPE of any kind is refused as soon as
+ * the parser reaches it (VDSM never sends one), so entity tricks never get a chance; more than
+ * VF_XML_MAX_DEPTH (128) elements open at once is refused. libxml2 prints nothing: its generic
+ * and structured error handlers are muted for the call and put back afterwards.
  * Returns 0 and *ret (free with xmlFreeDoc), or -EINVAL with *errmsg set to one line:
  *   "WHERE: empty payload", "WHERE: line N: NUL byte in payload",
  *   "WHERE: line N: DOCTYPE not allowed (VDSM never sends one)",
+ *   "WHERE: line N: Excessive depth in document: elements nested deeper than 128",
  *   "WHERE: line N: <libxml2's first fatal error, its lines joined by a space>";
  * -EFBIG past INT_MAX bytes, -ENOMEM. */
 int vf_payload_parse(const char *buf, size_t len, const char *where, xmlDocPtr *ret, char **errmsg);

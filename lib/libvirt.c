@@ -159,68 +159,20 @@ static void xpath_obj_freep(xmlXPathObject **o)
 		xmlXPathFreeObject(*o);
 }
 
-static void append(char **s, size_t *len, const char *add, size_t n)
-{
-	*s = xrealloc(*s, *len + n + 1);
-	memcpy(*s + *len, add, n);
-	*len += n;
-	(*s)[*len] = '\0';
-}
-
-/* The text of a list of child nodes (an element's or an attribute's). Entity references stay
- * as written ("&x;"): a DOCTYPE in the input must not be able to change or inflate a value. */
-static char *nodes_text(const xmlNode *n)
-{
-	char *s = xstrdup("");
-	size_t len = 0;
-	for (; n; n = n->next) {
-		const char *text = (const char *)n->content;
-		const char *name = (const char *)n->name;
-		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && text) {
-			append(&s, &len, text, strlen(text));
-		} else if (n->type == XML_ENTITY_REF_NODE) {
-			append(&s, &len, "&", 1);
-			append(&s, &len, name, strlen(name));
-			append(&s, &len, ";", 1);
-		}
-	}
-	return s;
-}
-
-/* The value of node's attribute name (no namespace), NULL when absent. Read from the tree
- * itself, so no DTD default applies. */
-static char *attr(const xmlNode *node, const char *name)
-{
-	for (const xmlAttr *a = node->properties; a; a = a->next)
-		if (!a->ns && streq((const char *)a->name, name))
-			return nodes_text(a->children);
-	return NULL;
-}
-
-static char *element_text(const xmlNode *node)
-{
-	return nodes_text(node->children);
-}
-
+/* lib/xml.c's reader. libvirt writes no DOCTYPE, but one is read rather than refused, as
+ * before the reader was shared: nothing in it is loaded or expanded. */
 static int parse_xml(const char *xml, const char *root, xmlDoc **ret, char **errmsg)
 {
 	if (!xml)
 		return set_error(errmsg, -EINVAL, "no XML");
-	size_t len = strlen(xml);
-	if (len > INT_MAX)
-		return set_error(errmsg, -EFBIG, "XML too large");
-	_cleanup_xmlctxt_ xmlParserCtxt *ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return set_error(errmsg, -ENOMEM, "out of memory");
-	/* No NOENT, DTDLOAD or DTDATTR: entities stay references and nothing external is read. */
-	_cleanup_xmldoc_ xmlDoc *doc = xmlCtxtReadMemory(
-		ctxt, xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		const char *m = e && e->message ? e->message : "unknown error";
-		return set_error(errmsg, -EINVAL, "malformed XML at line %d: %.*s", e ? e->line : 0,
-				 (int)strcspn(m, "\n"), m);
-	}
+	static const struct vf_xml_opts opts = { .inert_doctype = true };
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_xml_read_untrusted(xml, strlen(xml), &opts, &doc, NULL, &err);
+	if (r == -EFBIG)
+		return set_error(errmsg, r, "XML too large");
+	if (r < 0)
+		return set_error(errmsg, r, "malformed XML at %s", err);
 	xmlNode *top = xmlDocGetRootElement(doc);
 	if (!top || !streq((const char *)top->name, root))
 		return set_error(errmsg, -EINVAL, "not a <%s> document (root is <%s>)", root,
@@ -268,15 +220,15 @@ static char *xpath_text(xmlDoc *doc, const char *expr)
 	_cleanup_(xpath_clear) struct xpath x = { 0 };
 	if (xpath_eval(doc, expr, &x) < 0 || xpath_count(&x) == 0)
 		return NULL;
-	return element_text(xpath_node(&x, 0));
+	return vf_xml_text(xpath_node(&x, 0));
 }
 
 static int address_key(const xmlNode *addr, char **ret, char **errmsg)
 {
-	_cleanup_free_ char *d = attr(addr, "domain");
-	_cleanup_free_ char *b = attr(addr, "bus");
-	_cleanup_free_ char *s = attr(addr, "slot");
-	_cleanup_free_ char *f = attr(addr, "function");
+	_cleanup_free_ char *d = vf_xml_attr_value(addr, "domain");
+	_cleanup_free_ char *b = vf_xml_attr_value(addr, "bus");
+	_cleanup_free_ char *s = vf_xml_attr_value(addr, "slot");
+	_cleanup_free_ char *f = vf_xml_attr_value(addr, "function");
 	if (vf_pci_address_format(d, b, s, f, ret) < 0)
 		return set_error(errmsg, -EINVAL,
 				 "line %ld: invalid PCI address domain='%s' bus='%s' slot='%s' function='%s'",
@@ -326,7 +278,7 @@ static int domain_direct(xmlDoc *doc, const char *owner, struct vf_usage *u, cha
 		return set_error(errmsg, r, "XPath %s failed", domain_direct_xpath);
 	for (int i = 0; i < xpath_count(&x); i++) {
 		xmlNode *src = xpath_node(&x, i);
-		char *dev = attr(src, "dev");
+		char *dev = vf_xml_attr_value(src, "dev");
 		if (!dev || !*dev) {
 			free(dev);
 			return set_error(errmsg, -EINVAL, "line %ld: interface type='direct' without source dev",
@@ -361,7 +313,7 @@ int vf_libvirt_parse_domain(const char *xml, struct vf_usage *u, char **errmsg)
 
 static int parse_connections(const xmlNode *n, int *ret, char **errmsg)
 {
-	_cleanup_free_ char *s = attr(n, "connections");
+	_cleanup_free_ char *s = vf_xml_attr_value(n, "connections");
 	long v = 0;
 	if (s && parse_long(s, 0, INT_MAX, &v) < 0)
 		return set_error(errmsg, -EINVAL, "line %ld: invalid connections='%s'", xmlGetLineNo(n), s);
@@ -384,7 +336,7 @@ static int pool_entry(const xmlNode *n, bool pci, const char *owner, struct vf_u
 		if (r < 0)
 			return r;
 	} else {
-		key = attr(n, "dev");
+		key = vf_xml_attr_value(n, "dev");
 		if (!key || !*key) {
 			free(key);
 			return set_error(errmsg, -EINVAL, "line %ld: forward interface without dev",
@@ -409,7 +361,7 @@ int vf_libvirt_parse_network(const char *xml, struct vf_usage *u, char **errmsg)
 	_cleanup_(xpath_clear) struct xpath fwd = { 0 };
 	if (xpath_eval(doc, "/network/forward", &fwd) < 0 || xpath_count(&fwd) == 0)
 		return 0; /* isolated network */
-	_cleanup_free_ char *mode = attr(xpath_node(&fwd, 0), "mode");
+	_cleanup_free_ char *mode = vf_xml_attr_value(xpath_node(&fwd, 0), "mode");
 	bool pci = streq_ptr(mode, "hostdev");
 	if (!pci && !streq_ptr(mode, "passthrough"))
 		return 0; /* nat, route, bridge, …: no exclusive VFs */
@@ -556,36 +508,14 @@ static int read_networks(virConnectPtr conn, const char *uri, struct vf_usage *u
 	return 0;
 }
 
-static void discard_xml_error(void *ctx, const char *fmt, ...)
-{
-}
-
-/* libvirt parses XML with libxml2 in this thread, and libxml2 prints some warnings (the test
- * driver's "I/O warning : failed to load external entity") through its generic error function:
- * silence it for the duration of a read, then put back whatever the program had set. */
-struct xml_quiet {
-	xmlGenericErrorFunc func;
-	void *ctx;
-};
-
-static struct xml_quiet xml_quiet_begin(void)
-{
-	struct xml_quiet q = { xmlGenericError, xmlGenericErrorContext };
-	xmlSetGenericErrorFunc(NULL, discard_xml_error);
-	return q;
-}
-
-static void xml_quiet_end(struct xml_quiet *q)
-{
-	xmlSetGenericErrorFunc(q->ctx, q->func);
-}
-
 int vf_libvirt_read(const char *uri, struct vf_usage *u, char **errmsg)
 {
 	if (!uri)
 		uri = VF_LIBVIRT_DEFAULT_URI;
 	vf_libvirt_quiet();
-	_cleanup_(xml_quiet_end) struct xml_quiet quiet = xml_quiet_begin();
+	/* libvirt parses XML with libxml2 in this thread, and libxml2 prints some warnings (the
+	 * test driver's "I/O warning : failed to load external entity") */
+	_cleanup_(vf_xml_quiet_end) struct vf_xml_quiet quiet = vf_xml_quiet_begin();
 	_cleanup_(conn_closep) virConnectPtr conn = virConnectOpenReadOnly(uri);
 	if (!conn)
 		return libvirt_error(errmsg, uri, NULL, NULL);

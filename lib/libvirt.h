@@ -69,8 +69,8 @@ void vf_libvirt_quiet(void);
  * document order and leave it unsorted: a pool network's order is the order in which libvirt
  * hands out its VFs (the first free one wins), and vf_libvirt_read() sorts once, after the last
  * domain and network rather than after each. On failure (-EINVAL) u is unchanged and *errmsg says
- * what, with the XML line. Entities are never expanded and nothing external is loaded: "&x;" in
- * a value stays "&x;".
+ * what, with the XML line. Read by lib/xml.c's reader with an inert DOCTYPE: entities are never
+ * expanded and nothing external is loaded ("&x;" in a value stays "&x;"), depth is bounded.
  * Domain: <interface type='hostdev'> and <hostdev mode='subsystem' type='pci'> PCI source
  * addresses, <interface type='direct'> source devs. Network: only forward mode 'passthrough'
  * (interface devs) and 'hostdev' (PCI addresses), with connections='N' (0 when absent). */

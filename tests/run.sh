@@ -17,7 +17,7 @@
 #   faults     syscalls failed under strace, processes killed, libvirtd stopped mid-run
 #   load       both services under 10,000 requests
 #   packaging  install tree, units, man pages, Grafana, RPMs
-#   kernel     Debian's kernel under qemu TCG with netdevsim VFs
+#   kernel     Debian's kernel under qemu TCG with netdevsim VFs and igb's PCI VFs
 #
 # unit, golden and bad-input need neither root nor daemons and run as they are; any other section
 # needs root: the run then re-executes itself in tests/sandbox.sh's namespaces (and fetches the
@@ -173,7 +173,7 @@ for vfcap_section in "${SECTIONS[@]}"; do
 	load) source tests/load.sh ;;
 	# install tree, systemd units, man pages, Grafana, RPMs
 	packaging) source tests/packaging.sh ;;
-	# the real kernel: netdevsim VFs on Debian's 6.1 under qemu TCG
+	# the real kernel: netdevsim VFs, then igb's PCI VFs, on Debian's 6.1 under qemu TCG
 	kernel) source tests/kernel/check.sh ;;
 	esac
 done

@@ -234,7 +234,11 @@ serve_sysfs() {
 
 # IPv6 loopback, when the machine has it (the last --listen wins over serve_start's)
 serve_ipv6() {
-	$PY -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null || return 0
+	if ! $PY -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+		# a host without IPv6 is legitimate: say so rather than pass or skip in silence
+		echo "NOTE: serve: IPv6 not tested: ::1 cannot be bound here"
+		return 0
+	fi
 	if ! serve_start "$ASAN/vfcap-report" "$SDIR/v6.log" "${S_SRC[@]}" --listen "[::1]:0"; then
 		fail "serve: starts on [::1]:0" "$SDIR/v6.log"
 		return

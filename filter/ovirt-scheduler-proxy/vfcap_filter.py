@@ -19,12 +19,15 @@ import sys
 VFCAP_FILTER = os.environ.get("VFCAP_FILTER", "/usr/bin/vfcap-filter")
 TIMEOUT = 25  # the proxy gives a unit 30 s
 
-# the policy properties and the `vfcap-filter run` options that carry them
-_OPTIONS = (("vf_demand", "--vf-demand"), ("on_missing", "--on-missing"),
-            ("max_report_age", "--max-report-age"), ("label", "--label"))
-
+# discover's properties_validation (filter/policy.c makes it from its table; the unit test
+# test_filter_policy checks that this copy is the same)
 _VALIDATION = ("vf_demand=^[0-9]{1,4}$;on_missing=^(reject|accept)$;max_report_age=^[0-9]{1,8}$;"
                "label=^[A-Za-z0-9_.:-]{0,64}$")
+
+# the policy properties and the `vfcap-filter run` options that carry them (each property's
+# name with '-' for '_', as filter/main.c makes them)
+_OPTIONS = tuple((kv.split("=", 1)[0], "--" + kv.split("=", 1)[0].replace("_", "-"))
+                 for kv in _VALIDATION.split(";") if kv)
 
 
 def _run(extra, hosts, vm, args):

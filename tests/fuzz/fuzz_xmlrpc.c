@@ -15,7 +15,7 @@
 
 #include "fuzz-common.h"
 #include "source.h"
-#include "units.h"
+#include "methods.h"
 #include "util.h"
 
 #include "xmlrpc.h"

@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: MIT
-# /init of the kernel rig's guest. Creates a netdevsim PF and, for each VF count of the plan
+# /init of the kernel rig's guests. The igb guest runs /etc/vfcap/guest-igb.sh (guest-igb.sh) and
+# powers off. The netdevsim guest creates a netdevsim PF and, for each VF count of the plan
 # (/etc/vfcap/plan: "N VF ip-link-vf-args..."), enables N VFs, sets the planned VFs through
 # iproute2, and records what vfcap-report and `ip -d link show` say. Results go to the host as
 # a base64 tar on ttyS1 between VFCAP-BEGIN and VFCAP-END lines; then the guest powers off.
@@ -35,6 +36,8 @@ fatal() {
 }
 
 uname -r >"$OUT/uname"
+# the igb guest's initramfs carries its scenarios; the netdevsim guest's does not
+[ -f /etc/vfcap/guest-igb.sh ] && . /etc/vfcap/guest-igb.sh
 insmod /lib/vfcap/psample.ko || fatal "insmod psample.ko failed"
 insmod /lib/vfcap/netdevsim.ko || fatal "insmod netdevsim.ko failed"
 echo "1 1" >/sys/bus/netdevsim/new_device || fatal "netdevsim new_device failed"

@@ -120,36 +120,48 @@ rig_copy_prog() { # src dst-in-root root
 	done
 }
 
-rig_initramfs() { # work-dir vfcap-report plan -> $1/initrd.cpio.gz
-	local root=$1/root mods="$KDIR/image/lib/modules/$KABI/kernel"
-	rm -rf "$root" && mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc/vfcap,lib/vfcap,out}
-	install -m 0755 /bin/busybox "$root/bin/busybox" || { rig_fail "initramfs: no /bin/busybox (busybox-static)"; return; }
+# The root both guests share: busybox, iproute2's ip, vfcap-report, /init.
+rig_initramfs_base() { # root vfcap-report
+	rm -rf "$1" && mkdir -p "$1"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc/vfcap,lib/vfcap,out}
+	install -m 0755 /bin/busybox "$1/bin/busybox" || { rig_fail "initramfs: no /bin/busybox (busybox-static)"; return; }
 	# busybox's own ip hides VF lines (docs/interfaces.md, 'netdevsim (the kernel rig)'):
 	# iproute2's under another name
-	rig_copy_prog /bin/ip /usr/sbin/ip.iproute2 "$root" &&
-		rig_copy_prog "$2" /usr/bin/vfcap-report "$root" ||
+	rig_copy_prog /bin/ip /usr/sbin/ip.iproute2 "$1" &&
+		rig_copy_prog "$2" /usr/bin/vfcap-report "$1" ||
 		{ rig_fail "initramfs: copying ip or vfcap-report and their libraries failed"; return; }
+	install -m 0755 tests/kernel/guest-init.sh "$1/init" || rig_fail "initramfs: init"
+}
+
+rig_cpio() { # root -> initrd
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2" || rig_fail "initramfs: cpio | gzip failed"
+}
+
+rig_initramfs() { # work-dir vfcap-report plan -> $1/initrd.cpio.gz
+	local root=$1/root mods="$KDIR/image/lib/modules/$KABI/kernel"
+	rig_initramfs_base "$root" "$2" || return
 	install -m 0644 "$mods/net/psample/psample.ko" "$KDIR/netdevsim/netdevsim.ko" "$root/lib/vfcap/" &&
-		install -m 0755 tests/kernel/guest-init.sh "$root/init" &&
 		install -m 0644 "$3" "$root/etc/vfcap/plan" ||
-		{ rig_fail "initramfs: modules or init"; return; }
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$1/initrd.cpio.gz" ||
-		{ rig_fail "initramfs: cpio | gzip failed"; return; }
+		{ rig_fail "initramfs: modules or plan"; return; }
+	rig_cpio "$root" "$1/initrd.cpio.gz"
 }
 
 # Boot with the serial console in console.log and the guest's results streamed (tar, gzip,
 # base64) over the second serial port into data.b64.
 rig_boot() { # work-dir
-	local rc=0
-	timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none \
+	rig_run_guest "$1" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none -no-reboot -net none \
 		-kernel "$KDIR/image/boot/vmlinuz-$KABI" -initrd "$1/initrd.cpio.gz" \
-		-append 'console=ttyS0 quiet panic=-1 oops=panic' \
-		-serial "file:$1/console.log" -serial "file:$1/data.b64" >"$1/qemu.log" 2>&1 || rc=$?
-	[ "$rc" = 124 ] && { rig_fail "boot: qemu timed out after 600 s (console: $1/console.log)"; return; }
-	[ "$rc" = 0 ] || { rig_fail "boot: qemu exited $rc: $(head -c 300 "$1/qemu.log")"; return; }
-	grep -q '^VFCAP-END' "$1/data.b64" ||
-		{ rig_fail "boot: the guest sent no results; console tail: $(tail -3 "$1/console.log" | tr '\n' ' ')"; return; }
-	mkdir -p "$1/out" &&
-		sed -n '/^VFCAP-BEGIN/,/^VFCAP-END/{/^VFCAP-/d;p}' "$1/data.b64" | tr -d '\r' | base64 -d | tar -xz -C "$1/out" ||
+		-append 'console=ttyS0 quiet panic=-1 oops=panic'
+}
+
+rig_run_guest() { # work-dir qemu-command...: adds the two serial ports, decodes the results into work-dir/out
+	local rc=0 work=$1
+	shift
+	timeout 600 "$@" -serial "file:$work/console.log" -serial "file:$work/data.b64" >"$work/qemu.log" 2>&1 || rc=$?
+	[ "$rc" = 124 ] && { rig_fail "boot: qemu timed out after 600 s (console: $work/console.log)"; return; }
+	[ "$rc" = 0 ] || { rig_fail "boot: qemu exited $rc: $(head -c 300 "$work/qemu.log")"; return; }
+	grep -q '^VFCAP-END' "$work/data.b64" ||
+		{ rig_fail "boot: the guest sent no results; console tail: $(tail -3 "$work/console.log" | tr '\n' ' ')"; return; }
+	rm -rf "$work/out" && mkdir -p "$work/out" &&
+		sed -n '/^VFCAP-BEGIN/,/^VFCAP-END/{/^VFCAP-/d;p}' "$work/data.b64" | tr -d '\r' | base64 -d | tar -xz -C "$work/out" ||
 		{ rig_fail "boot: the guest's results did not decode"; return; }
 }

@@ -17,7 +17,7 @@
 #include "audit.h"
 #include "read-fixture.h"
 #include "source.h"
-#include "units.h"
+#include "methods.h"
 #include "util.h"
 #include "xmlrpc.h"
 

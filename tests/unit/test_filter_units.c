@@ -12,7 +12,7 @@
 
 #include "model.h"
 #include "source.h"
-#include "units.h"
+#include "methods.h"
 #include "util.h"
 
 #define NOW 1795000000
