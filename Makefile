@@ -149,6 +149,11 @@ $(BUILD)/bench/rpcload: bench/rpcload.c $(FLAGS_STAMP) $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
 	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a -lpthread
 
+# make bench's cost of the filter's HTTP clients (bench/bench_fetch.py runs it)
+$(BUILD)/bench/fetchcost: bench/fetchcost.c $(FLAGS_STAMP) $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a
+	@mkdir -p $(dir $@)
+	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Ifilter $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a $(FILTER_LIBS)
+
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 WERROR=1 all
 
@@ -223,6 +228,8 @@ bench:
 	/usr/bin/python3 bench/bench_hook.py
 	$(MAKE) $(BUILD)/bench/rpcload
 	/usr/bin/python3 bench/bench_filter.py
+	$(MAKE) $(BUILD)/bench/fetchcost
+	/usr/bin/python3 bench/bench_fetch.py
 
 print-hook-points:
 	@printf '%s\n' $(HOOK_POINTS)

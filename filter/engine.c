@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "http-client.h"
 #include "util.h"
 
 /* An engine answers a VM's nics or one profile in a few KB; the host list is ~5 KB per host
@@ -142,6 +143,7 @@ struct vf_engine {
 	char *url; /* API root without trailing '/' */
 	char *ca_file, *user, *password;
 	int timeout_ms, ttl;
+	struct vf_http_policy policy; /* body_max: BODY_MAX; no redirect followed */
 	size_t cache_max;
 	struct curl_slist *headers;
 
@@ -159,14 +161,6 @@ struct vf_engine {
 	CURL *idle[IDLE_HANDLES];
 	size_t n_idle;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static int check_opts(const struct vf_engine_opts *o, char **errmsg)
 {
@@ -204,10 +198,9 @@ int vf_engine_new(const struct vf_engine_opts *o, struct vf_engine **ret, char *
 	int r = check_opts(o, errmsg);
 	if (r < 0)
 		return r;
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return set_error(errmsg, -EIO, "engine: libcurl: %s",
-				 curl_easy_strerror(curl_init_rc));
+	_cleanup_free_ char *why = NULL;
+	if (vf_http_global_init(&why) < 0)
+		return set_error(errmsg, -EIO, "engine: %s", why);
 	struct vf_engine *e = xcalloc(1, sizeof(*e));
 	size_t len = strlen(o->url);
 	while (len > 0 && o->url[len - 1] == '/')
@@ -219,6 +212,10 @@ int vf_engine_new(const struct vf_engine_opts *o, struct vf_engine **ret, char *
 	e->timeout_ms = o->timeout_ms;
 	e->ttl = o->cache_ttl;
 	e->cache_max = o->cache_max ? (size_t)o->cache_max : CACHE_MAX;
+	/* A redirect is an error, never a fetch elsewhere: the API root is configured, and
+	 * credentials go with every request. */
+	e->policy = (struct vf_http_policy){ .ca_file = e->ca_file, .timeout_ms = e->timeout_ms,
+					     .body_max = BODY_MAX, .max_redirects = 0 };
 	pthread_mutex_init(&e->lock, NULL);
 	e->headers = request_headers();
 	if (!e->headers) {
@@ -252,19 +249,18 @@ void vf_engine_free(struct vf_engine *e)
 /* ---- HTTP ---- */
 
 struct body {
-	char *data; /* NUL-terminated */
-	size_t len, cap;
-	bool too_big;
-	size_t max; /* 0: BODY_MAX */
-	/* Streamed (the host list): a 200's bytes go to this parser as they come, not to data */
+	struct vf_http_body buf; /* any answer but a streamed list, up to BODY_MAX */
+	size_t max; /* the answer's cap: BODY_MAX, or HOSTS_MAX for the host list */
+	/* Streamed (the host list): a 200's bytes go to this parser as they come, not to buf */
 	struct vf_engine_hosts_parser *hosts;
+	size_t streamed; /* bytes fed to it */
 	CURL *h;
 	char *parse_err; /* the parser's failure, which stopped the transfer */
 };
 
 static void body_clear(struct body *b)
 {
-	free(b->data);
+	vf_http_body_clear(&b->buf);
 	vf_engine_hosts_parser_free(b->hosts);
 	free(b->parse_err);
 }
@@ -280,25 +276,14 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	struct body *b = userdata;
 	size_t n = size * nmemb; /* size is 1 */
-	bool stream = streamed(b);
-	if (n > (stream ? b->max : BODY_MAX) - b->len) {
-		b->too_big = true;
+	if (!streamed(b))
+		return vf_http_body_write(p, size, nmemb, &b->buf);
+	if (n > b->max - b->streamed) {
+		b->buf.too_big = true;
 		return 0; /* curl stops with CURLE_WRITE_ERROR */
 	}
-	if (stream) {
-		b->len += n;
-		return vf_engine_hosts_parser_feed(b->hosts, p, n, false, &b->parse_err) < 0 ? 0 : n;
-	}
-	if (b->len + n + 1 > b->cap) {
-		b->cap = b->cap ? b->cap : 16384;
-		while (b->cap < b->len + n + 1)
-			b->cap *= 2;
-		b->data = xrealloc(b->data, b->cap);
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	b->streamed += n;
+	return vf_engine_hosts_parser_feed(b->hosts, p, n, false, &b->parse_err) < 0 ? 0 : n;
 }
 
 /* An idle handle (its connection to the engine kept) or a new one; NULL when out of memory. */
@@ -325,41 +310,24 @@ static void handle_give(struct vf_engine *e, CURL *h)
 		curl_easy_cleanup(h);
 }
 
-#define SETOPT(h, opt, val)                                                                        \
-	do {                                                                                       \
-		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(h, opt, val);                                        \
-	} while (0)
-
-static CURLcode set_options(const struct vf_engine *e, CURL *h, const char *url, struct body *b,
-			    char *errbuf)
+/* The one policy (http-client.h), then what only the engine asks for: XML, API v4, Basic auth. */
+static int set_options(const struct vf_engine *e, CURL *h, const char *url, struct body *b, char *errbuf,
+		       char **errmsg)
 {
-	CURLcode rc = CURLE_OK;
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_HTTPGET, 1L);
-	SETOPT(h, CURLOPT_HTTPHEADER, e->headers);
-	/* Only http(s), and no redirect is followed: a 3xx is an error, never a fetch elsewhere. */
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (e->ca_file)
-		SETOPT(h, CURLOPT_CAINFO, e->ca_file);
+	struct vf_http_policy p = e->policy;
+	p.body_max = b->max;
+	_cleanup_free_ char *what = xasprintf("engine %s", url);
+	int r = vf_http_apply(h, &p, url, on_body, b, errbuf, what, errmsg);
+	if (r < 0)
+		return r;
+	struct vf_curl_set st = { CURLE_OK, NULL };
+	VF_CURL_SET(&st, h, CURLOPT_HTTPHEADER, e->headers);
 	if (e->user) {
-		SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		SETOPT(h, CURLOPT_USERNAME, e->user);
-		SETOPT(h, CURLOPT_PASSWORD, e->password);
+		VF_CURL_SET(&st, h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		VF_CURL_SET(&st, h, CURLOPT_USERNAME, e->user);
+		VF_CURL_SET(&st, h, CURLOPT_PASSWORD, e->password);
 	}
-	SETOPT(h, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L); /* several threads: no SIGALRM for DNS timeouts */
-	SETOPT(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip: a host list shrinks ~10x */
-	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
-	SETOPT(h, CURLOPT_USERAGENT, "vfcap-filter");
-	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(h, CURLOPT_WRITEDATA, b);
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	return rc;
+	return vf_curl_set_result(&st, what, errmsg);
 }
 
 static int status_error(const char *url, long status, char **errmsg)
@@ -374,7 +342,7 @@ static int transfer_error(const struct vf_engine *e, const char *url, CURLcode r
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return set_error(errmsg, -ETIMEDOUT, "engine %s: timed out after %d ms", url,
 				 e->timeout_ms);
-	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && b->too_big))
+	if (vf_http_too_big(rc, &b->buf))
 		return set_error(errmsg, -EFBIG, "engine %s: answer larger than %zu bytes", url, b->max);
 	if (rc == CURLE_WRITE_ERROR && b->parse_err)
 		return set_error(errmsg, -EINVAL, "engine %s: %s", url, b->parse_err);
@@ -391,14 +359,15 @@ static int http_get(struct vf_engine *e, const char *url, struct body *b, char *
 	if (!h)
 		return set_error(errmsg, -ENOMEM, "engine %s: out of memory", url);
 	b->max = b->max ? b->max : BODY_MAX;
+	b->buf.max = BODY_MAX;
 	b->h = h;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode rc = set_options(e, h, url, b, errbuf);
-	if (rc != CURLE_OK) {
+	int r = set_options(e, h, url, b, errbuf, errmsg);
+	if (r < 0) {
 		curl_easy_cleanup(h);
-		return set_error(errmsg, -EIO, "engine %s: libcurl: %s", url, curl_easy_strerror(rc));
+		return r;
 	}
-	rc = curl_easy_perform(h);
+	CURLcode rc = curl_easy_perform(h);
 	long status = 0;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -446,7 +415,7 @@ static int profile_needs_vf(struct vf_engine *e, const char *id, time_t now, boo
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *why = NULL;
-	r = vf_engine_parse_profile(b.data, b.len, needs, &why);
+	r = vf_engine_parse_profile(b.buf.data, b.buf.len, needs, &why);
 	if (r < 0)
 		return set_error(errmsg, r, "engine %s: %s", url, why);
 	cache_put(e, &e->profiles, id, *needs, now);
@@ -488,7 +457,7 @@ static int fetch_nics(struct vf_engine *e, const char *vm_id, struct vf_engine_n
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *why = NULL;
-	r = vf_engine_parse_nics(b.data, b.len, nics, n, &why);
+	r = vf_engine_parse_nics(b.buf.data, b.buf.len, nics, n, &why);
 	if (r < 0)
 		return set_error(errmsg, r, "engine %s: %s", url, why);
 	return 0;
@@ -590,7 +559,7 @@ static int fetch_hosts(struct vf_engine *e, struct table *t, char **errmsg)
 	_cleanup_free_ char *why = NULL;
 	struct vf_engine_host *hosts = NULL;
 	size_t n = 0;
-	r = b.len ? vf_engine_hosts_parser_feed(b.hosts, "", 0, true, &why) : set_error(&why, -EINVAL, "empty document");
+	r = b.streamed ? vf_engine_hosts_parser_feed(b.hosts, "", 0, true, &why) : set_error(&why, -EINVAL, "empty document");
 	if (r < 0)
 		return set_error(errmsg, r, "engine %s: %s", url, why);
 	vf_engine_hosts_parser_take(b.hosts, &hosts, &n);

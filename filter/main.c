@@ -228,6 +228,6 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	if (streq(o.command, "serve"))
-		return vf_serve(cfg, o.quiet);
+		return vf_filter_serve(cfg, o.quiet);
 	return vf_run(cfg, &o.run);
 }

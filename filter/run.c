@@ -122,7 +122,7 @@ static void audit_freep(struct vf_audit **a)
 	vf_audit_free(*a);
 }
 
-int vf_serve(const struct vf_config *c, bool quiet)
+int vf_filter_serve(const struct vf_config *c, bool quiet)
 {
 	sigset_t set;
 	sigemptyset(&set);

@@ -17,5 +17,5 @@ struct vf_run_opts {
 	struct vf_policy policy;
 };
 
-int vf_serve(const struct vf_config *c, bool quiet);
+int vf_filter_serve(const struct vf_config *c, bool quiet);
 int vf_run(const struct vf_config *c, const struct vf_run_opts *o);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "host-table.h"
+#include "http-client.h"
 #include "source-http.h"
 
 /* One host's fetch: queued, then running in the fetcher thread, then done. Shared by the queue
@@ -30,9 +31,7 @@ struct vf_job {
 
 	/* the transfer's */
 	struct curl_slist *headers;
-	char *body;
-	size_t len, cap;
-	bool too_big;
+	struct vf_http_body body; /* up to VF_REPORT_HTTP_MAX */
 	char *etag; /* the answer's */
 	char errbuf[CURL_ERROR_SIZE];
 
@@ -51,6 +50,7 @@ struct vf_http {
 	size_t cache_max;
 	char *ca_file;
 	char *cert_file, *key_file;
+	struct vf_http_policy policy; /* the strings above; no redirect followed */
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
 	void *resolve_ctx;
 	void (*on_late)(size_t late, size_t n, int call_deadline_ms);

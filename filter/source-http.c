@@ -20,14 +20,6 @@
 #define HTTP_CACHE_MAX 65536 /* hosts: an engine manages a few thousand */
 #define BACKOFF_MAX 300       /* seconds, when not given */
 
-static int global_init_result;
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-
-static void global_init(void)
-{
-	global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static void count(unsigned long *c)
 {
 	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
@@ -127,26 +119,6 @@ char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_capac
 
 /* ---- one transfer ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
-{
-	struct vf_job *f = p;
-	size_t n = size * nmemb;
-	if (n > VF_REPORT_HTTP_MAX - f->len) {
-		f->too_big = true;
-		return 0; /* aborts the transfer */
-	}
-	if (f->len + n + 1 > f->cap) {
-		f->cap = f->cap ? f->cap : 16384;
-		while (f->len + n + 1 > f->cap)
-			f->cap *= 2;
-		f->body = xrealloc(f->body, f->cap);
-	}
-	memcpy(f->body + f->len, data, n);
-	f->len += n;
-	f->body[f->len] = '\0';
-	return n;
-}
-
 static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 {
 	struct vf_job *f = p;
@@ -171,38 +143,37 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	return n;
 }
 
-static CURL *easy_new(struct vf_http *h, struct vf_job *f)
+/* The request headers: JSON, and the cached report's ETag to revalidate. */
+static struct curl_slist *request_headers(const struct vf_job *f)
 {
-	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	if (!h || !f->etag_sent)
+		return h;
+	_cleanup_free_ char *inm = xasprintf("If-None-Match: %s", f->etag_sent);
+	struct curl_slist *all = curl_slist_append(h, inm);
+	if (!all)
+		curl_slist_free_all(h);
+	return all;
+}
+
+/* The transfer of f: the one policy (http-client.h), then this client's own options. NULL and
+ * *errmsg when an option failed. */
+static CURL *easy_new(struct vf_http *h, struct vf_job *f, char **errmsg)
+{
+	CURL *c = vf_http_easy_new(&h->policy, f->url, NULL, &f->body, f->errbuf, f->url, errmsg);
 	if (!c)
-		abort(); /* allocation failure, like xmalloc */
-	curl_easy_setopt(c, CURLOPT_URL, f->url);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, f);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VF_REPORT_HTTP_MAX);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever this libcurl decodes */
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "vfcap-filter/" VFCAP_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, f->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
-	if (h->ca_file) /* verification itself is libcurl's default and never turned off */
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
-	if (h->cert_file)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
-	if (h->key_file)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
-	f->headers = curl_slist_append(NULL, "Accept: application/json");
-	if (f->etag_sent) {
-		_cleanup_free_ char *inm = xasprintf("If-None-Match: %s", f->etag_sent);
-		f->headers = curl_slist_append(f->headers, inm);
+		return NULL;
+	f->headers = request_headers(f);
+	struct vf_curl_set st = { f->headers ? CURLE_OK : CURLE_OUT_OF_MEMORY, "CURLOPT_HTTPHEADER" };
+	VF_CURL_SET(&st, c, CURLOPT_HTTPHEADER, f->headers);
+	VF_CURL_SET(&st, c, CURLOPT_PRIVATE, f);
+	VF_CURL_SET(&st, c, CURLOPT_HEADERFUNCTION, on_header);
+	VF_CURL_SET(&st, c, CURLOPT_HEADERDATA, f);
+	VF_CURL_SET(&st, c, CURLOPT_SHARE, h->share);
+	if (vf_curl_set_result(&st, f->url, errmsg) < 0) {
+		curl_easy_cleanup(c);
+		return NULL;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, f->headers);
 	return c;
 }
 
@@ -214,7 +185,7 @@ static struct vf_capacity *outcome(struct vf_http *h, struct vf_job *f, CURL *c,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return vf_capacity_error(id, "%s: timed out after %d ms", f->url, h->timeout_ms);
-	if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+	if (vf_http_too_big(rc, &f->body))
 		return vf_capacity_error(id, "%s: report larger than %u bytes", f->url, VF_REPORT_HTTP_MAX);
 	if (rc != CURLE_OK)
 		return vf_capacity_error(id, "%s: %s", f->url, f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
@@ -226,7 +197,7 @@ static struct vf_capacity *outcome(struct vf_http *h, struct vf_job *f, CURL *c,
 		return vf_capacity_error(id, "%s: HTTP %ld", f->url, status);
 	_cleanup_host_ struct vf_host *host = NULL;
 	_cleanup_free_ char *err = NULL;
-	int r = vf_report_parse(f->body ? f->body : "", f->len, &host, &err);
+	int r = vf_report_parse(f->body.data ? f->body.data : "", f->body.len, &host, &err);
 	if (r < 0)
 		return vf_capacity_error(id, "%s: %s", f->url, err ? err : strerror(-r));
 	return vf_capacity_from_host(host, id);
@@ -254,7 +225,7 @@ void vf_job_unref(struct vf_job *j)
 	free(j->id);
 	free(j->url);
 	free(j->etag_sent);
-	free(j->body);
+	vf_http_body_clear(&j->body);
 	free(j->etag);
 	free(j);
 }
@@ -296,6 +267,39 @@ void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_capacity *re
 
 /* ---- the fetcher thread ---- */
 
+/* The fetcher is done with j: it ends with result, the queue's reference goes. */
+static void job_over(struct vf_http *h, struct vf_job *j, struct vf_capacity *result)
+{
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
+	pthread_mutex_lock(&h->lock);
+	h->fetching--;
+	vf_http_job_end(h, j, result);
+	vf_job_unref(j);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* j's transfer into the multi handle; a job whose handle cannot be made ends at once, with the
+ * option that failed as its error. */
+static void start_job(struct vf_http *h, struct vf_job *j)
+{
+	_cleanup_free_ char *err = NULL;
+	CURL *c = easy_new(h, j, &err);
+	CURLMcode mc = c ? curl_multi_add_handle(h->multi, c) : CURLM_OK;
+	if (mc != CURLM_OK) {
+		curl_easy_cleanup(c);
+		c = NULL;
+		err = xasprintf("%s: libcurl: curl_multi_add_handle: %s", j->url, curl_multi_strerror(mc));
+	}
+	if (!c) {
+		job_over(h, j, vf_capacity_error(j->id, "%s", err));
+		return;
+	}
+	j->easy = c;
+	j->running_idx = h->n_running;
+	h->running[h->n_running++] = j;
+}
+
 /* Start what the queues hold, up to max_parallel running. */
 static void start_jobs(struct vf_http *h)
 {
@@ -314,10 +318,7 @@ static void start_jobs(struct vf_http *h)
 	pthread_mutex_unlock(&h->lock);
 	for (struct vf_job *j = take, *next; j; j = next) {
 		next = j->next;
-		j->running_idx = h->n_running;
-		h->running[h->n_running++] = j;
-		j->easy = easy_new(h, j);
-		curl_multi_add_handle(h->multi, j->easy);
+		start_job(h, j);
 	}
 }
 
@@ -331,15 +332,9 @@ static void finish(struct vf_http *h, CURL *c, CURLcode rc, struct vf_capacity *
 	count(&h->requests);
 	curl_multi_remove_handle(h->multi, c);
 	curl_easy_cleanup(c);
-	curl_slist_free_all(j->headers);
-	j->headers = NULL;
 	h->running[j->running_idx] = h->running[--h->n_running];
 	h->running[j->running_idx]->running_idx = j->running_idx;
-	pthread_mutex_lock(&h->lock);
-	h->fetching--;
-	vf_http_job_end(h, j, result);
-	vf_job_unref(j);
-	pthread_mutex_unlock(&h->lock);
+	job_over(h, j, result);
 }
 
 static bool stopping(struct vf_http *h)
@@ -425,18 +420,29 @@ static void share_unlock(CURL *c, curl_lock_data data, void *p)
 	pthread_mutex_unlock(&h->share_locks[data]);
 }
 
-static void share_init(struct vf_http *h)
+#define SHARE_SET(rc, what, sh, opt, val)                                                          \
+	do {                                                                                       \
+		if ((rc) == CURLSHE_OK && ((rc) = curl_share_setopt(sh, opt, val)) != CURLSHE_OK)  \
+			(what) = #opt " " #val;                                                    \
+	} while (0)
+
+static int share_init(struct vf_http *h, char **errmsg)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(h->share_locks); i++)
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	h->share = curl_share_init();
 	if (!h->share)
 		abort();
-	curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
-	curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-	curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
-	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	CURLSHcode rc = CURLSHE_OK;
+	const char *what = NULL;
+	SHARE_SET(rc, what, h->share, CURLSHOPT_LOCKFUNC, share_lock);
+	SHARE_SET(rc, what, h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	SHARE_SET(rc, what, h->share, CURLSHOPT_USERDATA, h);
+	SHARE_SET(rc, what, h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	SHARE_SET(rc, what, h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	if (rc != CURLSHE_OK)
+		return set_error(errmsg, -EIO, "HTTP reports: libcurl: %s: %s", what, curl_share_strerror(rc));
+	return 0;
 }
 
 static int check_numbers(const struct vf_source_opts *o, char **errmsg)
@@ -465,9 +471,9 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 		r = check_template(o->url_template, o->resolve != NULL, errmsg);
 	if (r < 0)
 		return r;
-	pthread_once(&global_once, global_init);
-	if (global_init_result != CURLE_OK)
-		return set_error(errmsg, -EIO, "libcurl: %s", curl_easy_strerror(global_init_result));
+	r = vf_http_global_init(errmsg);
+	if (r < 0)
+		return r;
 	struct vf_http *h = xcalloc(1, sizeof(*h));
 	h->tmpl = xstrdup(o->url_template);
 	h->timeout_ms = o->timeout_ms;
@@ -479,6 +485,10 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	h->ca_file = xstrdup(o->ca_file);
 	h->cert_file = xstrdup(o->cert_file);
 	h->key_file = xstrdup(o->key_file);
+	/* a reporter's answer is its report: a redirect is an error, never followed */
+	h->policy = (struct vf_http_policy){ .ca_file = h->ca_file, .cert_file = h->cert_file,
+					     .key_file = h->key_file, .timeout_ms = h->timeout_ms,
+					     .body_max = VF_REPORT_HTTP_MAX, .max_redirects = 0 };
 	h->resolve = o->resolve;
 	h->resolve_ctx = o->resolve_ctx;
 	h->on_late = o->on_late;
@@ -489,8 +499,9 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	pthread_cond_init(&h->done, &ca);
 	pthread_condattr_destroy(&ca);
 	h->cache = vf_table_new(0);
-	share_init(h);
-	r = vf_http_fetcher_start(h, errmsg);
+	r = share_init(h, errmsg);
+	if (r >= 0)
+		r = vf_http_fetcher_start(h, errmsg);
 	if (r < 0) {
 		vf_http_free(h);
 		return r;

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
 				    .pfs = o.pfs, .now = vf_now() };
 	if (o.serve)
-		return vf_serve(&(struct vf_serve_opts){ .cfg = cfg, .gather = g, .listen = o.listen,
+		return vf_report_serve(&(struct vf_serve_opts){ .cfg = cfg, .gather = g, .listen = o.listen,
 							 .interval = o.interval });
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	r = vf_gather(h, cfg, &g, NULL);

@@ -562,7 +562,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	return EXIT_STOPPED;
 }
 
-int vf_serve(const struct vf_serve_opts *o)
+int vf_report_serve(const struct vf_serve_opts *o)
 {
 	sigset_t set;
 	block_signals(&set); /* before libvirt or MHD start a thread */

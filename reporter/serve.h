@@ -25,4 +25,4 @@ struct vf_serve_opts {
 /* Serve until SIGTERM or SIGINT. Prints "... (port N) ..." on stderr once listening. Returns
  * the exit code: 0 after a signal, 1 for a bad listen address or contradicting TLS settings,
  * 2 when a TLS file cannot be read or used, or the address cannot be bound. */
-int vf_serve(const struct vf_serve_opts *o);
+int vf_report_serve(const struct vf_serve_opts *o);

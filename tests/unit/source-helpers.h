@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* What test_filter_source.c and test_filter_source_http.c share: the temp directory (made by each
- * binary's setup, removed with remove_one by its teardown), report files made from the nosriov
- * golden, written in place or as an atomic writer does, and lookups of one host. Include after
+/* What test_filter_host_entry.c, test_filter_source_dir.c and test_filter_source_http.c share:
+ * the temp directory (made by each binary's setup, removed with remove_one by its teardown),
+ * report files made from the nosriov golden, written in place or as an atomic writer does,
+ * lookups of one host, and a call run in a thread against a hang limit. Include after
  * <cmocka.h>. */
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,4 +147,28 @@ static inline int json_count(json_object *o, const char *key)
 static inline int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
+}
+
+/* How long a test waits for what must happen before it calls it a hang. Not a speed limit:
+ * what it waits for takes 50 ms (the debounce) to 1 s (test_dir_periodic's scan) here, and a
+ * few seconds under valgrind on a busy machine; no verdict depends on how fast it comes. */
+#define HANG_S 60.0
+
+/* Whether fn(arg) returns within HANG_S, run in a thread of its own: for a call whose failure
+ * is to block for ever (a FIFO opened for reading, a thread never woken), where a clock read
+ * after the call would never be reached. On false the thread is left blocked: fail at once. */
+static inline bool returns(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)HANG_S;
+	int r = pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until);
+	if (r == ETIMEDOUT) {
+		pthread_detach(t);
+		return false;
+	}
+	assert_int_equal(r, 0);
+	return true;
 }
