@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* VFs held outside libvirt, named (holders.h). One pass over PROC in pid order: the fd links of
- * each process while some VFIO holder is unnamed, the net namespace of each while some moved
- * netdev is; then the namespaces, named ones (NETNS) first, each asked once for the links whose
- * parent device is a VF. Nothing at all is read when no VF needs a name. */
+/* VFs held outside libvirt, named (holders.h). The named namespaces (NETNS) first, then one
+ * pass over PROC in pid order: the fd links of each process while some VFIO holder is
+ * unnamed, the net namespace of each while some moved netdev is. Each namespace is asked once,
+ * when first met, for the links whose parent device is a VF, so the pass ends as soon as every
+ * VF has its name. Nothing at all is read when no VF needs a name. */
 #include "holders.h"
 
 #include <dirent.h>
@@ -37,6 +38,7 @@ struct nsid {
 
 struct scan {
 	int procfd;
+	const char *proc_root, *netns_root;
 	struct want *w;
 	struct nsid *ns;
 	size_t n_ns;
@@ -77,7 +79,10 @@ static bool ns_known(const struct scan *s, const struct stat *st)
 	return false;
 }
 
-/* Add the namespace of path (relative to dirfd) unless seen or the cap is reached. */
+static void name_netns(struct scan *s, const struct nsid *id);
+
+/* Add the namespace of path (relative to dirfd) unless seen or the cap is reached, and ask it
+ * for its VF netdevs. */
 static void ns_add(struct scan *s, int dirfd, const char *path, const char *name, int pid)
 {
 	struct stat st;
@@ -85,6 +90,7 @@ static void ns_add(struct scan *s, int dirfd, const char *path, const char *name
 		return; /* + 1: our own namespace is in the list but never examined */
 	struct nsid *n = array_append(&s->ns, &s->n_ns, sizeof(*s->ns));
 	*n = (struct nsid){ .dev = st.st_dev, .ino = st.st_ino, .name = name ? xstrdup(name) : NULL, .pid = pid };
+	name_netns(s, n);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -210,7 +216,7 @@ static void scan_proc(struct scan *s)
 	size_t n = list_pids(s->procfd, &pids);
 	char path[32];
 	for (size_t i = 0; i < n; i++) {
-		bool vfio = s->w->named_vfio < s->w->n_vfio, ns = s->w->n_ns > 0;
+		bool vfio = s->w->named_vfio < s->w->n_vfio, ns = s->w->named_ns < s->w->n_ns;
 		if (!vfio && !ns)
 			return;
 		if (vfio)
@@ -241,20 +247,17 @@ static void name_in_ns(struct scan *s, const struct nsid *id, const struct vf_ns
 	}
 }
 
-static void name_netns(struct scan *s, const char *proc_root, const char *netns_root)
+static void name_netns(struct scan *s, const struct nsid *id)
 {
-	for (size_t i = 0; i < s->n_ns && s->w->named_ns < s->w->n_ns; i++) {
-		const struct nsid *id = &s->ns[i];
-		if (id->pid == 0)
-			continue;
-		_cleanup_free_ char *path = id->name ? xasprintf("%s/%s", netns_root, id->name)
-						     : xasprintf("%s/%d/ns/net", proc_root, id->pid);
-		struct vf_ns_links links = { 0 };
-		/* EPERM (not root), ENOENT (gone), a kernel before 5.17 (no parent names): unnamed */
-		if (vf_netns_links(path, &links) == 0)
-			name_in_ns(s, id, &links);
-		vf_ns_links_clear(&links);
-	}
+	if (id->pid == 0 || s->w->named_ns == s->w->n_ns)
+		return;
+	_cleanup_free_ char *path = id->name ? xasprintf("%s/%s", s->netns_root, id->name)
+					     : xasprintf("%s/%d/ns/net", s->proc_root, id->pid);
+	struct vf_ns_links links = { 0 };
+	/* EPERM (not root), ENOENT (gone), a kernel before 5.17 (no parent names): unnamed */
+	if (vf_netns_links(path, &links) == 0)
+		name_in_ns(s, id, &links);
+	vf_ns_links_clear(&links);
 }
 
 void vf_holders_name(struct vf_host *h, const struct vf_usage *u, const char *proc_root,
@@ -264,15 +267,14 @@ void vf_holders_name(struct vf_host *h, const struct vf_usage *u, const char *pr
 	collect(h, u, &w);
 	if (!w.n_vfio && !w.n_ns) /* the common case costs this loop and nothing else */
 		return;
-	struct scan s = { .w = &w, .procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	struct scan s = { .w = &w, .proc_root = proc_root, .netns_root = netns_root,
+			  .procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
 	if (w.n_ns && s.procfd >= 0)
 		ns_add(&s, s.procfd, "self/ns/net", NULL, 0);
 	if (w.n_ns)
 		add_named(&s, netns_root);
 	if (s.procfd >= 0)
 		scan_proc(&s);
-	if (w.n_ns)
-		name_netns(&s, proc_root, netns_root);
 	for (size_t i = 0; i < s.n_ns; i++)
 		free(s.ns[i].name);
 	free(s.ns);
