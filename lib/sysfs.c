@@ -85,6 +85,9 @@ struct reader {
 	char *dirbuf;           /* for getdents64 */
 	struct vf_host *h;
 	const char *pf; /* the PF being read: object of its errors */
+	/* the last IOMMU group listed and its device count: without ACS every VF of a PF is in
+	 * the PF's group, which would otherwise be listed (256 + 1 entries) once per VF */
+	int last_group, last_group_devices;
 };
 enum { HELD_PF, HELD_SIBS, HELD_NET };
 
@@ -498,6 +501,10 @@ static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf
 	if (link_basename(rd, vfdir, "iommu_group", &group) < 0 || parse_long(group, 0, INT_MAX, &g) < 0)
 		return;
 	vf->iommu_group = (int)g;
+	if (g == rd->last_group) {
+		vf->iommu_group_devices = rd->last_group_devices;
+		return;
+	}
 	_cleanup_listing_ struct listing l = LISTING_INIT;
 	/* the group's dir as a canonical dir and "devices" as a plain name: one openat2 beneath
 	 * ROOT without symlinks, not the resolver's lstat per component (2 of 7 syscalls per VF,
@@ -505,6 +512,8 @@ static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf
 	gdir = xasprintf("kernel/iommu_groups/%ld", g);
 	if (list_dir(rd, gdir, "devices", &l, false) == 0 && l.n > 0)
 		vf->iommu_group_devices = (int)l.n;
+	rd->last_group = (int)g;
+	rd->last_group_devices = vf->iommu_group_devices;
 }
 
 /* vfio-pci enables the device while a user holds it open (vfio_pci_core_enable), so enable
@@ -737,7 +746,7 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
 {
 	_cleanup_(reader_done) struct reader rd = {
 		.root = root, .h = h, .held = { LISTING_INIT, LISTING_INIT, LISTING_INIT },
-		.dirbuf = xmalloc(DIRBUF), .openat2 = vf_sysfs_openat2(),
+		.dirbuf = xmalloc(DIRBUF), .openat2 = vf_sysfs_openat2(), .last_group = -1,
 	};
 	rd.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rd.rootfd < 0)
