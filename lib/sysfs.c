@@ -78,6 +78,7 @@ struct reader {
 	int rootfd;    /* O_PATH of ROOT */
 	bool openat2;  /* the kernel checks our paths (see the top of this file) */
 	bool macvtaps; /* ROOT/class/macvtap has entries */
+	bool iommu;    /* ROOT/kernel/iommu_groups has entries (the IOMMU is on) */
 	/* Directories held open, so that the kernel walks a path below one from there, not a dozen
 	 * components from ROOT: the PF's (no entries), the one its VFs are in (sorted), the net/
 	 * dir of the VF being read. */
@@ -575,7 +576,8 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	int r = link_basename(rd, vfdir, "driver", &vf->driver);
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
 		add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
-	read_vf_iommu(rd, vfdir, vf);
+	if (rd->iommu)
+		read_vf_iommu(rd, vfdir, vf);
 	if (streq_ptr(vf->driver, "vfio-pci"))
 		read_vf_enable(rd, vfdir, vf);
 	read_vf_netdev(rd, vfdir, vf);
@@ -759,6 +761,9 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
 	 * class/macvtap/tapN: with none there, no VF has an upper_macvtap* link to look for. */
 	_cleanup_free_ char *tap = NULL;
 	rd.macvtaps = first_entry(&rd, "", "class/macvtap", "", &tap) == 0;
+	/* Likewise IOMMU groups: with none, no VF has an iommu_group link (one readlink a VF saved) */
+	_cleanup_free_ char *group = NULL;
+	rd.iommu = first_entry(&rd, "", "kernel/iommu_groups", "", &group) == 0;
 
 	for (size_t i = 0; i < nets.n; i++)
 		scan_netdev(&rd, nets.dir, nets.v[i].name, cfg, only);
