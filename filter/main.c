@@ -40,7 +40,7 @@ static void usage(FILE *f)
 	      "  --demand N             VFs the VM needs (default: the engine API when configured, else\n"
 	      "                         --vf-demand N, default 1); --hosts - reads the ids from stdin\n"
 	      "  --score                print 'ID SCORE' per host (vfcap_vf_headroom) instead\n"
-	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS\n"
+	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS  --iommu-isolation no|yes\n"
 	      "  --explain              print 'ID pass|reject: WHY' per host instead (WHY: e.g. 3 free, 2 needed)\n"
 	      "both:\n"
 	      "  --reports DIR          <host-id>.json reports ([filter] reports_dir)\n"

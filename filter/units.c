@@ -13,9 +13,18 @@ static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
 
-/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
-static int labeled_free(const struct vf_capacity *c, const char *label, struct vf_verdict *v)
+/* What a VM can take of `free`: with iommu_isolation, not the VFs in shared IOMMU groups
+ * (a hostdev vNIC cannot be passed through alone there). Never below 0, whatever a report says. */
+static int takeable(int free, int shared_iommu, const struct vf_policy *p)
 {
+	int n = free - (p->iommu_isolation ? shared_iommu : 0);
+	return n > 0 ? n : 0;
+}
+
+/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
+static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, struct vf_verdict *v)
+{
+	const char *label = p->label;
 	int sum = 0, matched = 0;
 	for (size_t i = 0; i < c->n_pfs; i++) {
 		const struct vf_cap_pf *pf = &c->pfs[i];
@@ -26,7 +35,7 @@ static int labeled_free(const struct vf_capacity *c, const char *label, struct v
 			snprintf(v->reason, sizeof v->reason, "PF %.32s (label %s) has no free count", pf->name, label);
 			return -1;
 		}
-		sum += pf->free;
+		sum += takeable(pf->free, pf->shared_iommu, p);
 		matched++;
 	}
 	if (!matched)
@@ -49,13 +58,13 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 		return -1;
 	}
 	if (p->label[0])
-		return labeled_free(c, p->label, v);
+		return labeled_free(c, p, v);
 	if (c->free == UNKNOWN) {
 		v->kind = VF_NO_FREE_COUNT;
 		snprintf(v->reason, sizeof v->reason, "report has no free count (a source failed on the host)");
 		return -1;
 	}
-	return c->free;
+	return takeable(c->free, c->shared_iommu, p);
 }
 
 void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, time_t now, struct vf_verdict *v)
@@ -114,7 +123,8 @@ const char *vf_host_reason_name(enum vf_host_reason r)
 const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand)
 {
 	if (!v->reason[0])
-		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", v->free, p->label[0] ? " on " : "",
+		snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d needed", v->free,
+			 p->iommu_isolation ? " alone in their IOMMU group" : "", p->label[0] ? " on " : "",
 			 p->label, demand);
 	return v->reason;
 }
