@@ -39,6 +39,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 	c->free = h->totals.free;
 	c->usable = h->totals.usable;
 	c->no_link = known_or_zero(h->totals.no_link);
+	c->shared_iommu = h->totals.shared_iommu > 0 ? h->totals.shared_iommu : 0;
 	c->pfs = xcalloc(h->n_pfs, sizeof(*c->pfs));
 	c->n_pfs = h->n_pfs;
 	for (size_t i = 0; i < h->n_pfs; i++) {
@@ -50,6 +51,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.free = pf->free,
 			.usable = pf->usable,
 			.no_link = known_or_zero(pf->no_link),
+			.shared_iommu = pf->shared_iommu > 0 ? pf->shared_iommu : 0,
 			.truncated = pf->nl.valid && pf->nl.truncated,
 		};
 	}

@@ -7,8 +7,10 @@
  * not configured, default 1), on_missing (reject|accept: a host whose report is missing,
  * unreadable, stale or without a free count; default reject), max_report_age (seconds, 0 = any
  * age; default 300), label (only PFs whose physical_network or fabric equals it count),
+ * iommu_isolation (no|yes, default no: yes leaves out the free VFs whose IOMMU group holds other
+ * devices, which a hostdev vNIC cannot take; a version-1 report has no such count: 0),
  * require_link (yes|no, default yes: a PF's free VFs without link, its report's no_link, do
- * not count).
+ * not count; a version-1 report has no such count: 0).
  * Adding one: a row in vf_props and its field here (HACKING.md, 'A policy property'). */
 #pragma once
 
@@ -20,7 +22,8 @@ struct vf_policy {
 	int accept_missing; /* on_missing: the index of its value, 0 reject, 1 accept */
 	int max_report_age; /* seconds; 0: no limit */
 	char label[65];     /* "" = every PF */
-	int require_link;   /* require_link: 0 no, 1 yes */
+	int iommu_isolation; /* 0 no, 1 yes: count only VFs alone in their IOMMU group */
+	int require_link;    /* 0 no, 1 yes: count only VFs with link */
 };
 
 enum vf_prop_kind {

@@ -13,10 +13,23 @@ static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
 
-/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. v->no_link:
- * those without link among them. */
-static int labeled_free(const struct vf_capacity *c, const char *label, struct vf_verdict *v)
+/* What a VM can take of `free`: with require_link, not the VFs without link (no_link: a VM
+ * would get a dead NIC; the report counted them free, as they are); with iommu_isolation, not
+ * the VFs in shared IOMMU groups (a hostdev vNIC cannot be passed through alone there). Never
+ * below 0, whatever a report says. v->no_link: the VFs left out for want of link, for the
+ * reason. */
+static int takeable(int free, int no_link, int shared_iommu, const struct vf_policy *p, struct vf_verdict *v)
 {
+	int link_out = p->require_link ? (no_link < free ? no_link : free) : 0;
+	v->no_link += link_out;
+	int n = free - link_out - (p->iommu_isolation ? shared_iommu : 0);
+	return n > 0 ? n : 0;
+}
+
+/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
+static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, struct vf_verdict *v)
+{
+	const char *label = p->label;
 	int sum = 0, matched = 0;
 	for (size_t i = 0; i < c->n_pfs; i++) {
 		const struct vf_cap_pf *pf = &c->pfs[i];
@@ -27,8 +40,7 @@ static int labeled_free(const struct vf_capacity *c, const char *label, struct v
 			snprintf(v->reason, sizeof v->reason, "PF %.32s (label %s) has no free count", pf->name, label);
 			return -1;
 		}
-		sum += pf->free;
-		v->no_link += pf->no_link;
+		sum += takeable(pf->free, pf->no_link, pf->shared_iommu, p, v);
 		matched++;
 	}
 	if (!matched)
@@ -51,14 +63,13 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 		return -1;
 	}
 	if (p->label[0])
-		return labeled_free(c, p->label, v);
+		return labeled_free(c, p, v);
 	if (c->free == UNKNOWN) {
 		v->kind = VF_NO_FREE_COUNT;
 		snprintf(v->reason, sizeof v->reason, "report has no free count (a source failed on the host)");
 		return -1;
 	}
-	v->no_link = c->no_link;
-	return c->free;
+	return takeable(c->free, c->no_link, c->shared_iommu, p, v);
 }
 
 void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, time_t now, struct vf_verdict *v)
@@ -82,12 +93,6 @@ void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand
 		v->decision = p->accept_missing ? VF_PASS : VF_REJECT;
 		return;
 	}
-	/* require_link: a VM placed on a VF without link gets a dead NIC; the report counted
-	 * those VFs free (they are), so they come off here */
-	if (p->require_link)
-		free = v->no_link < free ? free - v->no_link : 0; /* a report saying more is not trusted below 0 */
-	else
-		v->no_link = 0;
 	v->free = free;
 	v->left = free - demand;
 	v->decision = v->left >= 0 ? VF_PASS : VF_REJECT;
@@ -123,12 +128,14 @@ const char *vf_host_reason_name(enum vf_host_reason r)
 
 const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand)
 {
-	if (!v->reason[0] && v->no_link > 0)
-		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed (%d more without link, not counted)",
-			 v->free, p->label[0] ? " on " : "", p->label, demand, v->no_link);
-	else if (!v->reason[0])
-		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", v->free, p->label[0] ? " on " : "",
-			 p->label, demand);
+	if (v->reason[0])
+		return v->reason;
+	char more[64] = "";
+	if (v->no_link > 0)
+		snprintf(more, sizeof more, " (%d more without link, not counted)", v->no_link);
+	snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d needed%s", v->free,
+		 p->iommu_isolation ? " alone in their IOMMU group" : "", p->label[0] ? " on " : "", p->label, demand,
+		 more);
 	return v->reason;
 }
 

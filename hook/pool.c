@@ -51,6 +51,9 @@ static const char *member_key(const struct vf_pf *pf, const struct vf_vf *vf, co
 		return NULL;
 	if (!ours && o->require_link && no_link(pf, vf))
 		return NULL;
+	/* a hostdev takes the whole IOMMU group: libvirt would refuse (or detach) its neighbours */
+	if (hostdev && vf->iommu_group_devices > 1 && !ours)
+		return NULL;
 	return vf_usage_held_by_other(u, kind, key, pool) ? NULL : key;
 }
 

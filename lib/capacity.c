@@ -51,6 +51,13 @@ static char *host_use(const struct vf_vf *vf)
 	if (vf->port_response == PORT_PROFILE_RESPONSE_SUCCESS ||
 	    vf->port_response == PORT_PROFILE_RESPONSE_INPROGRESS)
 		return xasprintf("802.1Qbh %s", vf->port_profile ? vf->port_profile : "port profile");
+	/* held outside libvirt (lib/holders.c names them when it can) */
+	if (vf->holder)
+		return xstrdup(vf->holder);
+	if (streq_ptr(vf->driver, "vfio-pci") && vf->enable >= 1)
+		return xstrdup("vfio (holder unnamed)");
+	if (vf->net_hidden)
+		return xstrdup("netns (unnamed)");
 	return NULL;
 }
 
@@ -92,9 +99,10 @@ char *vf_dirty_describe(const struct vf_vf *vf)
 	return TAKE_PTR(s);
 }
 
-/* Precedence: unreachable > reserved > assigned > pool > host > free/dirty. A VF libvirt cannot
- * describe is unusable whoever holds it; a reserved one is out of the count either way. A
- * dirty VF is free unless the config counts it used (`dirty = used`). */
+/* Precedence: unreachable > reserved > assigned > pool > host > free/dirty. A VFIO user or a
+ * netns that libvirt also names is libvirt's (assigned/pool): host owners come after. A VF
+ * libvirt cannot describe is unusable whoever holds it; a reserved one is out of the count
+ * either way. A dirty VF is free unless the config counts it used (`dirty = used`). */
 static void judge_vf(const struct vf_pf *pf, struct vf_vf *vf, const struct vf_usage *u,
 		     const struct vf_pf_config *pc, bool dirty_used)
 {
@@ -152,6 +160,10 @@ static void count_pf(struct vf_pf *pf)
 	pf->used = known ? n[VF_STATE_ASSIGNED] + n[VF_STATE_POOL] + n[VF_STATE_HOST] + n[VF_STATE_DIRTY] : UNKNOWN;
 	pf->free = known ? n[VF_STATE_FREE] : UNKNOWN;
 	count_link_and_dirty(pf);
+	int shared = 0;
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		shared += pf->vfs[i].state == VF_STATE_FREE && pf->vfs[i].iommu_group_devices > 1;
+	pf->shared_iommu = known ? shared : UNKNOWN;
 }
 
 static void add(int *total, int v)
@@ -174,6 +186,7 @@ static void count_host(struct vf_host *h)
 		add(&t->unreachable, pf->unreachable);
 		add(&t->dirty, pf->dirty);
 		add(&t->no_link, pf->no_link);
+		add(&t->shared_iommu, pf->shared_iommu);
 	}
 }
 

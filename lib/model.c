@@ -67,6 +67,8 @@ struct vf_host *vf_host_new(void)
 {
 	struct vf_host *h = xcalloc(1, sizeof(*h));
 	h->reporter_version = xstrdup(VFCAP_VERSION);
+	/* absent from a version-1 report */
+	h->totals.shared_iommu = h->totals.dirty = h->totals.no_link = UNKNOWN;
 	return h;
 }
 
@@ -79,6 +81,8 @@ static void vf_free_fields(struct vf_vf *vf)
 	free(vf->macvtap_upper);
 	free(vf->port_profile);
 	free(vf->owner);
+	free(vf->vfio_dev);
+	free(vf->holder);
 }
 
 static void pf_free_fields(struct vf_pf *pf)
@@ -127,6 +131,7 @@ struct vf_pf *vf_host_add_pf(struct vf_host *h, const char *name)
 	pf->carrier = UNKNOWN;
 	/* a version-1 report knew no link: its PFs are not held against it */
 	pf->link_ok = true;
+	pf->shared_iommu = UNKNOWN;
 	return pf;
 }
 
@@ -145,6 +150,7 @@ void vf_vf_init(struct vf_vf *vf, int index)
 	vf->vlan = vf->qos = vf->trust = vf->spoofchk = UNKNOWN;
 	vf->link_state = vf->port_response = UNKNOWN;
 	vf->min_tx_rate = vf->max_tx_rate = UNKNOWN;
+	vf->iommu_group = vf->iommu_group_devices = vf->enable = UNKNOWN;
 	vf->state = VF_STATE_UNKNOWN;
 }
 

@@ -55,6 +55,15 @@ struct vf_vf {
 	char *macvtap_upper; /* first upper_macvtap* netdev, or NULL */
 	bool has_addresses;  /* addresses configured on the VF netdev (netlink RTM_GETADDR) */
 
+	/* IOMMU group (sysfs iommu_group link) and how many devices it holds, UNKNOWN when none */
+	int iommu_group;
+	int iommu_group_devices;
+	/* held outside libvirt (lib/holders.c) */
+	int enable;          /* sysfs enable of a vfio-pci VF (pci_enable_device count), else UNKNOWN */
+	char *vfio_dev;      /* "vfioN" of its VFIO cdev (vfio-dev/), read when enable >= 1 */
+	bool net_hidden;     /* a network driver, net/ present but empty: moved to another netns */
+	char *holder;        /* what holds it outside libvirt ("vfio pid 7 (testpmd)", "netns x") */
+
 	/* netlink facts (valid when listed) */
 	bool listed;
 	char mac[18];      /* "" when unknown */
@@ -128,6 +137,7 @@ struct vf_pf {
 	int reachable, unreachable, reserved, usable, used, free;
 	int dirty;   /* free or dirty-state VFs with a non-empty dirty set; UNKNOWN when free is */
 	int no_link; /* free VFs that would give a VM a dead link; UNKNOWN when free is */
+	int shared_iommu; /* free VFs whose IOMMU group holds other devices too */
 };
 
 struct vf_error {
@@ -139,6 +149,7 @@ struct vf_error {
 struct vf_totals {
 	int pfs, vfs, usable, used, free, reserved, unreachable;
 	int dirty, no_link;
+	int shared_iommu;
 };
 
 struct vf_host {

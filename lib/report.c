@@ -111,11 +111,11 @@ static int get_fields(struct rd *c, json_object *o, const struct field *f, void 
 		return rd_fail(c, "not an object");
 	for (const struct field *i = f; i->key; i++) {
 		json_object *v;
-		bool have = json_object_object_get_ex(o, i->key, &v);
-		if (!have && i->since > c->version)
+		bool has = json_object_object_get_ex(o, i->key, &v);
+		if (!has && i->since > c->version)
 			continue;
 		size_t old = rd_push(c, i->key, 0);
-		int r = have ? i->get(c, i, v, (char *)base + i->offset) : rd_fail(c, "missing");
+		int r = has ? i->get(c, i, v, (char *)base + i->offset) : rd_fail(c, "missing");
 		rd_pop(c, old);
 		if (r < 0)
 			return r;
@@ -521,6 +521,10 @@ static const struct field vf_fields[] = {
 	FIELD("port_profile", 0, put_port_profile, get_port_profile, .sub = port_profile_fields),
 	FIELD("min_tx_rate", offsetof(struct vf_vf, min_tx_rate), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("max_tx_rate", offsetof(struct vf_vf, max_tx_rate), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("iommu_group", offsetof(struct vf_vf, iommu_group), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
+	FIELD("iommu_group_devices", offsetof(struct vf_vf, iommu_group_devices), put_int, get_int,
+	      .null = true, .min = 1, .max = INT_MAX, .since = 2),
 	FIELD("dirty", offsetof(struct vf_vf, dirty), put_dirty, get_dirty, .since = 2),
 	FIELD("state", offsetof(struct vf_vf, state), put_state, get_enum, .parse = vf_state_from_string,
 	      .what = "state"),
@@ -620,6 +624,8 @@ static const struct field pf_fields[] = {
 	COUNT("free", struct vf_pf, free),
 	FIELD("dirty", offsetof(struct vf_pf, dirty), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("no_link", offsetof(struct vf_pf, no_link), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("shared_iommu", offsetof(struct vf_pf, shared_iommu), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
 	LIST("vfs", struct vf_pf, vfs, n_vfs, vf_fields, add_vf),
 	{},
 };
@@ -646,6 +652,8 @@ static const struct field totals_fields[] = {
 	COUNT("unreachable", struct vf_totals, unreachable),
 	FIELD("dirty", offsetof(struct vf_totals, dirty), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("no_link", offsetof(struct vf_totals, no_link), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("shared_iommu", offsetof(struct vf_totals, shared_iommu), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
 	{},
 };
 
@@ -668,16 +676,18 @@ static json_object *put_schema_version(_unused_ const struct field *f, _unused_ 
 	return json_object_new_int(VFCAP_SCHEMA_VERSION);
 }
 
+/* Older versions are read too (the filter meets reports of reporters not yet upgraded): their
+ * keys are a subset, the newer ones keep the model's defaults (fields' .since). */
 static int get_schema_version(struct rd *c, _unused_ const struct field *f, json_object *v,
 			      _unused_ void *p)
 {
 	if (!json_object_is_type(v, json_type_int))
 		return rd_fail(c, "not an integer");
-	int64_t x = json_object_get_int64(v);
-	if (x < VFCAP_SCHEMA_VERSION_MIN || x > VFCAP_SCHEMA_VERSION)
-		return rd_fail(c, "unsupported version %s (this reader knows %d to %d)", json_object_get_string(v),
-			       VFCAP_SCHEMA_VERSION_MIN, VFCAP_SCHEMA_VERSION);
-	c->version = (int)x;
+	int64_t ver = json_object_get_int64(v);
+	if (ver < VFCAP_SCHEMA_VERSION_MIN || ver > VFCAP_SCHEMA_VERSION)
+		return rd_fail(c, "unsupported version %s (this reader knows %d to %d)",
+			       json_object_get_string(v), VFCAP_SCHEMA_VERSION_MIN, VFCAP_SCHEMA_VERSION);
+	c->version = (int)ver;
 	return 0;
 }
 

@@ -126,7 +126,8 @@ static char *hint_line(char *advice)
 	return a ? xasprintf("  ! %s\n", a) : NULL;
 }
 
-/* Under the PF row: the wrapped list's fix, a dead link, then each free VF left dirty. */
+/* Under the PF row: the wrapped list's fix, a dead link, free VFs in shared IOMMU groups, then
+ * each free VF left dirty. */
 static void add_pf_hints(struct table *t, const struct vf_pf *pf)
 {
 	if (pf->nl.valid && pf->nl.truncated)
@@ -134,6 +135,12 @@ static void add_pf_hints(struct table *t, const struct vf_pf *pf)
 	char *line = hint_line(vf_advice_link_down(pf));
 	if (line)
 		table_add(t, NULL, line);
+	if (pf->shared_iommu > 0)
+		table_add(t, NULL,
+			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: hostdev (PCI "
+				    "passthrough) needs the whole group, so %s left to macvtap/direct vNICs\n",
+				    pf->shared_iommu, pf->shared_iommu == 1 ? "" : "s",
+				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it is" : "they are"));
 	for (size_t i = 0; i < pf->n_vfs; i++) {
 		const struct vf_vf *vf = &pf->vfs[i];
 		if (vf->state != VF_STATE_FREE && vf->state != VF_STATE_DIRTY)
@@ -338,6 +345,11 @@ static int64_t pf_free(const struct vf_pf *pf)
 	return pf->free;
 }
 
+static int64_t pf_shared_iommu(const struct vf_pf *pf)
+{
+	return pf->shared_iommu;
+}
+
 static int64_t nl_num_vf(const struct vf_pf *pf)
 {
 	return pf->nl.valid ? (int64_t)pf->nl.num_vf : -1;
@@ -390,6 +402,9 @@ static const struct pf_gauge pf_gauges[] = {
 	{ "vfcap_pf_usable_vfs", "VFs of the PF that are reachable over netlink and not reserved.",
 	  pf_usable },
 	{ "vfcap_pf_free_vfs", "Usable VFs of the PF that nothing holds.", pf_free },
+	{ "vfcap_pf_vfs_shared_iommu",
+	  "Free VFs of the PF whose IOMMU group holds other devices (not for hostdev passthrough alone).",
+	  pf_shared_iommu },
 	{ "vfcap_pf_netlink_num_vf", "VF count the kernel reports for the PF (IFLA_NUM_VF).",
 	  nl_num_vf },
 	{ "vfcap_pf_netlink_listed_vfs", "VF entries decodable from the PF's netlink VF list.",

@@ -4,7 +4,8 @@
 
 Built from the intel64 fixture's report (tests/fixtures/hosts/intel64/expected.json) with two
 PFs whose VF lists are cut short, so 10,000 hosts stay a few MB. Host i gets id host_id(i),
-free VFs i % 7 on ens1f0 (labels physnet1 / A) and i % 3 on ens1f1 (physnet2 / B), and the
+free VFs i % 7 on ens1f0 (labels physnet1 / A; for odd i one of them in a shared IOMMU group)
+and i % 3 on ens1f1 (physnet2 / B), and the
 report time SOURCE_DATE_EPOCH (the test pass's clock) unless --age says how much older.
 
 usage: mkreports.py DIR N [--age SECONDS] [--first K]
@@ -33,6 +34,7 @@ def pf(base, name, free, physnet, fabric, nvfs=2):
     p["usable"] = 64
     p["free"] = free
     p["used"] = 64 - free
+    p["shared_iommu"] = 0
     return p
 
 
@@ -47,6 +49,8 @@ def report(base, i, when):
     t.update(pfs=2, vfs=128, usable=128, reserved=0, unreachable=0)
     t["free"] = sum(p["free"] for p in r["pfs"])
     t["used"] = 128 - t["free"]
+    r["pfs"][0]["shared_iommu"] = 1 if i % 2 and i % 7 else 0
+    t["shared_iommu"] = r["pfs"][0]["shared_iommu"]
     r["errors"] = []
     return r
 
