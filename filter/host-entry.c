@@ -42,6 +42,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.free = pf->free,
 			.usable = pf->usable,
 			.truncated = pf->nl.valid && pf->nl.truncated,
+			.numa_node = pf->numa_node,
 		};
 	}
 	return c;

@@ -22,6 +22,7 @@ struct vf_cap_pf {
 	int free; /* UNKNOWN (-1) when the report could not count it */
 	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
+	int numa_node; /* the PF's NUMA node; -1 when the host has none or did not say */
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made

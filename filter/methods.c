@@ -248,6 +248,47 @@ static int vm_demand(struct vf_filter_ctx *ctx, const char *unit, const char *vm
 	return p->demand;
 }
 
+/* The VM's placement when NUMA counts (the engine API configured, numa not ignore); a VM
+ * without pins, or an engine that fails (a plugin error, as for the demand), leaves NUMA out. */
+static void vm_placement(struct vf_filter_ctx *ctx, const char *unit, const char *vm, const struct vf_policy *p,
+			 time_t now, struct reply *r, struct vf_vm_placement *pl)
+{
+	pl->source = VF_PIN_NONE;
+	if (!ctx->engine || p->numa == VF_NUMA_IGNORE)
+		return;
+	_cleanup_free_ char *err = NULL;
+	if (vf_engine_vm_placement(ctx->engine, vm, now, pl, &err) == 0)
+		return;
+	pl->source = VF_PIN_NONE;
+	log_line(r, "%s: VM %s: NUMA placement: %s; NUMA not considered", unit, vm, err);
+	plugin_error_due(r, unit, "placement",
+			 xasprintf("VM NUMA placement: the engine API did not answer (the vfcap-filter log says why); "
+				   "NUMA not considered"));
+}
+
+/* The VM's nodes on each host; a host whose topology the engine does not give gets 0 (NUMA
+ * not considered there), logged and told once per call. */
+static void hosts_nodes(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a,
+			const struct vf_vm_placement *pl, time_t now, struct reply *r, uint64_t *nodes)
+{
+	size_t failed = 0;
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		_cleanup_free_ char *err = NULL;
+		nodes[i] = 0;
+		if (pl->source == VF_PIN_NONE ||
+		    vf_engine_vm_nodes_on(ctx->engine, pl, a->hosts[i], now, &nodes[i], &err) == 0)
+			continue;
+		if (++failed <= MAX_HOST_LINES)
+			log_line(r, "%s: host %s: NUMA topology: %s; NUMA not considered there", unit, a->hosts[i], err);
+	}
+	if (failed > MAX_HOST_LINES)
+		log_line(r, "%s: ... and %zu more host(s) without a NUMA topology", unit, failed - MAX_HOST_LINES);
+	if (failed)
+		plugin_error_due(r, unit, "topology",
+				 xasprintf("host NUMA topology: the engine API did not answer for %zu host(s) (the "
+					   "vfcap-filter log says why); NUMA not considered there", failed));
+}
+
 /* The service's log, on every call: the hosts without a usable count with the whole reason,
  * the first MAX_HOST_LINES by name and a count for the rest. */
 static void log_missing(const struct reply *r, const char *unit, const struct call_args *a,
@@ -314,13 +355,17 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 	int demand = vm_demand(ctx, unit, a->vm, &p, now, r);
 	if (demand == 0 || a->n_hosts == 0) {
 		for (size_t i = 0; i < a->n_hosts; i++)
-			vf_judge(NULL, &p, 0, now, &verdicts[i]);
+			vf_judge(NULL, &p, 0, 0, now, &verdicts[i]);
 		return true;
 	}
+	struct vf_vm_placement pl;
+	vm_placement(ctx, unit, a->vm, &p, now, r, &pl);
+	_cleanup_free_ uint64_t *nodes = xcalloc(a->n_hosts, sizeof *nodes);
+	hosts_nodes(ctx, unit, a, &pl, now, r, nodes);
 	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
 	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
 	for (size_t i = 0; i < a->n_hosts; i++) {
-		vf_judge(caps[i], &p, demand, now, &verdicts[i]);
+		vf_judge(caps[i], &p, demand, nodes[i], now, &verdicts[i]);
 		vf_capacity_unref(caps[i]);
 	}
 	report_missing(r, unit, a, verdicts, &p, filtering);
