@@ -186,8 +186,11 @@ const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, i
 	char nodes[40], detail[96];
 	vf_numa_nodes_text(v->numa_nodes, nodes, sizeof nodes);
 	numa_detail(v, detail, sizeof detail);
-	snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d on NUMA node%s %s (%s), %d needed", v->free,
-		 p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "", nodes, detail, demand);
+	int w = snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d on NUMA node%s %s (%s), %d needed", v->free,
+			 p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "", nodes, detail,
+			 demand);
+	if (w >= (int)sizeof v->reason) /* a 64-character label and many nodes: the end is cut */
+		memcpy(v->reason + sizeof v->reason - 4, "...", 4);
 	return v->reason;
 }
 
