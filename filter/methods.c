@@ -267,19 +267,25 @@ static void vm_placement(struct vf_filter_ctx *ctx, const char *unit, const char
 }
 
 /* The VM's nodes on each host; a host whose topology the engine does not give gets 0 (NUMA
- * not considered there), logged and told once per call. */
+ * not considered there), logged and told once per call. After a failure other than "no such
+ * host" (404), the rest are not asked: a down or slow engine is not asked once per host. */
 static void hosts_nodes(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a,
 			const struct vf_vm_placement *pl, time_t now, struct reply *r, uint64_t *nodes)
 {
 	size_t failed = 0;
+	bool give_up = false;
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		_cleanup_free_ char *err = NULL;
 		nodes[i] = 0;
-		if (pl->source == VF_PIN_NONE ||
-		    vf_engine_vm_nodes_on(ctx->engine, pl, a->hosts[i], now, &nodes[i], &err) == 0)
+		if (pl->source == VF_PIN_NONE)
 			continue;
+		int e = give_up ? -ECANCELED : vf_engine_vm_nodes_on(ctx->engine, pl, a->hosts[i], now, &nodes[i], &err);
+		if (e == 0)
+			continue;
+		give_up = give_up || e != -ENOENT;
 		if (++failed <= MAX_HOST_LINES)
-			log_line(r, "%s: host %s: NUMA topology: %s; NUMA not considered there", unit, a->hosts[i], err);
+			log_line(r, "%s: host %s: NUMA topology: %s; NUMA not considered there", unit, a->hosts[i],
+				 err ? err : "not asked after the engine failed");
 	}
 	if (failed > MAX_HOST_LINES)
 		log_line(r, "%s: ... and %zu more host(s) without a NUMA topology", unit, failed - MAX_HOST_LINES);

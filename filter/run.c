@@ -230,18 +230,11 @@ static int parse_nodes(const char *list, uint64_t *nodes)
 	return 0;
 }
 
-/* The VM's placement: --numa-nodes, else the engine's when NUMA counts, else none. -1 after
- * printing why it could not be had. */
+/* The VM's placement: --numa-nodes (parsed already), else the engine's when NUMA counts, else
+ * none. -1 after printing why it could not be had. */
 static int run_placement(struct vf_engine *engine, const struct vf_run_opts *o, struct vf_vm_placement *pl)
 {
-	*pl = (struct vf_vm_placement){ .source = VF_PIN_NONE };
-	if (o->numa_nodes) {
-		if (parse_nodes(o->numa_nodes, &pl->nodes) < 0)
-			return -1;
-		pl->source = pl->nodes ? VF_PIN_VNUMA : VF_PIN_NONE;
-		return 0;
-	}
-	if (!engine || o->policy.numa == VF_NUMA_IGNORE)
+	if (o->numa_nodes || !engine || o->policy.numa == VF_NUMA_IGNORE)
 		return 0;
 	_cleanup_free_ char *err = NULL;
 	if (vf_engine_vm_placement(engine, o->vm, vf_now(), pl, &err) < 0) {
@@ -316,12 +309,15 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	size_t n;
 	if (split_hosts(o->hosts, &buf, &ids, &n) < 0)
 		return EXIT_USAGE;
+	struct vf_vm_placement pl = { .source = VF_PIN_NONE };
+	if (o->numa_nodes && parse_nodes(o->numa_nodes, &pl.nodes) < 0)
+		return EXIT_USAGE;
+	pl.source = pl.nodes ? VF_PIN_VNUMA : VF_PIN_NONE;
 	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
 	bool ask = !o->demand_given || (!o->numa_nodes && o->policy.numa != VF_NUMA_IGNORE);
 	if (c->engine.url && ask && open_engine(c, &engine) < 0)
 		return EXIT_USAGE;
 	int demand = run_demand(engine, o);
-	struct vf_vm_placement pl;
 	_cleanup_free_ uint64_t *nodes = xcalloc(n, sizeof *nodes);
 	if (demand < 0 || run_placement(engine, o, &pl) < 0 || run_nodes(engine, &pl, ids, n, nodes) < 0)
 		return EXIT_RUNTIME;
