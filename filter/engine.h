@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The oVirt engine REST API (docs/interfaces.md, 'The engine REST API'), read with libcurl and
- * libxml2, for two facts the scheduler protocol does not carry: a VM's VF demand and a host's
- * address.
+ * libxml2, for facts the scheduler protocol does not carry: a VM's VF demand, a host's address,
+ * and a VM's NUMA placement (below, 'a VM's NUMA placement').
  *
  * Demand = the VM's plugged vNICs whose vNIC profile has <pass_through><mode>enabled</mode> or a
  * custom property named `vmfex` (non-empty); each distinct profile is asked for once:
