@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "engine-fixtures.h"
+#include "engine-server.h"
 #include "engine.h"
 #include "util.h"
 
@@ -44,9 +45,7 @@
 /* ---- the HTTP client against engine-server.py ---- */
 
 struct server {
-	pid_t pid;
-	int port;
-	char log[64];
+	struct engine_server e;
 	char *url; /* http://127.0.0.1:PORT/ovirt-engine/api */
 };
 
@@ -60,52 +59,17 @@ static struct server tls; /* HTTPS */
 /* Start engine-server.py with the common arguments and extra (NULL-terminated). */
 static int server_start(struct server *s, const char *scheme, const char *const *extra)
 {
-	strcpy(s->log, "/tmp/vfcap-test-engine.XXXXXX");
-	int fd = mkstemp(s->log);
-	if (fd < 0)
+	if (engine_server_start(&s->e, USER, PASSWORD, extra) < 0)
 		return -1;
-	close(fd);
-	const char *argv[40] = { "python3", "tests/filter/engine-server.py", "--root", FIXTURES,
-				 "--user", USER, "--password", PASSWORD, "--log", s->log };
-	size_t n = 10;
-	while (*extra && n < ARRAY_SIZE(argv) - 1)
-		argv[n++] = *extra++;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a test that dies takes its server along */
-		dup2(p[1], STDOUT_FILENO);
-		execv("/usr/bin/python3", (char **)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[32] = "";
-	bool ok = f && fgets(line, sizeof(line), f);
-	if (f)
-		fclose(f);
-	s->port = ok ? atoi(line) : 0;
-	if (s->port <= 0) {
-		fprintf(stderr, "engine-server.py did not start\n");
-		return -1;
-	}
-	s->url = xasprintf("%s://127.0.0.1:%d/ovirt-engine/api", scheme, s->port);
+	s->url = xasprintf("%s://127.0.0.1:%d/ovirt-engine/api", scheme, s->e.port);
 	return 0;
 }
 
 static void server_stop(struct server *s)
 {
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	unlink(s->log);
+	engine_server_stop(&s->e);
 	free(s->url);
-	*s = (struct server){ 0 };
+	s->url = NULL;
 }
 
 /* Loopback only: no proxy from the environment. */
@@ -154,7 +118,7 @@ static size_t requests_at(const struct server *s, const char *path)
 {
 	_cleanup_free_ char *log = NULL;
 	size_t len = 0;
-	assert_int_equal(read_full_file(s->log, &log, &len, 1 << 24), 0);
+	assert_int_equal(read_full_file(s->e.log, &log, &len, 1 << 24), 0);
 	size_t n = 0;
 	for (char *line = log, *end; *line; line = end + 1) {
 		end = strchr(line, '\n');
@@ -555,7 +519,7 @@ static void test_host_address(void **state)
 /* A failed list read is repeated to every caller of the same second, not re-asked. */
 static void test_host_list_down(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/down", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/down", srv.e.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: HTTP 503", url);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	size_t before = requests("/down/hosts");
@@ -595,7 +559,7 @@ static long peak_rss_kb(bool reset_peak)
  * less than the list (no tree, no copy of it). */
 static void test_host_list_big(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.e.port);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	long before = peak_rss_kb(true);
 	_cleanup_free_ char *first = address_of(e, "00000000-0000-4000-8000-000000000000", T0);
@@ -612,7 +576,7 @@ static void test_host_list_big(void **state)
 /* A 200 that is not a host list stops the transfer at the first element, not at its end. */
 static void test_host_list_garbage(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.e.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: line 1: root is <nics>, expected <hosts>", url);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	address_fails(e, HOST1, T0, -EINVAL, want);
@@ -651,7 +615,7 @@ static void test_tls(void **state)
 	vf_engine_free(e);
 
 	/* the certificate names 127.0.0.1, not localhost */
-	_cleanup_free_ char *url = xasprintf("https://localhost:%d/ovirt-engine/api", tls.port);
+	_cleanup_free_ char *url = xasprintf("https://localhost:%d/ovirt-engine/api", tls.e.port);
 	e = engine_ca(url, TLS_DIR "/engine.crt", PASSWORD, FETCH_MS, 60);
 	_cleanup_free_ char *err2 = NULL;
 	assert_int_equal(vf_engine_vm_demand(e, VM1, T0, &d, &err2), -EIO);

@@ -187,21 +187,11 @@ static void test_read_bad(_unused_ void **state)
 	assert_true(startswith(c->error, "cut.json: JSON: byte "));
 }
 
-static int setup(void **state)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_from_host),    cmocka_unit_test(test_error_and_refs),
 		cmocka_unit_test(test_read_goldens), cmocka_unit_test(test_read_bad),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
