@@ -346,6 +346,22 @@ static void report_missing(struct reply *r, const char *unit, const struct call_
 		report_rejected(r, unit, a, v, kinds[k], due);
 }
 
+/* The service's log: the hosts numa=required rejected though they had enough free VFs, with
+ * the nodes needed and what each had (the first MAX_HOST_LINES, then a count). */
+static void log_numa_rejected(const struct reply *r, const char *unit, const struct call_args *a,
+			      struct vf_verdict *v, const struct vf_policy *p, int demand)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_hosts; i++) {
+		if (v[i].missing || v[i].decision != VF_REJECT || v[i].left < 0 || ++n > MAX_HOST_LINES)
+			continue;
+		log_line(r, "%s: host %s: %s (rejected by numa=required)", unit, a->hosts[i],
+			 vf_verdict_reason(&v[i], p, demand));
+	}
+	if (n > MAX_HOST_LINES)
+		log_line(r, "%s: ... and %zu more host(s) rejected by numa=required", unit, n - MAX_HOST_LINES);
+}
+
 /* Judge every host; pass[i] set for those that pass. Returns false when the unit could not
  * decide (its error is in r) and must not filter. */
 static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a, time_t now,
@@ -375,6 +391,8 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 		vf_capacity_unref(caps[i]);
 	}
 	report_missing(r, unit, a, verdicts, &p, filtering);
+	if (filtering && p.numa == VF_NUMA_REQUIRED)
+		log_numa_rejected(r, unit, a, verdicts, &p, demand);
 	return true;
 }
 
