@@ -40,7 +40,7 @@ static void usage(FILE *f)
 	      "  --demand N             VFs the VM needs (default: the engine API when configured, else\n"
 	      "                         --vf-demand N, default 1); --hosts - reads the ids from stdin\n"
 	      "  --score                print 'ID SCORE' per host (vfcap_vf_headroom) instead\n"
-	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS\n"
+	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS  --iommu-isolation no|yes\n"
 	      "  --numa ignore|preferred|required  VFs local to a pinned VM's NUMA nodes (default preferred)\n"
 	      "  --numa-nodes N,...     the VM's host NUMA nodes (default: the engine API when configured,\n"
 	      "                         else none: NUMA not considered)\n"

@@ -14,9 +14,18 @@ static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
 
-/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
-static int labeled_free(const struct vf_capacity *c, const char *label, struct vf_verdict *v)
+/* What a VM can take of `free`: with iommu_isolation, not the VFs in shared IOMMU groups
+ * (a hostdev vNIC cannot be passed through alone there). Never below 0, whatever a report says. */
+static int takeable(int free, int shared_iommu, const struct vf_policy *p)
 {
+	int n = free - (p->iommu_isolation ? shared_iommu : 0);
+	return n > 0 ? n : 0;
+}
+
+/* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
+static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, struct vf_verdict *v)
+{
+	const char *label = p->label;
 	int sum = 0, matched = 0;
 	for (size_t i = 0; i < c->n_pfs; i++) {
 		const struct vf_cap_pf *pf = &c->pfs[i];
@@ -27,7 +36,7 @@ static int labeled_free(const struct vf_capacity *c, const char *label, struct v
 			snprintf(v->reason, sizeof v->reason, "PF %.32s (label %s) has no free count", pf->name, label);
 			return -1;
 		}
-		sum += pf->free;
+		sum += takeable(pf->free, pf->shared_iommu, p);
 		matched++;
 	}
 	if (!matched)
@@ -50,13 +59,13 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 		return -1;
 	}
 	if (p->label[0])
-		return labeled_free(c, p->label, v);
+		return labeled_free(c, p, v);
 	if (c->free == UNKNOWN) {
 		v->kind = VF_NO_FREE_COUNT;
 		snprintf(v->reason, sizeof v->reason, "report has no free count (a source failed on the host)");
 		return -1;
 	}
-	return c->free;
+	return takeable(c->free, c->shared_iommu, p);
 }
 
 /* Is bit i of nodes set? */
@@ -73,8 +82,8 @@ static int node_slot(uint64_t nodes, int i)
 }
 
 /* The local free VFs of the PFs that count (the label's, when set): those on the VM's nodes and
- * those of unknown node (-1), as Nova's legacy policy counts them. A PF without a free count
- * adds none. */
+ * those of unknown node (-1), as Nova's legacy policy counts them; what a VM can take of each
+ * (iommu_isolation). A PF without a free count adds none. */
 static void numa_count(const struct vf_capacity *c, const struct vf_policy *p, uint64_t nodes, struct vf_verdict *v)
 {
 	v->numa_nodes = nodes;
@@ -84,14 +93,15 @@ static void numa_count(const struct vf_capacity *c, const struct vf_policy *p, u
 		const struct vf_cap_pf *pf = &c->pfs[i];
 		if ((p->label[0] && !pf_has_label(pf, p->label)) || pf->free < 0)
 			continue;
+		int free = takeable(pf->free, pf->shared_iommu, p);
 		if (pf->numa_node < 0) {
-			v->unknown_free += pf->free;
-			v->local += pf->free;
+			v->unknown_free += free;
+			v->local += free;
 		} else if (has_node(nodes, pf->numa_node)) {
 			int k = node_slot(nodes, pf->numa_node);
 			if (k >= 0)
-				v->node_free[k] += pf->free;
-			v->local += pf->free;
+				v->node_free[k] += free;
+			v->local += free;
 		}
 	}
 }
@@ -178,17 +188,18 @@ const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, i
 {
 	if (v->reason[0])
 		return v->reason;
+	const char *alone = p->iommu_isolation ? " alone in their IOMMU group" : "";
 	if (!v->numa_nodes) {
-		snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d needed", v->free, p->label[0] ? " on " : "",
+		snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d needed", v->free, alone, p->label[0] ? " on " : "",
 			 p->label, demand);
 		return v->reason;
 	}
 	char nodes[40], detail[96];
 	vf_numa_nodes_text(v->numa_nodes, nodes, sizeof nodes);
 	numa_detail(v, detail, sizeof detail);
-	int w = snprintf(v->reason, sizeof v->reason, "%d free%s%s, %d on NUMA node%s %s (%s), %d needed", v->free,
-			 p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "", nodes, detail,
-			 demand);
+	int w = snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d on NUMA node%s %s (%s), %d needed", v->free,
+			 alone, p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "", nodes,
+			 detail, demand);
 	if (w >= (int)sizeof v->reason) /* a 64-character label and many nodes: the end is cut */
 		memcpy(v->reason + sizeof v->reason - 4, "...", 4);
 	return v->reason;

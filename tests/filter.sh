@@ -15,6 +15,8 @@ filter_reports() { # dir
 	mv "$FDIR/stale/00000005-0000-4000-8000-000000000005.json" "$1/5ta1e000-0000-4000-8000-000000000000.json"
 	echo '{"schema_version": 1, "host": ' >"$1/b40ken00-0000-4000-8000-000000000000.json"
 	cp tests/fixtures/variants/intel64-libvirt-down/expected.json "$1/00f4ee00-0000-4000-8000-000000000000.json"
+	# a reporter not yet upgraded: schema_version 1, no shared_iommu (0 for iommu_isolation)
+	cp tests/fixtures/reports-v1/intel64.json "$1/00v1a000-0000-4000-8000-000000000000.json"
 }
 
 # Start `vfcap-filter serve` (binary, log, extra args...); sets F_PID and F_URL.

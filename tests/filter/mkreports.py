@@ -4,7 +4,8 @@
 
 Built from the intel64 fixture's report (tests/fixtures/hosts/intel64/expected.json) with two
 PFs whose VF lists are cut short, so 10,000 hosts stay a few MB. Host i gets id host_id(i),
-free VFs i % 7 on ens1f0 (labels physnet1 / A) and i % 3 on ens1f1 (physnet2 / B), and the
+free VFs i % 7 on ens1f0 (labels physnet1 / A; for odd i one of them in a shared IOMMU group)
+and i % 3 on ens1f1 (physnet2 / B), and the
 report time SOURCE_DATE_EPOCH (the test pass's clock) unless --age says how much older.
 Their PFs are on NUMA node 0 (the fixture's). With --numa, ens1f0 is on NUMA node 0, ens1f1 on
 node 1, and a third PF, ens2f0 (physnet3 / C), of unknown node (-1) has i % 2 free.
@@ -37,6 +38,7 @@ def pf(base, name, free, physnet, fabric, nvfs=2, node=None):
     p["usable"] = 64
     p["free"] = free
     p["used"] = 64 - free
+    p["shared_iommu"] = 0
     return p
 
 
@@ -54,6 +56,8 @@ def report(base, i, when, numa=False):
     t.update(pfs=n, vfs=64 * n, usable=64 * n, reserved=0, unreachable=0)
     t["free"] = sum(p["free"] for p in r["pfs"])
     t["used"] = 64 * n - t["free"]
+    r["pfs"][0]["shared_iommu"] = 1 if i % 2 and i % 7 else 0
+    t["shared_iommu"] = r["pfs"][0]["shared_iommu"]
     r["errors"] = []
     return r
 

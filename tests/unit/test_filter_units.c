@@ -66,6 +66,12 @@ static void test_policy_defaults_and_props(void **state)
 	assert_int_equal(p.max_report_age, 0);
 	assert_string_equal(p.label, "physnet1");
 	assert_int_equal(p.numa, VF_NUMA_REQUIRED);
+	assert_false(p.iommu_isolation);
+
+	struct rpc_member m2[] = { prop("iommu_isolation", "yes") };
+	v = props(1, m2);
+	assert_int_equal(vf_policy_from_props(&v, &p, NULL), 0);
+	assert_true(p.iommu_isolation);
 }
 
 static void policy_fails(const char *name, const char *value, const char *want)
@@ -87,6 +93,7 @@ static void test_policy_errors(void **state)
 	policy_fails("vf_demand", " 2", "is not a count");
 	policy_fails("on_missing", "Reject", "property on_missing: 'Reject' is not reject or accept");
 	policy_fails("max_report_age", "1e3", "is not seconds");
+	policy_fails("iommu_isolation", "true", "property iommu_isolation: 'true' is not no or yes");
 	policy_fails("label", "a b", "property label: 'a b' is not 1-64");
 	policy_fails("numa", "strict", "property numa: 'strict' is not ignore, preferred or required");
 	/* a hostile value is cut short and cannot break the line */
@@ -205,6 +212,67 @@ static void test_judge_numa(void **state)
 	vf_capacity_unref(c);
 }
 
+/* iommu_isolation: free VFs in shared IOMMU groups do not count; a report without the count
+ * (version 1) counts as 0 such VFs. */
+static void test_judge_iommu(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 5, h->totals.shared_iommu = 2;
+	struct vf_pf *pf = vf_host_add_pf(h, "p0");
+	pf->physical_network = xstrdup("physnet1");
+	pf->free = 3, pf->shared_iommu = 2;
+	pf = vf_host_add_pf(h, "p1");
+	pf->physical_network = xstrdup("physnet2");
+	pf->free = 2; /* shared_iommu UNKNOWN: 0 */
+	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_policy p;
+	vf_policy_default(&p);
+	p.iommu_isolation = 1;
+	struct vf_verdict v;
+	vf_judge(c, &p, 3, 0, NOW, &v);
+	assert_int_equal(v.decision, VF_PASS);
+	assert_int_equal(v.free, 3);
+	assert_string_equal(vf_verdict_reason(&v, &p, 3), "3 free alone in their IOMMU group, 3 needed");
+	vf_judge(c, &p, 4, 0, NOW, &v);
+	assert_int_equal(v.decision, VF_REJECT);
+	snprintf(p.label, sizeof p.label, "physnet1");
+	vf_judge(c, &p, 1, 0, NOW, &v);
+	assert_int_equal(v.free, 1);
+	snprintf(p.label, sizeof p.label, "physnet2");
+	vf_judge(c, &p, 2, 0, NOW, &v);
+	assert_int_equal(v.free, 2);
+	p.iommu_isolation = 0, p.label[0] = '\0';
+	vf_judge(c, &p, 5, 0, NOW, &v);
+	assert_int_equal(v.free, 5);
+	vf_capacity_unref(c);
+}
+
+/* numa and iommu_isolation together: the local VFs are those a VM can take. */
+static void test_judge_numa_iommu(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 6, h->totals.shared_iommu = 2;
+	struct vf_pf *pf = vf_host_add_pf(h, "p0");
+	pf->free = 3, pf->shared_iommu = 2, pf->numa_node = 0;
+	pf = vf_host_add_pf(h, "p1");
+	pf->free = 3, pf->shared_iommu = 0, pf->numa_node = 1;
+	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_policy p;
+	vf_policy_default(&p);
+	p.iommu_isolation = 1;
+	p.numa = VF_NUMA_REQUIRED;
+	struct vf_verdict v;
+	vf_judge(c, &p, 2, 1, NOW, &v);
+	assert_int_equal(v.decision, VF_REJECT);
+	assert_string_equal(vf_verdict_reason(&v, &p, 2),
+			    "4 free alone in their IOMMU group, 1 on NUMA node 0 (node 0: 1), 2 needed");
+	vf_judge(c, &p, 2, 2, NOW, &v);
+	assert_int_equal(v.decision, VF_PASS);
+	vf_capacity_unref(c);
+}
+
 static void test_headroom(void **state)
 {
 	struct vf_verdict v[] = {
@@ -251,8 +319,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_defaults_and_props),
 		cmocka_unit_test(test_policy_errors),
-		cmocka_unit_test(test_judge),
-		cmocka_unit_test(test_judge_numa),
+		cmocka_unit_test(test_judge), cmocka_unit_test(test_judge_iommu),
+		cmocka_unit_test(test_judge_numa), cmocka_unit_test(test_judge_numa_iommu),
 		cmocka_unit_test(test_headroom),
 		cmocka_unit_test(test_quote_value),
 	};
