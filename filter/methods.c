@@ -266,18 +266,21 @@ static void vm_placement(struct vf_filter_ctx *ctx, const char *unit, const char
 				   "NUMA not considered"));
 }
 
-/* The VM's nodes on each host; a host whose topology the engine does not give gets 0 (NUMA
- * not considered there), logged and told once per call. After a failure other than "no such
- * host" (404), the rest are not asked: a down or slow engine is not asked once per host. */
+/* The VM's nodes on each host that has enough free VFs without NUMA (v: judged without it; the
+ * others are decided already, and a vCPU-pinned VM costs one topology request per host asked);
+ * 0 for the rest. A host whose topology the engine does not give gets 0 (NUMA not considered
+ * there), logged and told once per call. After a failure other than "no such host" (404), the
+ * rest are not asked: a down or slow engine is not asked once per host. */
 static void hosts_nodes(struct vf_filter_ctx *ctx, const char *unit, const struct call_args *a,
-			const struct vf_vm_placement *pl, time_t now, struct reply *r, uint64_t *nodes)
+			const struct vf_vm_placement *pl, const struct vf_verdict *v, time_t now, struct reply *r,
+			uint64_t *nodes)
 {
 	size_t failed = 0;
 	bool give_up = false;
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		_cleanup_free_ char *err = NULL;
 		nodes[i] = 0;
-		if (pl->source == VF_PIN_NONE)
+		if (pl->source == VF_PIN_NONE || v[i].missing || v[i].left < 0)
 			continue;
 		int e = give_up ? -ECANCELED : vf_engine_vm_nodes_on(ctx->engine, pl, a->hosts[i], now, &nodes[i], &err);
 		if (e == 0)
@@ -379,14 +382,17 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 			vf_judge(NULL, &p, 0, 0, now, &verdicts[i]);
 		return true;
 	}
+	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
+	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
+	for (size_t i = 0; i < a->n_hosts; i++)
+		vf_judge(caps[i], &p, demand, 0, now, &verdicts[i]);
 	struct vf_vm_placement pl;
 	vm_placement(ctx, unit, a->vm, &p, now, r, &pl);
 	_cleanup_free_ uint64_t *nodes = xcalloc(a->n_hosts, sizeof *nodes);
-	hosts_nodes(ctx, unit, a, &pl, now, r, nodes);
-	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
-	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
+	hosts_nodes(ctx, unit, a, &pl, verdicts, now, r, nodes);
 	for (size_t i = 0; i < a->n_hosts; i++) {
-		vf_judge(caps[i], &p, demand, nodes[i], now, &verdicts[i]);
+		if (nodes[i]) /* judged again, NUMA counted */
+			vf_judge(caps[i], &p, demand, nodes[i], now, &verdicts[i]);
 		vf_capacity_unref(caps[i]);
 	}
 	report_missing(r, unit, a, verdicts, &p, filtering);

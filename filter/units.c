@@ -207,23 +207,27 @@ const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, i
 
 /* score = (best left) - (this host's left): 0 for the best; hosts without a usable report
  * after every host with one. */
-/* NUMA was considered and the local VFs do not cover the demand (left = free - demand). */
-static bool short_locally(const struct vf_verdict *v)
+/* The host cannot place each VF locally: NUMA was considered and its local VFs do not cover the
+ * demand (left = free - demand), or, when NUMA counts in this call (numa), it cannot place them
+ * at all (the service does not work out the nodes of such hosts: methods.c, hosts_nodes). */
+static bool short_locally(const struct vf_verdict *v, bool numa)
 {
-	return v->numa_nodes && v->local < v->free - v->left;
+	return v->numa_nodes ? v->local < v->free - v->left : numa && !v->missing && v->free >= 0 && v->left < 0;
 }
 
 void vf_headroom_scores(const struct vf_verdict *v, size_t n, int64_t *score)
 {
-	bool any = false, any_short = false;
+	bool any = false, any_short = false, numa = false;
 	int best = 0, worst = 0;
+	for (size_t i = 0; i < n && !numa; i++)
+		numa = v[i].numa_nodes != 0;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].missing || v[i].free < 0)
 			continue;
 		best = any ? (v[i].left > best ? v[i].left : best) : v[i].left;
 		worst = any ? (v[i].left < worst ? v[i].left : worst) : v[i].left;
 		any = true;
-		any_short = any_short || short_locally(&v[i]);
+		any_short = any_short || short_locally(&v[i], numa);
 	}
 	/* one step past the spread of headroom: a host short locally ranks after every host that
 	 * is not, and a host without a report after both; without NUMA, as before */
@@ -232,5 +236,5 @@ void vf_headroom_scores(const struct vf_verdict *v, size_t n, int64_t *score)
 	for (size_t i = 0; i < n; i++)
 		score[i] = v[i].missing ? missing
 			   : v[i].free < 0 ? 0
-					   : (int64_t)best - v[i].left + (short_locally(&v[i]) ? step : 0);
+					   : (int64_t)best - v[i].left + (short_locally(&v[i], numa) ? step : 0);
 }

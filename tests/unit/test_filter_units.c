@@ -300,6 +300,12 @@ static void test_headroom(void **state)
 	vf_headroom_scores(numa, 4, s);
 	int64_t want_numa[] = { 4, 0 + 8, 16, 7 }; /* spread 8 - 1 = 7: step 8 */
 	assert_memory_equal(s, want_numa, sizeof want_numa);
+	/* with NUMA counted in the call, a host without enough VFs at all (its nodes not worked
+	 * out) cannot place them locally either */
+	numa[3] = (struct vf_verdict){ .free = 0, .left = -1 };
+	vf_headroom_scores(numa, 4, s);
+	int64_t want_short[] = { 4, 0 + 10, 20, 9 + 10 }; /* spread 8 - (-1) = 9: step 10 */
+	assert_memory_equal(s, want_short, sizeof want_short);
 }
 
 static void test_quote_value(void **state)
