@@ -266,8 +266,8 @@ static void vm_placement(struct vf_filter_ctx *ctx, const char *unit, const char
 				   "NUMA not considered"));
 }
 
-/* The VM's nodes on each host that has enough free VFs without NUMA (v: judged without it; the
- * others are decided already, and a vCPU-pinned VM costs one topology request per host asked);
+/* A vCPU-pinned VM's nodes on each host that has enough free VFs without NUMA (v: judged
+ * without it; the others are decided already, and each host asked costs a topology request);
  * 0 for the rest. A host whose topology the engine does not give gets 0 (NUMA not considered
  * there), logged and told once per call. After a failure other than "no such host" (404), the
  * rest are not asked: a down or slow engine is not asked once per host. */
@@ -280,7 +280,7 @@ static void hosts_nodes(struct vf_filter_ctx *ctx, const char *unit, const struc
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		_cleanup_free_ char *err = NULL;
 		nodes[i] = 0;
-		if (pl->source == VF_PIN_NONE || v[i].missing || v[i].left < 0)
+		if (v[i].missing || v[i].left < 0)
 			continue;
 		int e = give_up ? -ECANCELED : vf_engine_vm_nodes_on(ctx->engine, pl, a->hosts[i], now, &nodes[i], &err);
 		if (e == 0)
@@ -382,14 +382,17 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 			vf_judge(NULL, &p, 0, 0, now, &verdicts[i]);
 		return true;
 	}
+	struct vf_vm_placement pl;
+	vm_placement(ctx, unit, a->vm, &p, now, r, &pl);
+	/* vNUMA pins are the same nodes on every host; vCPU pins are worked out per host below */
+	uint64_t same = pl.source == VF_PIN_VNUMA ? pl.nodes : 0;
 	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
 	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
 	for (size_t i = 0; i < a->n_hosts; i++)
-		vf_judge(caps[i], &p, demand, 0, now, &verdicts[i]);
-	struct vf_vm_placement pl;
-	vm_placement(ctx, unit, a->vm, &p, now, r, &pl);
+		vf_judge(caps[i], &p, demand, same, now, &verdicts[i]);
 	_cleanup_free_ uint64_t *nodes = xcalloc(a->n_hosts, sizeof *nodes);
-	hosts_nodes(ctx, unit, a, &pl, verdicts, now, r, nodes);
+	if (pl.source == VF_PIN_VCPU)
+		hosts_nodes(ctx, unit, a, &pl, verdicts, now, r, nodes);
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		if (nodes[i]) /* judged again, NUMA counted */
 			vf_judge(caps[i], &p, demand, nodes[i], now, &verdicts[i]);
