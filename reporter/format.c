@@ -203,10 +203,10 @@ static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
 		table_add(t, NULL, truncation_hint(&pf->nl));
 	if (pf->shared_iommu > 0)
 		table_add(t, NULL,
-			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: a VM cannot "
-				    "take %s as hostdev (PCI passthrough) alone\n",
+			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: hostdev (PCI "
+				    "passthrough) needs the whole group, so %s left to macvtap/direct vNICs\n",
 				    pf->shared_iommu, pf->shared_iommu == 1 ? "" : "s",
-				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it" : "them"));
+				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it is" : "they are"));
 	if (verbose && pf->n_vfs > 0) {
 		char *vfs = vf_table(pf);
 		if (vfs)

@@ -662,7 +662,7 @@ static void test_table(_unused_ void **state)
 		"\n"
 		"name    driver     pci_address   numvfs  listed  limit  unreachable  reserved  usable  assigned  pool  host  free\n"
 		"ens1f0  ixgbe      0000:3b:00.0       4       4    221            0         1       3         1     1     0     1\n"
-		"  ! 1 free VF shares an IOMMU group with other devices: a VM cannot take it as hostdev (PCI passthrough) alone\n"
+		"  ! 1 free VF shares an IOMMU group with other devices: hostdev (PCI passthrough) needs the whole group, so it is left to macvtap/direct vNICs\n"
 		"ens2f0  mlx5_core  0000:5e:00.0     256      34    221          222         0      34         0     0     1    33\n"
 		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221): lower sriov_numvfs to 221 to "
 		"make every VF reachable\n"
