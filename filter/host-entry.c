@@ -44,6 +44,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.usable = pf->usable,
 			.shared_iommu = pf->shared_iommu > 0 ? pf->shared_iommu : 0,
 			.truncated = pf->nl.valid && pf->nl.truncated,
+			.numa_node = pf->numa_node,
 		};
 	}
 	return c;

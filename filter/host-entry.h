@@ -23,6 +23,7 @@ struct vf_cap_pf {
 	int shared_iommu; /* of the free, those in shared IOMMU groups; 0 when the report has none */
 	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
+	int numa_node; /* the PF's NUMA node; -1 when the host has none or did not say */
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made
