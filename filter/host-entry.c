@@ -53,6 +53,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.no_link = known_or_zero(pf->no_link),
 			.shared_iommu = pf->shared_iommu > 0 ? pf->shared_iommu : 0,
 			.truncated = pf->nl.valid && pf->nl.truncated,
+			.numa_node = pf->numa_node,
 		};
 	}
 	return c;

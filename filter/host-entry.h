@@ -25,6 +25,7 @@ struct vf_cap_pf {
 	int no_link; /* free VFs without link (PF down, VF link_state disable); 0 in a version-1
 		      * report, which did not know */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
+	int numa_node; /* the PF's NUMA node; -1 when the host has none or did not say */
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made

@@ -23,6 +23,11 @@ const struct vf_prop vf_props[] = {
 	  .doc = "only PFs whose physical_network or fabric equals it count; empty: every PF" },
 	{ .name = "iommu_isolation", .kind = VF_PROP_ENUM, FIELD(iommu_isolation), .values = { "no", "yes" },
 	  .def = "no", .doc = "yes: VFs sharing their IOMMU group with other devices do not count (hostdev vNICs)" },
+	/* preferred by default: it rejects no host that passes without it, and it ranks first the
+	 * hosts where a pinned VM gets every VF on its own NUMA nodes (docs/design.md) */
+	{ .name = "numa", .kind = VF_PROP_ENUM, FIELD(numa), .values = { "ignore", "preferred", "required" },
+	  .def = "preferred",
+	  .doc = "a pinned VM's VFs on PFs local to its NUMA nodes: ignore, preferred (ranked first) or required" },
 	{ .name = "require_link", .kind = VF_PROP_ENUM, FIELD(require_link), .values = { "no", "yes" }, .def = "yes",
 	  .doc = "free VFs without link (PF down, VF link_state disable) do not count" },
 };

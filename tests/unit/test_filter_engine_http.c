@@ -211,6 +211,114 @@ static void test_demand(void **state)
 	vf_engine_free(e);
 }
 
+/* ---- NUMA placement ---- */
+
+static struct vf_vm_placement placement(struct vf_engine *e, const char *vm, time_t now)
+{
+	struct vf_vm_placement p;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_engine_vm_placement(e, vm, now, &p, &err);
+	if (r < 0)
+		fail_msg("%s: %d %s", vm, r, err);
+	return p;
+}
+
+static uint64_t nodes_on(struct vf_engine *e, const struct vf_vm_placement *p, const char *host, time_t now)
+{
+	uint64_t nodes = 99;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_engine_vm_nodes_on(e, p, host, now, &nodes, &err);
+	if (r < 0)
+		fail_msg("%s: %d %s", host, r, err);
+	return nodes;
+}
+
+/* err is "engine URL/PATH: what" (what "" : "engine: ..." alone, given whole in path) */
+static void engine_error_is(const char *err, const char *path, const char *what)
+{
+	_cleanup_free_ char *want = *what ? xasprintf("engine %s%s: %s", srv.url, path, what) : xstrdup(path);
+	if (!err || !streq(err, want))
+		fail_msg("got '%s', want '%s'", err, want);
+}
+
+static void placement_fails(struct vf_engine *e, const char *vm, int r, const char *path, const char *what,
+			    size_t made)
+{
+	size_t before = requests(NULL);
+	struct vf_vm_placement p;
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_engine_vm_placement(e, vm, T0, &p, &err), r);
+	engine_error_is(err, path, what);
+	assert_int_equal(requests(NULL) - before, made);
+}
+
+static void test_placement(void **state)
+{
+	struct vf_engine *e = engine(60);
+	size_t before = requests(NULL);
+	struct vf_vm_placement p = placement(e, VM_NODE0, T0);
+	assert_int_equal(p.source, VF_PIN_VNUMA);
+	assert_true(p.nodes == 1);
+	assert_string_equal(p.tune_mode, "strict");
+	assert_int_equal(requests(NULL) - before, 1); /* vNUMA pins: the VM itself is not asked for */
+	p = placement(e, VM_NODE01, T0);
+	assert_true(p.source == VF_PIN_VNUMA && p.nodes == 3);
+	p = placement(e, VM_UNPINNED, T0);
+	assert_int_equal(p.source, VF_PIN_NONE);
+	struct vf_vm_placement vcpu = placement(e, VM_VCPU, T0);
+	assert_int_equal(vcpu.source, VF_PIN_VCPU);
+	assert_true(vcpu.cpus.bits[0] == 0xf0);
+	assert_string_equal(vcpu.tune_mode, "interleave");
+	assert_int_equal(requests(NULL) - before, 6);
+	assert_int_equal(requests("/ovirt-engine/api/vms/" VM_VCPU), 1);
+	/* cached for cache_ttl */
+	p = placement(e, VM_NODE0, T0 + 59);
+	p = placement(e, VM_VCPU, T0 + 59);
+	assert_int_equal(requests(NULL) - before, 6);
+
+	/* vCPU pins become nodes through each host's topology, asked once per host */
+	assert_true(nodes_on(e, &vcpu, HOST1, T0) == 2);
+	assert_true(nodes_on(e, &vcpu, HOST2, T0) == 1);
+	assert_true(nodes_on(e, &vcpu, HOST1, T0 + 1) == 2);
+	assert_int_equal(requests(NULL) - before, 8);
+	assert_int_equal(requests("/ovirt-engine/api/hosts/" HOST1 "/numanodes"), 1);
+	/* vNUMA pins need no topology, nor do unpinned VMs */
+	struct vf_vm_placement node0 = placement(e, VM_NODE0, T0);
+	assert_true(nodes_on(e, &node0, HOST3, T0) == 1);
+	struct vf_vm_placement none = placement(e, VM_UNPINNED, T0);
+	assert_true(nodes_on(e, &none, HOST3, T0) == 0);
+	assert_int_equal(requests(NULL) - before, 8);
+	/* a host the engine has no topology for; a stale entry is asked for again */
+	uint64_t nodes = 7;
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_engine_vm_nodes_on(e, &vcpu, HOST3, T0, &nodes, &err), -ENOENT);
+	engine_error_is(err, "/hosts/" HOST3 "/numanodes", "HTTP 404");
+	assert_true(nodes == 7);
+	assert_true(nodes_on(e, &vcpu, HOST1, T0 + 60) == 2);
+	assert_int_equal(requests("/ovirt-engine/api/hosts/" HOST1 "/numanodes"), 2);
+	_cleanup_free_ char *bad = NULL;
+	assert_int_equal(vf_engine_vm_nodes_on(e, &vcpu, "../hosts", T0, &nodes, &bad), -EINVAL);
+	engine_error_is(bad, "engine: invalid host id", "");
+	vf_engine_free(e);
+}
+
+static void test_placement_errors(void **state)
+{
+	struct vf_engine *e = engine(60);
+	placement_fails(e, VM_BAD_PIN, -EINVAL, "/vms/" VM_BAD_PIN "/numanodes",
+			"line 18: <index> '64' is not a NUMA node 0..63", 1);
+	placement_fails(e, VM_BAD_PIN, -EINVAL, "/vms/" VM_BAD_PIN "/numanodes",
+			"line 18: <index> '64' is not a NUMA node 0..63", 1); /* failures are not cached */
+	placement_fails(e, VM_BAD_CPUS, -EINVAL, "/vms/" VM_BAD_CPUS,
+			"line 16: <cpu_set> '4-x' is not a CPU list of 0..4095", 2);
+	placement_fails(e, VM_UNKNOWN, -ENOENT, "/vms/" VM_UNKNOWN "/numanodes", "HTTP 404", 1);
+	placement_fails(e, "../../hosts", -EINVAL, "engine: invalid VM id", "", 0);
+	vf_engine_free(e);
+	e = engine_at(srv.url, "wrong", FETCH_MS, 60);
+	placement_fails(e, VM_NODE0, -EACCES, "/vms/" VM_NODE0 "/numanodes", "HTTP 401", 1);
+	vf_engine_free(e);
+}
+
 static void test_demand_expiry(void **state)
 {
 	struct vf_engine *e = engine(10);
@@ -567,6 +675,8 @@ int main(void)
 {
 	const struct CMUnitTest http[] = {
 		cmocka_unit_test(test_demand),
+		cmocka_unit_test(test_placement),
+		cmocka_unit_test(test_placement_errors),
 		cmocka_unit_test(test_demand_expiry),
 		cmocka_unit_test(test_many_vms),
 		cmocka_unit_test(test_cache_bound),
