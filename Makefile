@@ -138,7 +138,7 @@ FUZZ_ARCHIVES := $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap-filter.a $(BUILD)/li
 UNIT_ARCHIVES := $(BUILD)/libvfcap-report.a $(FUZZ_ARCHIVES)
 $(BUILD)/tests/%: tests/unit/%.c $(FLAGS_STAMP) $(UNIT_ARCHIVES) $(wildcard tests/unit/*.h reporter/*.h hook/*.h filter/*.h)
 	@mkdir -p $(dir $@)
-	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ireporter -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(CMOCKA_LIBS)
+	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ireporter -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(REPORT_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(FLAGS_STAMP) $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
