@@ -93,6 +93,8 @@ void gather_now(struct server *s, enum reason why)
 		s->cur = fresh;
 		s->published = start;
 		s->published_n++;
+		if (!old || !streq(old->etag, fresh->etag))
+			polls_wake(s); /* held requests get the new report */
 	}
 	s->gathered = start;
 	s->gathers++;
@@ -140,6 +142,7 @@ void *gatherer(void *arg)
 		if (why == R_NONE && s->quit)
 			break;
 		if (why == R_NONE) {
+			polls_expire(s, &until);
 			if (until.tv_sec)
 				pthread_cond_timedwait(&s->cond, &s->lock, &until);
 			else
@@ -205,6 +208,7 @@ void stop_gatherer(struct server *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->quit = true;
+	polls_wake(s); /* held requests are answered (304) while MHD still runs */
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->gatherer, NULL);
@@ -308,6 +312,13 @@ static void watch_metrics(struct server *s, FILE *f)
 		   "caused one whose content differed, or a timed or forced read).\n"
 		   "# TYPE vfcap_serve_publishes_total counter\nvfcap_serve_publishes_total %" PRIu64 "\n",
 		s->published_n);
+	fprintf(f, "# HELP vfcap_serve_long_polls_held Requests held (Prefer: wait) until the report changes.\n"
+		   "# TYPE vfcap_serve_long_polls_held gauge\nvfcap_serve_long_polls_held %d\n"
+		   "# HELP vfcap_serve_long_polls_total Held requests answered, by outcome (changed: 200 with a new "
+		   "report; unchanged: 304 when the wait ran out).\n# TYPE vfcap_serve_long_polls_total counter\n"
+		   "vfcap_serve_long_polls_total{outcome=\"changed\"} %" PRIu64 "\n"
+		   "vfcap_serve_long_polls_total{outcome=\"unchanged\"} %" PRIu64 "\n",
+		s->held, s->polls[1], s->polls[0]);
 	pthread_mutex_unlock(&s->lock);
 }
 

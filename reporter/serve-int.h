@@ -23,6 +23,10 @@ enum reason { R_NONE = -1, R_START, R_EVENT, R_INTERVAL, R_SIGHUP, R_REQUEST, R_
  * its netdev's RTM_NEWLINKs and uevents). */
 #define DEBOUNCE_MS 200
 #define BURST_MS 1000
+/* Prefer: wait=N is held at most this many seconds (Preference-Applied says how long) */
+#define MAX_WAIT 300
+
+struct poller;
 
 struct server {
 	const struct vf_serve_opts *o;
@@ -43,6 +47,9 @@ struct server {
 	struct MHD_Connection *waiter; /* suspended until the gather it asked for ends */
 	int waiting;              /* waiters suspended, or resumed with their answer not yet sent
 				   * (more than one when a gather outlasts the interval) */
+	struct poller *pollers; /* long-polls held until the ETag changes (serve-wait.c) */
+	int held;               /* how many */
+	uint64_t polls[2];      /* long-polls answered: [0] unchanged (304), [1] changed */
 	uint64_t gathers, scrapes, published_n;
 	uint64_t by_reason[R_N];
 	uint64_t events[VF_WATCH_N];
@@ -54,6 +61,20 @@ struct server {
 	struct vf_http_guard *guard;
 	struct MHD_Daemon *mhd;
 };
+
+/* serve-wait.c: long-polls. polls_* with s->lock held. */
+bool etag_matches(const char *if_none_match, const char *etag);
+/* The seconds a request asks to wait (Prefer: wait=N), at most MAX_WAIT; 0: none. */
+int prefer_wait(struct MHD_Connection *c);
+/* Hold c (suspended) when its If-None-Match names the served ETag; NULL: answer it now. */
+struct poller *poll_start(struct server *s, struct MHD_Connection *c, int wait);
+int poll_wait_of(const struct poller *p);
+/* A new ETag: resume every held request. */
+void polls_wake(struct server *s);
+/* Resume those whose time is up; lower *until (tv_sec 0: none yet) to the next deadline. */
+void polls_expire(struct server *s, struct timespec *until);
+/* From completed(): the held request is over; frees p. */
+void poll_done(struct server *s, struct poller *p);
 
 /* serve-gather.c */
 const char *reason_name(enum reason r);

@@ -39,8 +39,9 @@
 
 /* ---- HTTP ---- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
-			     size_t len, const char *etag)
+/* applied: a Preference-Applied value, or "" */
+static enum MHD_Result reply_ex(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
+				size_t len, const char *etag, const char *applied)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
@@ -49,6 +50,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (applied[0])
+		MHD_add_response_header(resp, "Preference-Applied", applied);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	enum MHD_Result r = MHD_queue_response(c, status, resp);
@@ -56,40 +59,39 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return r;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
+			     size_t len, const char *etag)
+{
+	return reply_ex(c, status, type, body, len, etag, "");
+}
+
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
 	return reply(c, status, TYPE_TEXT, text, strlen(text), NULL);
 }
 
-/* If-None-Match: "*", or a comma-separated list of tags; weak comparison (RFC 9110 13.1.2). */
-static bool etag_matches(const char *list, const char *etag)
-{
-	size_t n = strlen(etag);
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t,");
-		if (*p == '*')
-			return true;
-		if (startswith(p, "W/"))
-			p += 2;
-		if (strncmp(p, etag, n) == 0 && (!p[n] || strchr(" \t,", p[n])))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
-static enum MHD_Result answer_report(struct server *s, struct MHD_Connection *c)
+/* wait: the seconds a long-poll was held for (Preference-Applied), 0 for none. */
+static enum MHD_Result answer_report(struct server *s, struct MHD_Connection *c, int wait, bool held)
 {
 	struct snapshot *snap = current(s);
 	enum MHD_Result r;
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	const char *etag = snap->etag[0] ? snap->etag : NULL;
+	bool same = inm && etag && etag_matches(inm, etag);
+	if (held) {
+		pthread_mutex_lock(&s->lock);
+		s->polls[!same]++;
+		pthread_mutex_unlock(&s->lock);
+	}
+	char applied[32] = "";
+	if (wait > 0)
+		snprintf(applied, sizeof applied, "wait=%d", wait);
 	if (!snap->json)
 		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
-	else if (inm && etag && etag_matches(inm, etag))
-		r = reply(c, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, etag);
+	else if (same)
+		r = reply_ex(c, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, etag, applied);
 	else
-		r = reply(c, MHD_HTTP_OK, TYPE_JSON, snap->json, snap->json_len, etag);
+		r = reply_ex(c, MHD_HTTP_OK, TYPE_JSON, snap->json, snap->json_len, etag, applied);
 	snapshot_unref(snap);
 	return r;
 }
@@ -154,12 +156,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	vf_http_guard_answering(c);
 	/* resumed, the request is answered with what the gather made; it stays &waited until
 	 * completed() */
-	if (*con_cls != &waited && wait_for_gather(s, c)) {
+	if (*con_cls == &headers_seen && wait_for_gather(s, c)) {
 		*con_cls = &waited;
 		return MHD_YES;
 	}
-	if (streq(url, "/v1/report"))
-		return answer_report(s, c);
+	if (streq(url, "/v1/report")) {
+		/* a long-poll resumed, or one to hold (it stays *con_cls until completed()) */
+		if (*con_cls != &headers_seen && *con_cls != &waited)
+			return answer_report(s, c, poll_wait_of(*con_cls), true);
+		int wait = prefer_wait(c);
+		struct poller *p = *con_cls == &headers_seen ? poll_start(s, c, wait) : NULL;
+		if (p) {
+			*con_cls = p;
+			return MHD_YES;
+		}
+		return answer_report(s, c, wait, false);
+	}
 	if (streq(url, "/metrics"))
 		return answer_metrics(s, c);
 	if (streq(url, "/healthz"))
@@ -171,6 +183,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 {
 	if (*con_cls == &waited)
 		waiter_done(cls);
+	else if (*con_cls && *con_cls != &headers_seen)
+		poll_done(cls, *con_cls);
 	vf_http_guard_completed(c);
 }
 

@@ -78,10 +78,32 @@ serve_watch_libvirt_restart() {
 	fi
 }
 
+# The plain build under valgrind watching libvirtd: connected, an event read, stopped cleanly
+# (libvirt's event thread and its connection freed).
+serve_watch_libvirt_valgrind() {
+	local dir=$SDIR/watch e0 rc=0
+	local src=(--sysfs-root "$S_HOST/sysfs" --netlink-file "$S_HOST/netlink.bin" --libvirt-uri "$LV_URI"
+		--config "$S_HOST/vfcap.conf")
+	libvirtd_port direct-pool # a VF in state pool, until the network goes
+	if ! serve_start "$VALGRIND $PLAIN/vfcap-report" "$dir/vg.log" "${src[@]}"; then
+		fail "serve: watch libvirt: valgrind: starts" "$dir/vg.log"
+		return
+	fi
+	wait_until 600 wl_up 1
+	e0=$(wl_etag)
+	virsh -c "$LV_URI" -q net-destroy direct-pool >/dev/null
+	wait_until 600 wl_etag_is_not "$e0" || { rc=1; echo "ETag still $e0 after net-destroy" >>"$dir/vg.log"; }
+	virsh -c "$LV_URI" -q net-start direct-pool >/dev/null
+	serve_stop || rc=$?
+	[ $rc = 0 ] && pass "serve: watch libvirt: valgrind clean (connected, an event read, SIGTERM, exit 0)" ||
+		fail "serve: watch libvirt: valgrind: exit $rc" "$dir/vg.log"
+}
+
 if libvirtd_start && libvirtd_links ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
 	libvirtd_pool direct-pool ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
 	libvirtd_port direct-pool && libvirtd_port direct-pool; then
 	serve_watch_libvirt
+	serve_watch_libvirt_valgrind
 else
 	fail "serve: watch libvirt: libvirtd rig did not start" "$TMP/libvirtd.log"
 fi

@@ -46,9 +46,12 @@ w_setup() {
 }
 
 # Links and addresses: a change that matters gives a new ETag, one undone gives the old one
-# back, one that does not matter gathers but publishes nothing; idle, no gather.
+# back, one that does not matter gathers but publishes nothing; idle, no gather. Then a burst,
+# SIGHUP, and long-polls (tests/serve/check_longpoll.py).
 serve_watch_kernel() {
-	local src=(--sysfs-root "$WDIR/sysfs" --libvirt-uri "test://$TOP/$S_HOST/libvirt.xml" --config "$S_HOST/vfcap.conf")
+	# 8 connections per address: the long-poll checks fill them
+	sed 's/^\[vfcap\]$/&\nserve_max_conns_per_ip = 8/' "$S_HOST/vfcap.conf" >"$WDIR/kernel.conf"
+	local src=(--sysfs-root "$WDIR/sysfs" --libvirt-uri "test://$TOP/$S_HOST/libvirt.xml" --config "$WDIR/kernel.conf")
 	if ! serve_start "ip netns exec $WNS $ASAN/vfcap-report" "$WDIR/kernel.log" "${src[@]}"; then
 		fail "serve: watch: starts in a namespace of its own" "$WDIR/kernel.log"
 		return
@@ -90,6 +93,9 @@ serve_watch_kernel() {
 	fi
 	serve_watch_burst
 	serve_watch_hup
+	wait_until 100 w_settled
+	PY="ip netns exec $WNS $PY" run_checks serve "$WDIR/kernel.log" tests/serve/check_longpoll.py \
+		"http://127.0.0.1:$S_PORT" "$S_PID" ens1f0v11
 	serve_stopped "watching the kernel" "$WDIR/kernel.log"
 }
 
