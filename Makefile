@@ -229,6 +229,7 @@ bench:
 	/usr/bin/python3 bench/bench_filter.py
 	$(MAKE) $(BUILD)/bench/fetchcost
 	/usr/bin/python3 bench/bench_fetch.py
+	/usr/bin/python3 bench/bench_watch.py
 
 print-hook-points:
 	@printf '%s\n' $(HOOK_POINTS)

@@ -196,6 +196,7 @@ struct vf_watch_libvirt *vf_watch_libvirt_start(const char *uri, vf_watch_fn fn,
 {
 	/* once per process, before the first connection that should use it */
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	vf_libvirt_quiet(); /* failures become this file's log lines, not libvirt's stderr */
 	pthread_once(&once, register_impl);
 	if (registered < 0) {
 		log_warning("watch: libvirt: no event loop: %s", virGetLastErrorMessage());
