@@ -64,8 +64,10 @@ struct server {
 
 /* serve-wait.c: long-polls. polls_* with s->lock held. */
 bool etag_matches(const char *if_none_match, const char *etag);
-/* The seconds a request asks to wait (Prefer: wait=N), at most MAX_WAIT; 0: none. */
+/* The seconds a request asks to wait (Prefer: wait=N), at most MAX_WAIT; 0: none (or not a
+ * number of seconds: "wait=0", "wait=-1", "wait=5s", "wait=99999999999"). */
 int prefer_wait(struct MHD_Connection *c);
+int prefer_wait_parse(const char *prefer); /* the header's value, or NULL */
 /* Hold c (suspended) when its If-None-Match names the served ETag; NULL: answer it now. */
 struct poller *poll_start(struct server *s, struct MHD_Connection *c, int wait);
 int poll_wait_of(const struct poller *p);

@@ -40,31 +40,34 @@ bool etag_matches(const char *list, const char *etag)
 
 /* Prefer: a comma-separated list of preferences, each "token [= value] *(; param)"; the value
  * may be quoted. */
-int prefer_wait(struct MHD_Connection *c)
+int prefer_wait_parse(const char *v)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Prefer");
 	for (const char *p = v; p && *p;) {
 		p += strspn(p, " \t,");
 		size_t len = strcspn(p, ",");
-		if (len > 4 && strncasecmp(p, "wait", 4) == 0) {
-			const char *q = p + 4;
+		const char *q = p + 4;
+		if (len > 4 && strncasecmp(p, "wait", 4) == 0 && *(q += strspn(q, " \t")) == '=') {
+			q++;
 			q += strspn(q, " \t");
-			if (*q == '=') {
-				q++;
-				q += strspn(q, " \t\"");
-				char num[12] = "";
-				size_t d = strspn(q, "0123456789");
-				long n = 0;
-				if (d > 0 && d < sizeof num) {
-					memcpy(num, q, d);
-					if (parse_long(num, 1, 1000000000, &n) == 0)
-						return n > MAX_WAIT ? MAX_WAIT : (int)n;
-				}
+			q += *q == '"';
+			char num[12] = "";
+			size_t d = strspn(q, "0123456789");
+			long n = 0;
+			/* whole seconds only: "5s" or "1.5" is no wait */
+			if (d > 0 && d < sizeof num && (!q[d] || strchr("\"; \t,", q[d]))) {
+				memcpy(num, q, d);
+				if (parse_long(num, 1, 999999999, &n) == 0)
+					return n > MAX_WAIT ? MAX_WAIT : (int)n;
 			}
 		}
 		p += len;
 	}
 	return 0;
+}
+
+int prefer_wait(struct MHD_Connection *c)
+{
+	return prefer_wait_parse(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Prefer"));
 }
 
 static void unlink_poller(struct server *s, struct poller *p)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What serve's watching decides without a kernel or a daemon: which uevents concern it
- * (reporter/watch-kernel.c) and when a gather changed nothing but the time
- * (reporter/serve-snapshot.c). */
+ * (reporter/watch-kernel.c), when a gather changed nothing but the time
+ * (reporter/serve-snapshot.c), and how long a long-poll asks to wait (reporter/serve-wait.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "serve-int.h"
 #include "serve-snapshot.h"
 #include "util.h"
 #include "watch.h"
@@ -67,11 +68,37 @@ static void test_snapshot_same(void **state)
 	snapshot_unref(s);
 }
 
+static void test_prefer_wait(void **state)
+{
+	(void)state;
+	assert_int_equal(prefer_wait_parse("wait=10"), 10);
+	assert_int_equal(prefer_wait_parse("Wait = 7"), 7);
+	assert_int_equal(prefer_wait_parse("respond-async, wait=5"), 5);
+	assert_int_equal(prefer_wait_parse("wait=5,respond-async"), 5);
+	assert_int_equal(prefer_wait_parse("return=minimal,wait=\"30\""), 30);
+	assert_int_equal(prefer_wait_parse("wait=30; foo=bar"), 30);
+	assert_int_equal(prefer_wait_parse("wait=100000"), MAX_WAIT);
+	/* not a wait of whole seconds: answered at once */
+	assert_int_equal(prefer_wait_parse(NULL), 0);
+	assert_int_equal(prefer_wait_parse(""), 0);
+	assert_int_equal(prefer_wait_parse("respond-async"), 0);
+	assert_int_equal(prefer_wait_parse("wait"), 0);
+	assert_int_equal(prefer_wait_parse("wait="), 0);
+	assert_int_equal(prefer_wait_parse("wait=0"), 0);
+	assert_int_equal(prefer_wait_parse("wait=-1"), 0);
+	assert_int_equal(prefer_wait_parse("wait=5s"), 0);
+	assert_int_equal(prefer_wait_parse("wait=1.5"), 0);
+	assert_int_equal(prefer_wait_parse("wait=99999999999"), 0);
+	assert_int_equal(prefer_wait_parse("waiting=5"), 0);
+	assert_int_equal(prefer_wait_parse("nowait=5"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uevent_relevant),
 		cmocka_unit_test(test_snapshot_same),
+		cmocka_unit_test(test_prefer_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
