@@ -42,9 +42,14 @@ struct vf_watch_libvirt {
 	bool failing; /* the current outage is logged */
 };
 
+/* Not once stopping: a thread left behind by vf_watch_libvirt_stop() must not call into a
+ * server that is gone (w itself is never freed then). */
 static void changed(struct vf_watch_libvirt *w)
 {
-	w->fn(w->cls, VF_WATCH_LIBVIRT, 1);
+	pthread_mutex_lock(&w->lock);
+	if (!w->quit)
+		w->fn(w->cls, VF_WATCH_LIBVIRT, 1);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
