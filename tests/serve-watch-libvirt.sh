@@ -3,7 +3,8 @@
 # daemon (tests/lib-libvirtd.sh) with a passthrough pool of ifb links, two of its VFs handed out
 # (net-port-create). The network destroyed and started, a domain defined: libvirt's events reach
 # serve, the report follows; libvirtd restarted under it: serve reconnects, and counts that as a
-# change. intel64's sysfs and recorded netlink, so nothing but libvirt is watched.
+# change; libvirtd hung (SIGSTOP): the keepalive gives up on it, and serve reconnects once it
+# answers. intel64's sysfs and recorded netlink, so nothing but libvirt is watched.
 source tests/lib-libvirtd.sh
 
 wl_metric() { curl -s "http://127.0.0.1:$S_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
@@ -53,6 +54,7 @@ serve_watch_libvirt() {
 		fail "serve: watch libvirt: virsh define" "$dir/define.log"
 	fi
 	serve_watch_libvirt_restart "$dir"
+	serve_watch_libvirt_stopped "$dir"
 	serve_stopped "watching libvirt" "$dir/libvirt.log"
 }
 
@@ -97,6 +99,23 @@ serve_watch_libvirt_valgrind() {
 	serve_stop || rc=$?
 	[ $rc = 0 ] && pass "serve: watch libvirt: valgrind clean (connected, an event read, SIGTERM, exit 0)" ||
 		fail "serve: watch libvirt: valgrind: exit $rc" "$dir/vg.log"
+}
+
+# libvirtd hung (SIGSTOP): the keepalive (a ping after 5 s of silence, 3 unanswered) closes the
+# watch connection within about 20 s; SIGCONT: serve is connected again and reads the host.
+serve_watch_libvirt_stopped() {
+	local dir=$1 n0
+	n0=$(wl_events)
+	kill -STOP "$LV_PID"
+	if wait_until 600 wl_up 0; then
+		pass "serve: watch libvirt: libvirtd hung (SIGSTOP): the keepalive closes the watch"
+	else
+		fail "serve: watch libvirt: libvirtd hung, still watching after 60 s" "$dir/libvirt.log"
+	fi
+	kill -CONT "$LV_PID"
+	wait_until 600 wl_up 1 && wait_until 300 wl_events_over "$n0" &&
+		pass "serve: watch libvirt: libvirtd answers again (SIGCONT): connected again, counted as a change" ||
+		fail "serve: watch libvirt: no reconnection after SIGCONT" "$dir/libvirt.log"
 }
 
 if libvirtd_start && libvirtd_links ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
