@@ -224,6 +224,7 @@ bench:
 	@./scripts/install-deps.sh test
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
+	/usr/bin/python3 bench/bench_holders.py
 	/usr/bin/python3 bench/bench_hook.py
 	$(MAKE) $(BUILD)/bench/rpcload
 	/usr/bin/python3 bench/bench_filter.py

@@ -12,6 +12,11 @@ Reports for N hosts are made by tests/filter/mkreports.py; requests are sent by 
 Then requests/s with 8 concurrent clients at 100 hosts. Goals (issue 5): 1,000 hosts median
 <= 0.5 ms; >= 2,000 req/s at 100 hosts on 2 cores; no cliff at 100,000 hosts (cost per host
 flat). BENCH_MAX_HOSTS caps N (default 100000).
+
+NUMA (issue 19): a second service with the engine API (tests/filter/engine-server.py over
+tests/fixtures/engine/api) and 1,000 `mkreports.py --numa` hosts; runFilters for a VM pinned to
+NUMA node 0 (demand 3 from the engine, placement cached) with numa=ignore, preferred and
+required, each against the same floor, in the same run.
 """
 import os
 import re
@@ -31,15 +36,16 @@ SIZES = [n for n in (10, 100, 1000, 10000, 100000) if n <= MAX]
 VM = "11111111-2222-4333-8444-555555555555"
 
 
-def body(path, n, filters):
+def body(path, n, filters, vm=VM, props=(("vf_demand", "2"),)):
     names = "".join("<value>%s</value>" % f for f in filters)
     hosts = "".join("<value>%s</value>" % host_id(i) for i in range(n))
+    members = "".join("<member><name>%s</name><value>%s</value></member>" % kv for kv in props)
     with open(path, "w") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?><methodCall xmlns:ex="http://ws.apache.org/xmlrpc/'
                 'namespaces/extensions"><methodName>runFilters</methodName><params><param><value><array><data>'
                 '%s</data></array></value></param><param><value><array><data>%s</data></array></value></param>'
-                '<param><value>%s</value></param><param><value><struct><member><name>vf_demand</name><value>2'
-                '</value></member></struct></value></param></params></methodCall>' % (names, hosts, VM))
+                '<param><value>%s</value></param><param><value><struct>%s</struct></value></param></params>'
+                '</methodCall>' % (names, hosts, vm, members))
 
 
 def load(port, body_file, clients, requests, path="/"):
@@ -51,9 +57,9 @@ def load(port, body_file, clients, requests, path="/"):
     return {k: int(v) for k, v in m.items()}
 
 
-def start(reports, log):
+def start(reports, log, config="/dev/null"):
     p = subprocess.Popen([FILTER, "serve", "--listen", "127.0.0.1:0", "--reports", reports, "--quiet",
-                          "--config", "/dev/null"], stderr=open(log, "w"))
+                          "--config", config], stderr=open(log, "w"))
     for _ in range(600):
         m = re.search(r"\(port (\d+)\)", open(log).read())
         if m:
@@ -100,8 +106,69 @@ def main():
               (w["rps"], f["rps"], w["rps"] / max(f["rps"], 1), h["rps"]))
         proc.terminate()
         proc.wait()
+        numa(tmp)
     print("\nratio = runFilters / floor (same request with no filter named: HTTP + XML-RPC + reply only).")
     print("Goals: 1,000 hosts median <= 0.5 ms; >= 2,000 req/s at 100 hosts; us/host flat up to 100,000.")
+
+
+NUMA_VM = "d0000000-0000-4000-8000-000000000000"  # vNUMA pinned to host node 0, demand 3
+NUMA_HOSTS = 1000
+
+
+def engine_start(tmp):
+    """engine-server.py over the test fixtures; returns (process, API root URL)."""
+    port_file = os.path.join(tmp, "engine.port")
+    p = subprocess.Popen([sys.executable, os.path.join(TOP, "tests", "filter", "engine-server.py"), "--root",
+                          os.path.join(TOP, "tests", "fixtures", "engine", "api"), "--user", "bench@internal",
+                          "--password", "bench", "--log", os.path.join(tmp, "engine.req")],
+                         stdout=open(port_file, "w"), stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        port = open(port_file).read().split("\n")[0]
+        if port:
+            return p, "http://127.0.0.1:%s/ovirt-engine/api" % port
+        time.sleep(0.05)
+    sys.exit("bench: engine-server.py did not start")
+
+
+def numa(tmp):
+    reports = os.path.join(tmp, "numa-reports")
+    subprocess.run([sys.executable, os.path.join(TOP, "tests", "filter", "mkreports.py"), reports,
+                    str(NUMA_HOSTS), "--numa"], check=True)
+    eng, url = engine_start(tmp)
+    pw, conf = os.path.join(tmp, "engine.pw"), os.path.join(tmp, "numa.conf")
+    with open(pw, "w") as f:
+        f.write("bench\n")
+    os.chmod(pw, 0o600)
+    with open(conf, "w") as f:
+        f.write("[engine]\nurl = %s\nuser = bench@internal\npassword_file = %s\n" % (url, pw))
+    proc, port = start(reports, os.path.join(tmp, "numa.log"), conf)
+    floor = os.path.join(tmp, "numa-floor.xml")
+    body(floor, NUMA_HOSTS, [], NUMA_VM, ())
+    print("\nNUMA, %d hosts, a VM pinned to node 0 (demand 3 and placement from the engine, cached):" % NUMA_HOSTS)
+    print("%12s %22s %22s %12s %8s" % ("numa", "runFilters med (p99)", "floor med (p99)", "over floor", "passed"))
+    for policy in ("ignore", "preferred", "required"):
+        work = os.path.join(tmp, "numa-%s.xml" % policy)
+        body(work, NUMA_HOSTS, ["vfcap_vf_capacity"], NUMA_VM, (("numa", policy),))
+        load(port, work, 1, 5)  # the engine's answers into the cache
+        w = load(port, work, 1, 2000)
+        f = load(port, floor, 1, 2000)
+        print("%12s %13.3f (%6.3f) %13.3f (%6.3f) %9.3f ms %8d" % (
+            policy, w["median_us"] / 1e3, w["p99_us"] / 1e3, f["median_us"] / 1e3, f["p99_us"] / 1e3,
+            (w["median_us"] - f["median_us"]) / 1e3, passed(port, work)))
+    proc.terminate()
+    proc.wait()
+    eng.terminate()
+    eng.wait()
+
+
+def passed(port, body_file):
+    """How many hosts one call passes (the answer's <value>s, the 10 before the list aside)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("POST", "/", open(body_file, "rb").read(), {"Content-Type": "text/xml"})
+    data = c.getresponse().read().decode()
+    c.close()
+    return data.count("-4000-8000-")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "policy.h"
 #include "util.h"
 #include "xml.h"
 
@@ -331,4 +333,191 @@ int vf_engine_parse_hosts(const char *xml, size_t len, struct vf_engine_host **r
 		vf_engine_hosts_parser_take(hp, ret, n);
 	vf_engine_hosts_parser_free(hp);
 	return r;
+}
+
+/* ---- NUMA placement ---- */
+
+/* The element's text as an integer in [min, max]; -EINVAL with "line N: <name> ..." otherwise. */
+static int int_of(const xmlNode *n, long min, long max, const char *what, long *ret, char **errmsg)
+{
+	_cleanup_free_ char *v = text_of(n);
+	if (parse_long(v, min, max, ret) < 0) {
+		char q[48];
+		vf_quote_value(q, sizeof q, v);
+		return set_error(errmsg, -EINVAL, "line %ld: <%s> '%s' is not %s %ld..%ld", xmlGetLineNo(n),
+				 vf_xml_name(n), q, what, min, max);
+	}
+	return 0;
+}
+
+/* The child's text into buf (cut short), "" when absent. */
+static void child_copy(const xmlNode *parent, const char *name, char *buf, size_t size)
+{
+	_cleanup_free_ char *v = child_text(parent, name);
+	snprintf(buf, size, "%s", v ? v : "");
+}
+
+int vf_engine_parse_vm_numa(const char *xml, size_t len, uint64_t *nodes, char *tune, size_t tune_size,
+			    char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "vm_numa_nodes", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	uint64_t set = 0;
+	tune[0] = '\0';
+	vf_xml_for_each_child(vn, top, "vm_numa_node", VF_XML_ANY_NS) {
+		if (!tune[0])
+			child_copy(vn, "numa_tune_mode", tune, tune_size);
+		vf_xml_for_each_child(pin, child(vn, "numa_node_pins"), "numa_node_pin", VF_XML_ANY_NS) {
+			xmlNode *idx = child(pin, "index");
+			long v;
+			if (!idx)
+				continue; /* a pin by the deprecated host_numa_node id alone: no index to use */
+			r = int_of(idx, 0, VF_NUMA_NODES - 1, "a NUMA node", &v, errmsg);
+			if (r < 0)
+				return r;
+			set |= UINT64_C(1) << v;
+		}
+	}
+	*nodes = set;
+	return 0;
+}
+
+/* "N" or "N-M" (N <= M), each 0..VF_CPUS_MAX-1 */
+static bool cpu_range(const char *s, long *lo, long *hi)
+{
+	const char *dash = strchr(s, '-');
+	_cleanup_free_ char *a = dash ? xstrndup(s, (size_t)(dash - s)) : xstrdup(s);
+	if (parse_long(a, 0, VF_CPUS_MAX - 1, lo) < 0)
+		return false;
+	if (!dash) {
+		*hi = *lo;
+		return true;
+	}
+	return parse_long(dash + 1, *lo, VF_CPUS_MAX - 1, hi) == 0;
+}
+
+static void cpus_mark(struct vf_cpuset *set, long lo, long hi, bool on)
+{
+	for (long c = lo; c <= hi; c++) {
+		uint64_t bit = UINT64_C(1) << (c % 64);
+		set->bits[c / 64] = on ? set->bits[c / 64] | bit : set->bits[c / 64] & ~bit;
+	}
+}
+
+/* As libvirt reads a cpuset: the listed CPUs, then the ^ ones taken out, whatever the order. */
+int vf_cpuset_parse(const char *s, struct vf_cpuset *set)
+{
+	struct vf_cpuset add = { 0 }, del = { 0 };
+	_cleanup_free_ char *copy = xstrdup(s);
+	bool any = false;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool neg = *tok == '^';
+		long lo, hi;
+		if (!cpu_range(tok + neg, &lo, &hi))
+			return -EINVAL;
+		cpus_mark(neg ? &del : &add, lo, hi, true);
+		any = true;
+	}
+	if (!any || s[strlen(s) - 1] == ',' || *s == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(set->bits); i++)
+		set->bits[i] = add.bits[i] & ~del.bits[i];
+	return 0;
+}
+
+int vf_engine_parse_vm(const char *xml, size_t len, struct vf_cpuset *cpus, bool *any, char *tune,
+		       size_t tune_size, char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "vm", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	*cpus = (struct vf_cpuset){ 0 };
+	*any = false;
+	child_copy(top, "numa_tune_mode", tune, tune_size);
+	xmlNode *pins = child(child(child(top, "cpu"), "cpu_tune"), "vcpu_pins");
+	vf_xml_for_each_child(pin, pins, "vcpu_pin", VF_XML_ANY_NS) {
+		xmlNode *cs = child(pin, "cpu_set");
+		_cleanup_free_ char *v = cs ? text_of(cs) : NULL;
+		struct vf_cpuset one;
+		if (!v)
+			continue;
+		if (vf_cpuset_parse(v, &one) < 0) {
+			char q[48];
+			vf_quote_value(q, sizeof q, v);
+			return set_error(errmsg, -EINVAL, "line %ld: <cpu_set> '%s' is not a CPU list of 0..%d",
+					 xmlGetLineNo(cs), q, VF_CPUS_MAX - 1);
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(one.bits); i++)
+			cpus->bits[i] |= one.bits[i];
+		*any = true;
+	}
+	return 0;
+}
+
+static int parse_host_node(const xmlNode *hn, struct vf_host_numa_node *node, char **errmsg)
+{
+	xmlNode *idx = child(hn, "index");
+	long v;
+	if (!idx)
+		return set_error(errmsg, -EINVAL, "line %ld: <host_numa_node> without <index>", xmlGetLineNo(hn));
+	int r = int_of(idx, 0, VF_NUMA_NODES - 1, "a NUMA node", &v, errmsg);
+	if (r < 0)
+		return r;
+	node->index = (int)v;
+	vf_xml_for_each_child(core, child(child(hn, "cpu"), "cores"), "core", VF_XML_ANY_NS) {
+		xmlNode *ci = child(core, "index");
+		if (!ci)
+			continue;
+		r = int_of(ci, 0, VF_CPUS_MAX - 1, "a CPU", &v, errmsg);
+		if (r < 0)
+			return r;
+		cpus_mark(&node->cpus, v, v, true);
+	}
+	return 0;
+}
+
+int vf_engine_parse_host_numa(const char *xml, size_t len, struct vf_host_numa_node **ret, size_t *n,
+			      char **errmsg)
+{
+	_cleanup_xmldoc_ xmlDoc *doc = NULL;
+	xmlNode *top = NULL;
+	int r = read_doc(xml, len, "host_numa_nodes", &doc, &top, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct vf_host_numa_node *nodes = NULL;
+	size_t count = 0;
+	vf_xml_for_each_child(hn, top, "host_numa_node", VF_XML_ANY_NS) {
+		struct vf_host_numa_node *node = array_append(&nodes, &count, sizeof(*nodes));
+		r = parse_host_node(hn, node, errmsg);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(nodes);
+	*n = count;
+	return 0;
+}
+
+void vf_numa_nodes_text(uint64_t nodes, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < VF_NUMA_NODES && nodes; i++) {
+		if (!(nodes & (UINT64_C(1) << i)))
+			continue;
+		nodes &= ~(UINT64_C(1) << i);
+		int w = snprintf(buf + at, size - at, "%s%d", at ? "," : "", i);
+		if (w < 0 || (size_t)w >= size - at) {
+			snprintf(buf + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size, "...");
+			return;
+		}
+		at += (size_t)w;
+	}
+	if (!at)
+		snprintf(buf, size, "-");
 }

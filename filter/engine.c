@@ -27,6 +27,8 @@ struct centry {
 	time_t at;
 	int value;
 	char *text;
+	void *blob; /* a copy of a struct (placement, topology), blob_len bytes */
+	size_t blob_len;
 	char key[];
 };
 
@@ -58,13 +60,25 @@ static struct centry *table_get(const struct table *t, const char *key)
 	return NULL;
 }
 
+static void *xmemdup(const void *p, size_t n)
+{
+	void *c = xmalloc(n ? n : 1);
+	return memcpy(c, p, n);
+}
+
+static void centry_free(struct centry *c)
+{
+	free(c->text);
+	free(c->blob);
+	free(c);
+}
+
 static void table_clear(struct table *t)
 {
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct centry *c = t->b[i], *next; c; c = next) {
 			next = c->next;
-			free(c->text);
-			free(c);
+			centry_free(c);
 		}
 	free(t->b);
 	*t = (struct table){ 0 };
@@ -98,14 +112,21 @@ static void table_sweep(struct table *t, time_t now, int ttl)
 				continue;
 			}
 			*p = c->next;
-			free(c->text);
-			free(c);
+			centry_free(c);
 			t->n--;
 		}
 }
 
-/* Set key's value (text is copied; NULL is fine). */
-static void table_set(struct table *t, const char *key, int value, const char *text, time_t now)
+/* What an entry holds besides its value: text and blob are copied (NULL is fine). */
+struct cvalue {
+	int value;
+	const char *text;
+	const void *blob;
+	size_t blob_len;
+};
+
+/* Set key's value. */
+static void table_set(struct table *t, const char *key, const struct cvalue *v, time_t now)
 {
 	struct centry *c = table_get(t, key);
 	if (!c) {
@@ -120,21 +141,24 @@ static void table_set(struct table *t, const char *key, int value, const char *t
 		t->n++;
 	}
 	free(c->text);
-	c->text = text ? xstrdup(text) : NULL;
-	c->value = value;
+	free(c->blob);
+	c->text = v->text ? xstrdup(v->text) : NULL;
+	c->blob = v->blob ? xmemdup(v->blob, v->blob_len) : NULL;
+	c->blob_len = v->blob ? v->blob_len : 0;
+	c->value = v->value;
 	c->at = now;
 }
 
 /* table_set for a cache: when the table is full even after a sweep of stale entries, the
  * answer is not kept. The table stays bounded, and the caller still has its answer (it is
  * just fetched again next time). */
-static void table_put(struct table *t, const char *key, int value, time_t now, int ttl,
+static void table_put(struct table *t, const char *key, const struct cvalue *v, time_t now, int ttl,
 		      size_t max)
 {
 	if (t->n >= max && !table_get(t, key))
 		table_sweep(t, now, ttl);
 	if (t->n < max || table_get(t, key))
-		table_set(t, key, value, NULL, now);
+		table_set(t, key, v, now);
 }
 
 /* ---- the engine ---- */
@@ -152,6 +176,8 @@ struct vf_engine {
 	struct table vms;      /* vm id -> demand */
 	struct table profiles; /* profile id -> needs a VF (0/1) */
 	struct table hosts;    /* host id -> address (text), all from one list read */
+	struct table placements; /* vm id -> struct vf_vm_placement (blob) */
+	struct table topologies; /* host id -> struct vf_host_numa_node[] (blob) */
 	bool have_hosts;       /* hosts holds a list read at hosts_at */
 	time_t hosts_at;
 	bool hosts_tried;      /* a list read started at tried_at */
@@ -236,6 +262,8 @@ void vf_engine_free(struct vf_engine *e)
 	table_clear(&e->vms);
 	table_clear(&e->profiles);
 	table_clear(&e->hosts);
+	table_clear(&e->placements);
+	table_clear(&e->topologies);
 	pthread_mutex_destroy(&e->lock);
 	free(e->hosts_err);
 	explicit_bzero(e->password, strlen(e->password));
@@ -397,7 +425,30 @@ static bool cache_get(struct vf_engine *e, struct table *t, const char *key, tim
 static void cache_put(struct vf_engine *e, struct table *t, const char *key, int value, time_t now)
 {
 	pthread_mutex_lock(&e->lock);
-	table_put(t, key, value, now, e->ttl, e->cache_max);
+	table_put(t, key, &(struct cvalue){ .value = value }, now, e->ttl, e->cache_max);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* A blob's copy into out (len bytes; *out malloc'd when len is 0: the blob's own length). */
+static bool cache_get_blob(struct vf_engine *e, struct table *t, const char *key, time_t now, void **out,
+			   size_t *len)
+{
+	pthread_mutex_lock(&e->lock);
+	struct centry *c = table_get(t, key);
+	bool hit = c && c->blob && fresh(c->at, now, e->ttl);
+	if (hit) {
+		*out = xmemdup(c->blob, c->blob_len);
+		*len = c->blob_len;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return hit;
+}
+
+static void cache_put_blob(struct vf_engine *e, struct table *t, const char *key, const void *blob, size_t len,
+			   time_t now)
+{
+	pthread_mutex_lock(&e->lock);
+	table_put(t, key, &(struct cvalue){ .blob = blob, .blob_len = len }, now, e->ttl, e->cache_max);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -565,7 +616,7 @@ static int fetch_hosts(struct vf_engine *e, struct table *t, char **errmsg)
 	vf_engine_hosts_parser_take(b.hosts, &hosts, &n);
 	for (size_t i = 0; i < n; i++)
 		if (!table_get(t, hosts[i].id)) /* a duplicate id: the first counts */
-			table_set(t, hosts[i].id, 0, hosts[i].address, 0);
+			table_set(t, hosts[i].id, &(struct cvalue){ .text = hosts[i].address }, 0);
 	vf_engine_hosts_free(hosts, n);
 	return 0;
 }
@@ -608,5 +659,109 @@ int vf_engine_host_address(struct vf_engine *e, const char *host_id, time_t now,
 	if (a.r < 0)
 		return set_error(errmsg, a.r, "%s", a.err);
 	*address = TAKE_PTR(a.address);
+	return 0;
+}
+
+/* ---- NUMA placement ---- */
+
+static int fetch_placement(struct vf_engine *e, const char *vm_id, struct vf_vm_placement *p, char **errmsg)
+{
+	*p = (struct vf_vm_placement){ 0 };
+	_cleanup_free_ char *url = xasprintf("%s/vms/%s/numanodes", e->url, vm_id);
+	_cleanup_(body_clear) struct body b = { 0 };
+	_cleanup_free_ char *why = NULL;
+	int r = http_get(e, url, &b, errmsg);
+	if (r < 0)
+		return r;
+	r = vf_engine_parse_vm_numa(b.buf.data, b.buf.len, &p->nodes, p->tune_mode, sizeof p->tune_mode, &why);
+	if (r < 0)
+		return set_error(errmsg, r, "engine %s: %s", url, why);
+	if (p->nodes) {
+		p->source = VF_PIN_VNUMA;
+		return 0;
+	}
+	/* no vNUMA pin: the VM's own vCPU pins, and its tune mode */
+	_cleanup_free_ char *vm_url = xasprintf("%s/vms/%s", e->url, vm_id);
+	_cleanup_(body_clear) struct body vb = { 0 };
+	r = http_get(e, vm_url, &vb, errmsg);
+	if (r < 0)
+		return r;
+	bool any = false;
+	r = vf_engine_parse_vm(vb.buf.data, vb.buf.len, &p->cpus, &any, p->tune_mode, sizeof p->tune_mode, &why);
+	if (r < 0)
+		return set_error(errmsg, r, "engine %s: %s", vm_url, why);
+	p->source = any ? VF_PIN_VCPU : VF_PIN_NONE;
+	return 0;
+}
+
+int vf_engine_vm_placement(struct vf_engine *e, const char *vm_id, time_t now, struct vf_vm_placement *p,
+			   char **errmsg)
+{
+	if (!vf_engine_valid_id(vm_id))
+		return set_error(errmsg, -EINVAL, "engine: invalid VM id");
+	_cleanup_free_ void *blob = NULL;
+	size_t len = 0;
+	if (cache_get_blob(e, &e->placements, vm_id, now, &blob, &len) && len == sizeof *p) {
+		memcpy(p, blob, sizeof *p);
+		return 0;
+	}
+	int r = fetch_placement(e, vm_id, p, errmsg);
+	if (r < 0)
+		return r;
+	cache_put_blob(e, &e->placements, vm_id, p, sizeof *p, now);
+	return 0;
+}
+
+static int fetch_topology(struct vf_engine *e, const char *host_id, struct vf_host_numa_node **nodes, size_t *n,
+			  char **errmsg)
+{
+	_cleanup_free_ char *url = xasprintf("%s/hosts/%s/numanodes", e->url, host_id);
+	_cleanup_(body_clear) struct body b = { 0 };
+	int r = http_get(e, url, &b, errmsg);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *why = NULL;
+	r = vf_engine_parse_host_numa(b.buf.data, b.buf.len, nodes, n, &why);
+	if (r < 0)
+		return set_error(errmsg, r, "engine %s: %s", url, why);
+	return 0;
+}
+
+static uint64_t nodes_of_cpus(const struct vf_host_numa_node *nodes, size_t n, const struct vf_cpuset *cpus)
+{
+	uint64_t set = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t w = 0; w < ARRAY_SIZE(cpus->bits); w++)
+			if (nodes[i].cpus.bits[w] & cpus->bits[w]) {
+				set |= UINT64_C(1) << nodes[i].index;
+				break;
+			}
+	return set;
+}
+
+int vf_engine_vm_nodes_on(struct vf_engine *e, const struct vf_vm_placement *p, const char *host_id,
+			  time_t now, uint64_t *nodes, char **errmsg)
+{
+	if (p->source != VF_PIN_VCPU) {
+		*nodes = p->source == VF_PIN_VNUMA ? p->nodes : 0;
+		return 0;
+	}
+	if (!vf_engine_valid_id(host_id))
+		return set_error(errmsg, -EINVAL, "engine: invalid host id");
+	_cleanup_free_ void *blob = NULL;
+	size_t len = 0;
+	if (cache_get_blob(e, &e->topologies, host_id, now, &blob, &len)) {
+		*nodes = nodes_of_cpus(blob, len / sizeof(struct vf_host_numa_node), &p->cpus);
+		return 0;
+	}
+	_cleanup_free_ struct vf_host_numa_node *topo = NULL;
+	size_t n = 0;
+	int r = fetch_topology(e, host_id, &topo, &n, errmsg);
+	if (r < 0)
+		return r;
+	/* a host without nodes still gets an entry: a blob of one empty byte is not kept, so an
+	 * empty list is stored as zero nodes with a non-NULL blob */
+	cache_put_blob(e, &e->topologies, host_id, n ? (void *)topo : (void *)"", n * sizeof *topo, now);
+	*nodes = nodes_of_cpus(topo, n, &p->cpus);
 	return 0;
 }

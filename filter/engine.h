@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The oVirt engine REST API (docs/interfaces.md, 'The engine REST API'), read with libcurl and
- * libxml2, for two facts the scheduler protocol does not carry: a VM's VF demand and a host's
- * address.
+ * libxml2, for facts the scheduler protocol does not carry: a VM's VF demand, a host's address,
+ * and a VM's NUMA placement (below, 'a VM's NUMA placement').
  *
  * Demand = the VM's plugged vNICs whose vNIC profile has <pass_through><mode>enabled</mode> or a
  * custom property named `vmfex` (non-empty); each distinct profile is asked for once:
@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct vf_engine_opts {
@@ -65,6 +66,46 @@ int vf_engine_vm_demand(struct vf_engine *e, const char *vm_id, time_t now, int 
 int vf_engine_host_address(struct vf_engine *e, const char *host_id, time_t now, char **address,
 			   char **errmsg);
 
+/* ---- a VM's NUMA placement (docs/interfaces.md, 'NUMA placement') ----
+ *
+ * Where the VM runs on a host, in host NUMA nodes: the host nodes its vNUMA nodes are pinned to
+ * (GET {url}/vms/{vm}/numanodes, <numa_node_pin><index>); when none is pinned, the host CPUs
+ * its vCPUs are pinned to (GET {url}/vms/{vm}, <cpu><cpu_tune><vcpu_pins>), which become NUMA
+ * nodes only on a host, through its topology (GET {url}/hosts/{host}/numanodes). Cached like
+ * the demand (cache_ttl, cache_max): the placement per VM, the topology per host. Node indexes
+ * are 0..63 (a node set is a uint64_t bit mask), CPU numbers 0..4095. */
+#define VF_NUMA_NODES 64
+#define VF_CPUS_MAX 4096
+
+struct vf_cpuset {
+	uint64_t bits[VF_CPUS_MAX / 64];
+};
+
+enum vf_pin_source {
+	VF_PIN_NONE,  /* neither vNUMA nor vCPU pins: NUMA plays no part */
+	VF_PIN_VNUMA, /* nodes: the host nodes its vNUMA nodes are pinned to */
+	VF_PIN_VCPU,  /* cpus: the host CPUs its vCPUs are pinned to */
+};
+
+struct vf_vm_placement {
+	enum vf_pin_source source;
+	uint64_t nodes;
+	char tune_mode[16]; /* numa_tune_mode (strict, interleave, preferred); "" when not said */
+	struct vf_cpuset cpus;
+};
+
+/* The VM's placement; errors as vf_engine_vm_demand's ("engine: invalid VM id"). */
+int vf_engine_vm_placement(struct vf_engine *e, const char *vm_id, time_t now, struct vf_vm_placement *p,
+			   char **errmsg);
+/* *nodes = the host NUMA nodes of p on host_id: p->nodes for vNUMA pins (nothing asked), the
+ * nodes holding any of p->cpus for vCPU pins (the host's topology, cached), 0 for none. A
+ * pinned CPU the host's topology does not list belongs to no node. Errors as above
+ * ("engine: invalid host id"). */
+int vf_engine_vm_nodes_on(struct vf_engine *e, const struct vf_vm_placement *p, const char *host_id,
+			  time_t now, uint64_t *nodes, char **errmsg);
+/* "0", "0,1", "-" for none; buf of at least 8 bytes; cut short with "..." */
+void vf_numa_nodes_text(uint64_t nodes, char *buf, size_t size);
+
 /* The XML readers, separate so that unit tests can feed them engine-shaped documents.
  * Each takes one document; errors as above without the URL prefix: -EINVAL and one line,
  * "empty document", "line N: DOCTYPE not allowed", "line N: root is <foo>, expected <nics>",
@@ -97,3 +138,25 @@ int vf_engine_hosts_parser_feed(struct vf_engine_hosts_parser *hp, const char *b
 				char **errmsg);
 void vf_engine_hosts_parser_take(struct vf_engine_hosts_parser *hp, struct vf_engine_host **ret, size_t *n);
 void vf_engine_hosts_parser_free(struct vf_engine_hosts_parser *hp);
+
+/* GET /vms/{vm}/numanodes: <vm_numa_nodes><vm_numa_node><numa_node_pins><numa_node_pin>
+ * <index>N</index>... *nodes = the union of the pins' indexes (0: none pinned); tune = the first
+ * node's <numa_tune_mode> ("" when none), at most tune_size - 1 characters. An index that is
+ * not 0..63 is "line N: <index> is not a NUMA node 0..63". */
+int vf_engine_parse_vm_numa(const char *xml, size_t len, uint64_t *nodes, char *tune, size_t tune_size,
+			    char **errmsg);
+/* GET /vms/{vm}: <vm><cpu><cpu_tune><vcpu_pins><vcpu_pin><cpu_set>1-4,^3</cpu_set>... *cpus =
+ * the union of every pin's set, *any = there is a pin; tune = <numa_tune_mode>. A bad set is
+ * "line N: <cpu_set> 'X' is not a CPU list of 0..4095". */
+int vf_engine_parse_vm(const char *xml, size_t len, struct vf_cpuset *cpus, bool *any, char *tune,
+		       size_t tune_size, char **errmsg);
+/* GET /hosts/{host}/numanodes: <host_numa_nodes><host_numa_node><index>N</index><cpu><cores>
+ * <core><index>C</index>... One entry per node (*ret: free()). */
+struct vf_host_numa_node {
+	int index;
+	struct vf_cpuset cpus;
+};
+int vf_engine_parse_host_numa(const char *xml, size_t len, struct vf_host_numa_node **ret, size_t *n,
+			      char **errmsg);
+/* A libvirt/engine CPU list: "N", "N-M", "^N" (taken out), comma-separated, into *set. */
+int vf_cpuset_parse(const char *s, struct vf_cpuset *set);

@@ -31,6 +31,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 	c->generated_at = h->generated_at;
 	c->free = h->totals.free;
 	c->usable = h->totals.usable;
+	c->shared_iommu = h->totals.shared_iommu > 0 ? h->totals.shared_iommu : 0;
 	c->pfs = xcalloc(h->n_pfs, sizeof(*c->pfs));
 	c->n_pfs = h->n_pfs;
 	for (size_t i = 0; i < h->n_pfs; i++) {
@@ -41,7 +42,9 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.fabric = xstrdup(pf->fabric),
 			.free = pf->free,
 			.usable = pf->usable,
+			.shared_iommu = pf->shared_iommu > 0 ? pf->shared_iommu : 0,
 			.truncated = pf->nl.valid && pf->nl.truncated,
+			.numa_node = pf->numa_node,
 		};
 	}
 	return c;

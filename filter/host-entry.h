@@ -20,8 +20,10 @@ struct vf_cap_pf {
 	char *physical_network; /* labels from the host's config, NULL when none */
 	char *fabric;
 	int free; /* UNKNOWN (-1) when the report could not count it */
+	int shared_iommu; /* of the free, those in shared IOMMU groups; 0 when the report has none */
 	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
+	int numa_node; /* the PF's NUMA node; -1 when the host has none or did not say */
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made
@@ -33,6 +35,7 @@ struct vf_capacity {
 	time_t generated_at;
 	int free;           /* totals.free; UNKNOWN when the report has null */
 	int usable;         /* totals.usable; UNKNOWN likewise */
+	int shared_iommu;   /* totals.shared_iommu; 0 when unknown (a version-1 report) */
 	struct vf_cap_pf *pfs;
 	size_t n_pfs;
 };

@@ -40,7 +40,10 @@ static void usage(FILE *f)
 	      "  --demand N             VFs the VM needs (default: the engine API when configured, else\n"
 	      "                         --vf-demand N, default 1); --hosts - reads the ids from stdin\n"
 	      "  --score                print 'ID SCORE' per host (vfcap_vf_headroom) instead\n"
-	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS\n"
+	      "  --label L  --on-missing reject|accept  --max-report-age SECONDS  --iommu-isolation no|yes\n"
+	      "  --numa ignore|preferred|required  VFs local to a pinned VM's NUMA nodes (default preferred)\n"
+	      "  --numa-nodes N,...     the VM's host NUMA nodes (default: the engine API when configured,\n"
+	      "                         else none: NUMA not considered)\n"
 	      "  --explain              print 'ID pass|reject: WHY' per host instead (WHY: e.g. 3 free, 2 needed)\n"
 	      "both:\n"
 	      "  --reports DIR          <host-id>.json reports ([filter] reports_dir)\n"
@@ -62,7 +65,7 @@ struct options {
 
 /* OPT_PROP + i: the policy property vf_props[i] */
 enum { OPT_LISTEN = 256, OPT_REPORTS, OPT_REPORT_URL, OPT_CONFIG, OPT_THREADS, OPT_QUIET, OPT_VM, OPT_HOSTS,
-       OPT_DEMAND, OPT_SCORE, OPT_EXPLAIN, OPT_VERSION, OPT_HELP, OPT_PROP = 512 };
+       OPT_DEMAND, OPT_SCORE, OPT_EXPLAIN, OPT_VERSION, OPT_HELP, OPT_NUMA_NODES, OPT_PROP = 512 };
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -76,12 +79,13 @@ static const struct option longopts[] = {
 	{ "demand", required_argument, NULL, OPT_DEMAND },
 	{ "score", no_argument, NULL, OPT_SCORE },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "numa-nodes", required_argument, NULL, OPT_NUMA_NODES },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
 /* The options above, then one per policy property: its name with '-' for '_' (--vf-demand,
- * --on-missing, --max-report-age, --label), so that a new property is an option as well. */
+ * --on-missing, --max-report-age, --label, --numa), so that a new property is an option as well. */
 struct all_options {
 	struct option opts[ARRAY_SIZE(longopts) + 16 + 1];
 	char names[16][32];
@@ -131,6 +135,7 @@ static int parse_opt(struct options *o, int c, const char *arg)
 	case OPT_HOSTS: o->run.hosts = arg; return 0;
 	case OPT_EXPLAIN: o->run.explain = true; return 0;
 	case OPT_SCORE: o->run.score = true; return 0;
+	case OPT_NUMA_NODES: o->run.numa_nodes = arg; return 0;
 	case OPT_THREADS:
 		if (parse_long(arg, 1, 256, &v) < 0)
 			return bad_usage("--threads: '%s' is not 1..256", arg);

@@ -21,6 +21,13 @@ const struct vf_prop vf_props[] = {
 	  .what = "seconds", .def = "300", .doc = "seconds a report stays usable, 0 = any age" },
 	{ .name = "label", .kind = VF_PROP_PATTERN, FIELD(label), .max = 64, .chars = "A-Za-z0-9_.:-", .def = "",
 	  .doc = "only PFs whose physical_network or fabric equals it count; empty: every PF" },
+	{ .name = "iommu_isolation", .kind = VF_PROP_ENUM, FIELD(iommu_isolation), .values = { "no", "yes" },
+	  .def = "no", .doc = "yes: VFs sharing their IOMMU group with other devices do not count (hostdev vNICs)" },
+	/* preferred by default: it rejects no host that passes without it, and it ranks first the
+	 * hosts where a pinned VM gets every VF on its own NUMA nodes (docs/design.md) */
+	{ .name = "numa", .kind = VF_PROP_ENUM, FIELD(numa), .values = { "ignore", "preferred", "required" },
+	  .def = "preferred",
+	  .doc = "a pinned VM's VFs on PFs local to its NUMA nodes: ignore, preferred (ranked first) or required" },
 };
 const size_t vf_n_props = ARRAY_SIZE(vf_props);
 

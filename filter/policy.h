@@ -6,7 +6,11 @@
  * Properties (the cluster policy's, strings): vf_demand (VFs a VM needs when the engine API is
  * not configured, default 1), on_missing (reject|accept: a host whose report is missing,
  * unreadable, stale or without a free count; default reject), max_report_age (seconds, 0 = any
- * age; default 300), label (only PFs whose physical_network or fabric equals it count).
+ * age; default 300), label (only PFs whose physical_network or fabric equals it count),
+ * iommu_isolation (no|yes, default no: yes leaves out the free VFs whose IOMMU group holds other
+ * devices, which a hostdev vNIC cannot take; a version-1 report has no such count: 0), numa
+ * (ignore|preferred|required: VFs on the PFs local to a pinned VM's NUMA nodes; default
+ * preferred, units.h).
  * Adding one: a row in vf_props and its field here (HACKING.md, 'A policy property'). */
 #pragma once
 
@@ -18,7 +22,12 @@ struct vf_policy {
 	int accept_missing; /* on_missing: the index of its value, 0 reject, 1 accept */
 	int max_report_age; /* seconds; 0: no limit */
 	char label[65];     /* "" = every PF */
+	int iommu_isolation; /* 0 no, 1 yes: count only VFs alone in their IOMMU group */
+	int numa;           /* numa: enum vf_numa_policy */
 };
+
+/* numa's values, in vf_props' order */
+enum vf_numa_policy { VF_NUMA_IGNORE, VF_NUMA_PREFERRED, VF_NUMA_REQUIRED };
 
 enum vf_prop_kind {
 	VF_PROP_INT,     /* a decimal of 1..digits(max) digits (leading zeros allowed) in [min, max] */

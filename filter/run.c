@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "filter-exit.h"
 #include "log.h"
+#include "policy.h"
 #include "run.h"
 #include "service.h"
 #include "source.h"
@@ -197,13 +198,10 @@ static int split_hosts(const char *list, char **buf, const char ***ids, size_t *
 }
 
 /* The demand, or -1 after printing why it could not be had. */
-static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
+static int run_demand(struct vf_engine *engine, const struct vf_run_opts *o)
 {
-	if (o->demand_given || !c->engine.url)
+	if (o->demand_given || !engine)
 		return o->policy.demand;
-	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
-	if (open_engine(c, &engine) < 0)
-		return -1;
 	int demand;
 	_cleanup_free_ char *err = NULL;
 	if (vf_engine_vm_demand(engine, o->vm, vf_now(), &demand, &err) < 0) {
@@ -211,6 +209,54 @@ static int run_demand(const struct vf_config *c, const struct vf_run_opts *o)
 		return -1;
 	}
 	return demand;
+}
+
+/* --numa-nodes "0,1" -> a node set; -EINVAL after saying why. */
+static int parse_nodes(const char *list, uint64_t *nodes)
+{
+	_cleanup_free_ char *copy = xstrdup(list);
+	*nodes = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		long v;
+		if (parse_long(tok, 0, VF_NUMA_NODES - 1, &v) < 0) {
+			char q[48];
+			vf_quote_value(q, sizeof q, tok);
+			log_error("--numa-nodes: '%s' is not a NUMA node 0..%d", q, VF_NUMA_NODES - 1);
+			return -EINVAL;
+		}
+		*nodes |= UINT64_C(1) << v;
+	}
+	return 0;
+}
+
+/* The VM's placement: --numa-nodes (parsed already), else the engine's when NUMA counts, else
+ * none. -1 after printing why it could not be had. */
+static int run_placement(struct vf_engine *engine, const struct vf_run_opts *o, struct vf_vm_placement *pl)
+{
+	if (o->numa_nodes || !engine || o->policy.numa == VF_NUMA_IGNORE)
+		return 0;
+	_cleanup_free_ char *err = NULL;
+	if (vf_engine_vm_placement(engine, o->vm, vf_now(), pl, &err) < 0) {
+		log_error("VM %s: %s", o->vm, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each host's nodes of the VM; -1 after printing why. */
+static int run_nodes(struct vf_engine *engine, const struct vf_vm_placement *pl, const char **ids, size_t n,
+		     uint64_t *nodes)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *err = NULL;
+		nodes[i] = pl->source == VF_PIN_VNUMA ? pl->nodes : 0;
+		if (pl->source == VF_PIN_VCPU && vf_engine_vm_nodes_on(engine, pl, ids[i], vf_now(), &nodes[i], &err) < 0) {
+			log_error("host %s: %s", ids[i], err);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Per-file reads when only a directory is configured: `run` asks about a few hosts, so the
@@ -263,8 +309,17 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	size_t n;
 	if (split_hosts(o->hosts, &buf, &ids, &n) < 0)
 		return EXIT_USAGE;
-	int demand = run_demand(c, o);
-	if (demand < 0)
+	struct vf_vm_placement pl = { .source = VF_PIN_NONE };
+	if (o->numa_nodes && parse_nodes(o->numa_nodes, &pl.nodes) < 0)
+		return EXIT_USAGE;
+	pl.source = pl.nodes ? VF_PIN_VNUMA : VF_PIN_NONE;
+	_cleanup_(engine_freep) struct vf_engine *engine = NULL;
+	bool ask = !o->demand_given || (!o->numa_nodes && o->policy.numa != VF_NUMA_IGNORE);
+	if (c->engine.url && ask && open_engine(c, &engine) < 0)
+		return EXIT_USAGE;
+	int demand = run_demand(engine, o);
+	_cleanup_free_ uint64_t *nodes = xcalloc(n, sizeof *nodes);
+	if (demand < 0 || run_placement(engine, o, &pl) < 0 || run_nodes(engine, &pl, ids, n, nodes) < 0)
 		return EXIT_RUNTIME;
 	_cleanup_free_ struct vf_capacity **caps = xcalloc(n, sizeof *caps);
 	int r = demand == 0 ? 0 : run_lookup(c, ids, n, caps);
@@ -272,7 +327,7 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
 	_cleanup_free_ int64_t *score = xcalloc(n, sizeof *score);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		vf_judge(caps[i], &o->policy, demand, now, &v[i]);
+		vf_judge(caps[i], &o->policy, demand, nodes[i], now, &v[i]);
 	vf_headroom_scores(v, n, score);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (o->explain)

@@ -14,6 +14,7 @@ struct vf_run_opts {
 	bool explain;
 	bool score;        /* print "ID SCORE" per host */
 	bool demand_given; /* --demand: do not ask the engine */
+	const char *numa_nodes; /* --numa-nodes "0,1": the VM's host NUMA nodes; do not ask the engine */
 	struct vf_policy policy;
 };
 

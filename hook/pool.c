@@ -32,6 +32,9 @@ static const char *member_key(const struct vf_vf *vf, const struct vf_usage *u, 
 	bool ours = vf->state == VF_STATE_POOL && vf->owner && streq(vf->owner, pool);
 	if (vf->state != VF_STATE_FREE && !ours)
 		return NULL;
+	/* a hostdev takes the whole IOMMU group: libvirt would refuse (or detach) its neighbours */
+	if (hostdev && vf->iommu_group_devices > 1 && !ours)
+		return NULL;
 	return vf_usage_held_by_other(u, kind, key, pool) ? NULL : key;
 }
 

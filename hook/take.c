@@ -40,6 +40,19 @@ static char *netlink_reason(const struct vf_host *h)
 	return TAKE_PTR(s);
 }
 
+/* "; 2 free VFs left out of a hostdev pool: their IOMMU group holds other devices" when a
+ * hostdev pool leaves free VFs out (vf_pool_plan), so the admin sees why free > usable. */
+static char *iommu_reason(const struct vf_host *h, bool hostdev)
+{
+	int n = 0;
+	for (size_t i = 0; hostdev && i < h->n_pfs; i++)
+		n += h->pfs[i].shared_iommu > 0 ? h->pfs[i].shared_iommu : 0;
+	if (!n)
+		return xstrdup("");
+	return xasprintf("; %d free VF%s left out of a hostdev pool: %s IOMMU group holds other devices", n,
+			 n == 1 ? "" : "s", n == 1 ? "its" : "their");
+}
+
 /* A source whose failure leaves the count unknown is the reason, not "no VF left". */
 static int source_failure(const struct vf_host *h, char **errmsg)
 {
@@ -66,15 +79,16 @@ struct ctx {
 static int no_vf(const struct ctx *c, const struct vf_take *req, int usable, int n_free, char **errmsg)
 {
 	_cleanup_free_ char *nl = netlink_reason(c->h);
+	_cleanup_free_ char *iommu = iommu_reason(c->h, c->hostdev);
 	size_t pending = c->ledger.n, waiting = c->plan.n > (size_t)usable ? c->plan.n - (size_t)usable : 0;
 	_cleanup_free_ char *later = waiting ? xasprintf("; %zu more usable VF%s join%s the pool when it is idle",
 							 waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "")
 					     : xstrdup("");
 	return set_error(errmsg, -ENOSPC,
 			 "no free VF for %s (%zu vNIC%s): pool %s has %d usable VFs, %d in use, %zu reserved by "
-			 "starting vNICs, %d free%s%s",
+			 "starting vNICs, %d free%s%s%s",
 			 req->what, req->n, req->n == 1 ? "" : "s", c->cfg->pool_network, usable, usable - n_free,
-			 pending, n_free - (int)pending > 0 ? n_free - (int)pending : 0, later, nl);
+			 pending, n_free - (int)pending > 0 ? n_free - (int)pending : 0, later, iommu, nl);
 }
 
 static int gather(struct ctx *c, char **errmsg)

@@ -50,10 +50,18 @@ static char *host_use(const struct vf_vf *vf)
 	if (vf->port_response == PORT_PROFILE_RESPONSE_SUCCESS ||
 	    vf->port_response == PORT_PROFILE_RESPONSE_INPROGRESS)
 		return xasprintf("802.1Qbh %s", vf->port_profile ? vf->port_profile : "port profile");
+	/* held outside libvirt (lib/holders.c names them when it can) */
+	if (vf->holder)
+		return xstrdup(vf->holder);
+	if (streq_ptr(vf->driver, "vfio-pci") && vf->enable >= 1)
+		return xstrdup("vfio (holder unnamed)");
+	if (vf->net_hidden)
+		return xstrdup("netns (unnamed)");
 	return NULL;
 }
 
-/* Precedence: unreachable > reserved > assigned > pool > host > free. A VF libvirt cannot
+/* Precedence: unreachable > reserved > assigned > pool > host > free. A VFIO user or a netns
+ * that libvirt also names is libvirt's (assigned/pool): host owners come after. A VF libvirt cannot
  * describe is unusable whoever holds it; a reserved one is out of the count either way. */
 static void judge_vf(const struct vf_pf *pf, struct vf_vf *vf, const struct vf_usage *u,
 		     const struct vf_pf_config *pc)
@@ -91,6 +99,10 @@ static void count_pf(struct vf_pf *pf)
 	bool known = nl && n[VF_STATE_UNKNOWN] == 0;
 	pf->used = known ? n[VF_STATE_ASSIGNED] + n[VF_STATE_POOL] + n[VF_STATE_HOST] : UNKNOWN;
 	pf->free = known ? n[VF_STATE_FREE] : UNKNOWN;
+	int shared = 0;
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		shared += pf->vfs[i].state == VF_STATE_FREE && pf->vfs[i].iommu_group_devices > 1;
+	pf->shared_iommu = known ? shared : UNKNOWN;
 }
 
 static void add(int *total, int v)
@@ -111,6 +123,7 @@ static void count_host(struct vf_host *h)
 		add(&t->free, pf->free);
 		add(&t->reserved, pf->reserved);
 		add(&t->unreachable, pf->unreachable);
+		add(&t->shared_iommu, pf->shared_iommu);
 	}
 }
 

@@ -53,6 +53,8 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, pool_mode, KEY_POOL_MODE),
 	STR_KEY(vf_config, hostname, KEY_NAME),
 	STR_KEY(vf_config, sysfs_root, KEY_PATH),
+	STR_KEY(vf_config, proc_root, KEY_PATH),
+	STR_KEY(vf_config, netns_root, KEY_PATH),
 	STR_KEY(vf_config, libvirt_uri, KEY_STRING),
 	STR_KEY(vf_config, libvirt_auth_user, KEY_STRING),
 	STR_KEY(vf_config, libvirt_password_file, KEY_PATH),
@@ -110,7 +112,7 @@ static const struct key engine_keys[] = {
 	INT_KEY(engine, cache_ttl, 0, 86400),
 };
 
-#define MAX_KEYS 24
+#define MAX_KEYS 32
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
 		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
 	       "MAX_KEYS");
@@ -564,6 +566,8 @@ void vf_config_free(struct vf_config *c)
 	free(c->pool_mode);
 	free(c->hostname);
 	free(c->sysfs_root);
+	free(c->proc_root);
+	free(c->netns_root);
 	free(c->libvirt_uri);
 	free(c->libvirt_auth_user);
 	free(c->libvirt_password_file);

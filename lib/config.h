@@ -8,6 +8,8 @@
  *   pool_mode = passthrough     ; passthrough | hostdev
  *   hostname = node1            ; override gethostname()
  *   sysfs_root = /sys           ; sources, for the hook (VDSM passes no arguments)
+ *   proc_root = /proc           ; VFIO holders and the pids of namespaces
+ *   netns_root = /run/netns     ; named network namespaces (ip netns)
  *   libvirt_uri = qemu:///system
  *   libvirt_auth_user = vdsm@ovirt ; the hook's read-write connection on a VDSM host (SASL)
  *   libvirt_password_file = /etc/pki/vdsm/keys/libvirt_password
@@ -144,6 +146,8 @@ struct vf_config {
 	char *pool_mode;
 	char *hostname;
 	char *sysfs_root;
+	char *proc_root;
+	char *netns_root;
 	char *libvirt_uri;
 	char *libvirt_auth_user;     /* the hook's read-write connection: SASL user, or NULL */
 	char *libvirt_password_file; /* and the file holding its password */

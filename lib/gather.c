@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
+#include "holders.h"
 #include "netlink.h"
 #include "sysfs.h"
 #include "util.h"
@@ -47,12 +48,14 @@ static void judge(struct vf_host *h, const struct vf_config *cfg, const struct v
 	vf_netlink_read(h, file, o->netlink_record);
 	const char *uri = o->libvirt_uri ? o->libvirt_uri : cfg->libvirt_uri;
 	_cleanup_free_ char *err = NULL;
-	if (vf_libvirt_read_within(uri, cfg->libvirt_timeout, usage, &err) < 0) {
+	bool ok = vf_libvirt_read_within(uri, cfg->libvirt_timeout, usage, &err) >= 0;
+	if (!ok)
 		vf_host_add_error(h, VF_SRC_LIBVIRT, uri ?: VF_LIBVIRT_DEFAULT_URI, "%s", err);
-		vf_capacity_compute(h, NULL, cfg);
-	} else {
-		vf_capacity_compute(h, usage, cfg);
-	}
+	/* after libvirt: a VF a domain holds needs no other name, and /proc is not read for it */
+	const char *proc = o->proc_root ?: cfg->proc_root ?: "/proc";
+	const char *netns = o->netns_root ?: cfg->netns_root ?: "/run/netns";
+	vf_holders_name(h, ok ? usage : NULL, proc, netns);
+	vf_capacity_compute(h, ok ? usage : NULL, cfg);
 }
 
 int vf_gather(struct vf_host *h, const struct vf_config *cfg, const struct vf_gather_opts *o,

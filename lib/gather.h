@@ -14,6 +14,8 @@ struct vf_gather_opts {
 	const char *netlink_file;   /* NULL: the config's, else the kernel */
 	const char *netlink_record; /* live replies also written here (implies the kernel) */
 	const char *libvirt_uri;    /* NULL: the config's, else qemu:///system */
+	const char *proc_root;      /* NULL: the config's, else /proc (VFIO holders, netns pids) */
+	const char *netns_root;     /* NULL: the config's, else /run/netns (named namespaces) */
 	char *const *pfs;           /* only these PFs (NULL-terminated), or NULL for all */
 	time_t now;                 /* the report time */
 };

@@ -52,6 +52,7 @@ struct vf_host *vf_host_new(void)
 {
 	struct vf_host *h = xcalloc(1, sizeof(*h));
 	h->reporter_version = xstrdup(VFCAP_VERSION);
+	h->totals.shared_iommu = UNKNOWN; /* absent from a version-1 report */
 	return h;
 }
 
@@ -64,6 +65,8 @@ static void vf_free_fields(struct vf_vf *vf)
 	free(vf->macvtap_upper);
 	free(vf->port_profile);
 	free(vf->owner);
+	free(vf->vfio_dev);
+	free(vf->holder);
 }
 
 static void pf_free_fields(struct vf_pf *pf)
@@ -108,6 +111,7 @@ struct vf_pf *vf_host_add_pf(struct vf_host *h, const char *name)
 	pf->numvfs = UNKNOWN;
 	pf->reachable = pf->unreachable = pf->reserved = UNKNOWN;
 	pf->usable = pf->used = pf->free = UNKNOWN;
+	pf->shared_iommu = UNKNOWN;
 	return pf;
 }
 
@@ -125,6 +129,7 @@ void vf_vf_init(struct vf_vf *vf, int index)
 	vf->index = index;
 	vf->vlan = vf->qos = vf->trust = vf->spoofchk = UNKNOWN;
 	vf->link_state = vf->port_response = UNKNOWN;
+	vf->iommu_group = vf->iommu_group_devices = vf->enable = UNKNOWN;
 	vf->state = VF_STATE_UNKNOWN;
 }
 

@@ -11,7 +11,9 @@
 
 #include "util.h"
 
-#define VFCAP_SCHEMA_VERSION 1
+#define VFCAP_SCHEMA_VERSION 2
+/* The oldest report version the reader still takes (its keys are a subset of today's). */
+#define VFCAP_SCHEMA_VERSION_MIN 1
 #define VFCAP_VERSION "0.1.0"
 
 /* Counts that a failed source leaves undetermined are stored as UNKNOWN and written as null. */
@@ -49,6 +51,15 @@ struct vf_vf {
 	char *master;        /* bond/bridge master netdev, or NULL */
 	char *macvtap_upper; /* first upper_macvtap* netdev, or NULL */
 	bool has_addresses;  /* addresses configured on the VF netdev (netlink RTM_GETADDR) */
+
+	/* IOMMU group (sysfs iommu_group link) and how many devices it holds, UNKNOWN when none */
+	int iommu_group;
+	int iommu_group_devices;
+	/* held outside libvirt (lib/holders.c) */
+	int enable;          /* sysfs enable of a vfio-pci VF (pci_enable_device count), else UNKNOWN */
+	char *vfio_dev;      /* "vfioN" of its VFIO cdev (vfio-dev/), read when enable >= 1 */
+	bool net_hidden;     /* a network driver, net/ present but empty: moved to another netns */
+	char *holder;        /* what holds it outside libvirt ("vfio pid 7 (testpmd)", "netns x") */
 
 	/* netlink facts (valid when listed) */
 	bool listed;
@@ -98,6 +109,7 @@ struct vf_pf {
 
 	/* derived by capacity.c */
 	int reachable, unreachable, reserved, usable, used, free;
+	int shared_iommu; /* free VFs whose IOMMU group holds other devices too */
 };
 
 struct vf_error {
@@ -108,6 +120,7 @@ struct vf_error {
 
 struct vf_totals {
 	int pfs, vfs, usable, used, free, reserved, unreachable;
+	int shared_iommu;
 };
 
 struct vf_host {

@@ -30,6 +30,7 @@ struct rd {
 	char path[256];
 	size_t len;
 	char *err;
+	int version; /* the report's schema_version, once read */
 };
 
 static int _printf_(2, 3) rd_fail(struct rd *c, const char *fmt, ...)
@@ -83,6 +84,7 @@ struct field {
 	size_t size;
 	ptrdiff_t count;
 	void *(*add)(void *base, size_t i, size_t n);
+	int since; /* the schema_version that added the key: older reports lack it (model default) */
 };
 
 static json_object *put_fields(const struct field *f, const void *base)
@@ -109,9 +111,11 @@ static int get_fields(struct rd *c, json_object *o, const struct field *f, void 
 		return rd_fail(c, "not an object");
 	for (const struct field *i = f; i->key; i++) {
 		json_object *v;
+		bool has = json_object_object_get_ex(o, i->key, &v);
+		if (!has && i->since > c->version)
+			continue;
 		size_t old = rd_push(c, i->key, 0);
-		int r = json_object_object_get_ex(o, i->key, &v) ? i->get(c, i, v, (char *)base + i->offset)
-								  : rd_fail(c, "missing");
+		int r = has ? i->get(c, i, v, (char *)base + i->offset) : rd_fail(c, "missing");
 		rd_pop(c, old);
 		if (r < 0)
 			return r;
@@ -480,6 +484,10 @@ static const struct field vf_fields[] = {
 	FIELD("link_state", offsetof(struct vf_vf, link_state), put_vf_link_state, get_enum, .null = true,
 	      .parse = vf_link_state_from_string, .what = "link state"),
 	FIELD("port_profile", 0, put_port_profile, get_port_profile, .sub = port_profile_fields),
+	FIELD("iommu_group", offsetof(struct vf_vf, iommu_group), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
+	FIELD("iommu_group_devices", offsetof(struct vf_vf, iommu_group_devices), put_int, get_int,
+	      .null = true, .min = 1, .max = INT_MAX, .since = 2),
 	FIELD("state", offsetof(struct vf_vf, state), put_state, get_enum, .parse = vf_state_from_string,
 	      .what = "state"),
 	STR("owner", struct vf_vf, owner),
@@ -571,6 +579,8 @@ static const struct field pf_fields[] = {
 	COUNT("usable", struct vf_pf, usable),
 	COUNT("used", struct vf_pf, used),
 	COUNT("free", struct vf_pf, free),
+	FIELD("shared_iommu", offsetof(struct vf_pf, shared_iommu), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
 	LIST("vfs", struct vf_pf, vfs, n_vfs, vf_fields, add_vf),
 	{},
 };
@@ -595,6 +605,8 @@ static const struct field totals_fields[] = {
 	COUNT("free", struct vf_totals, free),
 	COUNT("reserved", struct vf_totals, reserved),
 	COUNT("unreachable", struct vf_totals, unreachable),
+	FIELD("shared_iommu", offsetof(struct vf_totals, shared_iommu), put_int, get_int, .null = true,
+	      .max = INT_MAX, .since = 2),
 	{},
 };
 
@@ -617,14 +629,18 @@ static json_object *put_schema_version(_unused_ const struct field *f, _unused_ 
 	return json_object_new_int(VFCAP_SCHEMA_VERSION);
 }
 
+/* Older versions are read too (the filter meets reports of reporters not yet upgraded): their
+ * keys are a subset, the newer ones keep the model's defaults (fields' .since). */
 static int get_schema_version(struct rd *c, _unused_ const struct field *f, json_object *v,
 			      _unused_ void *p)
 {
 	if (!json_object_is_type(v, json_type_int))
 		return rd_fail(c, "not an integer");
-	if (json_object_get_int64(v) != VFCAP_SCHEMA_VERSION)
-		return rd_fail(c, "unsupported version %s (this reader knows %d)",
-			       json_object_get_string(v), VFCAP_SCHEMA_VERSION);
+	int64_t ver = json_object_get_int64(v);
+	if (ver < VFCAP_SCHEMA_VERSION_MIN || ver > VFCAP_SCHEMA_VERSION)
+		return rd_fail(c, "unsupported version %s (this reader knows %d to %d)",
+			       json_object_get_string(v), VFCAP_SCHEMA_VERSION_MIN, VFCAP_SCHEMA_VERSION);
+	c->version = (int)ver;
 	return 0;
 }
 

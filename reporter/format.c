@@ -201,6 +201,12 @@ static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
 	table_add_row(t, cells);
 	if (pf->nl.valid && pf->nl.truncated)
 		table_add(t, NULL, truncation_hint(&pf->nl));
+	if (pf->shared_iommu > 0)
+		table_add(t, NULL,
+			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: hostdev (PCI "
+				    "passthrough) needs the whole group, so %s left to macvtap/direct vNICs\n",
+				    pf->shared_iommu, pf->shared_iommu == 1 ? "" : "s",
+				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it is" : "they are"));
 	if (verbose && pf->n_vfs > 0) {
 		char *vfs = vf_table(pf);
 		if (vfs)
@@ -324,6 +330,11 @@ static int64_t pf_free(const struct vf_pf *pf)
 	return pf->free;
 }
 
+static int64_t pf_shared_iommu(const struct vf_pf *pf)
+{
+	return pf->shared_iommu;
+}
+
 static int64_t nl_num_vf(const struct vf_pf *pf)
 {
 	return pf->nl.valid ? (int64_t)pf->nl.num_vf : -1;
@@ -356,6 +367,9 @@ static const struct pf_gauge pf_gauges[] = {
 	{ "vfcap_pf_usable_vfs", "VFs of the PF that are reachable over netlink and not reserved.",
 	  pf_usable },
 	{ "vfcap_pf_free_vfs", "Usable VFs of the PF that nothing holds.", pf_free },
+	{ "vfcap_pf_vfs_shared_iommu",
+	  "Free VFs of the PF whose IOMMU group holds other devices (not for hostdev passthrough alone).",
+	  pf_shared_iommu },
 	{ "vfcap_pf_netlink_num_vf", "VF count the kernel reports for the PF (IFLA_NUM_VF).",
 	  nl_num_vf },
 	{ "vfcap_pf_netlink_listed_vfs", "VF entries decodable from the PF's netlink VF list.",

@@ -22,6 +22,7 @@ enum format { FMT_JSON, FMT_TABLE, FMT_PROMETHEUS };
 struct opts {
 	enum format format;
 	const char *output, *sysfs_root, *netlink_file, *netlink_record, *libvirt_uri, *config;
+	const char *proc_root, *netns_root;
 	bool verbose;
 	char **pfs;
 	size_t n_pfs;
@@ -39,12 +40,14 @@ static const char usage_text[] =
 	"serve answers GET /v1/report (the JSON report), /metrics (Prometheus) and /healthz over\n"
 	"HTTP (HTTPS with the config's tls keys). It reads the host again when rtnetlink, uevents\n"
 	"or libvirt's events say it changed, and at least once per interval (serve_watch = no:\n"
-	"on request, at most once per interval); it takes --sysfs-root, --netlink-file,\n"
-	"--libvirt-uri, --config and --pf.\n"
+	"on request, at most once per interval); it takes --sysfs-root, --proc-root,\n"
+	"--netns-root, --netlink-file, --libvirt-uri, --config and --pf.\n"
 	"\n"
 	"  -f, --format FMT        json (default), table or prometheus\n"
 	"  -o, --output FILE       write to FILE (temp file + rename) instead of stdout\n"
 	"      --sysfs-root DIR    read DIR instead of /sys\n"
+	"      --proc-root DIR     read DIR instead of /proc (who holds a VF outside libvirt)\n"
+	"      --netns-root DIR    read DIR instead of /run/netns (named network namespaces)\n"
 	"      --netlink-file FILE read recorded RTM_NEWLINK replies instead of the kernel\n"
 	"      --netlink-record FILE  also write the kernel's raw replies to FILE (for\n"
 	"                          --netlink-file, bug reports and test fixtures)\n"
@@ -96,10 +99,12 @@ static int parse_format(const char *s, enum format *f)
 /* Returns -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SYSFS = 256, O_NETLINK, O_RECORD, O_URI, O_PF, O_VERSION, O_LISTEN, O_INTERVAL };
+	enum { O_SYSFS = 256, O_PROC, O_NETNS, O_NETLINK, O_RECORD, O_URI, O_PF, O_VERSION, O_LISTEN, O_INTERVAL };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },   { "output", required_argument, NULL, 'o' },
 		{ "sysfs-root", required_argument, NULL, O_SYSFS },
+		{ "proc-root", required_argument, NULL, O_PROC },
+		{ "netns-root", required_argument, NULL, O_NETNS },
 		{ "netlink-file", required_argument, NULL, O_NETLINK },
 		{ "netlink-record", required_argument, NULL, O_RECORD },
 		{ "libvirt-uri", required_argument, NULL, O_URI }, { "config", required_argument, NULL, 'c' },
@@ -123,6 +128,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = true, o->once_option = o->once_option ?: "--verbose"; break;
 		case O_SYSFS: o->sysfs_root = optarg; break;
+		case O_PROC: o->proc_root = optarg; break;
+		case O_NETNS: o->netns_root = optarg; break;
 		case O_NETLINK: o->netlink_file = optarg; break;
 		case O_RECORD:
 			o->netlink_record = optarg, o->once_option = o->once_option ?: "--netlink-record";
@@ -211,7 +218,8 @@ int main(int argc, char **argv)
 	_cleanup_config_ struct vf_config *cfg = NULL;
 	if ((r = load_config(&o, &cfg)) != 0)
 		return r;
-	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .netlink_file = o.netlink_file,
+	struct vf_gather_opts g = { .sysfs_root = o.sysfs_root, .proc_root = o.proc_root,
+				    .netns_root = o.netns_root, .netlink_file = o.netlink_file,
 				    .netlink_record = o.netlink_record, .libvirt_uri = o.libvirt_uri,
 				    .pfs = o.pfs, .now = vf_now() };
 	if (o.serve)

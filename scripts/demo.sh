@@ -37,7 +37,7 @@ for h in "$HOSTS"/*/; do
 	hosts+=("${h##*/}")
 done
 
-echo "vfcap demo: five recorded hosts, read from files instead of this machine (every command"
+echo "vfcap demo: ${#hosts[@]} recorded hosts, read from files instead of this machine (every command"
 echo "below runs with --sysfs-root, --netlink-file, --libvirt-uri test:///... and --config of"
 echo "$HOSTS/HOST/)."
 title "The hosts"

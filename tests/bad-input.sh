@@ -33,7 +33,39 @@ expect "sriov_numvfs over sriov_totalvfs" 2 "sriov_numvfs.*70.*64" --sysfs-root 
 expect "dangling virtfn link" 2 "virtfn3" --sysfs-root $BAD/dangling-virtfn/sysfs $NL
 expect "virtfn link escaping the root" 2 "virtfn" --sysfs-root $BAD/link-escape/sysfs $NL
 expect "sysfs root missing" 3 "cannot read /nonexistent/class/net" --sysfs-root /nonexistent $NL
+expect "vfio-pci VF with unreadable enable" 2 "0000:03:10.2/enable: cannot read: Is a directory" --sysfs-root $BAD/vfio-enable-unreadable/sysfs $NL
 }
+
+# vf_state BADNAME/HOST INDEX WANT OWNER ARGS...: VF INDEX of the first PF is in state WANT
+# with owner OWNER ("-" for null), whatever the exit code
+vf_state() {
+	local name=$1 index=$2 want=$3 owner=$4
+	shift 4
+	"$R" "$@" --format json >"$TMP/vf.json" 2>"$TMP/err" || true
+	if $PY -c 'import json, sys
+v = json.load(open(sys.argv[1]))["pfs"][0]["vfs"][int(sys.argv[2])]
+sys.exit(v["state"] != sys.argv[3] or (v["owner"] or "-") != sys.argv[4])' "$TMP/vf.json" "$index" "$want" "$owner"; then
+		pass "bad input: $name"
+	else
+		{ echo "VF $index: want $want, $owner"; cat "$TMP/vf.json"; } >>"$TMP/err"
+		fail "bad input: $name" "$TMP/err"
+	fi
+}
+# never free by mistake: an unreadable enable leaves the VF unknown
+# shellcheck disable=SC2086
+vf_state "unreadable enable: VF unknown, not free" 1 unknown - --sysfs-root $BAD/vfio-enable-unreadable/sysfs $NL
+MX=tests/fixtures/hosts/mixed
+MXARGS=(--sysfs-root $MX/sysfs --netlink-file $MX/netlink.bin --libvirt-uri "test://$TOP/$MX/libvirt.xml" --config $MX/vfcap.conf)
+# /proc and /run/netns unreadable as a whole: every holder unnamed, still used
+vf_state "no /proc: VFIO holder unnamed, host" 0 host "vfio (holder unnamed)" "${MXARGS[@]}" --proc-root /nonexistent --netns-root /nonexistent
+vf_state "no /run/netns nor /proc: netns unnamed, host" 4 host "netns (unnamed)" "${MXARGS[@]}" --proc-root /nonexistent --netns-root /nonexistent
+# a process gone (no fd/) and one whose fd/ cannot be read: skipped, the VF unnamed
+vf_state "holder's fd/ unreadable: unnamed, host" 3 host "vfio (holder unnamed)" "${MXARGS[@]}" --proc-root $MX/proc --netns-root $MX/netns
+# a namespace file that is no netlink dump (a stale /run/netns entry): skipped
+mkdir -p "$TMP/netns"
+printf 'not a dump' >"$TMP/netns/aaa"
+cp $MX/netns/blue "$TMP/netns/blue"
+vf_state "stale /run/netns entry skipped" 4 host "netns blue" "${MXARGS[@]}" --proc-root $MX/proc --netns-root "$TMP/netns"
 I64=tests/fixtures/hosts/intel64
 I64ARGS="--sysfs-root $I64/sysfs --config $I64/vfcap.conf --libvirt-uri test://$TOP/$I64/libvirt.xml"
 head -c 100 tests/fixtures/netlink/vfs64.bin >"$TMP/trunc.bin"

@@ -15,6 +15,8 @@ filter_reports() { # dir
 	mv "$FDIR/stale/00000005-0000-4000-8000-000000000005.json" "$1/5ta1e000-0000-4000-8000-000000000000.json"
 	echo '{"schema_version": 1, "host": ' >"$1/b40ken00-0000-4000-8000-000000000000.json"
 	cp tests/fixtures/variants/intel64-libvirt-down/expected.json "$1/00f4ee00-0000-4000-8000-000000000000.json"
+	# a reporter not yet upgraded: schema_version 1, no shared_iommu (0 for iommu_isolation)
+	cp tests/fixtures/reports-v1/intel64.json "$1/00v1a000-0000-4000-8000-000000000000.json"
 }
 
 # Start `vfcap-filter serve` (binary, log, extra args...); sets F_PID and F_URL.
@@ -137,13 +139,14 @@ filter_sizes() {
 }
 
 # `vfcap-filter run` golden cases: tests/filter/run/<case>/args (one argument per line; REPORTS
-# is the reports directory), optional stdin; expected.{stdout,stderr,exit}. ASan build, then
+# is the reports directory, NUMA_REPORTS that of `mkreports.py --numa`: PFs on NUMA nodes 0 and
+# 1 and one of unknown node), optional stdin; expected.{stdout,stderr,exit}. ASan build, then
 # the plain build under valgrind. VFCAP_REGEN=1 rewrites the expected files.
 filter_run_case() { # case-dir
 	local c=$1 name bin rc
 	name=filter/run/$(basename "$c")
 	local -a args=()
-	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|" "$c/args")
+	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|; s|^NUMA_REPORTS\$|$FDIR/numa-reports|" "$c/args")
 	local in=/dev/null
 	[ -f "$c/stdin" ] && in=$c/stdin
 	local run
@@ -152,7 +155,7 @@ filter_run_case() { # case-dir
 		[ $run = valgrind ] && bin="$VALGRIND $PLAIN/vfcap-filter"
 		rc=0
 		$bin "${args[@]}" --config "$FDIR/empty.conf" <"$in" >"$FDIR/out" 2>"$FDIR/err" || rc=$?
-		sed -i "s|$FDIR/reports|REPORTS|g" "$FDIR/out" "$FDIR/err"
+		sed -i "s|$FDIR/reports|REPORTS|g; s|$FDIR/numa-reports|NUMA_REPORTS|g" "$FDIR/out" "$FDIR/err"
 		if [ "${VFCAP_REGEN:-0}" = 1 ] && [ $run = asan ]; then
 			cp "$FDIR/out" "$c/expected.stdout"
 			cp "$FDIR/err" "$c/expected.stderr"
@@ -170,6 +173,7 @@ filter_run_case() { # case-dir
 
 filter_run() {
 	: >"$FDIR/empty.conf"
+	$PY tests/filter/mkreports.py "$FDIR/numa-reports" 10 --numa
 	local c
 	for c in tests/filter/run/*/; do
 		filter_run_case "${c%/}"
@@ -192,8 +196,11 @@ helper_start() { # log, then the command
 }
 
 filter_engine() {
+	# every host of mkreports.py has HOST1's topology (CPUs 0-3 node 0, 4-7 node 1) but host 9
 	helper_start "$FDIR/engine.log" $PY tests/filter/engine-server.py --root tests/fixtures/engine/api \
-		--user vfcap@internal --password s3cret --log "$FDIR/engine.req" || {
+		--user vfcap@internal --password s3cret --log "$FDIR/engine.req" \
+		--any-host-numa tests/fixtures/engine/api/hosts/f1a2b3c4-1111-4aaa-8bbb-000000000001/numanodes \
+		--status /ovirt-engine/api/hosts/00000009-0000-4000-8000-000000000009/numanodes=500 || {
 		fail "filter: engine-server.py starts" "$FDIR/engine.log"
 		return
 	}
@@ -210,6 +217,7 @@ filter_engine() {
 	else
 		fail "filter: serve with [engine]" "$FDIR/serve-engine.log"
 	fi
+	filter_engine_numa
 	# `run` asks the engine too
 	local out rc=0
 	out=$($ASAN/vfcap-filter run --config "$FDIR/engine.conf" --vm 6a6b7c1e-2f0a-4c8e-9d3b-1f2e3d4c5b6a \
@@ -231,6 +239,40 @@ filter_engine() {
 	fi
 	kill "$epid" 2>/dev/null
 	wait "$epid" 2>/dev/null
+}
+
+# NUMA placement from the engine over mkreports.py --numa reports (check_engine.py numa): the
+# three policies through the engine's own request bytes, and `run --explain` with vCPU pins.
+filter_engine_numa() {
+	[ -d "$FDIR/numa-reports" ] || $PY tests/filter/mkreports.py "$FDIR/numa-reports" 10 --numa
+	sed "s|^reports_dir = .*|reports_dir = $FDIR/numa-reports|" "$FDIR/engine.conf" >"$FDIR/engine-numa.conf"
+	if filter_start "$ASAN/vfcap-filter" "$FDIR/serve-numa.log" --config "$FDIR/engine-numa.conf"; then
+		filter_checks "$FDIR/serve-numa.log" check_engine.py numa "$F_URL"
+		filter_stop || fail "filter: service with engine (NUMA): exit $?" "$FDIR/serve-numa.log"
+		grep -q "vfcap_vf_capacity: host 00000009-0000-4000-8000-000000000009: NUMA topology: engine http://127.0.0.1:[0-9]*/ovirt-engine/api/hosts/00000009-0000-4000-8000-000000000009/numanodes: HTTP 500; NUMA not considered there" \
+			"$FDIR/serve-numa.log" && pass "filter: NUMA: a host topology's failure in full in the service's log" ||
+			fail "filter: NUMA: no topology failure in the service's log" "$FDIR/serve-numa.log"
+		grep -q "vfcap_vf_capacity: 3 host(s) rejected by numa=required, e.g. host 00000001-0000-4000-8000-000000000001: 3 free, 2 on NUMA node 0 (node 0: 1, unknown node: 1), 3 needed$" \
+			"$FDIR/serve-numa.log" && pass "filter: NUMA: the hosts numa=required rejects are logged, one with the nodes and what each had" ||
+			fail "filter: NUMA: no numa=required rejection in the service's log" "$FDIR/serve-numa.log"
+	else
+		fail "filter: serve with [engine] over NUMA reports" "$FDIR/serve-numa.log"
+	fi
+	local out rc=0 vm=d0000000-0000-4000-8000-0000000000c1
+	out=$($ASAN/vfcap-filter run --config "$FDIR/engine-numa.conf" --vm $vm --numa required --explain \
+		--hosts 00000004-0000-4000-8000-000000000004,00000005-0000-4000-8000-000000000005 2>"$FDIR/err") || rc=$?
+	if [ $rc = 0 ] && [ "$out" = "00000004-0000-4000-8000-000000000004 reject: 5 free, 1 on NUMA node 1 (node 1: 1), 3 needed
+00000005-0000-4000-8000-000000000005 pass: 8 free, 3 on NUMA node 1 (node 1: 2, unknown node: 1), 3 needed" ]; then
+		pass "filter: run --explain: vCPU pins through the hosts' topology, numa=required"
+	else
+		echo "$out" >>"$FDIR/err" && fail "filter: run --explain with vCPU pins (exit $rc)" "$FDIR/err"
+	fi
+	rc=0
+	$ASAN/vfcap-filter run --config "$FDIR/engine-numa.conf" --vm $vm --numa required \
+		--hosts 00000009-0000-4000-8000-000000000009 >"$FDIR/out" 2>"$FDIR/err" || rc=$?
+	[ $rc = 3 ] && grep -q "^vfcap-filter: host 00000009-0000-4000-8000-000000000009: engine .*/numanodes: HTTP 500$" "$FDIR/err" &&
+		pass "filter: run: a host topology the engine fails to give is an error (exit 3)" ||
+		fail "filter: run: host topology failing (exit $rc)" "$FDIR/err"
 }
 
 filter_http_reports() {

@@ -35,6 +35,9 @@ hook_config() { # case-dir host run-dir
 		libvirt_uri test://$h/libvirt.xml
 		run_dir $3
 	EOF
+	# a host's own /proc and /run/netns when it has them (tests/fixtures/hosts/mixed)
+	[ -d "$h/proc" ] && echo "proc_root = $h/proc"
+	[ -d "$h/netns" ] && echo "netns_root = $h/netns"
 	[ -f "$1/config" ] && cat "$1/config"
 	# the fixture's [pf] sections (reservations, fabrics)
 	sed -n '/^\[pf /,$p' "$h/vfcap.conf"

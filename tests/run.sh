@@ -99,9 +99,12 @@ source tests/lib-results.sh test
 
 # report BINARY HOSTDIR FORMAT [ARGS...]: run the reporter on a fixture host (most sections use it)
 report() {
-	local bin=$1 h=$2 fmt=$3
+	local bin=$1 h=$2 fmt=$3 roots=()
 	shift 3
-	$bin --sysfs-root "$h/sysfs" --netlink-file "$h/netlink.bin" \
+	# a host's own /proc and /run/netns when it has them (tests/fixtures/hosts/mixed)
+	[ -d "$h/proc" ] && roots+=(--proc-root "$h/proc")
+	[ -d "$h/netns" ] && roots+=(--netns-root "$h/netns")
+	$bin --sysfs-root "$h/sysfs" --netlink-file "$h/netlink.bin" "${roots[@]}" \
 		--libvirt-uri "test://$TOP/$h/libvirt.xml" --config "$h/vfcap.conf" --format "$fmt" "$@"
 }
 

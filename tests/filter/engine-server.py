@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """A stand-in for the oVirt engine's REST API, for tests of filter/engine.c.
 
-Serves GET /ovirt-engine/api/REST from the file ROOT/REST (Content-Type application/xml),
-binds 127.0.0.1 on a free port and prints that port as the first line of stdout.
+Serves GET /ovirt-engine/api/REST from the file ROOT/REST, or ROOT/REST/self when ROOT/REST is
+a directory (GET /vms/ID beside /vms/ID/nics), with Content-Type application/xml; binds
+127.0.0.1 on a free port and prints that port as the first line of stdout.
 With --tls CERT,KEY it speaks HTTPS (tests/fixtures/engine/tls: a self-signed cert for 127.0.0.1).
 
 Like the engine it wants HTTP Basic credentials (--user/--password; else 401 with a
@@ -16,6 +17,8 @@ Misbehaviour on demand, by exact path (repeatable options):
   --sleep PATH=SECONDS    wait, then answer normally (for client timeouts)
   --redirect PATH=URL     answer 302 to URL
   --many-vms PREFIX=FILE  serve FILE for /vms/ID/nics when ID starts with PREFIX (many VMs)
+  --any-host-numa FILE    serve FILE for /hosts/ID/numanodes when ROOT has none for ID (the
+                          filter section's and the bench's hosts: one topology for all)
   --big PATH=BYTES        answer 200 with about BYTES of XML, without Content-Length
   --many-hosts PATH=N     answer 200 with a host list of N hosts of about 5 KB each, as the
                           engine's are; host i: id many_host_id(i), address host-i.example
@@ -106,7 +109,15 @@ class Handler(stubhttp.Handler):
         if any(s in ("", ".", "..") for s in segs):
             return None
         f = os.path.join(self.server.opts.root, *segs)
+        if os.path.isdir(f):
+            f = os.path.join(f, "self")
         return f if os.path.isfile(f) else None
+
+    def any_host_numa(self, path):
+        segs = path[len(PREFIX):].split("/") if path.startswith(PREFIX) else []
+        ok = (len(segs) == 3 and segs[0] == "hosts" and segs[2] == "numanodes" and segs[1]
+              and "." not in segs[1] and "?" not in segs[1])
+        return self.server.opts.any_host_numa if ok else None
 
     def do_GET(self):
         opts = self.server.opts
@@ -131,6 +142,8 @@ class Handler(stubhttp.Handler):
         if f is None:
             f = self.many_vms_file(self.path)
         if f is None:
+            f = self.any_host_numa(self.path)
+        if f is None:
             return self.answer(404, "Not Found\n")
         with open(f, "rb") as fh:
             return self.answer(200, fh.read(), "application/xml")
@@ -148,6 +161,7 @@ def main():
     p.add_argument("--big", action="append")
     p.add_argument("--many-hosts", action="append")
     p.add_argument("--many-vms", action="append")
+    p.add_argument("--any-host-numa", metavar="FILE")
     p.add_argument("--tls", metavar="CERT,KEY")
     opts = p.parse_args()
     opts.status = pairs(opts.status, int)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer: filter/engine-xml.c's readers of the engine's REST XML. The first input byte picks
- * the reader (nics, vnic profile, hosts); the rest is the document. The host list, which the
+ * the reader (% 6: nics, vnic profile, hosts, a VM's NUMA nodes, a VM, a host's NUMA nodes; the
+ * first three as when there were only those); the rest is the document. The host list, which the
  * filter parses as it arrives, is also fed in pieces (their size from the first byte; the first
  * piece at least 4 bytes, what libxml2 needs to guess an encoding, as an HTTP answer's first
  * piece always has): it must parse the same as whole, or fail both ways. */
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *xml = (const char *)data + 1;
 	size_t len = size - 1;
 	char *err = NULL;
-	switch (data[0] % 3) {
+	switch (data[0] % 6) {
 	case 0: {
 		struct vf_engine_nic *nics = NULL;
 		size_t n = 0;
@@ -64,6 +65,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1: {
 		bool needs_vf = false;
 		(void)vf_engine_parse_profile(xml, len, &needs_vf, &err);
+		break;
+	}
+	case 3: {
+		uint64_t nodes;
+		char tune[16];
+		(void)vf_engine_parse_vm_numa(xml, len, &nodes, tune, sizeof tune, &err);
+		break;
+	}
+	case 4: {
+		struct vf_cpuset cpus;
+		bool any;
+		char tune[16];
+		(void)vf_engine_parse_vm(xml, len, &cpus, &any, tune, sizeof tune, &err);
+		break;
+	}
+	case 5: {
+		struct vf_host_numa_node *nodes = NULL;
+		size_t n = 0;
+		if (vf_engine_parse_host_numa(xml, len, &nodes, &n, &err) == 0)
+			free(nodes);
 		break;
 	}
 	default: {

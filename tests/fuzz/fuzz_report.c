@@ -28,7 +28,7 @@ static void judge(const struct vf_host *h)
 	    vf_policy_set(&p[1], "max_report_age", "60", NULL) < 0)
 		abort();
 	for (int i = 0; i < 2; i++) {
-		vf_judge(c, &p[i], 1, FUZZ_FIXTURE_NOW, &v[i]);
+		vf_judge(c, &p[i], 1, 0, FUZZ_FIXTURE_NOW, &v[i]);
 		(void)vf_verdict_reason(&v[i], &p[i], 1);
 	}
 	vf_headroom_scores(v, 2, score);

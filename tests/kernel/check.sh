@@ -24,17 +24,24 @@ kernel_step() { # name function args...
 	fi
 }
 
-kernel_results() {
-	local line out
-	out=$($PY tests/kernel/check.py check "$KWORK/out" 2>&1)
-	[ -n "$out" ] || { fail "kernel rig: check.py printed nothing"; return; }
+# kernel_verdicts SCRIPT OUTDIR [ARGS...]: run tests/kernel/SCRIPT on a guest's output; its
+# "ok NAME" / "not ok NAME: why" lines become pass/fail, anything else (a traceback) a failure
+kernel_verdicts() {
+	local script=$1 dir=$2 line out
+	shift 2
+	out=$($PY "tests/kernel/$script" "$@" "$dir" 2>&1)
+	[ -n "$out" ] || { fail "kernel rig: $script printed nothing"; return; }
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) pass "${line#ok }" ;;
 		"not ok "*) fail "${line#not ok }" ;;
-		*) fail "kernel rig: check.py: $line" ;;
+		*) fail "kernel rig: $script: $line" ;;
 		esac
 	done <<<"$out"
+}
+
+kernel_results() {
+	kernel_verdicts check.py "$KWORK/out" check
 	if $PY tests/validate-schema.py schema/vfcap-report.schema.json "$KWORK"/out/*/report*.json >"$TMP/kschema" 2>&1; then
 		pass "kernel rig: guest reports match the schema"
 	else
@@ -51,22 +58,14 @@ kernel_results() {
 # The igb guest: its checks print three groups (check-igb.py): the rig's facts, the reporter's
 # long-standing fields, issue 17's fields.
 kernel_igb() {
-	local w=$KWORK/igb line out
+	local w=$KWORK/igb
 	mkdir -p "$w"
 	kernel_step "igb: qemu resolve" rig_qemu_resolve &&
 		kernel_step "igb: qemu $QVER download" rig_qemu_download &&
 		kernel_step "igb: qemu extract" rig_qemu_extract &&
 		kernel_step "igb: initramfs" rig_igb_initramfs "$w" "$PLAIN/vfcap-report" &&
 		kernel_step "igb: boot and guest run" rig_igb_boot "$w" || return 0
-	out=$($PY tests/kernel/check-igb.py "$w/out" 2>&1)
-	[ -n "$out" ] || { fail "kernel rig: check-igb.py printed nothing"; return; }
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) pass "${line#ok }" ;;
-		"not ok "*) fail "${line#not ok }" ;;
-		*) fail "kernel rig: check-igb.py: $line" ;;
-		esac
-	done <<<"$out"
+	kernel_verdicts check-igb.py "$w/out"
 	if $PY tests/validate-schema.py schema/vfcap-report.schema.json "$w"/out/report-*.json >"$TMP/kschema-igb" 2>&1; then
 		pass "kernel rig: igb guest reports match the schema"
 	else

@@ -58,22 +58,11 @@ rig_qdeb() { # package=version -> its cached .deb (empty when absent)
 }
 
 rig_qemu_download() {
-	local pv want="" tmp f
+	local pv want="" f
 	mkdir -p "$QCACHE/debs" || { rig_fail "qemu download: cannot create $QCACHE/debs"; return; }
 	for pv in $QWANT; do [ -n "$(rig_qdeb "$pv")" ] || want="$want $pv"; done
 	if [ -n "$want" ]; then
-		tmp=$(mktemp -d "$QCACHE/debs/.dl.XXXXXX")
-		# shellcheck disable=SC2086
-		if ! (cd "$tmp" && rig_qapt apt-get download -q $want) >"$tmp/log" 2>&1; then
-			rig_fail "qemu download: apt-get download$want failed: $(grep -m1 -E '^E:' "$tmp/log" || tail -1 "$tmp/log")"
-			rm -rf "$tmp"
-			return 1
-		fi
-		for f in "$tmp"/*.deb; do
-			dpkg-deb --info "$f" >/dev/null 2>&1 || { rig_fail "qemu download: $(basename "$f") is not a valid .deb"; rm -rf "$tmp"; return 1; }
-			mv "$f" "$QCACHE/debs/"
-		done
-		rm -rf "$tmp"
+		rig_fetch_debs "qemu download" "$QCACHE/debs" "${want# }" rig_qapt apt-get download -q || return
 	fi
 	local keep=()
 	for pv in $QWANT; do

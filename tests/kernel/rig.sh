@@ -49,25 +49,32 @@ rig_deb() { # package -> path of its cached .deb (empty when absent)
 	done
 }
 
-# apt-get download into a scratch dir, then rename into the cache: an interrupted download
-# never leaves a truncated .deb that a later run would trust.
-rig_download() {
-	mkdir -p "$KCACHE/debs" || { rig_fail "download: cannot create $KCACHE/debs"; return; }
-	local p want="" tmp
-	for p in $KPKGS; do [ -n "$(rig_deb "$p")" ] || want="$want $p=$KVER"; done
-	[ -z "$want" ] && return 0
-	tmp=$(mktemp -d "$KCACHE/debs/.dl.XXXXXX")
+# rig_fetch_debs STEP DIR "PKG=VER..." CMD...: CMD (an apt-get download) fetches the packages
+# into a scratch dir, then each checked .deb is renamed into DIR: an interrupted download never
+# leaves a truncated .deb that a later run would trust. STEP names the step in failures.
+rig_fetch_debs() {
+	local step=$1 dir=$2 want=$3 tmp f
+	shift 3
+	tmp=$(mktemp -d "$dir/.dl.XXXXXX")
 	# shellcheck disable=SC2086
-	if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root $want) >"$tmp/log" 2>&1; then
-		rig_fail "download: apt-get download$want failed: $(grep -m1 -E '^E:' "$tmp/log" || tail -1 "$tmp/log")"
+	if ! (cd "$tmp" && "$@" $want) >"$tmp/log" 2>&1; then
+		rig_fail "$step: apt-get download $want failed: $(grep -m1 -E '^E:' "$tmp/log" || tail -1 "$tmp/log")"
 		rm -rf "$tmp"
 		return 1
 	fi
 	for f in "$tmp"/*.deb; do
-		dpkg-deb --info "$f" >/dev/null 2>&1 || { rig_fail "download: $(basename "$f") is not a valid .deb"; rm -rf "$tmp"; return 1; }
-		mv "$f" "$KCACHE/debs/"
+		dpkg-deb --info "$f" >/dev/null 2>&1 || { rig_fail "$step: $(basename "$f") is not a valid .deb"; rm -rf "$tmp"; return 1; }
+		mv "$f" "$dir/"
 	done
 	rm -rf "$tmp"
+}
+
+rig_download() {
+	mkdir -p "$KCACHE/debs" || { rig_fail "download: cannot create $KCACHE/debs"; return; }
+	local p want=""
+	for p in $KPKGS; do [ -n "$(rig_deb "$p")" ] || want="$want $p=$KVER"; done
+	[ -z "$want" ] && return 0
+	rig_fetch_debs download "$KCACHE/debs" "${want# }" apt-get download -q -o APT::Sandbox::User=root || return
 	for p in $KPKGS; do [ -n "$(rig_deb "$p")" ] || { rig_fail "download: $p=$KVER missing after apt-get download"; return 1; }; done
 	# drop other versions' debs and trees
 	find "$KCACHE/debs" -maxdepth 1 -name '*.deb' ! -name "*_${KVER//:/%3a}_*" -delete

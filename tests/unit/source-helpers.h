@@ -149,6 +149,17 @@ static inline int remove_one(const char *path, const struct stat *st, int flag, 
 	return remove(path);
 }
 
+/* cmocka group setup and teardown: make tmpdir, then remove it with all it holds */
+static inline int tmpdir_setup(void **state)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static inline int tmpdir_teardown(void **state)
+{
+	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* How long a test waits for what must happen before it calls it a hang. Not a speed limit:
  * what it waits for takes 50 ms (the debounce) to 1 s (test_dir_periodic's scan) here, and a
  * few seconds under valgrind on a busy machine; no verdict depends on how fast it comes. */

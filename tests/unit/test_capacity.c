@@ -187,13 +187,60 @@ static void test_usage_sorted_lookup(void **state)
 	vf_usage_clear(&sorted);
 }
 
+/* Held outside libvirt (lib/holders.c): host, after assigned/pool; a vfio-pci VF whose enable
+ * could not be read (broken) is never free; shared IOMMU groups count among the free. */
+static void test_outside_libvirt(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(7, 7);
+	struct vf_pf *pf = &h->pfs[0];
+	for (int i = 0; i < 4; i++) {
+		free(pf->vfs[i].netdev);
+		pf->vfs[i].netdev = NULL;
+		pf->vfs[i].driver = xstrdup("vfio-pci");
+		pf->vfs[i].enable = 1;
+	}
+	pf->vfs[0].holder = xstrdup("vfio pid 7 (testpmd)"); /* named */
+	/* VF 1: in use, holder unnamed */
+	struct vf_usage u = { 0 };
+	use(&u, VF_USE_DOMAIN_PCI, "0000:03:00.3", "vm-a", 0); /* VF 2: qemu holds it: assigned */
+	pf->vfs[3].enable = UNKNOWN, pf->vfs[3].broken = true; /* enable unreadable */
+	free(pf->vfs[4].netdev);
+	pf->vfs[4].netdev = NULL;
+	pf->vfs[4].driver = xstrdup("iavf");
+	pf->vfs[4].net_hidden = true; /* netns, unnamed */
+	pf->vfs[5].iommu_group = 9, pf->vfs[5].iommu_group_devices = 3; /* free, shared group */
+	pf->vfs[6].iommu_group = 10, pf->vfs[6].iommu_group_devices = 1;
+
+	vf_capacity_compute(h, &u, NULL);
+	const enum vf_state want[] = { VF_STATE_HOST, VF_STATE_HOST, VF_STATE_ASSIGNED, VF_STATE_UNKNOWN,
+				       VF_STATE_HOST, VF_STATE_FREE, VF_STATE_FREE };
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		assert_int_equal(pf->vfs[i].state, want[i]);
+	assert_string_equal(pf->vfs[0].owner, "vfio pid 7 (testpmd)");
+	assert_string_equal(pf->vfs[1].owner, "vfio (holder unnamed)");
+	assert_string_equal(pf->vfs[2].owner, "vm-a");
+	assert_string_equal(pf->vfs[4].owner, "netns (unnamed)");
+	assert_int_equal(pf->free, UNKNOWN); /* VF 3 */
+	assert_int_equal(pf->shared_iommu, UNKNOWN);
+	assert_int_equal(h->totals.shared_iommu, UNKNOWN);
+
+	pf->vfs[3].enable = 0, pf->vfs[3].broken = false; /* readable after all: idle */
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(pf->vfs[3].state, VF_STATE_FREE);
+	assert_int_equal(pf->free, 3);
+	assert_int_equal(pf->used, 4);
+	assert_int_equal(pf->shared_iommu, 1);
+	assert_int_equal(h->totals.shared_iommu, 1);
+	vf_usage_clear(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states_and_precedence), cmocka_unit_test(test_libvirt_failed),
 		cmocka_unit_test(test_netlink_failed),        cmocka_unit_test(test_broken_vf_not_free),
 		cmocka_unit_test(test_port_profiles),         cmocka_unit_test(test_recompute),
-		cmocka_unit_test(test_usage_sorted_lookup),
+		cmocka_unit_test(test_usage_sorted_lookup),   cmocka_unit_test(test_outside_libvirt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,7 +131,7 @@ static void test_parse_profiles(void **state)
 static void test_parse_hosts(void **state)
 {
 	size_t len = 0;
-	_cleanup_free_ char *xml = read_fixture("hosts", &len);
+	_cleanup_free_ char *xml = read_fixture("hosts/self", &len);
 	struct vf_engine_host *hosts = NULL;
 	size_t n = 0;
 	assert_int_equal(vf_engine_parse_hosts(xml, len, &hosts, &n, NULL), 0);
@@ -162,7 +162,7 @@ static void test_parse_hosts(void **state)
 static void test_parse_hosts_pieces(void **state)
 {
 	size_t len = 0;
-	_cleanup_free_ char *xml = read_fixture("hosts", &len);
+	_cleanup_free_ char *xml = read_fixture("hosts/self", &len);
 	static const size_t pieces[] = { 1, 2, 7, 64, 4096 };
 	for (size_t k = 0; k < ARRAY_SIZE(pieces); k++) {
 		struct vf_engine_hosts_parser *hp = vf_engine_hosts_parser_new();
@@ -223,12 +223,168 @@ static void test_parse_hosts_pieces(void **state)
 	vf_engine_hosts_free(hosts, n);
 }
 
+/* ---- NUMA placement ---- */
+
+static uint64_t vm_numa(const char *rel, char *tune)
+{
+	size_t len = 0;
+	_cleanup_free_ char *xml = read_fixture(rel, &len);
+	uint64_t nodes = 99;
+	_cleanup_free_ char *err = NULL;
+	if (vf_engine_parse_vm_numa(xml, len, &nodes, tune, 16, &err) < 0)
+		fail_msg("%s: %s", rel, err);
+	return nodes;
+}
+
+static bool has_cpu(const struct vf_cpuset *s, int c)
+{
+	return (s->bits[c / 64] >> (c % 64)) & 1;
+}
+
+/* CPUs 0..63 of s as a mask */
+static uint64_t low_cpus(const struct vf_cpuset *s)
+{
+	return s->bits[0];
+}
+
+static void test_parse_vm_numa(void **state)
+{
+	char tune[16];
+	assert_int_equal(vm_numa("vms/" VM_NODE0 "/numanodes", tune), 1);
+	assert_string_equal(tune, "strict");
+	assert_int_equal(vm_numa("vms/" VM_NODE01 "/numanodes", tune), 3);
+	assert_string_equal(tune, "interleave");
+	assert_int_equal(vm_numa("vms/" VM_VCPU "/numanodes", tune), 0); /* a vNUMA node, no pin */
+	assert_string_equal(tune, "");
+	assert_int_equal(vm_numa("vms/" VM1 "/numanodes", tune), 0);      /* <vm_numa_nodes/> */
+	/* a default namespace, a pin without index (the deprecated host_numa_node id alone), the
+	 * highest node, a tune mode cut to the buffer */
+	const char *x = "<vm_numa_nodes xmlns='urn:x'><vm_numa_node><numa_tune_mode>preferred-and-more-words"
+			"</numa_tune_mode><numa_node_pins><numa_node_pin><host_numa_node id='a'/></numa_node_pin>"
+			"<numa_node_pin><index> 63 </index></numa_node_pin></numa_node_pins></vm_numa_node>"
+			"</vm_numa_nodes>";
+	uint64_t nodes = 0;
+	assert_int_equal(vf_engine_parse_vm_numa(x, strlen(x), &nodes, tune, sizeof tune, NULL), 0);
+	assert_true(nodes == UINT64_C(1) << 63);
+	assert_string_equal(tune, "preferred-and-m");
+}
+
+static void test_parse_vm(void **state)
+{
+	struct {
+		const char *vm;
+		bool any;
+		uint64_t cpus;
+		const char *tune;
+	} cases[] = {
+		{ VM_VCPU, true, 0xf0, "interleave" }, /* 4-5 and 6,^5,7: the ^ takes out of its own set only */
+		{ VM_UNPINNED, false, 0, "" },
+		{ VM1, false, 0, "" },
+		{ VM_NODE0, false, 0, "strict" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *rel = xasprintf("vms/%s/self", cases[i].vm);
+		size_t len = 0;
+		_cleanup_free_ char *xml = read_fixture(rel, &len);
+		struct vf_cpuset cpus;
+		bool any = !cases[i].any;
+		char tune[16];
+		assert_int_equal(vf_engine_parse_vm(xml, len, &cpus, &any, tune, sizeof tune, NULL), 0);
+		assert_int_equal(any, cases[i].any);
+		assert_true(low_cpus(&cpus) == cases[i].cpus);
+		assert_string_equal(tune, cases[i].tune);
+	}
+}
+
+static void test_parse_host_numa(void **state)
+{
+	size_t len = 0;
+	_cleanup_free_ char *xml = read_fixture("hosts/" HOST1 "/numanodes", &len);
+	struct vf_host_numa_node *nodes = NULL;
+	size_t n = 0;
+	assert_int_equal(vf_engine_parse_host_numa(xml, len, &nodes, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(nodes[0].index, 0);
+	assert_true(low_cpus(&nodes[0].cpus) == 0x0f);
+	assert_int_equal(nodes[1].index, 1);
+	assert_true(low_cpus(&nodes[1].cpus) == 0xf0);
+	free(nodes);
+	const char *x = "<host_numa_nodes><host_numa_node><index>7</index><cpu><cores><core><index>4095</index>"
+			"</core><core/></cores></cpu></host_numa_node><host_numa_node><index>6</index>"
+			"</host_numa_node></host_numa_nodes>";
+	assert_int_equal(vf_engine_parse_host_numa(x, strlen(x), &nodes, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(nodes[0].index, 7);
+	assert_true(has_cpu(&nodes[0].cpus, 4095));
+	assert_true(low_cpus(&nodes[1].cpus) == 0);
+	free(nodes);
+}
+
+static void test_cpuset(void **state)
+{
+	struct {
+		const char *s;
+		int r;
+		uint64_t low;
+	} cases[] = {
+		{ "0", 0, 1 },           { "1-4,6", 0, 0x5e }, { "0-3,^2", 0, 0xb }, { "^2,0-3", 0, 0xb },
+		{ "^3", 0, 0 },          { "63", 0, UINT64_C(1) << 63 },         { "4095", 0, 0 },
+		{ "4096", -EINVAL, 0 },  { "3-1", -EINVAL, 0 }, { "", -EINVAL, 0 }, { "1,,2", -EINVAL, 0 },
+		{ ",1", -EINVAL, 0 },    { "1,", -EINVAL, 0 },  { "a", -EINVAL, 0 }, { "1-", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },    { "1-2-3", -EINVAL, 0 }, { "^", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct vf_cpuset set = { 0 };
+		int r = vf_cpuset_parse(cases[i].s, &set);
+		if (r != cases[i].r || (r == 0 && low_cpus(&set) != cases[i].low))
+			fail_msg("'%s': got %d %#llx", cases[i].s, r, (unsigned long long)low_cpus(&set));
+	}
+	struct vf_cpuset set;
+	assert_int_equal(vf_cpuset_parse("4000-4095", &set), 0);
+	assert_true(has_cpu(&set, 4000) && has_cpu(&set, 4095) && !has_cpu(&set, 3999));
+}
+
+static void test_numa_nodes_text(void **state)
+{
+	char buf[40];
+	vf_numa_nodes_text(0, buf, sizeof buf);
+	assert_string_equal(buf, "-");
+	vf_numa_nodes_text(1, buf, sizeof buf);
+	assert_string_equal(buf, "0");
+	vf_numa_nodes_text(UINT64_C(1) << 63 | 6, buf, sizeof buf);
+	assert_string_equal(buf, "1,2,63");
+	char small[12];
+	vf_numa_nodes_text(~UINT64_C(0), small, sizeof small);
+	assert_string_equal(small, "0,1,2,3,...");
+}
+
 /* ---- malformed documents ---- */
 
-enum doc_kind { NICS, PROFILE, HOSTS };
+enum doc_kind { NICS, PROFILE, HOSTS, VM_NUMA, VM, HOST_NUMA };
+
+static int parse_numa_kind(enum doc_kind k, const char *xml, size_t len, char **err)
+{
+	char tune[16];
+	if (k == VM_NUMA) {
+		uint64_t nodes;
+		return vf_engine_parse_vm_numa(xml, len, &nodes, tune, sizeof tune, err);
+	}
+	if (k == VM) {
+		struct vf_cpuset cpus;
+		bool any;
+		return vf_engine_parse_vm(xml, len, &cpus, &any, tune, sizeof tune, err);
+	}
+	struct vf_host_numa_node *nodes = NULL;
+	size_t n = 0;
+	int r = vf_engine_parse_host_numa(xml, len, &nodes, &n, err);
+	free(nodes);
+	return r;
+}
 
 static int parse_kind(enum doc_kind k, const char *xml, size_t len, char **err)
 {
+	if (k >= VM_NUMA)
+		return parse_numa_kind(k, xml, len, err);
 	if (k == NICS) {
 		struct vf_engine_nic *nics = NULL;
 		size_t n = 0;
@@ -299,6 +455,33 @@ static void test_parse_errors(void **state)
 	fails(HOSTS, "<hosts><host id='a'><address>a</address></host></hosts>trailing",
 	      "line 1: Extra content at the end of the document");
 	fails(HOSTS, "<?xml version='1.0'?><hosts/><!-- ok --><hosts/>", "line 1: Extra content at the end of the document");
+}
+
+static void test_parse_numa_errors(void **state)
+{
+	size_t len = 0;
+	_cleanup_free_ char *bad_pin = read_fixture("vms/" VM_BAD_PIN "/numanodes", &len);
+	fails(VM_NUMA, bad_pin, "line 18: <index> '64' is not a NUMA node 0..63");
+	_cleanup_free_ char *bad_cpus = read_fixture("vms/" VM_BAD_CPUS "/self", &len);
+	fails(VM, bad_cpus, "line 16: <cpu_set> '4-x' is not a CPU list of 0..4095");
+	fails(VM_NUMA, "<vm_numa_nodes><vm_numa_node><numa_node_pins><numa_node_pin><index>-1</index>"
+		       "</numa_node_pin></numa_node_pins></vm_numa_node></vm_numa_nodes>",
+	      "line 1: <index> '-1' is not a NUMA node 0..63");
+	fails(VM_NUMA, "<vm_numa_nodes><vm_numa_node><numa_node_pins><numa_node_pin><index></index>"
+		       "</numa_node_pin></numa_node_pins></vm_numa_node></vm_numa_nodes>",
+	      "line 1: <index> '' is not a NUMA node 0..63");
+	fails(VM_NUMA, "<vm/>", "line 1: root is <vm>, expected <vm_numa_nodes>");
+	fails(VM, "<vms/>", "line 1: root is <vms>, expected <vm>");
+	fails(VM, "<vm><cpu><cpu_tune><vcpu_pins><vcpu_pin><cpu_set>0-99999</cpu_set></vcpu_pin></vcpu_pins>"
+		  "</cpu_tune></cpu></vm>",
+	      "line 1: <cpu_set> '0-99999' is not a CPU list of 0..4095");
+	fails(HOST_NUMA, "<host_numa_nodes>\n<host_numa_node/></host_numa_nodes>",
+	      "line 2: <host_numa_node> without <index>");
+	fails(HOST_NUMA, "<host_numa_nodes><host_numa_node><index>0</index><cpu><cores><core><index>4096</index>"
+			 "</core></cores></cpu></host_numa_node></host_numa_nodes>",
+	      "line 1: <index> '4096' is not a CPU 0..4095");
+	fails(HOST_NUMA, "<!DOCTYPE host_numa_nodes><host_numa_nodes/>", "line 1: DOCTYPE not allowed");
+	fails(HOST_NUMA, "<host_numa_nodes>", "line 1: *");
 }
 
 /* No DOCTYPE at all: nothing is declared, expanded or fetched. */
@@ -387,6 +570,9 @@ int main(void)
 		cmocka_unit_test(test_parse_nics),     cmocka_unit_test(test_parse_nics_shapes),
 		cmocka_unit_test(test_parse_profiles), cmocka_unit_test(test_parse_hosts),
 		cmocka_unit_test(test_parse_hosts_pieces),
+		cmocka_unit_test(test_parse_vm_numa),  cmocka_unit_test(test_parse_vm),
+		cmocka_unit_test(test_parse_host_numa), cmocka_unit_test(test_cpuset),
+		cmocka_unit_test(test_numa_nodes_text), cmocka_unit_test(test_parse_numa_errors),
 		cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_parse_doctype),
 		cmocka_unit_test(test_parse_depth),    cmocka_unit_test(test_valid_id),
 		cmocka_unit_test(test_new_errors),

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "engine-fixtures.h"
+#include "engine-server.h"
 #include "engine.h"
 #include "util.h"
 
@@ -44,9 +45,7 @@
 /* ---- the HTTP client against engine-server.py ---- */
 
 struct server {
-	pid_t pid;
-	int port;
-	char log[64];
+	struct engine_server e;
 	char *url; /* http://127.0.0.1:PORT/ovirt-engine/api */
 };
 
@@ -60,52 +59,17 @@ static struct server tls; /* HTTPS */
 /* Start engine-server.py with the common arguments and extra (NULL-terminated). */
 static int server_start(struct server *s, const char *scheme, const char *const *extra)
 {
-	strcpy(s->log, "/tmp/vfcap-test-engine.XXXXXX");
-	int fd = mkstemp(s->log);
-	if (fd < 0)
+	if (engine_server_start(&s->e, USER, PASSWORD, extra) < 0)
 		return -1;
-	close(fd);
-	const char *argv[40] = { "python3", "tests/filter/engine-server.py", "--root", FIXTURES,
-				 "--user", USER, "--password", PASSWORD, "--log", s->log };
-	size_t n = 10;
-	while (*extra && n < ARRAY_SIZE(argv) - 1)
-		argv[n++] = *extra++;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a test that dies takes its server along */
-		dup2(p[1], STDOUT_FILENO);
-		execv("/usr/bin/python3", (char **)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[32] = "";
-	bool ok = f && fgets(line, sizeof(line), f);
-	if (f)
-		fclose(f);
-	s->port = ok ? atoi(line) : 0;
-	if (s->port <= 0) {
-		fprintf(stderr, "engine-server.py did not start\n");
-		return -1;
-	}
-	s->url = xasprintf("%s://127.0.0.1:%d/ovirt-engine/api", scheme, s->port);
+	s->url = xasprintf("%s://127.0.0.1:%d/ovirt-engine/api", scheme, s->e.port);
 	return 0;
 }
 
 static void server_stop(struct server *s)
 {
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	unlink(s->log);
+	engine_server_stop(&s->e);
 	free(s->url);
-	*s = (struct server){ 0 };
+	s->url = NULL;
 }
 
 /* Loopback only: no proxy from the environment. */
@@ -154,7 +118,7 @@ static size_t requests_at(const struct server *s, const char *path)
 {
 	_cleanup_free_ char *log = NULL;
 	size_t len = 0;
-	assert_int_equal(read_full_file(s->log, &log, &len, 1 << 24), 0);
+	assert_int_equal(read_full_file(s->e.log, &log, &len, 1 << 24), 0);
 	size_t n = 0;
 	for (char *line = log, *end; *line; line = end + 1) {
 		end = strchr(line, '\n');
@@ -244,6 +208,114 @@ static void test_demand(void **state)
 	assert_int_equal(requests(NULL) - before, 6);
 	assert_int_equal(demand(e, VM3, T0 + 2), 0);
 	assert_int_equal(requests(NULL) - before, 6);
+	vf_engine_free(e);
+}
+
+/* ---- NUMA placement ---- */
+
+static struct vf_vm_placement placement(struct vf_engine *e, const char *vm, time_t now)
+{
+	struct vf_vm_placement p;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_engine_vm_placement(e, vm, now, &p, &err);
+	if (r < 0)
+		fail_msg("%s: %d %s", vm, r, err);
+	return p;
+}
+
+static uint64_t nodes_on(struct vf_engine *e, const struct vf_vm_placement *p, const char *host, time_t now)
+{
+	uint64_t nodes = 99;
+	_cleanup_free_ char *err = NULL;
+	int r = vf_engine_vm_nodes_on(e, p, host, now, &nodes, &err);
+	if (r < 0)
+		fail_msg("%s: %d %s", host, r, err);
+	return nodes;
+}
+
+/* err is "engine URL/PATH: what" (what "" : "engine: ..." alone, given whole in path) */
+static void engine_error_is(const char *err, const char *path, const char *what)
+{
+	_cleanup_free_ char *want = *what ? xasprintf("engine %s%s: %s", srv.url, path, what) : xstrdup(path);
+	if (!err || !streq(err, want))
+		fail_msg("got '%s', want '%s'", err, want);
+}
+
+static void placement_fails(struct vf_engine *e, const char *vm, int r, const char *path, const char *what,
+			    size_t made)
+{
+	size_t before = requests(NULL);
+	struct vf_vm_placement p;
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_engine_vm_placement(e, vm, T0, &p, &err), r);
+	engine_error_is(err, path, what);
+	assert_int_equal(requests(NULL) - before, made);
+}
+
+static void test_placement(void **state)
+{
+	struct vf_engine *e = engine(60);
+	size_t before = requests(NULL);
+	struct vf_vm_placement p = placement(e, VM_NODE0, T0);
+	assert_int_equal(p.source, VF_PIN_VNUMA);
+	assert_true(p.nodes == 1);
+	assert_string_equal(p.tune_mode, "strict");
+	assert_int_equal(requests(NULL) - before, 1); /* vNUMA pins: the VM itself is not asked for */
+	p = placement(e, VM_NODE01, T0);
+	assert_true(p.source == VF_PIN_VNUMA && p.nodes == 3);
+	p = placement(e, VM_UNPINNED, T0);
+	assert_int_equal(p.source, VF_PIN_NONE);
+	struct vf_vm_placement vcpu = placement(e, VM_VCPU, T0);
+	assert_int_equal(vcpu.source, VF_PIN_VCPU);
+	assert_true(vcpu.cpus.bits[0] == 0xf0);
+	assert_string_equal(vcpu.tune_mode, "interleave");
+	assert_int_equal(requests(NULL) - before, 6);
+	assert_int_equal(requests("/ovirt-engine/api/vms/" VM_VCPU), 1);
+	/* cached for cache_ttl */
+	p = placement(e, VM_NODE0, T0 + 59);
+	p = placement(e, VM_VCPU, T0 + 59);
+	assert_int_equal(requests(NULL) - before, 6);
+
+	/* vCPU pins become nodes through each host's topology, asked once per host */
+	assert_true(nodes_on(e, &vcpu, HOST1, T0) == 2);
+	assert_true(nodes_on(e, &vcpu, HOST2, T0) == 1);
+	assert_true(nodes_on(e, &vcpu, HOST1, T0 + 1) == 2);
+	assert_int_equal(requests(NULL) - before, 8);
+	assert_int_equal(requests("/ovirt-engine/api/hosts/" HOST1 "/numanodes"), 1);
+	/* vNUMA pins need no topology, nor do unpinned VMs */
+	struct vf_vm_placement node0 = placement(e, VM_NODE0, T0);
+	assert_true(nodes_on(e, &node0, HOST3, T0) == 1);
+	struct vf_vm_placement none = placement(e, VM_UNPINNED, T0);
+	assert_true(nodes_on(e, &none, HOST3, T0) == 0);
+	assert_int_equal(requests(NULL) - before, 8);
+	/* a host the engine has no topology for; a stale entry is asked for again */
+	uint64_t nodes = 7;
+	_cleanup_free_ char *err = NULL;
+	assert_int_equal(vf_engine_vm_nodes_on(e, &vcpu, HOST3, T0, &nodes, &err), -ENOENT);
+	engine_error_is(err, "/hosts/" HOST3 "/numanodes", "HTTP 404");
+	assert_true(nodes == 7);
+	assert_true(nodes_on(e, &vcpu, HOST1, T0 + 60) == 2);
+	assert_int_equal(requests("/ovirt-engine/api/hosts/" HOST1 "/numanodes"), 2);
+	_cleanup_free_ char *bad = NULL;
+	assert_int_equal(vf_engine_vm_nodes_on(e, &vcpu, "../hosts", T0, &nodes, &bad), -EINVAL);
+	engine_error_is(bad, "engine: invalid host id", "");
+	vf_engine_free(e);
+}
+
+static void test_placement_errors(void **state)
+{
+	struct vf_engine *e = engine(60);
+	placement_fails(e, VM_BAD_PIN, -EINVAL, "/vms/" VM_BAD_PIN "/numanodes",
+			"line 18: <index> '64' is not a NUMA node 0..63", 1);
+	placement_fails(e, VM_BAD_PIN, -EINVAL, "/vms/" VM_BAD_PIN "/numanodes",
+			"line 18: <index> '64' is not a NUMA node 0..63", 1); /* failures are not cached */
+	placement_fails(e, VM_BAD_CPUS, -EINVAL, "/vms/" VM_BAD_CPUS,
+			"line 16: <cpu_set> '4-x' is not a CPU list of 0..4095", 2);
+	placement_fails(e, VM_UNKNOWN, -ENOENT, "/vms/" VM_UNKNOWN "/numanodes", "HTTP 404", 1);
+	placement_fails(e, "../../hosts", -EINVAL, "engine: invalid VM id", "", 0);
+	vf_engine_free(e);
+	e = engine_at(srv.url, "wrong", FETCH_MS, 60);
+	placement_fails(e, VM_NODE0, -EACCES, "/vms/" VM_NODE0 "/numanodes", "HTTP 401", 1);
 	vf_engine_free(e);
 }
 
@@ -447,7 +519,7 @@ static void test_host_address(void **state)
 /* A failed list read is repeated to every caller of the same second, not re-asked. */
 static void test_host_list_down(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/down", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/down", srv.e.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: HTTP 503", url);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	size_t before = requests("/down/hosts");
@@ -487,7 +559,7 @@ static long peak_rss_kb(bool reset_peak)
  * less than the list (no tree, no copy of it). */
 static void test_host_list_big(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/many", srv.e.port);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	long before = peak_rss_kb(true);
 	_cleanup_free_ char *first = address_of(e, "00000000-0000-4000-8000-000000000000", T0);
@@ -504,7 +576,7 @@ static void test_host_list_big(void **state)
 /* A 200 that is not a host list stops the transfer at the first element, not at its end. */
 static void test_host_list_garbage(void **state)
 {
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.port);
+	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/garbage", srv.e.port);
 	_cleanup_free_ char *want = xasprintf("engine %s/hosts: line 1: root is <nics>, expected <hosts>", url);
 	struct vf_engine *e = engine_at(url, PASSWORD, FETCH_MS, 60);
 	address_fails(e, HOST1, T0, -EINVAL, want);
@@ -543,7 +615,7 @@ static void test_tls(void **state)
 	vf_engine_free(e);
 
 	/* the certificate names 127.0.0.1, not localhost */
-	_cleanup_free_ char *url = xasprintf("https://localhost:%d/ovirt-engine/api", tls.port);
+	_cleanup_free_ char *url = xasprintf("https://localhost:%d/ovirt-engine/api", tls.e.port);
 	e = engine_ca(url, TLS_DIR "/engine.crt", PASSWORD, FETCH_MS, 60);
 	_cleanup_free_ char *err2 = NULL;
 	assert_int_equal(vf_engine_vm_demand(e, VM1, T0, &d, &err2), -EIO);
@@ -603,6 +675,8 @@ int main(void)
 {
 	const struct CMUnitTest http[] = {
 		cmocka_unit_test(test_demand),
+		cmocka_unit_test(test_placement),
+		cmocka_unit_test(test_placement_errors),
 		cmocka_unit_test(test_demand_expiry),
 		cmocka_unit_test(test_many_vms),
 		cmocka_unit_test(test_cache_bound),

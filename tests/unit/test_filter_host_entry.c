@@ -32,6 +32,7 @@ static void test_from_host(_unused_ void **state)
 	a->physical_network = xstrdup("physnet1");
 	a->fabric = xstrdup("A");
 	a->free = 7;
+	a->numa_node = 1;
 	struct vf_pf *b = vf_host_add_pf(h, "ens1f1");
 	b->free = UNKNOWN;
 	_cleanup_cap_ struct vf_capacity *c = vf_capacity_from_host(h, "host-1");
@@ -49,6 +50,8 @@ static void test_from_host(_unused_ void **state)
 	assert_null(c->pfs[1].physical_network);
 	assert_null(c->pfs[1].fabric);
 	assert_int_equal(c->pfs[1].free, UNKNOWN);
+	assert_int_equal(c->pfs[0].numa_node, 1);
+	assert_int_equal(c->pfs[1].numa_node, -1); /* a PF that did not say */
 
 	h->totals.free = UNKNOWN; /* libvirt was down: stays unknown, never 0 or free */
 	_cleanup_cap_ struct vf_capacity *u = vf_capacity_from_host(h, "host-1");
@@ -97,6 +100,8 @@ static void golden_case(const char *parent, const char *name)
 		assert_true(json_object_object_get_ex(pf, "name", &n));
 		assert_string_equal(c->pfs[i].name, json_object_get_string(n));
 		assert_int_equal(c->pfs[i].free, json_count(pf, "free"));
+		assert_true(json_object_object_get_ex(pf, "numa_node", &n));
+		assert_int_equal(c->pfs[i].numa_node, json_object_get_int(n));
 		assert_true(streq_ptr(c->pfs[i].physical_network, json_label(pf, "physical_network")));
 		assert_true(streq_ptr(c->pfs[i].fabric, json_label(pf, "fabric")));
 	}
@@ -187,21 +192,11 @@ static void test_read_bad(_unused_ void **state)
 	assert_true(startswith(c->error, "cut.json: JSON: byte "));
 }
 
-static int setup(void **state)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_from_host),    cmocka_unit_test(test_error_and_refs),
 		cmocka_unit_test(test_read_goldens), cmocka_unit_test(test_read_bad),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "engine-fixtures.h"
+#include "engine-server.h"
 #include "engine.h"
 #include "http-client.h"
 #include "source.h"
@@ -36,13 +37,7 @@
 /* libcurl refuses option strings longer than CURL_MAX_INPUT_LENGTH (8,000,000 bytes) */
 #define TOO_LONG 8000001
 
-struct server {
-	pid_t pid;
-	int port;
-	char log[64];
-};
-
-static struct server srv, tls;
+static struct engine_server srv, tls;
 
 #define assert_contains(s, sub)                                                                    \
 	do {                                                                                       \
@@ -51,44 +46,7 @@ static struct server srv, tls;
 			fail_msg("'%.200s' does not contain '%s'", _s ? _s : "(null)", (sub));     \
 	} while (0)
 
-/* engine-server.py with extra arguments (NULL-terminated); its port in s->port. */
-static int server_start(struct server *s, const char *const *extra)
-{
-	strcpy(s->log, "/tmp/vfcap-test-http.XXXXXX");
-	int fd = mkstemp(s->log), p[2];
-	if (fd < 0 || pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	close(fd);
-	const char *argv[24] = { "python3", "tests/filter/engine-server.py", "--root", FIXTURES, "--user", USER,
-				 "--password", PASSWORD, "--log", s->log };
-	for (size_t n = 10; *extra && n < ARRAY_SIZE(argv) - 1;)
-		argv[n++] = *extra++;
-	s->pid = fork();
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(p[1], STDOUT_FILENO);
-		execv("/usr/bin/python3", (char **)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[32] = "";
-	s->port = f && fgets(line, sizeof(line), f) ? atoi(line) : 0;
-	if (f)
-		fclose(f);
-	return s->port > 0 ? 0 : -1;
-}
-
-static void server_stop(struct server *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	unlink(s->log);
-}
-
-static char *url_at(const struct server *s, const char *scheme, const char *path)
+static char *url_at(const struct engine_server *s, const char *scheme, const char *path)
 {
 	return xasprintf("%s://127.0.0.1:%d%s", scheme, s->port, path);
 }
@@ -109,13 +67,14 @@ static int setup(void **state)
 				"--redirect", API "/to-nics=" API "/vms/" VM3 "/nics",
 				"--big", API "/big=100000", NULL };
 	const char *tls_extra[] = { "--tls", TLS_DIR "/engine.crt," TLS_DIR "/engine.key", NULL };
-	return server_start(&srv, extra) < 0 || server_start(&tls, tls_extra) < 0 ? -1 : 0;
+	return engine_server_start(&srv, USER, PASSWORD, extra) < 0 ||
+		       engine_server_start(&tls, USER, PASSWORD, tls_extra) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-	server_stop(&srv);
-	server_stop(&tls);
+	engine_server_stop(&srv);
+	engine_server_stop(&tls);
 	return 0;
 }
 

@@ -596,16 +596,6 @@ static void test_dir_many(_unused_ void **state)
 	}
 }
 
-static int setup(void **state)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,5 +605,5 @@ int main(void)
 		cmocka_unit_test(test_dir_concurrent),
 		cmocka_unit_test(test_dir_renames_during_scans), cmocka_unit_test(test_dir_many),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

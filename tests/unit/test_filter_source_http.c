@@ -646,7 +646,7 @@ static int setup(void **state)
 					       "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
 	for (size_t i = 0; i < ARRAY_SIZE(proxies); i++)
 		unsetenv(proxies[i]);
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_setup(state) < 0)
 		return -1;
 	srvdir = xasprintf("%s/served", tmpdir);
 	return mkdir(srvdir, 0755) == 0 && start_server() == 0 ? 0 : -1;
@@ -656,7 +656,7 @@ static int teardown(void **state)
 {
 	stop_server();
 	free(srvdir);
-	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	return tmpdir_teardown(state);
 }
 
 int main(void)

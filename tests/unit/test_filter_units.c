@@ -54,16 +54,24 @@ static void test_policy_defaults_and_props(void **state)
 	assert_false(p.accept_missing);
 	assert_int_equal(p.max_report_age, 300);
 	assert_string_equal(p.label, "");
+	assert_int_equal(p.numa, VF_NUMA_PREFERRED);
 
 	struct rpc_member m[] = { prop("vf_demand", "12"), prop("on_missing", "accept"),
 				  prop("max_report_age", "0"), prop("label", "physnet1"),
-				  prop("other_units_prop", "whatever") };
-	struct rpc_value v = props(5, m);
+				  prop("other_units_prop", "whatever"), prop("numa", "required") };
+	struct rpc_value v = props(6, m);
 	assert_int_equal(vf_policy_from_props(&v, &p, NULL), 0);
 	assert_int_equal(p.demand, 12);
 	assert_true(p.accept_missing);
 	assert_int_equal(p.max_report_age, 0);
 	assert_string_equal(p.label, "physnet1");
+	assert_int_equal(p.numa, VF_NUMA_REQUIRED);
+	assert_false(p.iommu_isolation);
+
+	struct rpc_member m2[] = { prop("iommu_isolation", "yes") };
+	v = props(1, m2);
+	assert_int_equal(vf_policy_from_props(&v, &p, NULL), 0);
+	assert_true(p.iommu_isolation);
 }
 
 static void policy_fails(const char *name, const char *value, const char *want)
@@ -85,7 +93,9 @@ static void test_policy_errors(void **state)
 	policy_fails("vf_demand", " 2", "is not a count");
 	policy_fails("on_missing", "Reject", "property on_missing: 'Reject' is not reject or accept");
 	policy_fails("max_report_age", "1e3", "is not seconds");
+	policy_fails("iommu_isolation", "true", "property iommu_isolation: 'true' is not no or yes");
 	policy_fails("label", "a b", "property label: 'a b' is not 1-64");
+	policy_fails("numa", "strict", "property numa: 'strict' is not ignore, preferred or required");
 	/* a hostile value is cut short and cannot break the line */
 	policy_fails("label", "x\ny\rz" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		     "'x?y?zaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
@@ -106,7 +116,7 @@ static void judge(const struct vf_capacity *c, const char *label, int demand, in
 	p.max_report_age = max_age;
 	p.accept_missing = accept;
 	struct vf_verdict v;
-	vf_judge(c, &p, demand, NOW, &v);
+	vf_judge(c, &p, demand, 0, NOW, &v);
 	if (v.decision != want || v.free != want_free || !strstr(vf_verdict_reason(&v, &p, demand), want_reason))
 		fail_msg("%s: got %d free %d '%s', want %d free %d '%s'", c ? c->host_id : "-", v.decision, v.free,
 			 v.reason, want, want_free, want_reason);
@@ -139,6 +149,130 @@ static void test_judge(void **state)
 	vf_capacity_unref(e);
 }
 
+/* A host with PFs (name, NUMA node, free, physnet) and the total of their free VFs. */
+static struct vf_capacity *numa_host(int n, ...)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 0;
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		struct vf_pf *pf = vf_host_add_pf(h, va_arg(ap, const char *));
+		pf->numa_node = va_arg(ap, int);
+		pf->free = va_arg(ap, int);
+		pf->physical_network = xstrdup(va_arg(ap, const char *));
+		h->totals.free += pf->free;
+	}
+	va_end(ap);
+	return vf_capacity_from_host(h, "n");
+}
+
+static void judge_numa(const struct vf_capacity *c, const char *numa, const char *label, uint64_t nodes, int demand,
+		       enum vf_decision want, int want_local, const char *want_reason)
+{
+	struct vf_policy p;
+	vf_policy_default(&p);
+	assert_int_equal(vf_policy_set(&p, "numa", numa, NULL), 0);
+	snprintf(p.label, sizeof p.label, "%s", label);
+	struct vf_verdict v;
+	vf_judge(c, &p, demand, nodes, NOW, &v);
+	const char *why = vf_verdict_reason(&v, &p, demand);
+	if (v.decision != want || (v.numa_nodes ? v.local : -1) != want_local || !streq(why, want_reason))
+		fail_msg("numa=%s nodes %#llx demand %d: got %d local %d '%s', want %d local %d '%s'", numa,
+			 (unsigned long long)nodes, demand, v.decision, v.numa_nodes ? v.local : -1, why, want,
+			 want_local, want_reason);
+}
+
+/* PFs on node 0 (2 free), node 1 (3 free), unknown node (1 free), node 5 (4 free): 10 free. */
+static void test_judge_numa(void **state)
+{
+	struct vf_capacity *c = numa_host(4, "p0", 0, 2, "physnet1", "p1", 1, 3, "physnet2", "p2", -1, 1, "physnet1",
+					  "p5", 5, 4, "physnet1");
+	/* ignore, and an unpinned VM: as without NUMA */
+	judge_numa(c, "ignore", "", 1, 9, VF_PASS, -1, "10 free, 9 needed");
+	judge_numa(c, "required", "", 0, 10, VF_PASS, -1, "10 free, 10 needed");
+	/* required: the VM's nodes and the unknown one count, node 5 does not */
+	judge_numa(c, "required", "", 1, 3, VF_PASS, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 3 needed");
+	judge_numa(c, "required", "", 1, 4, VF_REJECT, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 4 needed");
+	judge_numa(c, "required", "", 2, 4, VF_PASS, 4, "10 free, 4 on NUMA node 1 (node 1: 3, unknown node: 1), 4 needed");
+	judge_numa(c, "required", "", 3, 7, VF_REJECT, 6,
+		   "10 free, 6 on NUMA nodes 0,1 (node 0: 2, node 1: 3, unknown node: 1), 7 needed");
+	judge_numa(c, "required", "", 1u << 5 | 1, 7, VF_PASS, 7,
+		   "10 free, 7 on NUMA nodes 0,5 (node 0: 2, node 5: 4, unknown node: 1), 7 needed");
+	/* a node with no PF: only the unknown one is local */
+	judge_numa(c, "required", "", 1u << 3, 1, VF_PASS, 1, "10 free, 1 on NUMA node 3 (node 3: 0, unknown node: 1), 1 needed");
+	/* preferred passes on every free VF and still says how many are local */
+	judge_numa(c, "preferred", "", 1, 9, VF_PASS, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 9 needed");
+	judge_numa(c, "preferred", "", 1, 11, VF_REJECT, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 11 needed");
+	/* with a label, only its PFs count, locally too */
+	judge_numa(c, "required", "physnet1", 1, 4, VF_REJECT, 3,
+		   "7 free on physnet1, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 4 needed");
+	judge_numa(c, "required", "physnet2", 2, 3, VF_PASS, 3, "3 free on physnet2, 3 on NUMA node 1 (node 1: 3), 3 needed");
+	vf_capacity_unref(c);
+}
+
+/* iommu_isolation: free VFs in shared IOMMU groups do not count; a report without the count
+ * (version 1) counts as 0 such VFs. */
+static void test_judge_iommu(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 5, h->totals.shared_iommu = 2;
+	struct vf_pf *pf = vf_host_add_pf(h, "p0");
+	pf->physical_network = xstrdup("physnet1");
+	pf->free = 3, pf->shared_iommu = 2;
+	pf = vf_host_add_pf(h, "p1");
+	pf->physical_network = xstrdup("physnet2");
+	pf->free = 2; /* shared_iommu UNKNOWN: 0 */
+	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_policy p;
+	vf_policy_default(&p);
+	p.iommu_isolation = 1;
+	struct vf_verdict v;
+	vf_judge(c, &p, 3, 0, NOW, &v);
+	assert_int_equal(v.decision, VF_PASS);
+	assert_int_equal(v.free, 3);
+	assert_string_equal(vf_verdict_reason(&v, &p, 3), "3 free alone in their IOMMU group, 3 needed");
+	vf_judge(c, &p, 4, 0, NOW, &v);
+	assert_int_equal(v.decision, VF_REJECT);
+	snprintf(p.label, sizeof p.label, "physnet1");
+	vf_judge(c, &p, 1, 0, NOW, &v);
+	assert_int_equal(v.free, 1);
+	snprintf(p.label, sizeof p.label, "physnet2");
+	vf_judge(c, &p, 2, 0, NOW, &v);
+	assert_int_equal(v.free, 2);
+	p.iommu_isolation = 0, p.label[0] = '\0';
+	vf_judge(c, &p, 5, 0, NOW, &v);
+	assert_int_equal(v.free, 5);
+	vf_capacity_unref(c);
+}
+
+/* numa and iommu_isolation together: the local VFs are those a VM can take. */
+static void test_judge_numa_iommu(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 6, h->totals.shared_iommu = 2;
+	struct vf_pf *pf = vf_host_add_pf(h, "p0");
+	pf->free = 3, pf->shared_iommu = 2, pf->numa_node = 0;
+	pf = vf_host_add_pf(h, "p1");
+	pf->free = 3, pf->shared_iommu = 0, pf->numa_node = 1;
+	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_policy p;
+	vf_policy_default(&p);
+	p.iommu_isolation = 1;
+	p.numa = VF_NUMA_REQUIRED;
+	struct vf_verdict v;
+	vf_judge(c, &p, 2, 1, NOW, &v);
+	assert_int_equal(v.decision, VF_REJECT);
+	assert_string_equal(vf_verdict_reason(&v, &p, 2),
+			    "4 free alone in their IOMMU group, 1 on NUMA node 0 (node 0: 1), 2 needed");
+	vf_judge(c, &p, 2, 2, NOW, &v);
+	assert_int_equal(v.decision, VF_PASS);
+	vf_capacity_unref(c);
+}
+
 static void test_headroom(void **state)
 {
 	struct vf_verdict v[] = {
@@ -154,6 +288,24 @@ static void test_headroom(void **state)
 	vf_headroom_scores(none, 2, s);
 	assert_int_equal(s[0], 1);
 	assert_int_equal(s[1], 1);
+
+	/* NUMA: a host short of local VFs ranks after every host that is not, whatever its
+	 * headroom; hosts without a report after both. Demand 1 (free - left). */
+	struct vf_verdict numa[] = {
+		{ .free = 5, .left = 4, .numa_nodes = 1, .local = 1 }, /* places its VF locally */
+		{ .free = 9, .left = 8, .numa_nodes = 1, .local = 0 }, /* more headroom, none local */
+		{ .missing = true, .free = -1 },
+		{ .free = 2, .left = 1 },                              /* NUMA not considered */
+	};
+	vf_headroom_scores(numa, 4, s);
+	int64_t want_numa[] = { 4, 0 + 8, 16, 7 }; /* spread 8 - 1 = 7: step 8 */
+	assert_memory_equal(s, want_numa, sizeof want_numa);
+	/* with NUMA counted in the call, a host without enough VFs at all (its nodes not worked
+	 * out) cannot place them locally either */
+	numa[3] = (struct vf_verdict){ .free = 0, .left = -1 };
+	vf_headroom_scores(numa, 4, s);
+	int64_t want_short[] = { 4, 0 + 10, 20, 9 + 10 }; /* spread 8 - (-1) = 9: step 10 */
+	assert_memory_equal(s, want_short, sizeof want_short);
 }
 
 static void test_quote_value(void **state)
@@ -173,7 +325,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_defaults_and_props),
 		cmocka_unit_test(test_policy_errors),
-		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_judge), cmocka_unit_test(test_judge_iommu),
+		cmocka_unit_test(test_judge_numa), cmocka_unit_test(test_judge_numa_iommu),
 		cmocka_unit_test(test_headroom),
 		cmocka_unit_test(test_quote_value),
 	};

@@ -85,6 +85,30 @@ static void test_membership(void **state)
 	vf_usage_clear(&u);
 }
 
+/* A hostdev takes its whole IOMMU group: free VFs whose group holds other devices stay out of a
+ * hostdev pool, unless our pool already lends them; passthrough (a netdev) does not care. */
+static void test_shared_iommu(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	struct vf_pf *pf = add_pf(h, "p", NULL, 5, 5);
+	for (int i = 0; i < 5; i++)
+		pf->vfs[i].iommu_group = 60 + i, pf->vfs[i].iommu_group_devices = 1;
+	pf->vfs[1].iommu_group_devices = 2;
+	pf->vfs[2].iommu_group_devices = 3;
+	pf->vfs[2].state = VF_STATE_POOL, pf->vfs[2].owner = xstrdup("direct-pool");
+	pf->vfs[3].iommu_group = pf->vfs[3].iommu_group_devices = UNKNOWN; /* no IOMMU: nothing to share */
+	struct vf_usage u = { 0 };
+	struct vf_pool_plan p;
+	vf_pool_plan(h, &u, "direct-pool", true, &p);
+	static const char *const hostdev[] = { "0000:05:10.0", "0000:05:10.2", "0000:05:10.3", "0000:05:10.4" };
+	expect_plan(&p, hostdev, ARRAY_SIZE(hostdev));
+	vf_pool_plan_clear(&p);
+	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	static const char *const pass[] = { "pv0", "pv1", "pv2", "pv3", "pv4" };
+	expect_plan(&p, pass, ARRAY_SIZE(pass));
+	vf_pool_plan_clear(&p);
+}
+
 /* Names are escaped by the tree API, whatever they hold. */
 static void test_xml_escaping(void **state)
 {
@@ -159,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_robin),
 		cmocka_unit_test(test_membership),
+		cmocka_unit_test(test_shared_iommu),
 		cmocka_unit_test(test_xml_escaping),
 		cmocka_unit_test(test_apply_order),
 	};

@@ -53,7 +53,7 @@ static void add_ixgbe(struct vf_host *h)
 	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = 4, .listed = 4, .bytes_per_vf = 296,
 				      .limit = 221, .has_vfinfo = true };
 	pf->reachable = 4, pf->unreachable = 0, pf->reserved = 1;
-	pf->usable = 3, pf->used = 2, pf->free = 1;
+	pf->usable = 3, pf->used = 2, pf->free = 1, pf->shared_iommu = 1;
 	vf_pf_set_vfs(pf, 4);
 	for (int i = 0; i < 4; i++) {
 		struct vf_vf *vf = &pf->vfs[i];
@@ -68,6 +68,7 @@ static void add_ixgbe(struct vf_host *h)
 	}
 	pf->vfs[0].netdev = xstrdup("ens1f0v0");
 	pf->vfs[0].driver = xstrdup("ixgbevf");
+	pf->vfs[0].iommu_group = 17, pf->vfs[0].iommu_group_devices = 2;
 	set_vf(&pf->vfs[0], VF_STATE_FREE, NULL);
 	pf->vfs[1].driver = xstrdup("vfio-pci");
 	set_vf(&pf->vfs[1], VF_STATE_ASSIGNED, "vm1");
@@ -212,6 +213,30 @@ static void golden_case(const char *parent, const char *name)
 	golden_round_trip(path);
 }
 
+/* A version-1 report (intel64's golden before version 2) reads, with version 2's keys at their
+ * defaults: unknown IOMMU groups, no shared_iommu count. */
+static void test_version1(_unused_ void **state)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	assert_int_equal(read_full_file("tests/fixtures/reports-v1/intel64.json", &text, &len, 1 << 24), 0);
+	assert_non_null(strstr(text, "\"schema_version\": 1,"));
+	_cleanup_host_ struct vf_host *h = NULL;
+	_cleanup_free_ char *err = NULL;
+	if (vf_report_parse(text, len, &h, &err) < 0)
+		fail_msg("version 1: %s", err);
+	assert_int_equal(h->n_pfs, 2);
+	assert_int_equal(h->pfs[0].free, 54);
+	assert_int_equal(h->pfs[0].shared_iommu, UNKNOWN);
+	assert_int_equal(h->totals.shared_iommu, UNKNOWN);
+	assert_int_equal(h->pfs[0].vfs[0].iommu_group, UNKNOWN);
+	assert_int_equal(h->pfs[0].vfs[0].iommu_group_devices, UNKNOWN);
+	/* written again, it is a version-2 report, its new keys null */
+	_cleanup_free_ char *again = vf_report_format_json(h, false);
+	assert_non_null(strstr(again, "\"schema_version\":2"));
+	assert_non_null(strstr(again, "\"shared_iommu\":null"));
+}
+
 static void test_golden_round_trip(_unused_ void **state)
 {
 	static const char *const dirs[] = { "tests/fixtures/hosts", "tests/fixtures/variants" };
@@ -236,6 +261,10 @@ static void test_mapping(_unused_ void **state)
 	assert_int_equal(b->pfs[2].vfs[1].port_response, UNKNOWN);
 	assert_null(b->pfs[2].vfs[1].port_profile);
 	assert_false(b->pfs[3].nl.valid);
+	assert_int_equal(b->pfs[0].shared_iommu, 1);
+	assert_int_equal(b->pfs[0].vfs[0].iommu_group, 17);
+	assert_int_equal(b->pfs[0].vfs[0].iommu_group_devices, 2);
+	assert_int_equal(b->pfs[0].vfs[1].iommu_group, UNKNOWN);
 	assert_int_equal(b->pfs[3].free, UNKNOWN);
 	assert_int_equal(b->pfs[3].ifindex, 0);
 	assert_null(b->pfs[3].driver);
@@ -253,7 +282,10 @@ static void test_mapping(_unused_ void **state)
 
 	/* the spelling of the same in the text */
 	const char *want[] = {
-		"\"schema_version\":1,\"host\":{\"hostname\":\"kvm1.example.com\",",
+		"\"schema_version\":2,\"host\":{\"hostname\":\"kvm1.example.com\",",
+		"\"port_profile\":null,\"iommu_group\":17,\"iommu_group_devices\":2,\"state\":\"free\"",
+		"\"port_profile\":null,\"iommu_group\":null,\"iommu_group_devices\":null,\"state\":\"assigned\"",
+		"\"free\":1,\"shared_iommu\":1,\"vfs\":",
 		"\"generated_at\":\"2026-11-20T10:00:00Z\"",
 		"\"labels\":{\"physical_network\":\"physnet2\",\"fabric\":\"fabric-a\"}",
 		"\"labels\":{}",
@@ -280,7 +312,7 @@ static void test_pretty(_unused_ void **state)
 	_cleanup_host_ struct vf_host *h = host_empty();
 	_cleanup_free_ char *s = vf_report_format_json(h, true);
 	assert_string_equal(s, "{\n"
-			       "  \"schema_version\": 1,\n"
+			       "  \"schema_version\": 2,\n"
 			       "  \"host\": {\n"
 			       "    \"hostname\": \"empty\",\n"
 			       "    \"uuid\": null\n"
@@ -296,7 +328,8 @@ static void test_pretty(_unused_ void **state)
 			       "    \"used\": 0,\n"
 			       "    \"free\": 0,\n"
 			       "    \"reserved\": 0,\n"
-			       "    \"unreachable\": 0\n"
+			       "    \"unreachable\": 0,\n"
+			       "    \"shared_iommu\": null\n"
 			       "  },\n"
 			       "  \"errors\": [\n"
 			       "  ]\n"
@@ -459,13 +492,28 @@ static void test_structure(_unused_ void **state)
 	expect_error(o, "schema_version: missing");
 
 	o = good();
-	set(o, "schema_version", json_object_new_int(2));
-	expect_error(o, "schema_version: unsupported version 2 (this reader knows 1)");
+	set(o, "schema_version", json_object_new_int(3));
+	expect_error(o, "schema_version: unsupported version 3 (this reader knows 1 to 2)");
 
-	/* a version-2 report fails on its version, whatever else changed */
+	o = good();
+	set(o, "schema_version", json_object_new_int(0));
+	expect_error(o, "schema_version: unsupported version 0 (this reader knows 1 to 2)");
+
+	/* a version-3 report fails on its version, whatever else changed */
 	o = json_object_new_object();
-	set(o, "schema_version", json_object_new_int(2));
-	expect_error(o, "schema_version: unsupported version 2 (this reader knows 1)");
+	set(o, "schema_version", json_object_new_int(3));
+	expect_error(o, "schema_version: unsupported version 3 (this reader knows 1 to 2)");
+
+	/* version 2 requires its keys; version 1 never had them */
+	o = good();
+	json_object_object_del(vf_at(o, 0, 0), "iommu_group");
+	expect_error(o, "pfs[0].vfs[0].iommu_group: missing");
+	o = good();
+	json_object_object_del(pf_at(o, 0), "shared_iommu");
+	expect_error(o, "pfs[0].shared_iommu: missing");
+	o = good();
+	set(vf_at(o, 0, 0), "iommu_group_devices", json_object_new_int(0));
+	expect_error(o, "pfs[0].vfs[0].iommu_group_devices: 0 out of range 1..2147483647");
 
 	o = good();
 	set(vf_at(o, 0, 0), "colour", json_object_new_string("red"));
@@ -614,6 +662,7 @@ static void test_table(_unused_ void **state)
 		"\n"
 		"name    driver     pci_address   numvfs  listed  limit  unreachable  reserved  usable  assigned  pool  host  free\n"
 		"ens1f0  ixgbe      0000:3b:00.0       4       4    221            0         1       3         1     1     0     1\n"
+		"  ! 1 free VF shares an IOMMU group with other devices: hostdev (PCI passthrough) needs the whole group, so it is left to macvtap/direct vNICs\n"
 		"ens2f0  mlx5_core  0000:5e:00.0     256      34    221          222         0      34         0     0     1    33\n"
 		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221): lower sriov_numvfs to 221 to "
 		"make every VF reachable\n"
@@ -728,6 +777,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_golden_round_trip),
+		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_pretty),       cmocka_unit_test(test_bad_types),
 		cmocka_unit_test(test_bad_values),   cmocka_unit_test(test_structure),

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""make bench: what the sources of VFs held outside libvirt cost vfcap-report (issue 17, "Cost").
+
+At 16 PFs x 256 VFs with 500 domains and a synthetic /proc of 2,000 processes, today's
+vfcap-report against the same program built from the commit before those sources (the parent
+of the commit that added lib/holders.c; BENCH_BASE=<commit> to choose another), both on the
+same hosts, runs interleaved, median (p90) of RUNS runs:
+
+  held       IOMMU groups, 8 VFIO users and 8 netns-moved VFs whose processes have the
+             highest pids (the whole /proc is read before the last is named)
+  idle       IOMMU groups, vfio-pci VFs all idle (enable 0) or a domain's, no netdev-less VF:
+             /proc is never opened
+  no-vfio    IOMMU groups, every VF with a host netdev: no enable read, /proc never opened
+  no-iommu   no IOMMU groups, every VF with a host netdev: nothing new to read at all
+
+The base is built from `git archive` into a temporary directory (needs git and the build
+dependencies); without git the benchmark says so and stops.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPORT = os.path.join(TOP, "build", "vfcap-report")
+MKNLMSG = os.path.join(TOP, "build", "tools", "mknlmsg")
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+PFS, VFS, DOMS, PROCS = 16, 256, 500, 2000
+HOSTS = [("held", ["--iommu", "--procs", str(PROCS), "--held", "8"]),
+         ("idle", ["--iommu", "--procs", str(PROCS)]),
+         ("no-vfio", ["--iommu", "--no-vfio", "--procs", str(PROCS)]),
+         ("no-iommu", ["--no-vfio", "--procs", str(PROCS)])]
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", TOP] + list(args), capture_output=True, text=True, check=True).stdout.strip()
+
+
+def build_base(tmp):
+    """vfcap-report of the base commit, built in tmp; (commit, path)."""
+    base = os.environ.get("BENCH_BASE")
+    if not base:
+        added = git("log", "--diff-filter=A", "--format=%H", "--", "lib/holders.c").split()
+        if not added:
+            sys.exit("bench_holders: no commit adds lib/holders.c (set BENCH_BASE)")
+        base = added[-1] + "^"
+    commit = git("rev-parse", "--short", base)
+    src = os.path.join(tmp, "base")
+    os.makedirs(src)
+    archive = subprocess.Popen(["git", "-C", TOP, "archive", commit], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, check=True)
+    archive.wait()
+    subprocess.run(["make", "-C", src, "-j2", "build/vfcap-report"], stdout=subprocess.DEVNULL, check=True)
+    return commit, os.path.join(src, "build", "vfcap-report")
+
+
+def gen(d, extra):
+    subprocess.run([sys.executable, os.path.join(TOP, "bench", "mkbench.py"), d, str(PFS), str(VFS), str(DOMS)]
+                   + extra, check=True)
+    subprocess.run([MKNLMSG, d + "/netlink.spec", d + "/netlink.bin"], check=True)
+
+
+def report_cmd(binary, d, roots):
+    cmd = [binary, "--sysfs-root", d + "/sysfs", "--netlink-file", d + "/netlink.bin",
+           "--libvirt-uri", "test://" + d + "/libvirt.xml", "--config", d + "/vfcap.conf", "--format", "json"]
+    return cmd + (["--proc-root", d + "/proc", "--netns-root", d + "/netns"] if roots else [])
+
+
+def timed(cmd):
+    """(wall ms, CPU ms: user + system of the child)"""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit("bench_holders: %s exited %d" % (cmd[0], p.returncode))
+    return (time.perf_counter() - t) * 1000, (ru.ru_utime + ru.ru_stime) * 1000
+
+
+def measure(cmds):
+    """per command: wall (median, p90) and CPU (median, p90)"""
+    times = {k: ([], []) for k in cmds}
+    for _ in range(RUNS):
+        for k, c in cmds.items():
+            wall, cpu = timed(c)
+            times[k][0].append(wall)
+            times[k][1].append(cpu)
+    stat = lambda v: (statistics.median(v), sorted(v)[int(len(v) * 0.9) - 1])  # noqa: E731
+    return {k: (stat(w), stat(c)) for k, (w, c) in times.items()}
+
+
+def main():
+    for tool in (REPORT, MKNLMSG):
+        if not os.access(tool, os.X_OK):
+            sys.exit("bench_holders: %s missing (make all)" % tool)
+    with tempfile.TemporaryDirectory(prefix="vfcap-bench-holders.") as tmp:
+        try:
+            commit, base = build_base(tmp)
+        except (OSError, subprocess.CalledProcessError) as e:
+            sys.exit("bench_holders: cannot build the base: %s" % e)
+        print("\nVFs held outside libvirt: %dx%d/%d, /proc of %d processes; median (p90) of %d runs, ms;"
+              " base %s\n" % (PFS, VFS, DOMS, PROCS, RUNS, commit))
+        print("%-10s %-5s %14s %14s %8s %8s" % ("host", "", "vfcap-report", "base", "ratio", "cost ms"))
+        for name, extra in HOSTS:
+            d = os.path.join(tmp, name)
+            gen(d, extra)
+            r = measure({"new": report_cmd(REPORT, d, True), "base": report_cmd(base, d, False)})
+            for i, what in enumerate(("wall", "cpu")):
+                new, old = r["new"][i], r["base"][i]
+                print("%-10s %-5s %6.1f (%5.1f) %6.1f (%5.1f) %8.3f %8.1f" % (
+                    name if i == 0 else "", what, new[0], new[1], old[0], old[1], new[0] / old[0],
+                    new[0] - old[0]))
+    print("\nratio = vfcap-report / base on the same host (cpu: user + system time, steadier than wall")
+    print("on a busy machine); the issue's goal: the new sources cost <= 10%, nothing on no-iommu.")
+
+
+if __name__ == "__main__":
+    main()

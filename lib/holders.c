@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* VFs held outside libvirt, named (holders.h). The named namespaces (NETNS) first, then one
+ * pass over PROC in pid order: the fd links of each process while some VFIO holder is
+ * unnamed, the net namespace of each while some moved netdev is. Each namespace is asked once,
+ * when first met, for the links whose parent device is a VF, so the pass ends as soon as every
+ * VF has its name. Nothing at all is read when no VF needs a name. */
+#include "holders.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "util.h"
+
+#define VFIO_PREFIX "/dev/vfio/"
+
+struct want {
+	struct vf_vf **vfio; /* VFIO users to name */
+	size_t n_vfio, named_vfio;
+	struct vf_vf **ns;   /* netdevs moved to another namespace */
+	size_t n_ns, named_ns;
+};
+
+/* A namespace to examine: named (/run/netns) or the first process found in it. */
+struct nsid {
+	dev_t dev;
+	ino_t ino;
+	char *name; /* NULL: pid's */
+	int pid;    /* 0: our own namespace, never examined (the VF's netdev is not there) */
+};
+
+struct scan {
+	int procfd;
+	const char *proc_root, *netns_root;
+	struct want *w;
+	struct nsid *ns;
+	size_t n_ns;
+};
+
+static bool libvirt_holds(const struct vf_vf *vf, const struct vf_usage *u)
+{
+	if (!u || !vf->pci_address)
+		return false;
+	if (vf_usage_find(u, VF_USE_DOMAIN_PCI, vf->pci_address))
+		return true;
+	const struct vf_use *p = vf_usage_find(u, VF_USE_POOL_PCI, vf->pci_address);
+	return p && p->connections > 0;
+}
+
+static void collect(struct vf_host *h, const struct vf_usage *u, struct want *w)
+{
+	for (size_t i = 0; i < h->n_pfs; i++)
+		for (size_t k = 0; k < h->pfs[i].n_vfs; k++) {
+			struct vf_vf *vf = &h->pfs[i].vfs[k];
+			bool vfio = streq_ptr(vf->driver, "vfio-pci") && vf->enable >= 1;
+			if (vf->holder || !(vfio || (vf->net_hidden && vf->pci_address)) || libvirt_holds(vf, u))
+				continue;
+			if (vfio)
+				*(struct vf_vf **)array_append(&w->vfio, &w->n_vfio, sizeof(void *)) = vf;
+			else
+				*(struct vf_vf **)array_append(&w->ns, &w->n_ns, sizeof(void *)) = vf;
+		}
+}
+
+/* ---- namespaces seen ---- */
+
+static bool ns_known(const struct scan *s, const struct stat *st)
+{
+	for (size_t i = 0; i < s->n_ns; i++)
+		if (s->ns[i].dev == st->st_dev && s->ns[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static void name_netns(struct scan *s, const struct nsid *id);
+
+/* Add the namespace of path (relative to dirfd) unless seen or the cap is reached, and ask it
+ * for its VF netdevs. */
+static void ns_add(struct scan *s, int dirfd, const char *path, const char *name, int pid)
+{
+	struct stat st;
+	if (s->n_ns >= VF_NETNS_MAX + 1 || fstatat(dirfd, path, &st, 0) < 0 || ns_known(s, &st))
+		return; /* + 1: our own namespace is in the list but never examined */
+	struct nsid *n = array_append(&s->ns, &s->n_ns, sizeof(*s->ns));
+	*n = (struct nsid){ .dev = st.st_dev, .ino = st.st_ino, .name = name ? xstrdup(name) : NULL, .pid = pid };
+	name_netns(s, n);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* /run/netns names, in name order, so that a namespace with a name is called by it. */
+static void add_named(struct scan *s, const char *netns_root)
+{
+	_cleanup_close_ int fd = open(netns_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+	if (!d)
+		return; /* no ip netns ever made: no names */
+	char **names = NULL;
+	size_t n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.')
+			*(char **)array_append(&names, &n, sizeof(char *)) = xstrdup(de->d_name);
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(char *), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		ns_add(s, fd, names[i], names[i], -1);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* ---- the /proc pass ---- */
+
+static int pid_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static size_t list_pids(int procfd, int **ret)
+{
+	int fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	size_t n = 0;
+	*ret = NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	long pid;
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && parse_long(de->d_name, 1, INT_MAX, &pid) == 0)
+			*(int *)array_append(ret, &n, sizeof(int)) = (int)pid;
+	closedir(d);
+	if (n)
+		qsort(*ret, n, sizeof(int), pid_cmp);
+	return n;
+}
+
+static char *read_comm(int procfd, int pid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "%d/comm", pid);
+	_cleanup_close_ int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	char *comm = NULL;
+	if (fd < 0 || read_one_line_fd(fd, &comm, 64) < 0 || !*comm) {
+		free(comm);
+		return xstrdup("?"); /* it exited after its fd was seen */
+	}
+	return comm;
+}
+
+/* fd target dev ("42" for /dev/vfio/42, "devices/vfio3" for the cdev) held by pid. */
+static void name_vfio(struct scan *s, int pid, const char *dev, char **comm)
+{
+	long group = -1;
+	bool cdev = startswith(dev, "devices/");
+	if (!cdev && parse_long(dev, 0, INT_MAX, &group) < 0)
+		return; /* /dev/vfio/vfio, the container: says nothing about which device */
+	struct want *w = s->w;
+	for (size_t i = 0; i < w->n_vfio; i++) {
+		struct vf_vf *vf = w->vfio[i];
+		bool hit = cdev ? streq_ptr(vf->vfio_dev, dev + strlen("devices/")) : vf->iommu_group == group;
+		if (vf->holder || !hit)
+			continue;
+		if (!*comm)
+			*comm = read_comm(s->procfd, pid);
+		vf->holder = xasprintf("vfio pid %d (%s)", pid, *comm);
+		w->named_vfio++;
+	}
+}
+
+/* A process whose fd directory we may not read (another user's, as vdsm) or that exited is
+ * skipped: the VFs it holds stay unnamed, never free. */
+static void scan_fds(struct scan *s, int pid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "%d/fd", pid);
+	int fd = openat(s->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	_cleanup_free_ char *comm = NULL;
+	char target[64];
+	for (struct dirent *de; (de = readdir(d)) && s->w->named_vfio < s->w->n_vfio;) {
+		if (de->d_name[0] == '.')
+			continue;
+		ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (n <= (ssize_t)strlen(VFIO_PREFIX) || n >= (ssize_t)sizeof(target) - 1)
+			continue; /* gone, or not /dev/vfio/... (sockets, pipes, files) */
+		target[n] = '\0';
+		if (startswith(target, VFIO_PREFIX))
+			name_vfio(s, pid, target + strlen(VFIO_PREFIX), &comm);
+	}
+	closedir(d);
+}
+
+static void scan_proc(struct scan *s)
+{
+	_cleanup_free_ int *pids = NULL;
+	size_t n = list_pids(s->procfd, &pids);
+	char path[32];
+	for (size_t i = 0; i < n; i++) {
+		bool vfio = s->w->named_vfio < s->w->n_vfio, ns = s->w->named_ns < s->w->n_ns;
+		if (!vfio && !ns)
+			return;
+		if (vfio)
+			scan_fds(s, pids[i]);
+		if (ns) {
+			snprintf(path, sizeof(path), "%d/ns/net", pids[i]);
+			ns_add(s, s->procfd, path, NULL, pids[i]);
+		}
+	}
+}
+
+/* ---- naming the namespaces' VFs ---- */
+
+static void name_in_ns(struct scan *s, const struct nsid *id, const struct vf_ns_links *links)
+{
+	struct want *w = s->w;
+	for (size_t l = 0; l < links->n; l++) {
+		const struct vf_ns_link *k = &links->v[l];
+		if (!k->parent || (k->parent_bus && !streq(k->parent_bus, "pci")))
+			continue;
+		for (size_t i = 0; i < w->n_ns; i++) {
+			struct vf_vf *vf = w->ns[i];
+			if (vf->holder || !streq(vf->pci_address, k->parent))
+				continue;
+			vf->holder = id->name ? xasprintf("netns %s", id->name) : xasprintf("netns of pid %d", id->pid);
+			w->named_ns++;
+		}
+	}
+}
+
+static void name_netns(struct scan *s, const struct nsid *id)
+{
+	if (id->pid == 0 || s->w->named_ns == s->w->n_ns)
+		return;
+	_cleanup_free_ char *path = id->name ? xasprintf("%s/%s", s->netns_root, id->name)
+					     : xasprintf("%s/%d/ns/net", s->proc_root, id->pid);
+	struct vf_ns_links links = { 0 };
+	/* EPERM (not root), ENOENT (gone), a kernel before 5.17 (no parent names): unnamed */
+	if (vf_netns_links(path, &links) == 0)
+		name_in_ns(s, id, &links);
+	vf_ns_links_clear(&links);
+}
+
+void vf_holders_name(struct vf_host *h, const struct vf_usage *u, const char *proc_root,
+		     const char *netns_root)
+{
+	struct want w = { 0 };
+	collect(h, u, &w);
+	if (!w.n_vfio && !w.n_ns) /* the common case costs this loop and nothing else */
+		return;
+	struct scan s = { .w = &w, .proc_root = proc_root, .netns_root = netns_root,
+			  .procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	if (w.n_ns && s.procfd >= 0)
+		ns_add(&s, s.procfd, "self/ns/net", NULL, 0);
+	if (w.n_ns)
+		add_named(&s, netns_root);
+	if (s.procfd >= 0)
+		scan_proc(&s);
+	for (size_t i = 0; i < s.n_ns; i++)
+		free(s.ns[i].name);
+	free(s.ns);
+	free(w.vfio);
+	free(w.ns);
+	if (s.procfd >= 0)
+		close(s.procfd);
+}
