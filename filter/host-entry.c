@@ -25,12 +25,20 @@ static struct vf_capacity *capacity_new(const char *host_id)
 	return c;
 }
 
+/* A version-1 report has no no_link (UNKNOWN): its reporter did not know, so nothing is taken
+ * away. In version 2 it is null only when free is, which the decision looks at first. */
+static int known_or_zero(int v)
+{
+	return v == UNKNOWN ? 0 : v;
+}
+
 struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *host_id)
 {
 	struct vf_capacity *c = capacity_new(host_id);
 	c->generated_at = h->generated_at;
 	c->free = h->totals.free;
 	c->usable = h->totals.usable;
+	c->no_link = known_or_zero(h->totals.no_link);
 	c->shared_iommu = h->totals.shared_iommu > 0 ? h->totals.shared_iommu : 0;
 	c->pfs = xcalloc(h->n_pfs, sizeof(*c->pfs));
 	c->n_pfs = h->n_pfs;
@@ -42,6 +50,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 			.fabric = xstrdup(pf->fabric),
 			.free = pf->free,
 			.usable = pf->usable,
+			.no_link = known_or_zero(pf->no_link),
 			.shared_iommu = pf->shared_iommu > 0 ? pf->shared_iommu : 0,
 			.truncated = pf->nl.valid && pf->nl.truncated,
 			.numa_node = pf->numa_node,

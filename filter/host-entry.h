@@ -22,6 +22,8 @@ struct vf_cap_pf {
 	int free; /* UNKNOWN (-1) when the report could not count it */
 	int shared_iommu; /* of the free, those in shared IOMMU groups; 0 when the report has none */
 	int usable; /* UNKNOWN likewise (the cluster view of /metrics) */
+	int no_link; /* free VFs without link (PF down, VF link_state disable); 0 in a version-1
+		      * report, which did not know */
 	bool truncated; /* the netlink VF list wrapped (lib/model.h vf_netlink) */
 	int numa_node; /* the PF's NUMA node; -1 when the host has none or did not say */
 };
@@ -35,6 +37,7 @@ struct vf_capacity {
 	time_t generated_at;
 	int free;           /* totals.free; UNKNOWN when the report has null */
 	int usable;         /* totals.usable; UNKNOWN likewise */
+	int no_link;        /* totals.no_link; 0 in a version-1 report */
 	int shared_iommu;   /* totals.shared_iommu; 0 when unknown (a version-1 report) */
 	struct vf_cap_pf *pfs;
 	size_t n_pfs;

@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	      "  --numa ignore|preferred|required  VFs local to a pinned VM's NUMA nodes (default preferred)\n"
 	      "  --numa-nodes N,...     the VM's host NUMA nodes (default: the engine API when configured,\n"
 	      "                         else none: NUMA not considered)\n"
+	      "  --require-link yes|no  free VFs without link count too with no (default yes)\n"
 	      "  --explain              print 'ID pass|reject: WHY' per host instead (WHY: e.g. 3 free, 2 needed)\n"
 	      "both:\n"
 	      "  --reports DIR          <host-id>.json reports ([filter] reports_dir)\n"

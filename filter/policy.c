@@ -28,6 +28,8 @@ const struct vf_prop vf_props[] = {
 	{ .name = "numa", .kind = VF_PROP_ENUM, FIELD(numa), .values = { "ignore", "preferred", "required" },
 	  .def = "preferred",
 	  .doc = "a pinned VM's VFs on PFs local to its NUMA nodes: ignore, preferred (ranked first) or required" },
+	{ .name = "require_link", .kind = VF_PROP_ENUM, FIELD(require_link), .values = { "no", "yes" }, .def = "yes",
+	  .doc = "free VFs without link (PF down, VF link_state disable) do not count" },
 };
 const size_t vf_n_props = ARRAY_SIZE(vf_props);
 

@@ -10,7 +10,8 @@
  * iommu_isolation (no|yes, default no: yes leaves out the free VFs whose IOMMU group holds other
  * devices, which a hostdev vNIC cannot take; a version-1 report has no such count: 0), numa
  * (ignore|preferred|required: VFs on the PFs local to a pinned VM's NUMA nodes; default
- * preferred, units.h).
+ * preferred, units.h), require_link (yes|no, default yes: a PF's free VFs without link, its
+ * report's no_link, do not count; a version-1 report has no such count: 0).
  * Adding one: a row in vf_props and its field here (HACKING.md, 'A policy property'). */
 #pragma once
 
@@ -24,6 +25,7 @@ struct vf_policy {
 	char label[65];     /* "" = every PF */
 	int iommu_isolation; /* 0 no, 1 yes: count only VFs alone in their IOMMU group */
 	int numa;           /* numa: enum vf_numa_policy */
+	int require_link;   /* 0 no, 1 yes: count only VFs with link */
 };
 
 /* numa's values, in vf_props' order */

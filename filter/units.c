@@ -14,11 +14,19 @@ static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
 
-/* What a VM can take of `free`: with iommu_isolation, not the VFs in shared IOMMU groups
- * (a hostdev vNIC cannot be passed through alone there). Never below 0, whatever a report says. */
-static int takeable(int free, int shared_iommu, const struct vf_policy *p)
+/* The free VFs require_link leaves out: those without link (no_link: a VM would get a dead NIC;
+ * the report counted them free, as they are). At most free, whatever a report says. */
+static int link_out(int free, int no_link, const struct vf_policy *p)
 {
-	int n = free - (p->iommu_isolation ? shared_iommu : 0);
+	return p->require_link ? (no_link < free ? no_link : free) : 0;
+}
+
+/* What a VM can take of `free`: with require_link, not the VFs without link; with
+ * iommu_isolation, not the VFs in shared IOMMU groups (a hostdev vNIC cannot be passed through
+ * alone there). Never below 0, whatever a report says. */
+static int takeable(int free, int no_link, int shared_iommu, const struct vf_policy *p)
+{
+	int n = free - link_out(free, no_link, p) - (p->iommu_isolation ? shared_iommu : 0);
 	return n > 0 ? n : 0;
 }
 
@@ -36,7 +44,8 @@ static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, 
 			snprintf(v->reason, sizeof v->reason, "PF %.32s (label %s) has no free count", pf->name, label);
 			return -1;
 		}
-		sum += takeable(pf->free, pf->shared_iommu, p);
+		sum += takeable(pf->free, pf->no_link, pf->shared_iommu, p);
+		v->no_link += link_out(pf->free, pf->no_link, p); /* for the reason */
 		matched++;
 	}
 	if (!matched)
@@ -65,7 +74,8 @@ static int host_free(const struct vf_capacity *c, const struct vf_policy *p, tim
 		snprintf(v->reason, sizeof v->reason, "report has no free count (a source failed on the host)");
 		return -1;
 	}
-	return takeable(c->free, c->shared_iommu, p);
+	v->no_link = link_out(c->free, c->no_link, p);
+	return takeable(c->free, c->no_link, c->shared_iommu, p);
 }
 
 /* Is bit i of nodes set? */
@@ -93,7 +103,7 @@ static void numa_count(const struct vf_capacity *c, const struct vf_policy *p, u
 		const struct vf_cap_pf *pf = &c->pfs[i];
 		if ((p->label[0] && !pf_has_label(pf, p->label)) || pf->free < 0)
 			continue;
-		int free = takeable(pf->free, pf->shared_iommu, p);
+		int free = takeable(pf->free, pf->no_link, pf->shared_iommu, p);
 		if (pf->numa_node < 0) {
 			v->unknown_free += free;
 			v->local += free;
@@ -114,6 +124,7 @@ void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand
 	v->missing = false;
 	v->free = -1;
 	v->left = 0;
+	v->no_link = 0;
 	v->kind = VF_COUNTED;
 	v->numa_nodes = 0;
 	if (demand == 0) {
@@ -189,17 +200,20 @@ const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, i
 	if (v->reason[0])
 		return v->reason;
 	const char *alone = p->iommu_isolation ? " alone in their IOMMU group" : "";
+	char more[64] = "";
+	if (v->no_link > 0)
+		snprintf(more, sizeof more, " (%d more without link, not counted)", v->no_link);
 	if (!v->numa_nodes) {
-		snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d needed", v->free, alone, p->label[0] ? " on " : "",
-			 p->label, demand);
+		snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d needed%s", v->free, alone,
+			 p->label[0] ? " on " : "", p->label, demand, more);
 		return v->reason;
 	}
 	char nodes[40], detail[96];
 	vf_numa_nodes_text(v->numa_nodes, nodes, sizeof nodes);
 	numa_detail(v, detail, sizeof detail);
-	int w = snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d on NUMA node%s %s (%s), %d needed", v->free,
-			 alone, p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "", nodes,
-			 detail, demand);
+	int w = snprintf(v->reason, sizeof v->reason, "%d free%s%s%s, %d on NUMA node%s %s (%s), %d needed%s",
+			 v->free, alone, p->label[0] ? " on " : "", p->label, v->local, strchr(nodes, ',') ? "s" : "",
+			 nodes, detail, demand, more);
 	if (w >= (int)sizeof v->reason) /* a 64-character label and many nodes: the end is cut */
 		memcpy(v->reason + sizeof v->reason - 4, "...", 4);
 	return v->reason;

@@ -4,8 +4,8 @@
  * (policy.h) and hosts' report entries (source.h) in, verdicts and scores out. No wire format
  * here: the XML-RPC methods (methods.h) and `vfcap-filter run` (run.c) both call it.
  *
- *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked)
- *                             cover the VM's demand
+ *   filter vfcap_vf_capacity  a host passes when its free VFs (on PFs with the label, when asked;
+ *                             with link, unless require_link is no) cover the VM's demand
  *   score  vfcap_vf_headroom  per host, how many fewer VFs it would have left after placement
  *                             than the best host: 0 for the best, lower is better; sent
  *                             unweighted, named, so that the engine applies the policy's factor
@@ -48,7 +48,8 @@ struct vf_verdict {
 	enum vf_decision decision;
 	bool missing;   /* no usable count: decided by on_missing */
 	enum vf_missing kind;
-	int free;       /* counted free VFs; -1 when missing */
+	int free;       /* counted free VFs (without those of no_link); -1 when missing */
+	int no_link;    /* free VFs left out for want of link (require_link); 0 when not */
 	int left;       /* free - demand, when not missing */
 	/* NUMA, when it was considered (a counted host, numa not ignore, the VM pinned): */
 	uint64_t numa_nodes; /* the VM's host NUMA nodes on this host; 0: not considered */

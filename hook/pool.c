@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libvirt/virterror.h>
+#include <linux/if_link.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
@@ -22,15 +23,33 @@ void vf_pool_plan_clear(struct vf_pool_plan *p)
 	*p = (struct vf_pool_plan){ 0 };
 }
 
-/* Free for anyone, or already ours: a VF our pool lends to a running vNIC stays listed. */
-static const char *member_key(const struct vf_vf *vf, const struct vf_usage *u, const char *pool, bool hostdev)
+struct plan_opts {
+	const struct vf_usage *u;
+	const char *pool;
+	bool hostdev, require_link;
+};
+
+/* A free VF that would give a VM a dead link: counted in the PF's no_link (lib/capacity.c). */
+static bool no_link(const struct vf_pf *pf, const struct vf_vf *vf)
 {
+	return !pf->link_ok || vf->link_state == IFLA_VF_LINK_STATE_DISABLE;
+}
+
+/* Free for anyone, or already ours: a VF our pool lends to a running vNIC stays listed (taking
+ * it out of the definition would not take it from its vNIC). */
+static const char *member_key(const struct vf_pf *pf, const struct vf_vf *vf, const struct plan_opts *o)
+{
+	const struct vf_usage *u = o->u;
+	const char *pool = o->pool;
+	bool hostdev = o->hostdev;
 	const char *key = hostdev ? vf->pci_address : vf->netdev;
 	enum vf_use_kind kind = hostdev ? VF_USE_POOL_PCI : VF_USE_POOL_NETDEV;
 	if (!key)
 		return NULL;
 	bool ours = vf->state == VF_STATE_POOL && vf->owner && streq(vf->owner, pool);
 	if (vf->state != VF_STATE_FREE && !ours)
+		return NULL;
+	if (!ours && o->require_link && no_link(pf, vf))
 		return NULL;
 	/* a hostdev takes the whole IOMMU group: libvirt would refuse (or detach) its neighbours */
 	if (hostdev && vf->iommu_group_devices > 1 && !ours)
@@ -55,15 +74,14 @@ static struct lane *lane_for(struct lane **lanes, size_t *n, const char *fabric)
 }
 
 /* The lane's next member, its PFs taken in turn; NULL when every PF of the lane is used up. */
-static const char *lane_next(struct lane *l, const struct vf_host *h, size_t *pos, const struct vf_usage *u,
-			     const char *pool, bool hostdev)
+static const char *lane_next(struct lane *l, const struct vf_host *h, size_t *pos, const struct plan_opts *o)
 {
 	for (size_t tries = 0; tries < l->n_pfs; tries++) {
 		const struct vf_pf *pf = l->pfs[l->cursor];
 		l->cursor = (l->cursor + 1) % l->n_pfs;
 		size_t *at = &pos[pf - h->pfs];
 		while (*at < pf->n_vfs) {
-			const char *key = member_key(&pf->vfs[(*at)++], u, pool, hostdev);
+			const char *key = member_key(pf, &pf->vfs[(*at)++], o);
 			if (key)
 				return key;
 		}
@@ -74,8 +92,9 @@ static const char *lane_next(struct lane *l, const struct vf_host *h, size_t *po
 /* Round robin over fabrics, and within a fabric over its PFs: libvirt takes the first free
  * interface in list order, so consecutive vNICs land on different fabrics, then PFs. */
 void vf_pool_plan(const struct vf_host *h, const struct vf_usage *u, const char *pool, bool hostdev,
-		  struct vf_pool_plan *out)
+		  bool require_link, struct vf_pool_plan *out)
 {
+	const struct plan_opts o = { .u = u, .pool = pool, .hostdev = hostdev, .require_link = require_link };
 	*out = (struct vf_pool_plan){ 0 };
 	struct lane *lanes = NULL;
 	size_t n_lanes = 0, *pos = xcalloc(h->n_pfs + 1, sizeof(size_t));
@@ -86,7 +105,7 @@ void vf_pool_plan(const struct vf_host *h, const struct vf_usage *u, const char 
 	for (bool more = true; more;) {
 		more = false;
 		for (size_t li = 0; li < n_lanes; li++) {
-			const char *key = lane_next(&lanes[li], h, pos, u, pool, hostdev);
+			const char *key = lane_next(&lanes[li], h, pos, &o);
 			if (key)
 				*(char **)array_append(&out->keys, &out->n, sizeof(char *)) = xstrdup(key);
 			more |= key != NULL;

@@ -26,9 +26,11 @@ struct vf_pool_plan {
 	size_t n;
 };
 
-/* The members the pool should have, from a judged host and what libvirt holds. */
+/* The members the pool should have, from a judged host and what libvirt holds. With
+ * require_link, a free VF a VM would get with a dead link (its PF's link down, or its own
+ * link_state disable: what the PF's no_link counts) is left out. */
 void vf_pool_plan(const struct vf_host *h, const struct vf_usage *u, const char *pool, bool hostdev,
-		  struct vf_pool_plan *out);
+		  bool require_link, struct vf_pool_plan *out);
 void vf_pool_plan_clear(struct vf_pool_plan *p);
 /* The network XML for the plan (caller frees); uuid keeps an existing network's identity
  * (libvirt refuses a redefinition under another UUID), NULL lets libvirt pick one. */

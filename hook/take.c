@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "gather.h"
 #include "ledger.h"
 #include "log.h"
@@ -24,18 +25,33 @@ static void ledger_clearp(struct vf_ledger *l)
 	vf_ledger_clear(l);
 }
 
-/* ", ens2f0: netlink describes 34 of 256 VFs (limit 221)" for every PF the wrap cut short. */
-static char *netlink_reason(const struct vf_host *h)
+/* "; PART" appended to *s (PART NULL: nothing); PART is freed. */
+static void append_reason(char **s, char *part)
+{
+	_cleanup_free_ char *p = part;
+	if (!p)
+		return;
+	char *more = xasprintf("%s; %s", *s, p);
+	free(*s);
+	*s = more;
+}
+
+/* What keeps VFs out of the pool besides their holders, the table's advice in the same words
+ * (lib/advice.c), per PF: "; ens2f0: netlink lists 34 of 256 VFs (...): lower sriov_numvfs to
+ * 221" when the wrap cut its list short, "; 4 free VFs on ens1f0 have no link (PF down)" when
+ * the hook requires a link, "; 5 VFs on ens4f0 left dirty count used (dirty = used)". */
+static char *pf_reasons(const struct vf_host *h, bool require_link)
 {
 	_cleanup_free_ char *s = xstrdup("");
 	for (size_t i = 0; i < h->n_pfs; i++) {
 		const struct vf_pf *pf = &h->pfs[i];
-		if (!pf->nl.valid || !pf->nl.truncated)
-			continue;
-		char *more = xasprintf("%s; %s: netlink describes %u of %d VFs (limit %u)", s, pf->name, pf->nl.listed,
-				       pf->numvfs, pf->nl.limit);
-		free(s);
-		s = more;
+		if (pf->nl.valid && pf->nl.truncated) {
+			_cleanup_free_ char *nl = vf_advice_netlink_limit(pf);
+			append_reason(&s, xasprintf("%s: %s", pf->name, nl));
+		}
+		if (require_link)
+			append_reason(&s, vf_advice_no_link(pf));
+		append_reason(&s, vf_advice_dirty_used(pf));
 	}
 	return TAKE_PTR(s);
 }
@@ -78,7 +94,7 @@ struct ctx {
  * does not print. */
 static int no_vf(const struct ctx *c, const struct vf_take *req, int usable, int n_free, char **errmsg)
 {
-	_cleanup_free_ char *nl = netlink_reason(c->h);
+	_cleanup_free_ char *nl = pf_reasons(c->h, c->cfg->hook_require_link);
 	_cleanup_free_ char *iommu = iommu_reason(c->h, c->hostdev);
 	size_t pending = c->ledger.n, waiting = c->plan.n > (size_t)usable ? c->plan.n - (size_t)usable : 0;
 	_cleanup_free_ char *later = waiting ? xasprintf("; %zu more usable VF%s join%s the pool when it is idle",
@@ -101,7 +117,7 @@ static int gather(struct ctx *c, char **errmsg)
 	r = source_failure(c->h, errmsg);
 	if (r < 0)
 		return r;
-	vf_pool_plan(c->h, &c->usage, c->cfg->pool_network, c->hostdev, &c->plan);
+	vf_pool_plan(c->h, &c->usage, c->cfg->pool_network, c->hostdev, c->cfg->hook_require_link, &c->plan);
 	return 0;
 }
 

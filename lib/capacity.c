@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "capacity.h"
 
+#include <linux/if_link.h>
 #include <string.h>
 
 #include "util.h"
@@ -60,13 +61,53 @@ static char *host_use(const struct vf_vf *vf)
 	return NULL;
 }
 
-/* Precedence: unreachable > reserved > assigned > pool > host > free. A VFIO user or a netns
- * that libvirt also names is libvirt's (assigned/pool): host owners come after. A VF libvirt cannot
- * describe is unusable whoever holds it; a reserved one is out of the count either way. */
+/* Settings a previous tenant may have left on a VF (docs/design.md, 'Dirty VFs'): none when
+ * netlink did not describe it. */
+static unsigned dirty_bits(const struct vf_vf *vf)
+{
+	if (!vf->listed)
+		return 0;
+	unsigned b = 0;
+	b |= (unsigned)(vf->vlan > 0) << VF_DIRTY_VLAN;
+	b |= (unsigned)(vf->qos > 0) << VF_DIRTY_QOS;
+	b |= (unsigned)(vf->max_tx_rate > 0 || vf->min_tx_rate > 0) << VF_DIRTY_RATE;
+	b |= (unsigned)(vf->trust == 1) << VF_DIRTY_TRUST;
+	b |= (unsigned)(vf->spoofchk == 0) << VF_DIRTY_SPOOFCHK;
+	b |= (unsigned)(vf->link_state == IFLA_VF_LINK_STATE_DISABLE) << VF_DIRTY_LINK_STATE;
+	return b;
+}
+
+/* "vlan 100, spoofchk off": the dirty settings with their values, the owner of a dirty VF. */
+char *vf_dirty_describe(const struct vf_vf *vf)
+{
+	_cleanup_free_ char *s = xstrdup("");
+	for (int r = 0; r < _VF_DIRTY_MAX; r++) {
+		if (!(vf->dirty & (1u << r)))
+			continue;
+		_cleanup_free_ char *item =
+			r == VF_DIRTY_VLAN	  ? xasprintf("vlan %d", vf->vlan)
+			: r == VF_DIRTY_QOS	  ? xasprintf("qos %d", vf->qos)
+			: r == VF_DIRTY_RATE	  ? xasprintf("max_tx_rate %d, min_tx_rate %d", vf->max_tx_rate > 0 ? vf->max_tx_rate : 0,
+						      vf->min_tx_rate > 0 ? vf->min_tx_rate : 0)
+			: r == VF_DIRTY_TRUST	  ? xstrdup("trust on")
+			: r == VF_DIRTY_SPOOFCHK ? xstrdup("spoofchk off")
+						  : xstrdup("link_state disable");
+		char *more = xasprintf("%s%s%s", s, *s ? ", " : "", item);
+		free(s);
+		s = more;
+	}
+	return TAKE_PTR(s);
+}
+
+/* Precedence: unreachable > reserved > assigned > pool > host > free/dirty. A VFIO user or a
+ * netns that libvirt also names is libvirt's (assigned/pool): host owners come after. A VF
+ * libvirt cannot describe is unusable whoever holds it; a reserved one is out of the count
+ * either way. A dirty VF is free unless the config counts it used (`dirty = used`). */
 static void judge_vf(const struct vf_pf *pf, struct vf_vf *vf, const struct vf_usage *u,
-		     const struct vf_pf_config *pc)
+		     const struct vf_pf_config *pc, bool dirty_used)
 {
 	set_state(vf, VF_STATE_UNKNOWN, NULL);
+	vf->dirty = dirty_bits(vf);
 	if (pf->nl.valid && !vf->listed) {
 		set_state(vf, VF_STATE_UNREACHABLE, NULL);
 		return;
@@ -82,8 +123,27 @@ static void judge_vf(const struct vf_pf *pf, struct vf_vf *vf, const struct vf_u
 		set_state(vf, VF_STATE_HOST, what);
 		return;
 	}
-	if (u && pf->nl.valid && !vf->broken)
+	if (!u || !pf->nl.valid || vf->broken)
+		return;
+	if (dirty_used && vf->dirty)
+		set_state(vf, VF_STATE_DIRTY, vf_dirty_describe(vf));
+	else
 		set_state(vf, VF_STATE_FREE, NULL);
+}
+
+/* Free VFs with a dirty set, and free VFs a VM would get with a dead link (all of them when the
+ * PF's link is down, else those forced down by link_state disable). */
+static void count_link_and_dirty(struct vf_pf *pf)
+{
+	int dirty = 0, no_link = 0;
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		const struct vf_vf *vf = &pf->vfs[i];
+		bool free = vf->state == VF_STATE_FREE;
+		dirty += (free || vf->state == VF_STATE_DIRTY) && vf->dirty;
+		no_link += free && (!pf->link_ok || vf->link_state == IFLA_VF_LINK_STATE_DISABLE);
+	}
+	pf->dirty = pf->free == UNKNOWN ? UNKNOWN : dirty;
+	pf->no_link = pf->free == UNKNOWN ? UNKNOWN : no_link;
 }
 
 static void count_pf(struct vf_pf *pf)
@@ -97,8 +157,9 @@ static void count_pf(struct vf_pf *pf)
 	pf->reachable = nl ? (int)pf->n_vfs - n[VF_STATE_UNREACHABLE] : UNKNOWN;
 	pf->usable = nl ? pf->reachable - pf->reserved : UNKNOWN;
 	bool known = nl && n[VF_STATE_UNKNOWN] == 0;
-	pf->used = known ? n[VF_STATE_ASSIGNED] + n[VF_STATE_POOL] + n[VF_STATE_HOST] : UNKNOWN;
+	pf->used = known ? n[VF_STATE_ASSIGNED] + n[VF_STATE_POOL] + n[VF_STATE_HOST] + n[VF_STATE_DIRTY] : UNKNOWN;
 	pf->free = known ? n[VF_STATE_FREE] : UNKNOWN;
+	count_link_and_dirty(pf);
 	int shared = 0;
 	for (size_t i = 0; i < pf->n_vfs; i++)
 		shared += pf->vfs[i].state == VF_STATE_FREE && pf->vfs[i].iommu_group_devices > 1;
@@ -123,6 +184,8 @@ static void count_host(struct vf_host *h)
 		add(&t->free, pf->free);
 		add(&t->reserved, pf->reserved);
 		add(&t->unreachable, pf->unreachable);
+		add(&t->dirty, pf->dirty);
+		add(&t->no_link, pf->no_link);
 		add(&t->shared_iommu, pf->shared_iommu);
 	}
 }
@@ -137,12 +200,13 @@ static void apply_labels(struct vf_pf *pf, const struct vf_pf_config *pc)
 
 void vf_capacity_compute(struct vf_host *h, const struct vf_usage *usage, const struct vf_config *cfg)
 {
+	bool dirty_used = cfg && cfg->dirty_used;
 	for (size_t i = 0; i < h->n_pfs; i++) {
 		struct vf_pf *pf = &h->pfs[i];
 		const struct vf_pf_config *pc = cfg ? vf_config_find_pf(cfg, pf->name) : NULL;
 		apply_labels(pf, pc);
 		for (size_t k = 0; k < pf->n_vfs; k++)
-			judge_vf(pf, &pf->vfs[k], usage, pc);
+			judge_vf(pf, &pf->vfs[k], usage, pc, dirty_used);
 		count_pf(pf);
 	}
 	count_host(h);

@@ -28,6 +28,7 @@ enum key_type {
 	KEY_URL,       /* http:// or https:// */
 	KEY_BOOL,      /* yes|no|true|false|on|off|1|0, stored as an int (1 or 0) */
 	KEY_PATH_NONE, /* absolute path, or "none" */
+	KEY_DIRTY,     /* free | used, stored as an int (1 for used) */
 };
 
 struct key {
@@ -43,6 +44,8 @@ struct key {
 /* keys of the [filter] and [engine] sections, which live in sub-structs of vf_config */
 #define SUB_KEY(sub, f, t) { #f, t, offsetof(struct vf_config, sub.f), 0, 0, 0 }
 #define INT_KEY(sub, f, lo, hi) { #f, KEY_INT, offsetof(struct vf_config, sub.f), 0, lo, hi }
+/* a key whose name in the file differs from its field */
+#define TYPED_KEY(name, f, t) { name, t, offsetof(struct vf_config, f), 0, 0, 0 }
 /* a connection limit (struct vf_http_limits) under its name in the file */
 #define HTTP_KEY(name, limits, f, lo, hi) { name, KEY_INT, offsetof(struct vf_config, limits.f), 0, lo, hi }
 
@@ -73,6 +76,7 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, tls_cert, KEY_PATH),
 	STR_KEY(vf_config, tls_key, KEY_PATH),
 	STR_KEY(vf_config, tls_client_ca, KEY_PATH_NONE),
+	TYPED_KEY("dirty", dirty_used, KEY_DIRTY),
 };
 
 static const struct key pf_keys[] = {
@@ -103,6 +107,10 @@ static const struct key filter_keys[] = {
 	HTTP_KEY("max_conns_per_ip", filter.http, max_conns_per_ip, 0, 65536),
 };
 
+static const struct key hook_keys[] = {
+	TYPED_KEY("require_link", hook_require_link, KEY_BOOL),
+};
+
 static const struct key engine_keys[] = {
 	SUB_KEY(engine, url, KEY_URL),
 	SUB_KEY(engine, ca_file, KEY_PATH),
@@ -114,7 +122,8 @@ static const struct key engine_keys[] = {
 
 #define MAX_KEYS 32
 _Static_assert(ARRAY_SIZE(vfcap_keys) <= MAX_KEYS && ARRAY_SIZE(pf_keys) <= MAX_KEYS &&
-		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS,
+		       ARRAY_SIZE(filter_keys) <= MAX_KEYS && ARRAY_SIZE(engine_keys) <= MAX_KEYS &&
+		       ARRAY_SIZE(hook_keys) <= MAX_KEYS,
 	       "MAX_KEYS");
 
 struct parser {
@@ -136,7 +145,7 @@ struct parser {
 	int key_line[MAX_KEYS];  /* where each key was set in this section, 0 = not yet */
 	const struct key *prev_key;
 	int prev_key_line;
-	bool seen_vfcap, seen_filter, seen_engine;
+	bool seen_vfcap, seen_filter, seen_engine, seen_hook;
 	const char *plain_section; /* name of the [vfcap]/[filter]/[engine] section being filled */
 
 	char *error; /* first error found by this file (not inih's syntax errors) */
@@ -235,7 +244,7 @@ static int open_section(struct parser *p, const char *section)
 		return fail(p, "section name too long (at most %d characters)", INIH_MAX_SECTION - 2);
 	_cleanup_free_ char *name = strip(section, strlen(section));
 	if (!*name)
-		return fail(p, "key outside any section (expected [vfcap], [filter], [engine] or [pf NAME] first)");
+		return fail(p, "key outside any section (expected [vfcap], [filter], [engine], [hook] or [pf NAME] first)");
 	static const struct {
 		const char *name;
 		const struct key *keys;
@@ -245,6 +254,7 @@ static int open_section(struct parser *p, const char *section)
 		{ "vfcap", vfcap_keys, ARRAY_SIZE(vfcap_keys), offsetof(struct parser, seen_vfcap) },
 		{ "filter", filter_keys, ARRAY_SIZE(filter_keys), offsetof(struct parser, seen_filter) },
 		{ "engine", engine_keys, ARRAY_SIZE(engine_keys), offsetof(struct parser, seen_engine) },
+		{ "hook", hook_keys, ARRAY_SIZE(hook_keys), offsetof(struct parser, seen_hook) },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
 		if (!streq(name, plain[i].name))
@@ -384,6 +394,14 @@ static int set_bool(struct parser *p, const struct key *k, const char *value)
 	return fail(p, "invalid %s '%s' (yes or no)", k->name, value);
 }
 
+static int set_dirty(struct parser *p, const struct key *k, const char *value)
+{
+	if (!streq(value, "free") && !streq(value, "used"))
+		return fail(p, "invalid %s '%s' (expected free or used)", k->name, value);
+	*(int *)((char *)p->target + k->offset) = streq(value, "used");
+	return 1;
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
 	if (!*value)
@@ -397,6 +415,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 		return set_int(p, k, value);
 	if (k->type == KEY_BOOL)
 		return set_bool(p, k, value);
+	if (k->type == KEY_DIRTY)
+		return set_dirty(p, k, value);
 	if (!check_value(p, k, value))
 		return 0;
 	char **field = (char **)((char *)p->target + k->offset);
@@ -490,6 +510,7 @@ struct vf_config *vf_config_new(void)
 		.conn_timeout = 30, .request_timeout = 10, .max_conns = 256, .max_conns_per_ip = 64
 	};
 	c->tls = -1;
+	c->hook_require_link = 1;
 	c->filter = (struct vf_filter_config){
 		.listen = xstrdup("127.0.0.1:18781"),
 		.fetch_timeout_ms = 2000,

@@ -33,6 +33,12 @@
  *   tls_key = /etc/pki/vdsm/keys/vdsmkey.pem
  *   tls_client_ca = /etc/pki/vdsm/certs/cacert.pem ; with TLS, clients need a certificate
  *                               ; signed by this CA (default: the engine CA); none: no check
+ *   dirty = free                ; free | used: a free VF with a previous tenant's settings left
+ *                               ; (VLAN, rate, trust, ...) counts free (default) or used
+ *
+ *   [hook]                      ; vfcap-hook only
+ *   require_link = yes          ; keep VFs without a link (PF down, VF link_state disable)
+ *                               ; out of the pool (default yes)
  *
  *   [filter]                    ; vfcap-filter, next to the engine (vfcap-filter(8))
  *   listen = 127.0.0.1:18781    ; ADDR:PORT or [V6ADDR]:PORT
@@ -163,6 +169,8 @@ struct vf_config {
 	char *tls_cert;
 	char *tls_key;
 	char *tls_client_ca; /* a path, or "none" */
+	int dirty_used;      /* [vfcap] dirty = used: dirty VFs count used (state dirty) */
+	int hook_require_link; /* [hook] require_link: no vNIC on a VF without a link */
 	struct vf_pf_config *pfs;
 	size_t n_pfs;
 	struct vf_filter_config filter;

@@ -10,7 +10,12 @@ static const char *const state_names[_VF_STATE_MAX] = {
 	[VF_STATE_UNKNOWN] = "unknown",   [VF_STATE_FREE] = "free",
 	[VF_STATE_ASSIGNED] = "assigned", [VF_STATE_POOL] = "pool",
 	[VF_STATE_HOST] = "host",         [VF_STATE_RESERVED] = "reserved",
-	[VF_STATE_UNREACHABLE] = "unreachable",
+	[VF_STATE_UNREACHABLE] = "unreachable", [VF_STATE_DIRTY] = "dirty",
+};
+
+static const char *const dirty_names[_VF_DIRTY_MAX] = {
+	[VF_DIRTY_VLAN] = "vlan",   [VF_DIRTY_QOS] = "qos",           [VF_DIRTY_RATE] = "rate",
+	[VF_DIRTY_TRUST] = "trust", [VF_DIRTY_SPOOFCHK] = "spoofchk", [VF_DIRTY_LINK_STATE] = "link_state",
 };
 
 static const char *const source_names[_VF_SRC_MAX] = {
@@ -38,6 +43,16 @@ int vf_state_from_string(const char *s)
 	return lookup(state_names, _VF_STATE_MAX, s);
 }
 
+const char *vf_dirty_to_string(enum vf_dirty_reason r)
+{
+	return (unsigned)r < _VF_DIRTY_MAX ? dirty_names[r] : NULL;
+}
+
+int vf_dirty_from_string(const char *s)
+{
+	return lookup(dirty_names, _VF_DIRTY_MAX, s);
+}
+
 const char *vf_source_to_string(enum vf_source s)
 {
 	return (unsigned)s < _VF_SRC_MAX ? source_names[s] : NULL;
@@ -52,7 +67,8 @@ struct vf_host *vf_host_new(void)
 {
 	struct vf_host *h = xcalloc(1, sizeof(*h));
 	h->reporter_version = xstrdup(VFCAP_VERSION);
-	h->totals.shared_iommu = UNKNOWN; /* absent from a version-1 report */
+	/* absent from a version-1 report */
+	h->totals.shared_iommu = h->totals.dirty = h->totals.no_link = UNKNOWN;
 	return h;
 }
 
@@ -111,6 +127,10 @@ struct vf_pf *vf_host_add_pf(struct vf_host *h, const char *name)
 	pf->numvfs = UNKNOWN;
 	pf->reachable = pf->unreachable = pf->reserved = UNKNOWN;
 	pf->usable = pf->used = pf->free = UNKNOWN;
+	pf->dirty = pf->no_link = UNKNOWN;
+	pf->carrier = UNKNOWN;
+	/* a version-1 report knew no link: its PFs are not held against it */
+	pf->link_ok = true;
 	pf->shared_iommu = UNKNOWN;
 	return pf;
 }
@@ -129,6 +149,7 @@ void vf_vf_init(struct vf_vf *vf, int index)
 	vf->index = index;
 	vf->vlan = vf->qos = vf->trust = vf->spoofchk = UNKNOWN;
 	vf->link_state = vf->port_response = UNKNOWN;
+	vf->min_tx_rate = vf->max_tx_rate = UNKNOWN;
 	vf->iommu_group = vf->iommu_group_devices = vf->enable = UNKNOWN;
 	vf->state = VF_STATE_UNKNOWN;
 }

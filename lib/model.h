@@ -12,7 +12,8 @@
 #include "util.h"
 
 #define VFCAP_SCHEMA_VERSION 2
-/* The oldest report version the reader still takes (its keys are a subset of today's). */
+/* The oldest report version the reader still accepts: version 1 lacks the keys version 2 added
+ * (they read as unknown/absent). */
 #define VFCAP_SCHEMA_VERSION_MIN 1
 #define VFCAP_VERSION "0.1.0"
 
@@ -30,6 +31,8 @@ enum vf_state {
 	VF_STATE_HOST,        /* the host uses it; owner = what (bond master, macvtap, ...) */
 	VF_STATE_RESERVED,    /* excluded by the admin's config */
 	VF_STATE_UNREACHABLE, /* enabled but beyond the PF's (wrapped) netlink VF list */
+	VF_STATE_DIRTY,       /* nobody holds it, but it keeps a previous tenant's settings and the
+			       * config says `dirty = used`; owner = the settings */
 	_VF_STATE_MAX,
 };
 
@@ -71,6 +74,10 @@ struct vf_vf {
 	int link_state;    /* IFLA_VF_LINK_STATE_*, UNKNOWN */
 	char *port_profile;  /* 802.1Qbh profile from IFLA_VF_PORTS, or NULL */
 	int port_response;   /* IFLA_PORT_RESPONSE, UNKNOWN when absent */
+	int min_tx_rate;     /* Mbit/s from IFLA_VF_RATE, UNKNOWN when the driver sent none */
+	int max_tx_rate;     /* IFLA_VF_RATE, else IFLA_VF_TX_RATE; UNKNOWN when neither */
+
+	unsigned dirty;      /* VF_DIRTY_* bits: settings a previous tenant may have left (capacity.c) */
 
 	bool broken; /* a source failed for this VF (e.g. dangling virtfn link): never counted free */
 
@@ -78,12 +85,29 @@ struct vf_vf {
 	char *owner;
 };
 
+/* Why a VF is dirty, in the report's order (its `dirty` array). */
+enum vf_dirty_reason {
+	VF_DIRTY_VLAN,       /* vlan != 0 */
+	VF_DIRTY_QOS,        /* qos != 0 */
+	VF_DIRTY_RATE,       /* max_tx_rate or min_tx_rate > 0 */
+	VF_DIRTY_TRUST,      /* trust on */
+	VF_DIRTY_SPOOFCHK,   /* spoofchk off */
+	VF_DIRTY_LINK_STATE, /* link_state disable */
+	_VF_DIRTY_MAX,
+};
+const char *vf_dirty_to_string(enum vf_dirty_reason r);
+int vf_dirty_from_string(const char *s); /* -EINVAL when unknown */
+
 struct vf_netlink {
 	bool valid;          /* the PF's RTM_NEWLINK was read and parsed */
 	uint32_t num_vf;     /* IFLA_NUM_VF */
 	uint32_t listed;     /* VF entries decodable from the (possibly wrapped) list */
 	uint32_t bytes_per_vf;
 	uint32_t limit;      /* floor(65531 / bytes_per_vf); 0 when there is no list */
+	/* the same without IFLA_VF_STATS (RTEXT_FILTER_SKIP_STATS asks): what iproute2 can list,
+	 * not what libvirt's query can */
+	uint32_t bytes_per_vf_no_stats;
+	uint32_t limit_no_stats;
 	bool truncated;      /* the list wrapped: listed < num_vf */
 	bool has_vfinfo;     /* IFLA_VFINFO_LIST present (driver has ndo_get_vf_config) */
 	bool has_ports;      /* IFLA_VF_PORTS present (802.1Qbh, enic) */
@@ -98,6 +122,8 @@ struct vf_pf {
 	char *device_id;
 	int numa_node;     /* -1 when none */
 	char *link_state;  /* operstate */
+	int carrier;       /* sysfs carrier 0/1; 0 when admin down (EINVAL); UNKNOWN when unreadable */
+	bool link_ok;      /* operstate up, or unknown with carrier: VFs can carry traffic */
 	char *physical_network; /* labels, from config */
 	char *fabric;
 	int totalvfs;      /* UNKNOWN when sriov_totalvfs is missing */
@@ -109,6 +135,8 @@ struct vf_pf {
 
 	/* derived by capacity.c */
 	int reachable, unreachable, reserved, usable, used, free;
+	int dirty;   /* free or dirty-state VFs with a non-empty dirty set; UNKNOWN when free is */
+	int no_link; /* free VFs that would give a VM a dead link; UNKNOWN when free is */
 	int shared_iommu; /* free VFs whose IOMMU group holds other devices too */
 };
 
@@ -120,6 +148,7 @@ struct vf_error {
 
 struct vf_totals {
 	int pfs, vfs, usable, used, free, reserved, unreachable;
+	int dirty, no_link;
 	int shared_iommu;
 };
 

@@ -44,6 +44,8 @@ static void merge_vf(struct vf_vf *dst, const struct vf_vf *src)
 		dst->trust = src->trust;
 		dst->spoofchk = src->spoofchk;
 		dst->link_state = src->link_state;
+		dst->min_tx_rate = src->min_tx_rate;
+		dst->max_tx_rate = src->max_tx_rate;
 	}
 	if (src->port_profile) {
 		free(dst->port_profile);

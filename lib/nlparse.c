@@ -361,6 +361,83 @@ static void copy_vf(struct rtnl_link_vf *src, struct vf_vf *dst)
 		dst->link_state = (int)v;
 }
 
+/* Mbit/s as the model's int; a driver's value past INT_MAX is kept as INT_MAX (still "set"). */
+static int rate_mbps(uint32_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+/* IFLA_VF_RATE (min and max) or, alone, the older IFLA_VF_TX_RATE (max only). Read here, not
+ * through libnl: libnl 3.7 records a rate only when it is non-zero, and a 0 is what tells a clean
+ * VF from one the driver says nothing about. check_vf_entry() vouched for the lengths. */
+static void entry_rates(const struct nlattr *entry, uint32_t *vf, int *min, int *max)
+{
+	const struct nlattr *a;
+	int rem;
+	bool have_rate = false;
+	nla_for_each_nested(a, (struct nlattr *)entry, rem) {
+		if (nla_type(a) == IFLA_VF_RATE) {
+			const struct ifla_vf_rate *r = nla_data(a);
+			*vf = r->vf;
+			*min = rate_mbps(r->min_tx_rate);
+			*max = rate_mbps(r->max_tx_rate);
+			have_rate = true;
+		} else if (nla_type(a) == IFLA_VF_TX_RATE && !have_rate) {
+			const struct ifla_vf_tx_rate *r = nla_data(a);
+			*vf = r->vf;
+			*max = rate_mbps(r->rate);
+		}
+	}
+}
+
+/* The rates of the listed VFs. extract_vfs() appended them by VF number, so the entry at the
+ * same position is almost always the VF; otherwise a search (an entry of a VF number nobody
+ * listed describes nothing). */
+static void parse_rates(const struct walk *w, struct vf_nl_link *out)
+{
+	const struct nlattr *e;
+	int rem;
+	size_t pos = 0;
+	nla_for_each_nested(e, (struct nlattr *)attr_at(w, w->vfinfo.off), rem) {
+		uint32_t vf = UINT32_MAX;
+		int min = UNKNOWN, max = UNKNOWN;
+		entry_rates(e, &vf, &min, &max);
+		struct vf_vf *dst = pos < out->n_vfs && out->vfs[pos].index == (int)vf ? &out->vfs[pos] : NULL;
+		for (size_t i = 0; !dst && vf != UINT32_MAX && i < out->n_vfs; i++)
+			if (out->vfs[i].index == (int)vf)
+				dst = &out->vfs[i];
+		pos++;
+		if (dst) {
+			dst->min_tx_rate = min;
+			dst->max_tx_rate = max;
+		}
+	}
+}
+
+/* The first VF entry's size without its IFLA_VF_STATS, from the bytes the kernel sent (the
+ * entry lies inside the list's true length even when the wrapped length no longer covers it).
+ * 0 when there is no well-formed first entry. */
+static size_t entry_size_no_stats(const struct walk *w)
+{
+	const struct span *s = &w->vfinfo;
+	if (s->true_len < 2 * NLA_HDRLEN)
+		return 0;
+	size_t start = s->off + NLA_HDRLEN, end = s->off + s->true_len;
+	const struct nlattr *entry = attr_at(w, start);
+	if (entry->nla_len < NLA_HDRLEN || entry->nla_len > end - start)
+		return 0;
+	size_t size = NLA_ALIGN(entry->nla_len), stop = start + entry->nla_len;
+	for (size_t off = start + NLA_HDRLEN; stop - off >= NLA_HDRLEN;) {
+		const struct nlattr *a = attr_at(w, off);
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > stop - off)
+			return 0;
+		if ((a->nla_type & NLA_TYPE_MASK) == IFLA_VF_STATS)
+			return size - NLA_ALIGN(a->nla_len);
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return size;
+}
+
 /* The listed VFs, by VF number, through libnl's own parser. The kernel numbers them 0..n-1;
  * an entry numbered beyond the PF's VF count describes no VF and is ignored.
  * libnl builds its VF list only when the message has a non-zero IFLA_NUM_VF, and its
@@ -441,6 +518,9 @@ static void parse_ports(const struct walk *w, struct vf_nl_link *out)
 	out->nl.truncated = wrapped;
 	out->nl.bytes_per_vf = (uint32_t)(max_len ? max_len : PORT_ENTRY_MAX);
 	out->nl.limit = vf_nl_limit(out->nl.bytes_per_vf);
+	/* port entries carry no statistics */
+	out->nl.bytes_per_vf_no_stats = out->nl.bytes_per_vf;
+	out->nl.limit_no_stats = out->nl.limit;
 }
 
 static void fill_vfinfo_counts(const struct walk *w, struct vf_nl_link *out)
@@ -455,6 +535,9 @@ static void fill_vfinfo_counts(const struct walk *w, struct vf_nl_link *out)
 		first = (w->vfinfo.true_len - NLA_HDRLEN) / nl->num_vf;
 	nl->bytes_per_vf = (uint32_t)first;
 	nl->limit = vf_nl_limit(nl->bytes_per_vf);
+	size_t bare = first ? entry_size_no_stats(w) : 0;
+	nl->bytes_per_vf_no_stats = (uint32_t)(bare ? bare : first);
+	nl->limit_no_stats = vf_nl_limit(nl->bytes_per_vf_no_stats);
 }
 
 void vf_nl_link_clear(struct vf_nl_link *l)
@@ -490,6 +573,7 @@ int vf_nl_parse_link(const void *msg, size_t len, struct vf_nl_link *out, char *
 	if (w.have_vfinfo) {
 		fill_vfinfo_counts(&w, out);
 		extract_vfs(link, out);
+		parse_rates(&w, out);
 	}
 	rtnl_link_put(link);
 	if (w.have_ports)

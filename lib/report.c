@@ -27,10 +27,10 @@ static_assert(sizeof(enum vf_state) == sizeof(int) && sizeof(enum vf_source) == 
 /* ---- reader context: the JSON path of the value being read, and the first error ---- */
 
 struct rd {
+	int version; /* the report's schema_version, once read (it is the first key) */
 	char path[256];
 	size_t len;
 	char *err;
-	int version; /* the report's schema_version, once read */
 };
 
 static int _printf_(2, 3) rd_fail(struct rd *c, const char *fmt, ...)
@@ -405,6 +405,39 @@ static int vf_link_state_from_string(const char *s)
 	return -EINVAL;
 }
 
+/* vf->dirty's bits as their names, in the reasons' order */
+static json_object *put_dirty(_unused_ const struct field *f, const void *p)
+{
+	unsigned bits = *(const unsigned *)p;
+	json_object *a = json_object_new_array();
+	for (int r = 0; r < _VF_DIRTY_MAX; r++)
+		if (bits & (1u << r))
+			json_object_array_add(a, json_object_new_string(vf_dirty_to_string(r)));
+	return a;
+}
+
+static int get_dirty(struct rd *c, _unused_ const struct field *f, json_object *v, void *p)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return rd_fail(c, "not an array");
+	unsigned bits = 0;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		int r = json_object_is_type(e, json_type_string) ? vf_dirty_from_string(json_object_get_string(e))
+								  : -EINVAL;
+		if (r < 0 || (bits & (1u << r))) {
+			size_t old = rd_push(c, NULL, i);
+			int x = r < 0 ? rd_fail(c, "not a dirty reason (vlan, qos, rate, trust, spoofchk, link_state)")
+				      : rd_fail(c, "'%s' given twice", vf_dirty_to_string(r));
+			rd_pop(c, old);
+			return x;
+		}
+		bits |= 1u << r;
+	}
+	*(unsigned *)p = bits;
+	return 0;
+}
+
 static json_object *put_time(_unused_ const struct field *f, const void *p)
 {
 	_cleanup_free_ char *s = vf_format_rfc3339(*(const time_t *)p);
@@ -426,6 +459,8 @@ static int get_time(struct rd *c, const struct field *f, json_object *v, void *p
 	{ .key = k, .offset = off, .put = putf, .get = getf, __VA_ARGS__ }
 #define COUNT(key, type, m) \
 	FIELD(key, offsetof(type, m), put_int, get_int, .null = true, .max = INT_MAX)
+/* a key schema version 2 added */
+#define V2(...) __VA_ARGS__, .since = 2
 #define STR(key, type, m) FIELD(key, offsetof(type, m), put_str, get_str, .null = true)
 #define U32(key, type, m) FIELD(key, offsetof(type, m), put_u32, get_u32, .max = UINT32_MAX)
 #define BOOL(key, type, m) FIELD(key, offsetof(type, m), put_bool, get_bool)
@@ -484,10 +519,13 @@ static const struct field vf_fields[] = {
 	FIELD("link_state", offsetof(struct vf_vf, link_state), put_vf_link_state, get_enum, .null = true,
 	      .parse = vf_link_state_from_string, .what = "link state"),
 	FIELD("port_profile", 0, put_port_profile, get_port_profile, .sub = port_profile_fields),
+	FIELD("min_tx_rate", offsetof(struct vf_vf, min_tx_rate), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("max_tx_rate", offsetof(struct vf_vf, max_tx_rate), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("iommu_group", offsetof(struct vf_vf, iommu_group), put_int, get_int, .null = true,
 	      .max = INT_MAX, .since = 2),
 	FIELD("iommu_group_devices", offsetof(struct vf_vf, iommu_group_devices), put_int, get_int,
 	      .null = true, .min = 1, .max = INT_MAX, .since = 2),
+	FIELD("dirty", offsetof(struct vf_vf, dirty), put_dirty, get_dirty, .since = 2),
 	FIELD("state", offsetof(struct vf_vf, state), put_state, get_enum, .parse = vf_state_from_string,
 	      .what = "state"),
 	STR("owner", struct vf_vf, owner),
@@ -530,6 +568,9 @@ static const struct field netlink_fields[] = {
 	U32("listed", struct vf_netlink, listed),
 	U32("bytes_per_vf", struct vf_netlink, bytes_per_vf),
 	U32("limit", struct vf_netlink, limit),
+	FIELD("bytes_per_vf_no_stats", offsetof(struct vf_netlink, bytes_per_vf_no_stats), put_u32, get_u32,
+	      V2(.max = UINT32_MAX)),
+	FIELD("limit_no_stats", offsetof(struct vf_netlink, limit_no_stats), put_u32, get_u32, V2(.max = UINT32_MAX)),
 	BOOL("truncated", struct vf_netlink, truncated),
 	BOOL("vfinfo", struct vf_netlink, has_vfinfo),
 	BOOL("ports", struct vf_netlink, has_ports),
@@ -569,6 +610,8 @@ static const struct field pf_fields[] = {
 	SHAPED("device_id", struct vf_pf, device_id, valid_pci_id, "a PCI id (0xhhhh)"),
 	FIELD("numa_node", offsetof(struct vf_pf, numa_node), put_int, get_int, .min = -1, .max = INT_MAX),
 	STR("link_state", struct vf_pf, link_state),
+	FIELD("carrier", offsetof(struct vf_pf, carrier), put_tristate, get_tristate, V2(.null = true)),
+	FIELD("link_ok", offsetof(struct vf_pf, link_ok), put_bool, get_bool, .since = 2),
 	FIELD("labels", 0, put_labels, get_labels),
 	COUNT("totalvfs", struct vf_pf, totalvfs),
 	COUNT("numvfs", struct vf_pf, numvfs),
@@ -579,6 +622,8 @@ static const struct field pf_fields[] = {
 	COUNT("usable", struct vf_pf, usable),
 	COUNT("used", struct vf_pf, used),
 	COUNT("free", struct vf_pf, free),
+	FIELD("dirty", offsetof(struct vf_pf, dirty), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("no_link", offsetof(struct vf_pf, no_link), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("shared_iommu", offsetof(struct vf_pf, shared_iommu), put_int, get_int, .null = true,
 	      .max = INT_MAX, .since = 2),
 	LIST("vfs", struct vf_pf, vfs, n_vfs, vf_fields, add_vf),
@@ -605,6 +650,8 @@ static const struct field totals_fields[] = {
 	COUNT("free", struct vf_totals, free),
 	COUNT("reserved", struct vf_totals, reserved),
 	COUNT("unreachable", struct vf_totals, unreachable),
+	FIELD("dirty", offsetof(struct vf_totals, dirty), put_int, get_int, V2(.null = true, .max = INT_MAX)),
+	FIELD("no_link", offsetof(struct vf_totals, no_link), put_int, get_int, V2(.null = true, .max = INT_MAX)),
 	FIELD("shared_iommu", offsetof(struct vf_totals, shared_iommu), put_int, get_int, .null = true,
 	      .max = INT_MAX, .since = 2),
 	{},

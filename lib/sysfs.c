@@ -637,12 +637,38 @@ static void read_vf_counts(const struct reader *rd, struct vf_pf *pf, const char
 		pf->numvfs = (int)v;
 }
 
+/* carrier: the kernel's read fails with EINVAL while the netdev is administratively down (no
+ * carrier to speak of: false). Missing or otherwise unreadable: unknown, and no host error, as
+ * the counts do not depend on it alone (operstate decides first). */
+static int read_carrier(const struct reader *rd, const char *netdir)
+{
+	_cleanup_free_ char *canon = NULL, *s = NULL;
+	_cleanup_close_ int fd = open_under(rd, netdir, "carrier", O_RDONLY, &canon);
+	int r = fd < 0 ? fd : read_one_line_fd(fd, &s, ATTR_MAX);
+	if (r == -EINVAL)
+		return 0;
+	if (r < 0)
+		return UNKNOWN;
+	return streq(s, "1") ? 1 : streq(s, "0") ? 0 : UNKNOWN;
+}
+
+/* Can the PF's VFs carry traffic? operstate "up"; "unknown" (drivers that do not track it) only
+ * with carrier. An unreadable operstate counts as "unknown". */
+static bool link_ok(const char *operstate, int carrier)
+{
+	if (operstate && streq(operstate, "up"))
+		return true;
+	return (!operstate || streq(operstate, "unknown")) && carrier == 1;
+}
+
 static void read_pf(struct reader *rd, struct vf_pf *pf, const char *netdir, const char *pfdir)
 {
 	long v;
 	if (attr_int(rd, netdir, "ifindex", 1, INT_MAX, &v) == 0)
 		pf->ifindex = (int)v;
 	(void)attr_read(rd, netdir, "operstate", &pf->link_state, NULL);
+	pf->carrier = read_carrier(rd, netdir);
+	pf->link_ok = link_ok(pf->link_state, pf->carrier);
 
 	_cleanup_free_ char *dev = NULL;
 	if (link_basename(rd, netdir, "device", &dev) == 0 && is_pci_address(dev))

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "advice.h"
 #include "prom.h"
 #include "report.h"
 #include "util.h"
@@ -117,17 +118,36 @@ static char *cell_nl_limit(const struct vf_netlink *nl)
 	return nl->limit ? xasprintf("%" PRIu32, nl->limit) : xstrdup("-");
 }
 
-/* The fix for a wrapped list, said where the admin looks: under the PF. */
-static char *truncation_hint(const struct vf_netlink *nl)
+/* An advice line (lib/advice.c) as a table line under the PF, where the admin looks; NULL
+ * stays NULL. */
+static char *hint_line(char *advice)
 {
-	if (nl->limit == 0)
-		return xasprintf("  ! netlink lists %" PRIu32 " of %" PRIu32
-				 " VFs: the VFs beyond the list are unreachable\n",
-				 nl->listed, nl->num_vf);
-	return xasprintf("  ! netlink lists %" PRIu32 " of %" PRIu32 " VFs (%" PRIu32
-			 " bytes/VF, limit %" PRIu32 "): lower sriov_numvfs to %" PRIu32
-			 " to make every VF reachable\n",
-			 nl->listed, nl->num_vf, nl->bytes_per_vf, nl->limit, nl->limit);
+	_cleanup_free_ char *a = advice;
+	return a ? xasprintf("  ! %s\n", a) : NULL;
+}
+
+/* Under the PF row: the wrapped list's fix, a dead link, free VFs in shared IOMMU groups, then
+ * each free VF left dirty. */
+static void add_pf_hints(struct table *t, const struct vf_pf *pf)
+{
+	if (pf->nl.valid && pf->nl.truncated)
+		table_add(t, NULL, hint_line(vf_advice_netlink_limit(pf)));
+	char *line = hint_line(vf_advice_link_down(pf));
+	if (line)
+		table_add(t, NULL, line);
+	if (pf->shared_iommu > 0)
+		table_add(t, NULL,
+			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: hostdev (PCI "
+				    "passthrough) needs the whole group, so %s left to macvtap/direct vNICs\n",
+				    pf->shared_iommu, pf->shared_iommu == 1 ? "" : "s",
+				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it is" : "they are"));
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		const struct vf_vf *vf = &pf->vfs[i];
+		if (vf->state != VF_STATE_FREE && vf->state != VF_STATE_DIRTY)
+			continue; /* a held VF's settings are its holder's */
+		if ((line = hint_line(vf_advice_dirty(pf, vf))))
+			table_add(t, NULL, line);
+	}
 }
 
 /* ---- VF counts by state ---- */
@@ -141,9 +161,10 @@ static void pf_state_counts(const struct vf_pf *pf, int n[_VF_STATE_MAX])
 			n[pf->vfs[v].state]++;
 }
 
-/* used = assigned + pool + host; a PF whose used count is unknown (a source failed) has none
- * of the three known either, as in the JSON report. */
-static const enum vf_state used_states[] = { VF_STATE_ASSIGNED, VF_STATE_POOL, VF_STATE_HOST };
+/* used = assigned + pool + host + dirty (state dirty: only with `dirty = used`); a PF whose
+ * used count is unknown (a source failed) has none of the four known either, as in the JSON
+ * report. */
+static const enum vf_state used_states[] = { VF_STATE_ASSIGNED, VF_STATE_POOL, VF_STATE_HOST, VF_STATE_DIRTY };
 
 static void pf_used_split(const struct vf_pf *pf, int out[ARRAY_SIZE(used_states)])
 {
@@ -156,12 +177,13 @@ static void pf_used_split(const struct vf_pf *pf, int out[ARRAY_SIZE(used_states
 /* ---- the table ---- */
 
 /* The headers are the report's JSON names (schema/vfcap-report.schema.json): the PF fields,
- * netlink.listed and netlink.limit, and the three VF states that make up used. Left to right
+ * netlink.listed and netlink.limit, and the four VF states that make up used. Left to right
  * they are the sum: numvfs - unreachable - reserved = usable; usable - assigned - pool - host
- * = free. */
+ * - dirty = free (dirty: VFs in state dirty, counted used with `dirty = used`; the VFs left
+ * dirty but free are told by the advice lines under the PF). */
 static const char *const pf_heads[] = {
 	"name", "driver", "pci_address", "numvfs", "listed", "limit", "unreachable",
-	"reserved", "usable", "assigned", "pool", "host", "free",
+	"reserved", "usable", "assigned", "pool", "host", "dirty", "free",
 };
 static const char *const vf_heads[] = { "index", "pci_address", "netdev", "mac", "vlan", "state", "owner" };
 
@@ -195,18 +217,11 @@ static void add_pf_row(struct table *t, const struct vf_pf *pf, bool verbose)
 		cell_str(pf->name),          cell_str(pf->driver),     cell_str(pf->pci_address),
 		cell_count(pf->numvfs),      cell_nl_listed(&pf->nl),  cell_nl_limit(&pf->nl),
 		cell_count(pf->unreachable), cell_count(pf->reserved), cell_count(pf->usable),
-		cell_count(used[0]),         cell_count(used[1]),      cell_count(used[2]),
+		cell_count(used[0]),         cell_count(used[1]),      cell_count(used[2]),      cell_count(used[3]),
 		cell_count(pf->free),
 	};
 	table_add_row(t, cells);
-	if (pf->nl.valid && pf->nl.truncated)
-		table_add(t, NULL, truncation_hint(&pf->nl));
-	if (pf->shared_iommu > 0)
-		table_add(t, NULL,
-			  xasprintf("  ! %d free VF%s share%s an IOMMU group with other devices: hostdev (PCI "
-				    "passthrough) needs the whole group, so %s left to macvtap/direct vNICs\n",
-				    pf->shared_iommu, pf->shared_iommu == 1 ? "" : "s",
-				    pf->shared_iommu == 1 ? "s" : "", pf->shared_iommu == 1 ? "it is" : "they are"));
+	add_pf_hints(t, pf);
 	if (verbose && pf->n_vfs > 0) {
 		char *vfs = vf_table(pf);
 		if (vfs)
@@ -229,7 +244,7 @@ static void add_total_row(struct table *t, const struct vf_host *h)
 		xstrdup("TOTAL"),             xstrdup(""),               xstrdup(""),
 		cell_count(tot->vfs),         xstrdup(""),               xstrdup(""),
 		cell_count(tot->unreachable), cell_count(tot->reserved), cell_count(tot->usable),
-		cell_count(used[0]),          cell_count(used[1]),       cell_count(used[2]),
+		cell_count(used[0]),          cell_count(used[1]),       cell_count(used[2]),       cell_count(used[3]),
 		cell_count(tot->free),
 	};
 	table_add_row(t, cells);
@@ -260,7 +275,7 @@ char *vf_format_table(const struct vf_host *h, bool verbose)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	struct table t = { .ncols = ARRAY_SIZE(pf_heads), .heads = pf_heads, .align = "lllrrrrrrrrrr" };
+	struct table t = { .ncols = ARRAY_SIZE(pf_heads), .heads = pf_heads, .align = "lllrrrrrrrrrrr" };
 	for (size_t i = 0; i < h->n_pfs; i++)
 		add_pf_row(&t, &h->pfs[i], verbose);
 	add_total_row(&t, h);
@@ -356,6 +371,26 @@ static int64_t nl_entry_bytes(const struct vf_pf *pf)
 	return pf->nl.valid && pf->nl.bytes_per_vf > 0 ? (int64_t)pf->nl.bytes_per_vf : -1;
 }
 
+static int64_t nl_limit_no_stats(const struct vf_pf *pf)
+{
+	return pf->nl.valid && pf->nl.limit_no_stats > 0 ? (int64_t)pf->nl.limit_no_stats : -1;
+}
+
+static int64_t pf_dirty(const struct vf_pf *pf)
+{
+	return pf->dirty;
+}
+
+static int64_t pf_no_link(const struct vf_pf *pf)
+{
+	return pf->no_link;
+}
+
+static int64_t pf_link_up(const struct vf_pf *pf)
+{
+	return pf->link_ok;
+}
+
 static int64_t nl_truncated(const struct vf_pf *pf)
 {
 	return pf->nl.valid ? pf->nl.truncated : -1;
@@ -380,6 +415,16 @@ static const struct pf_gauge pf_gauges[] = {
 	  nl_entry_bytes },
 	{ "vfcap_pf_netlink_truncated", "1 when the PF's netlink VF list wrapped and VFs are missing.",
 	  nl_truncated },
+	{ "vfcap_pf_netlink_limit_no_stats",
+	  "Largest VF count a netlink query without statistics still lists whole (libvirt asks with them).",
+	  nl_limit_no_stats },
+	{ "vfcap_pf_link_up", "1 when the PF's link can carry traffic (operstate up, or unknown with carrier).",
+	  pf_link_up },
+	{ "vfcap_pf_vfs_dirty",
+	  "VFs of the PF nothing holds that keep an earlier tenant's VLAN, QoS, rate, trust, spoofchk or link state.",
+	  pf_dirty },
+	{ "vfcap_pf_vfs_no_link", "Free VFs of the PF a VM would get with a dead link (PF down, or VF link_state disable).",
+	  pf_no_link },
 };
 
 static void prom_pf_gauge(FILE *f, const struct pf_labels *l, const struct vf_host *h,

@@ -56,8 +56,12 @@ The columns are the JSON report's field names; left to right they add up:
   usable       numvfs - unreachable - reserved
   assigned     held by a running VM (PCI passthrough, or a macvtap 'direct' vNIC)
   pool         connected through a libvirt pool network (direct-pool)
-  host         used by the host itself: bond port, macvtap, an IP address, an 802.1Qbh port
-  free         usable - assigned - pool - host: what a new vNIC can take
+  host         used by the host itself: bond port, macvtap, an IP address, an 802.1Qbh port,
+               or by something outside libvirt (a VFIO user, a container's namespace)
+  dirty        left with a previous tenant's VLAN, rate, trust... and counted used, which
+               only [vfcap] dirty = used asks (by default they stay free; a "!" line says
+               how to reset each)
+  free         usable - assigned - pool - host - dirty: what a new vNIC can take
   ?            unknown: a source could not be read; never counted free
 EOF
 for h in "${hosts[@]}"; do

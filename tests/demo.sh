@@ -50,9 +50,11 @@ demo_sections() {
 	local hosts want
 	hosts=$(find tests/fixtures/hosts -mindepth 1 -maxdepth 1 -type d | wc -l)
 	want=$((2 * hosts))
-	n=$(grep -Ec '^[a-z0-9]+ (pass|reject): [0-9]+ free, [0-9]+ needed$' "$DEMO_OUT")
+	n=$(grep -Ec '^[a-z0-9]+ (pass|reject): [0-9]+ free, [0-9]+ needed( \([0-9]+ more without link, not counted\))?$' "$DEMO_OUT")
 	if [ "$n" = "$want" ]; then pass "demo: filter verdicts for $hosts hosts, twice"; else fail "demo: $n filter verdict lines, not $want"; fi
 	demo_has "filter: a host rejected for too few VFs" "^vic reject: 19 free, 20 needed\$"
+	demo_has "filter: free VFs without link not counted (require_link)" \
+		"^dirty pass: 6 free, 1 needed \\(5 more without link, not counted\\)\$"
 	demo_has "hook: the vNIC before" '^  <interface type="bridge">$'
 	demo_has "hook: the vNIC rewritten onto the pool" '^ +<source network="direct-pool"/>$'
 	demo_has "hook: the port profile" "^ +<virtualport type=\"802.1Qbh\"><parameters profileid=\"Profile1\"/></virtualport>\$"

@@ -140,13 +140,14 @@ filter_sizes() {
 
 # `vfcap-filter run` golden cases: tests/filter/run/<case>/args (one argument per line; REPORTS
 # is the reports directory, NUMA_REPORTS that of `mkreports.py --numa`: PFs on NUMA nodes 0 and
-# 1 and one of unknown node), optional stdin; expected.{stdout,stderr,exit}. ASan build, then
+# 1 and one of unknown node, FIXTURES one holding each fixture host's and variant's golden report
+# as NAME.json, e.g. dirty.json), optional stdin; expected.{stdout,stderr,exit}. ASan build, then
 # the plain build under valgrind. VFCAP_REGEN=1 rewrites the expected files.
 filter_run_case() { # case-dir
 	local c=$1 name bin rc
 	name=filter/run/$(basename "$c")
 	local -a args=()
-	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|; s|^NUMA_REPORTS\$|$FDIR/numa-reports|" "$c/args")
+	mapfile -t args < <(sed "s|^REPORTS\$|$FDIR/reports|; s|^NUMA_REPORTS\$|$FDIR/numa-reports|; s|^FIXTURES\$|$FDIR/fixtures|" "$c/args")
 	local in=/dev/null
 	[ -f "$c/stdin" ] && in=$c/stdin
 	local run
@@ -155,7 +156,7 @@ filter_run_case() { # case-dir
 		[ $run = valgrind ] && bin="$VALGRIND $PLAIN/vfcap-filter"
 		rc=0
 		$bin "${args[@]}" --config "$FDIR/empty.conf" <"$in" >"$FDIR/out" 2>"$FDIR/err" || rc=$?
-		sed -i "s|$FDIR/reports|REPORTS|g; s|$FDIR/numa-reports|NUMA_REPORTS|g" "$FDIR/out" "$FDIR/err"
+		sed -i "s|$FDIR/reports|REPORTS|g; s|$FDIR/numa-reports|NUMA_REPORTS|g; s|$FDIR/fixtures|FIXTURES|g" "$FDIR/out" "$FDIR/err"
 		if [ "${VFCAP_REGEN:-0}" = 1 ] && [ $run = asan ]; then
 			cp "$FDIR/out" "$c/expected.stdout"
 			cp "$FDIR/err" "$c/expected.stderr"
@@ -175,6 +176,11 @@ filter_run() {
 	: >"$FDIR/empty.conf"
 	$PY tests/filter/mkreports.py "$FDIR/numa-reports" 10 --numa
 	local c
+	mkdir -p "$FDIR/fixtures"
+	for c in tests/fixtures/hosts/*/ tests/fixtures/variants/*/; do
+		c=${c%/}
+		[ -f "$c/expected.json" ] && cp "$c/expected.json" "$FDIR/fixtures/$(basename "$c").json"
+	done
 	for c in tests/filter/run/*/; do
 		filter_run_case "${c%/}"
 	done

@@ -22,7 +22,8 @@ TIMEOUT = 25  # the proxy gives a unit 30 s
 # discover's properties_validation (filter/policy.c makes it from its table; the unit test
 # test_filter_policy checks that this copy is the same)
 _VALIDATION = ("vf_demand=^[0-9]{1,4}$;on_missing=^(reject|accept)$;max_report_age=^[0-9]{1,8}$;"
-               "label=^[A-Za-z0-9_.:-]{0,64}$;iommu_isolation=^(no|yes)$;numa=^(ignore|preferred|required)$")
+               "label=^[A-Za-z0-9_.:-]{0,64}$;iommu_isolation=^(no|yes)$;numa=^(ignore|preferred|required)$;"
+               "require_link=^(no|yes)$")
 
 # the policy properties and the `vfcap-filter run` options that carry them (each property's
 # name with '-' for '_', as filter/main.c makes them)

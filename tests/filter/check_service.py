@@ -57,12 +57,14 @@ def check_discover():
     val = f.get("vfcap_vf_capacity", ["", ""])[1]
     shape = re.fullmatch(r"\w+=[^;]+(;\w+=[^;]+)*;?", val)
     keys = [kv.split("=", 1)[0] for kv in val.split(";") if kv]
-    check("discover: properties_validation has the engine's shape and the 5 properties",
-          bool(shape) and keys == ["vf_demand", "on_missing", "max_report_age", "label", "iommu_isolation", "numa"],
-          val)
+    # new properties go at the end, so what the engine saw before stays in place
+    check("discover: properties_validation has the engine's shape and the 7 properties",
+          bool(shape) and keys == ["vf_demand", "on_missing", "max_report_age", "label", "iommu_isolation", "numa",
+                                   "require_link"], val)
+    goods = {"vf_demand": "12", "on_missing": "accept", "max_report_age": "600", "label": "physnet1",
+             "iommu_isolation": "yes", "numa": "required", "require_link": "no"}
     for k, v in (kv.split("=", 1) for kv in val.split(";") if kv):
-        good = {"vf_demand": "12", "on_missing": "accept", "max_report_age": "600", "label": "physnet1",
-                "iommu_isolation": "yes", "numa": "required"}[k]
+        good = goods[k]
         check("discover: validation regex of %s accepts %s" % (k, good), re.fullmatch(v, good) is not None, v)
 
 

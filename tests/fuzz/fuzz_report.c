@@ -25,7 +25,8 @@ static void judge(const struct vf_host *h)
 	vf_policy_default(&p[0]);
 	vf_policy_default(&p[1]);
 	if (vf_policy_set(&p[1], "label", "physnet1", NULL) < 0 ||
-	    vf_policy_set(&p[1], "max_report_age", "60", NULL) < 0)
+	    vf_policy_set(&p[1], "max_report_age", "60", NULL) < 0 ||
+	    vf_policy_set(&p[1], "require_link", "no", NULL) < 0)
 		abort();
 	for (int i = 0; i < 2; i++) {
 		vf_judge(c, &p[i], 1, 0, FUZZ_FIXTURE_NOW, &v[i]);

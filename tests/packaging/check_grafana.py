@@ -15,7 +15,8 @@ Prints one "PASS what" or "FAIL what" line per check (a failure's reasons follow
 - promtool parses every query (as a recording rule);
 - promtool evaluates the panels' queries over the fixtures (each fixture one scrape target,
   instance=<fixture name>) and gets what this script computes from the same files: the hosts
-  with no free VF, the PFs limited by netlink, the free total, the report age; and the cluster
+  with no free VF, the PFs limited by netlink, the PFs with dirty or linkless free VFs, the free
+  total, the report age; and the cluster
   panels over FILTER.prom (one vfcap-filter target).
 """
 import json
@@ -194,6 +195,9 @@ def main():
     limited = sorted(k for k, d in nl.items() if d.get("vfcap_pf_netlink_truncated") == 1 or
                      ("vfcap_pf_netlink_listed_vfs" in d and "vfcap_pf_netlink_num_vf" in d and
                       d["vfcap_pf_netlink_listed_vfs"] < d["vfcap_pf_netlink_num_vf"]))
+    # PFs with free VFs left dirty or without link
+    marked = {(l["instance"], l["pf"]) for n in ("vfcap_pf_vfs_dirty", "vfcap_pf_vfs_no_link")
+              for l, v in by(n) if v > 0}
     ts = {l["instance"]: v for l, v in by("vfcap_report_timestamp_seconds")}
     cluster = {l.get("state"): v for l, v in by("vfcap_cluster_hosts")}
     one = lambda name: sum(v for _, v in by(name))  # noqa: E731
@@ -219,6 +223,12 @@ def main():
              q("table", "PFs limited by netlink"),
              [("vfcap_pf_netlink_num_vf", l, v) for l, v in by("vfcap_pf_netlink_num_vf")
               if (l["instance"], l["pf"]) in limited]),
+            ("table 'PFs with free VFs left dirty or without link': their dirty counts %s" % sorted(marked),
+             q("table", "PFs with free VFs left dirty or without link"),
+             [("vfcap_pf_vfs_dirty", l, v) for l, v in by("vfcap_pf_vfs_dirty") if (l["instance"], l["pf"]) in marked]),
+            ("table 'PFs with free VFs left dirty or without link': their link_up",
+             q("table", "PFs with free VFs left dirty or without link", "C"),
+             [("vfcap_pf_link_up", l, v) for l, v in by("vfcap_pf_link_up") if (l["instance"], l["pf"]) in marked]),
             ("stat 'Free VFs' = the sum of vfcap_pf_free_vfs",
              q("stat", "Free VFs"), [("", {}, sum(v for _, v in by("vfcap_pf_free_vfs")))]),
             ("stat 'Slow clients cut (1 h)' = the counter's rise over the hour",

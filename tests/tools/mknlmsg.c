@@ -21,6 +21,7 @@
 struct vfspec {
 	uint8_t mac[6];
 	uint32_t vlan, qos, trust, spoofchk, link_state;
+	uint32_t min_tx_rate, max_tx_rate;
 	bool port;
 	char profile[PORT_PROFILE_MAX];
 	uint16_t request, response;
@@ -164,6 +165,10 @@ static void vf_line(struct linkspec *l, char **tok, int n, bool port)
 			vf->trust = (uint32_t)num(v, 1);
 		else if (!port && streq(k, "spoofchk"))
 			vf->spoofchk = (uint32_t)num(v, 1);
+		else if (!port && streq(k, "max_tx_rate"))
+			vf->max_tx_rate = (uint32_t)num(v, 1000000);
+		else if (!port && streq(k, "min_tx_rate"))
+			vf->min_tx_rate = (uint32_t)num(v, 1000000);
 		else if (!port && streq(k, "link_state"))
 			vf->link_state = link_state(v);
 		else if (port && streq(k, "profile") && strlen(v) < PORT_PROFILE_MAX)
@@ -207,8 +212,9 @@ static void put_vfinfo(struct nl_msg *m, const struct linkspec *l, uint32_t i)
 	struct ifla_vf_mac mac = { .vf = i };
 	struct ifla_vf_broadcast bcast;
 	struct ifla_vf_vlan vlan = { .vf = i, .vlan = s->vlan, .qos = s->qos };
-	struct ifla_vf_rate rate = { .vf = i };
-	struct ifla_vf_tx_rate txrate = { .vf = i };
+	/* the kernel fills both from ndo_get_vf_config's max_tx_rate and min_tx_rate */
+	struct ifla_vf_rate rate = { .vf = i, .min_tx_rate = s->min_tx_rate, .max_tx_rate = s->max_tx_rate };
+	struct ifla_vf_tx_rate txrate = { .vf = i, .rate = s->max_tx_rate };
 	struct ifla_vf_spoofchk spoof = { .vf = i, .setting = s->spoofchk };
 	struct ifla_vf_link_state ls = { .vf = i, .link_state = s->link_state };
 	struct ifla_vf_rss_query_en rss = { .vf = i, .setting = 0 };

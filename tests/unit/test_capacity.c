@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include <linux/if_link.h>
 
 #include "capacity.h"
 #include "util.h"
@@ -160,6 +161,74 @@ static void test_recompute(void **state)
 	vf_usage_clear(&u);
 }
 
+/* Dirty reasons in their order, whatever the state; dirty counts only free VFs; `dirty = used`
+ * makes such a VF used (state dirty, owner the settings). A VF netlink did not describe has no
+ * reasons. */
+static void test_dirty(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(6, 5);
+	struct vf_pf *pf = &h->pfs[0];
+	for (int i = 0; i < 6; i++) {
+		struct vf_vf *vf = &pf->vfs[i];
+		vf->vlan = vf->qos = vf->trust = 0, vf->spoofchk = 1, vf->link_state = IFLA_VF_LINK_STATE_AUTO;
+		vf->min_tx_rate = vf->max_tx_rate = 0;
+	}
+	pf->vfs[0].vlan = 100, pf->vfs[0].qos = 3, pf->vfs[0].spoofchk = 0;
+	pf->vfs[1].min_tx_rate = 100;
+	pf->vfs[2].trust = 1, pf->vfs[2].link_state = IFLA_VF_LINK_STATE_DISABLE;
+	pf->vfs[3].vlan = 5; /* held: reported, not counted */
+	pf->vfs[5].vlan = 7; /* unreachable: not described */
+	struct vf_usage u = { 0 };
+	use(&u, VF_USE_DOMAIN_NETDEV, "pfv3", "vm", 0);
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(pf->vfs[0].dirty, 1u << VF_DIRTY_VLAN | 1u << VF_DIRTY_QOS | 1u << VF_DIRTY_SPOOFCHK);
+	assert_int_equal(pf->vfs[1].dirty, 1u << VF_DIRTY_RATE);
+	assert_int_equal(pf->vfs[2].dirty, 1u << VF_DIRTY_TRUST | 1u << VF_DIRTY_LINK_STATE);
+	assert_int_equal(pf->vfs[3].dirty, 1u << VF_DIRTY_VLAN);
+	assert_int_equal(pf->vfs[4].dirty, 0);
+	assert_int_equal(pf->vfs[5].dirty, 0);
+	assert_int_equal(pf->vfs[0].state, VF_STATE_FREE);
+	assert_int_equal(pf->free, 4);
+	assert_int_equal(pf->dirty, 3);
+	assert_int_equal(pf->no_link, 1); /* VF 2: link_state disable */
+	assert_int_equal(h->totals.dirty, 3);
+
+	_cleanup_config_ struct vf_config *cfg = vf_config_new();
+	cfg->dirty_used = 1;
+	vf_capacity_compute(h, &u, cfg);
+	assert_int_equal(pf->vfs[0].state, VF_STATE_DIRTY);
+	assert_string_equal(pf->vfs[0].owner, "vlan 100, qos 3, spoofchk off");
+	assert_string_equal(pf->vfs[1].owner, "max_tx_rate 0, min_tx_rate 100");
+	assert_string_equal(pf->vfs[2].owner, "trust on, link_state disable");
+	assert_int_equal(pf->vfs[3].state, VF_STATE_ASSIGNED);
+	assert_int_equal(pf->vfs[4].state, VF_STATE_FREE);
+	assert_int_equal(pf->used, 4);
+	assert_int_equal(pf->free, 1);
+	assert_int_equal(pf->dirty, 3);
+	assert_int_equal(pf->no_link, 0);
+	assert_identities(pf);
+	vf_usage_clear(&u);
+}
+
+/* A PF whose link is down: every free VF is no_link; unknown when free is. */
+static void test_no_link(void **state)
+{
+	_cleanup_host_ struct vf_host *h = host(3, 3);
+	struct vf_pf *pf = &h->pfs[0];
+	pf->link_ok = false;
+	struct vf_usage u = { 0 };
+	use(&u, VF_USE_DOMAIN_NETDEV, "pfv0", "vm", 0);
+	vf_capacity_compute(h, &u, NULL);
+	assert_int_equal(pf->free, 2);
+	assert_int_equal(pf->no_link, 2);
+	assert_int_equal(h->totals.no_link, 2);
+	vf_capacity_compute(h, NULL, NULL);
+	assert_int_equal(pf->no_link, UNKNOWN);
+	assert_int_equal(pf->dirty, UNKNOWN);
+	assert_int_equal(h->totals.no_link, UNKNOWN);
+	vf_usage_clear(&u);
+}
+
 /* Sorted lookups answer exactly as the linear scan does (owner ties aside). */
 static void test_usage_sorted_lookup(void **state)
 {
@@ -240,7 +309,8 @@ int main(void)
 		cmocka_unit_test(test_states_and_precedence), cmocka_unit_test(test_libvirt_failed),
 		cmocka_unit_test(test_netlink_failed),        cmocka_unit_test(test_broken_vf_not_free),
 		cmocka_unit_test(test_port_profiles),         cmocka_unit_test(test_recompute),
-		cmocka_unit_test(test_usage_sorted_lookup),   cmocka_unit_test(test_outside_libvirt),
+		cmocka_unit_test(test_usage_sorted_lookup),   cmocka_unit_test(test_dirty),
+		cmocka_unit_test(test_no_link),               cmocka_unit_test(test_outside_libvirt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

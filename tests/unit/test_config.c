@@ -501,6 +501,25 @@ static void test_libvirt_auth_keys(void **state)
 		   "libvirt_password_file must be an absolute path");
 }
 
+/* [vfcap] dirty = free|used and [hook] require_link: defaults, values, errors. */
+static void test_dirty_and_link_keys(void **state)
+{
+	_cleanup_config_ struct vf_config *d = vf_config_new();
+	assert_int_equal(d->dirty_used, 0);
+	assert_int_equal(d->hook_require_link, 1);
+	_cleanup_config_ struct vf_config *c =
+		load_ok("dirty.conf", "[vfcap]\ndirty = used\n\n[hook]\nrequire_link = no\n");
+	assert_int_equal(c->dirty_used, 1);
+	assert_int_equal(c->hook_require_link, 0);
+	_cleanup_config_ struct vf_config *f = load_ok("free.conf", "[vfcap]\ndirty = free\n[hook]\nrequire_link = yes\n");
+	assert_int_equal(f->dirty_used, 0);
+	assert_int_equal(f->hook_require_link, 1);
+	load_fails("[vfcap]\ndirty = yes\n", 2, "invalid dirty 'yes' (expected free or used)");
+	load_fails("[hook]\nrequire_link = maybe\n", 2, "invalid require_link 'maybe' (yes or no)");
+	load_fails("[hook]\ndirty = used\n", 2, "unknown key 'dirty' in [hook]");
+	load_fails("[hook]\nrequire_link = no\n[hook]\nrequire_link = no\n", 4, "duplicate section [hook]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,7 +530,7 @@ int main(void)
 		cmocka_unit_test(test_errors_values), cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_huge_value),    cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_filter_sections), cmocka_unit_test(test_http_limits), cmocka_unit_test(test_serve_keys),
-		cmocka_unit_test(test_libvirt_auth_keys),
+		cmocka_unit_test(test_libvirt_auth_keys), cmocka_unit_test(test_dirty_and_link_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -169,6 +169,7 @@ static void test_defaults_and_validation(void **state)
 	assert_false(p.accept_missing);
 	assert_int_equal(p.max_report_age, 300);
 	assert_string_equal(p.label, "");
+	assert_int_equal(p.require_link, 1);
 	_cleanup_free_ char *v = vf_policy_validation();
 	/* new rows go at the end: what the engine saw so far stays as it was */
 	const char *was = "vf_demand=^[0-9]{1,4}$;on_missing=^(reject|accept)$;max_report_age=^[0-9]{1,8}$;"
@@ -176,6 +177,8 @@ static void test_defaults_and_validation(void **state)
 	assert_memory_equal(v, was, strlen(was));
 	assert_int_equal(vf_policy_set(&p, "on_missing", "accept", NULL), 0);
 	assert_true(p.accept_missing);
+	assert_int_equal(vf_policy_set(&p, "require_link", "no", NULL), 0);
+	assert_int_equal(p.require_link, 0);
 }
 
 /* The legacy proxy's plugin carries the same string (it cannot ask the service): the

@@ -54,6 +54,7 @@ static void test_policy_defaults_and_props(void **state)
 	assert_false(p.accept_missing);
 	assert_int_equal(p.max_report_age, 300);
 	assert_string_equal(p.label, "");
+	assert_int_equal(p.require_link, 1);
 	assert_int_equal(p.numa, VF_NUMA_PREFERRED);
 
 	struct rpc_member m[] = { prop("vf_demand", "12"), prop("on_missing", "accept"),
@@ -93,6 +94,7 @@ static void test_policy_errors(void **state)
 	policy_fails("vf_demand", " 2", "is not a count");
 	policy_fails("on_missing", "Reject", "property on_missing: 'Reject' is not reject or accept");
 	policy_fails("max_report_age", "1e3", "is not seconds");
+	policy_fails("require_link", "true", "property require_link: 'true' is not no or yes");
 	policy_fails("iommu_isolation", "true", "property iommu_isolation: 'true' is not no or yes");
 	policy_fails("label", "a b", "property label: 'a b' is not 1-64");
 	policy_fails("numa", "strict", "property numa: 'strict' is not ignore, preferred or required");
@@ -147,6 +149,45 @@ static void test_judge(void **state)
 	judge(e, "", 1, 300, false, VF_REJECT, -1, "reports/e.json: JSON: byte 3");
 	judge(e, "", 1, 300, true, VF_PASS, -1, "reports/e.json");
 	vf_capacity_unref(e);
+}
+
+/* require_link (default yes): the report's no_link comes off the free count, per labeled PF or
+ * in all; no: every free VF counts. A version-1 report (no_link absent) loses nothing. */
+static void test_require_link(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	h->generated_at = NOW;
+	h->totals.free = 9, h->totals.no_link = 5;
+	struct vf_pf *up = vf_host_add_pf(h, "p0"), *down = vf_host_add_pf(h, "p1");
+	up->physical_network = xstrdup("physnet1"), up->free = 5, up->no_link = 1;
+	down->physical_network = xstrdup("physnet2"), down->free = 4, down->no_link = 4;
+	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	judge(c, "", 4, 300, false, VF_PASS, 4, "4 free, 4 needed (5 more without link, not counted)");
+	judge(c, "", 5, 300, false, VF_REJECT, 4, "4 free, 5 needed");
+	judge(c, "physnet2", 1, 300, false, VF_REJECT, 0, "0 free on physnet2, 1 needed (4 more without link");
+	judge(c, "physnet1", 4, 300, false, VF_PASS, 4, "4 free on physnet1");
+	struct vf_policy p;
+	vf_policy_default(&p);
+	assert_int_equal(vf_policy_set(&p, "require_link", "no", NULL), 0);
+	struct vf_verdict v;
+	vf_judge(c, &p, 9, 0, NOW, &v);
+	assert_int_equal(v.decision, VF_PASS);
+	assert_int_equal(v.free, 9);
+	assert_string_equal(vf_verdict_reason(&v, &p, 9), "9 free, 9 needed");
+	vf_capacity_unref(c);
+
+	/* as a version-1 report reads: no_link unknown */
+	h->totals.no_link = up->no_link = down->no_link = UNKNOWN;
+	c = vf_capacity_from_host(h, "old");
+	judge(c, "", 9, 300, false, VF_PASS, 9, "9 free, 9 needed");
+	judge(c, "physnet2", 4, 300, false, VF_PASS, 4, "4 free on physnet2, 4 needed");
+	vf_capacity_unref(c);
+
+	/* a report claiming more VFs without link than free ones counts 0, not less */
+	h->totals.no_link = 20;
+	c = vf_capacity_from_host(h, "odd");
+	judge(c, "", 1, 300, false, VF_REJECT, 0, "0 free, 1 needed");
+	vf_capacity_unref(c);
 }
 
 /* A host with PFs (name, NUMA node, free, physnet) and the total of their free VFs. */
@@ -326,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_policy_defaults_and_props),
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_judge), cmocka_unit_test(test_judge_iommu),
+		cmocka_unit_test(test_require_link),
 		cmocka_unit_test(test_judge_numa), cmocka_unit_test(test_judge_numa_iommu),
 		cmocka_unit_test(test_headroom),
 		cmocka_unit_test(test_quote_value),

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/if_link.h>
 
 #include "pool.h"
 #include "util.h"
@@ -43,7 +44,7 @@ static void test_round_robin(void **state)
 	add_pf(h, "a1", "A", 1, 3);
 	struct vf_usage u = { 0 };
 	struct vf_pool_plan p;
-	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	vf_pool_plan(h, &u, "direct-pool", false, true, &p);
 	static const char *const want[] = { "a0v0", "b0v0", "a1v0", "b0v1", "a0v1", "a0v2" };
 	expect_plan(&p, want, ARRAY_SIZE(want));
 	vf_pool_plan_clear(&p);
@@ -64,11 +65,11 @@ static void test_membership(void **state)
 	assert_int_equal(vf_libvirt_parse_network("<network><name>other2</name><forward mode='passthrough'>"
 						  "<interface dev='pv4'/></forward></network>", &u, NULL), 0);
 	struct vf_pool_plan p;
-	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	vf_pool_plan(h, &u, "direct-pool", false, true, &p);
 	static const char *const pass[] = { "pv1" };
 	expect_plan(&p, pass, 1);
 	vf_pool_plan_clear(&p);
-	vf_pool_plan(h, &u, "direct-pool", true, &p);
+	vf_pool_plan(h, &u, "direct-pool", true, true, &p);
 	static const char *const hostdev[] = { "0000:04:10.1", "0000:04:10.4", "0000:04:10.5" };
 	expect_plan(&p, hostdev, 3);
 	_cleanup_free_ char *xml = vf_pool_xml("direct-pool", "8f2e2b8e-6f0b-4a63-a3a5-3c7f1f7a9b10", true, &p);
@@ -85,6 +86,28 @@ static void test_membership(void **state)
 	vf_usage_clear(&u);
 }
 
+/* With require_link, free VFs of a PF whose link is down and a VF forced down by link_state
+ * disable stay out; the VF our pool lends stays in (it is its vNIC's already). Without, all in. */
+static void test_require_link(void **state)
+{
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	struct vf_pf *up = add_pf(h, "up", NULL, 3, 4);
+	struct vf_pf *down = add_pf(h, "down", NULL, 2, 5);
+	up->vfs[1].link_state = IFLA_VF_LINK_STATE_DISABLE;
+	down->link_ok = false;
+	down->vfs[0].state = VF_STATE_POOL, down->vfs[0].owner = xstrdup("direct-pool");
+	struct vf_usage u = { 0 };
+	struct vf_pool_plan p;
+	vf_pool_plan(h, &u, "direct-pool", false, true, &p);
+	static const char *const linked[] = { "upv0", "downv0", "upv2" };
+	expect_plan(&p, linked, ARRAY_SIZE(linked));
+	vf_pool_plan_clear(&p);
+	vf_pool_plan(h, &u, "direct-pool", false, false, &p);
+	static const char *const all[] = { "upv0", "downv0", "upv1", "downv1", "upv2" };
+	expect_plan(&p, all, ARRAY_SIZE(all));
+	vf_pool_plan_clear(&p);
+}
+
 /* A hostdev takes its whole IOMMU group: free VFs whose group holds other devices stay out of a
  * hostdev pool, unless our pool already lends them; passthrough (a netdev) does not care. */
 static void test_shared_iommu(void **state)
@@ -99,11 +122,11 @@ static void test_shared_iommu(void **state)
 	pf->vfs[3].iommu_group = pf->vfs[3].iommu_group_devices = UNKNOWN; /* no IOMMU: nothing to share */
 	struct vf_usage u = { 0 };
 	struct vf_pool_plan p;
-	vf_pool_plan(h, &u, "direct-pool", true, &p);
+	vf_pool_plan(h, &u, "direct-pool", true, true, &p);
 	static const char *const hostdev[] = { "0000:05:10.0", "0000:05:10.2", "0000:05:10.3", "0000:05:10.4" };
 	expect_plan(&p, hostdev, ARRAY_SIZE(hostdev));
 	vf_pool_plan_clear(&p);
-	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	vf_pool_plan(h, &u, "direct-pool", false, true, &p);
 	static const char *const pass[] = { "pv0", "pv1", "pv2", "pv3", "pv4" };
 	expect_plan(&p, pass, ARRAY_SIZE(pass));
 	vf_pool_plan_clear(&p);
@@ -152,7 +175,7 @@ static void test_apply_order(void **state)
 	add_pf(h, "enp8s0", NULL, 3, 8);
 	struct vf_usage u = { 0 };
 	struct vf_pool_plan p;
-	vf_pool_plan(h, &u, "direct-pool", false, &p);
+	vf_pool_plan(h, &u, "direct-pool", false, true, &p);
 	assert_string_equal(p.keys[1], "enp8s0v0");
 	_cleanup_free_ char **sorted = xmalloc(p.n * sizeof(char *));
 	memcpy(sorted, p.keys, p.n * sizeof(char *));
@@ -183,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_robin),
 		cmocka_unit_test(test_membership),
+		cmocka_unit_test(test_require_link),
 		cmocka_unit_test(test_shared_iommu),
 		cmocka_unit_test(test_xml_escaping),
 		cmocka_unit_test(test_apply_order),

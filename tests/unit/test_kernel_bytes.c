@@ -54,10 +54,17 @@ static void test_kernel_counts(void **state)
 		assert_int_equal(l.nl.listed, counts[i].listed);
 		assert_int_equal(l.nl.bytes_per_vf, 296);
 		assert_int_equal(l.nl.limit, 221);
+		/* the entry without IFLA_VF_STATS, as RTEXT_FILTER_SKIP_STATS has the kernel send it */
+		assert_int_equal(l.nl.bytes_per_vf_no_stats, 196);
+		assert_int_equal(l.nl.limit_no_stats, 334);
 		assert_int_equal(l.nl.truncated, counts[i].n > 221);
 		assert_int_equal(l.n_vfs, counts[i].listed);
-		for (size_t k = 0; k < l.n_vfs; k++)
+		for (size_t k = 0; k < l.n_vfs; k++) {
 			assert_int_equal(l.vfs[k].index, (int)k);
+			/* the plan sets no rate: the kernel still sends IFLA_VF_RATE, with zeros */
+			assert_int_equal(l.vfs[k].min_tx_rate, 0);
+			assert_int_equal(l.vfs[k].max_tx_rate, 0);
+		}
 		vf_nl_link_clear(&l);
 		free(b.data);
 	}

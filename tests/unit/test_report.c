@@ -74,6 +74,13 @@ static void add_ixgbe(struct vf_host *h)
 	set_vf(&pf->vfs[1], VF_STATE_ASSIGNED, "vm1");
 	set_vf(&pf->vfs[2], VF_STATE_POOL, "direct-pool");
 	set_vf(&pf->vfs[3], VF_STATE_RESERVED, NULL);
+	pf->carrier = 1;
+	pf->link_ok = true;
+	pf->vfs[0].min_tx_rate = 0, pf->vfs[0].max_tx_rate = 0;
+	pf->vfs[1].min_tx_rate = 100, pf->vfs[1].max_tx_rate = 1000;
+	pf->vfs[1].dirty = 1u << VF_DIRTY_VLAN | 1u << VF_DIRTY_RATE;
+	pf->vfs[2].dirty = 1u << VF_DIRTY_LINK_STATE;
+	pf->dirty = 0, pf->no_link = 0;
 }
 
 /* mlx5 PF with 256 VFs: the netlink list wrapped and shows only 34. */
@@ -84,7 +91,13 @@ static void add_truncated(struct vf_host *h)
 	pf->totalvfs = 256;
 	pf->numvfs = 256;
 	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = 256, .listed = 34, .bytes_per_vf = 296,
-				      .limit = 221, .truncated = true, .has_vfinfo = true };
+				      .limit = 221, .bytes_per_vf_no_stats = 196, .limit_no_stats = 334,
+				      .truncated = true, .has_vfinfo = true };
+	free(pf->link_state);
+	pf->link_state = xstrdup("down");
+	pf->carrier = 0;
+	pf->link_ok = false;
+	pf->dirty = 0, pf->no_link = 33;
 	pf->reachable = 34, pf->unreachable = 222, pf->reserved = 0;
 	pf->usable = 34, pf->used = 1, pf->free = 33;
 	vf_pf_set_vfs(pf, 256);
@@ -283,13 +296,20 @@ static void test_mapping(_unused_ void **state)
 	/* the spelling of the same in the text */
 	const char *want[] = {
 		"\"schema_version\":2,\"host\":{\"hostname\":\"kvm1.example.com\",",
-		"\"port_profile\":null,\"iommu_group\":17,\"iommu_group_devices\":2,\"state\":\"free\"",
-		"\"port_profile\":null,\"iommu_group\":null,\"iommu_group_devices\":null,\"state\":\"assigned\"",
-		"\"free\":1,\"shared_iommu\":1,\"vfs\":",
+		"\"port_profile\":null,\"min_tx_rate\":0,\"max_tx_rate\":0,\"iommu_group\":17,\"iommu_group_devices\":2,"
+		"\"dirty\":[],\"state\":\"free\"",
+		"\"port_profile\":null,\"min_tx_rate\":100,\"max_tx_rate\":1000,\"iommu_group\":null,"
+		"\"iommu_group_devices\":null,\"dirty\":[\"vlan\",\"rate\"],\"state\":\"assigned\"",
+		"\"free\":1,\"dirty\":0,\"no_link\":0,\"shared_iommu\":1,\"vfs\":",
 		"\"generated_at\":\"2026-11-20T10:00:00Z\"",
 		"\"labels\":{\"physical_network\":\"physnet2\",\"fabric\":\"fabric-a\"}",
 		"\"labels\":{}",
 		"\"trust\":false,\"spoofchk\":true,\"link_state\":\"disable\"",
+		"\"dirty\":[\"link_state\"],\"state\":\"pool\"",
+		"\"link_state\":\"up\",\"carrier\":true,\"link_ok\":true,",
+		"\"link_state\":\"down\",\"carrier\":false,\"link_ok\":false,",
+		"\"link_state\":null,\"carrier\":null,\"link_ok\":true,",
+		"\"free\":33,\"dirty\":0,\"no_link\":33,\"shared_iommu\":null,\"vfs\"",
 		"\"link_state\":null,\"port_profile\":null",
 		"\"port_profile\":{\"name\":\"Profile1\",\"response\":256,\"associated\":true}",
 		"\"port_profile\":{\"name\":\"Profile2\",\"response\":null,\"associated\":false}",
@@ -298,7 +318,7 @@ static void test_mapping(_unused_ void **state)
 		"\"vendor_id\":null,\"device_id\":null,\"numa_node\":-1,\"link_state\":null,",
 		"\"netlink\":null",
 		"\"netlink\":{\"num_vf\":256,\"listed\":34,\"bytes_per_vf\":296,\"limit\":221,"
-		"\"truncated\":true,\"vfinfo\":true,\"ports\":false}",
+		"\"bytes_per_vf_no_stats\":196,\"limit_no_stats\":334,\"truncated\":true,\"vfinfo\":true,\"ports\":false}",
 		"{\"source\":\"libvirt\",\"object\":null,\"message\":\"cannot connect to qemu:///system\"}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
@@ -329,6 +349,8 @@ static void test_pretty(_unused_ void **state)
 			       "    \"free\": 0,\n"
 			       "    \"reserved\": 0,\n"
 			       "    \"unreachable\": 0,\n"
+			       "    \"dirty\": null,\n"
+			       "    \"no_link\": null,\n"
 			       "    \"shared_iommu\": null\n"
 			       "  },\n"
 			       "  \"errors\": [\n"
@@ -504,7 +526,10 @@ static void test_structure(_unused_ void **state)
 	set(o, "schema_version", json_object_new_int(3));
 	expect_error(o, "schema_version: unsupported version 3 (this reader knows 1 to 2)");
 
-	/* version 2 requires its keys; version 1 never had them */
+	/* a version-2 report must have the keys version 2 added */
+	o = good();
+	json_object_object_del(pf_at(o, 0), "no_link");
+	expect_error(o, "pfs[0].no_link: missing");
 	o = good();
 	json_object_object_del(vf_at(o, 0, 0), "iommu_group");
 	expect_error(o, "pfs[0].vfs[0].iommu_group: missing");
@@ -660,13 +685,14 @@ static void test_table(_unused_ void **state)
 		s,
 		"host kvm2  uuid -  generated 2026-11-20T10:00:00Z  vfcap " VFCAP_VERSION "\n"
 		"\n"
-		"name    driver     pci_address   numvfs  listed  limit  unreachable  reserved  usable  assigned  pool  host  free\n"
-		"ens1f0  ixgbe      0000:3b:00.0       4       4    221            0         1       3         1     1     0     1\n"
+		"name    driver     pci_address   numvfs  listed  limit  unreachable  reserved  usable  assigned  pool  host  dirty  free\n"
+		"ens1f0  ixgbe      0000:3b:00.0       4       4    221            0         1       3         1     1     0      0     1\n"
 		"  ! 1 free VF shares an IOMMU group with other devices: hostdev (PCI passthrough) needs the whole group, so it is left to macvtap/direct vNICs\n"
-		"ens2f0  mlx5_core  0000:5e:00.0     256      34    221          222         0      34         0     0     1    33\n"
-		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221): lower sriov_numvfs to 221 to "
-		"make every VF reachable\n"
-		"TOTAL                               260                         222         1      37         1     1     1    34\n");
+		"ens2f0  mlx5_core  0000:5e:00.0     256      34    221          222         0      34         0     0     1      0    33\n"
+		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221; without statistics 196 bytes/VF, limit "
+		"334, but libvirt asks with statistics): lower sriov_numvfs to 221\n"
+		"  ! ens2f0 link down: its 33 free VFs give dead NICs\n"
+		"TOTAL                               260                         222         1      37         1     1     1      0    34\n");
 }
 
 static void test_table_unknowns(_unused_ void **state)
@@ -677,10 +703,10 @@ static void test_table_unknowns(_unused_ void **state)
 		"host kvm1.example.com  uuid 4c4c4544-0042-3510-8052-b4c04f4e3132  generated "
 		"2026-11-20T10:00:00Z",
 		/* netlink failed: its counts unknown, and so the used split, as in the JSON */
-		"\neth9    -          -                  2       ?      ?            ?         ?       ?         ?     ?     ?     ?\n",
-		"\nenic0   enic       0000:0a:00.0       4       4      -            0         0       4         0     0     1     3\n",
+		"\neth9    -          -                  2       ?      ?            ?         ?       ?         ?     ?     ?      ?     ?\n",
+		"\nenic0   enic       0000:0a:00.0       4       4      -            0         0       4         0     0     1      0     3\n",
 		/* one PF's used is unknown: so is the host's split */
-		"\nTOTAL                               266                         222         1       ?         ?     ?     ?     ?\n",
+		"\nTOTAL                               266                         222         1       ?         ?     ?     ?      ?     ?\n",
 		"\n    index  pci_address   netdev    mac                vlan  state     owner\n"
 		"        0  0000:3b:10.0  ens1f0v0  52:54:00:00:00:00     0  free      -\n"
 		"        1  0000:3b:10.2  -         52:54:00:00:00:01   100  assigned  vm1\n",
@@ -711,6 +737,7 @@ static void test_prometheus(_unused_ void **state)
 		"vfcap_pf_vfs{%1$s,state=\"host\"} 1\n"
 		"vfcap_pf_vfs{%1$s,state=\"reserved\"} 0\n"
 		"vfcap_pf_vfs{%1$s,state=\"unreachable\"} 222\n"
+		"vfcap_pf_vfs{%1$s,state=\"dirty\"} 0\n"
 		"# HELP vfcap_pf_totalvfs",
 		labels);
 	if (!strstr(s, want))
@@ -727,6 +754,10 @@ static void test_prometheus(_unused_ void **state)
 		"\nvfcap_pf_netlink_num_vf{%s} 256\n",
 		"\nvfcap_pf_netlink_listed_vfs{%s} 34\n",
 		"\nvfcap_pf_netlink_limit_vfs{%s} 221\n",
+		"\nvfcap_pf_netlink_limit_no_stats{%s} 334\n",
+		"\nvfcap_pf_link_up{%s} 0\n",
+		"\nvfcap_pf_vfs_dirty{%s} 0\n",
+		"\nvfcap_pf_vfs_no_link{%s} 33\n",
 		"\nvfcap_pf_netlink_vf_entry_bytes{%s} 296\n",
 		"\nvfcap_pf_netlink_truncated{%s} 1\n",
 		"\nvfcap_pf_netlink_truncated{pf=\"ens1f0\",pci_address=\"0000:3b:00.0\",driver=\"ixgbe\","

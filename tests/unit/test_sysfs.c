@@ -517,6 +517,43 @@ static void test_bad_attributes(void **state)
 	assert_host_uuid(tmproot, NULL); /* empty product_uuid: no identity */
 }
 
+/* carrier and link_ok (lib/sysfs.c): operstate up carries traffic; unknown (a driver that does
+ * not track it) only with carrier 1; down never. carrier missing or unreadable is unknown, with
+ * no error (operstate decides first). (EINVAL, the kernel's answer while the netdev is admin
+ * down, cannot be made with files: the kernel rig checks it, tests/kernel/check-igb.py.) */
+static void test_carrier_and_link(void **state)
+{
+	static const struct {
+		const char *operstate, *carrier; /* NULL: no such file; "/": a directory */
+		int want_carrier;
+		bool want_ok;
+	} cases[] = {
+		{ "up\n", "1\n", 1, true },       { "up\n", NULL, UNKNOWN, true },
+		{ "unknown\n", "1\n", 1, true },  { "unknown\n", "0\n", 0, false },
+		{ "unknown\n", NULL, UNKNOWN, false }, { "down\n", "1\n", 1, false },
+		{ "lowerlayerdown\n", "0\n", 0, false }, { NULL, "1\n", 1, true },
+		{ "unknown\n", "2\n", UNKNOWN, false }, { "unknown\n", "/", UNKNOWN, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(teardown_tmp(state), 0);
+		assert_int_equal(setup_tmp(state), 0);
+		mk_tree("0\n");
+		if (cases[i].operstate)
+			put("devices/d/p0dev/net/p0/operstate", cases[i].operstate);
+		if (cases[i].carrier && streq(cases[i].carrier, "/"))
+			put("devices/d/p0dev/net/p0/carrier/x", "1\n");
+		else if (cases[i].carrier)
+			put("devices/d/p0dev/net/p0/carrier", cases[i].carrier);
+		_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
+		assert_pf_names(h, (const char *[]){ "p0", NULL });
+		if (h->pfs[0].carrier != cases[i].want_carrier || h->pfs[0].link_ok != cases[i].want_ok)
+			fail_msg("case %zu (operstate %s, carrier %s): carrier %d link_ok %d, want %d %d", i,
+				 cases[i].operstate, cases[i].carrier, h->pfs[0].carrier, h->pfs[0].link_ok,
+				 cases[i].want_carrier, cases[i].want_ok);
+		assert_no_errors(h);
+	}
+}
+
 /* virtfn links past numvfs are stale and ignored; a missing link among present ones is not. */
 static void test_virtfn_extra_and_missing(void **state)
 {
@@ -765,6 +802,7 @@ int main(void)
 		BOTH(test_missing_root),
 		cmocka_unit_test_setup_teardown(test_resolve, setup_tmp, teardown_tmp),
 		BOTH_TMP(test_bad_attributes),
+		BOTH_TMP(test_carrier_and_link),
 		BOTH_TMP(test_virtfn_extra_and_missing),
 		BOTH_TMP(test_symlinked_steps),
 		BOTH_TMP(test_iommu_groups),
