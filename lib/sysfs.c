@@ -411,8 +411,10 @@ static void virtfn_error(const struct reader *rd, const char *rel, int err)
 }
 
 /* The canonical VF dir behind pfdir/link, in one readlink: the kernel links virtfnN to
- * "../FUNCTION", FUNCTION a directory beside the PF's. false: the resolver must tell. */
-static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, char **ret)
+ * "../FUNCTION", FUNCTION a directory beside the PF's. false: the resolver must tell.
+ * *is_dir: the PF's siblings were listed with FUNCTION a directory. */
+static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, char **ret,
+			bool *is_dir)
 {
 	_cleanup_free_ char *target = NULL;
 	if (!*pfdir || read_link_in(rd, pfdir, link, &target) < 0 || !startswith(target, "../"))
@@ -426,6 +428,7 @@ static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, 
 	if (!e || e->type == DT_LNK || e->type == DT_UNKNOWN)
 		return false;
 	*ret = vf_path_join(parent, fn);
+	*is_dir = e->type == DT_DIR;
 	return true;
 }
 
@@ -571,7 +574,8 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	_cleanup_free_ char *name = xasprintf("virtfn%d", vf->index);
 	_cleanup_free_ char *link = vf_path_join(pfdir, name);
 	_cleanup_free_ char *vfdir = NULL;
-	if (!vf_dir_fast(rd, pfdir, name, &vfdir)) {
+	bool listed_dir = false;
+	if (!vf_dir_fast(rd, pfdir, name, &vfdir, &listed_dir)) {
 		int r = vf_resolve_under(rd->root, pfdir, name, &vfdir);
 		if (r < 0) {
 			virtfn_error(rd, link, r);
@@ -585,7 +589,10 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 		return;
 	}
 	vf->pci_address = xstrdup(base);
-	if (!vf_dir_present(rd, vfdir))
+	/* Listed as a directory a moment ago (with its PF's VFs): a VF gone since then reads as
+	 * unbound and without netdev, which the check below catches, so an open and a close per
+	 * VF are saved here. Otherwise, check first: not a directory, or cannot be opened. */
+	if (!listed_dir && !vf_dir_present(rd, vfdir))
 		return;
 	int r = link_basename(rd, vfdir, "driver", &vf->driver);
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
