@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-/* Long enough for a PCI address (DDDD:BB:SS.F), the only names looked up; longer names (other
- * buses' devices) are counted in their group but not kept. */
-#define VF_IOMMU_NAME 16
+/* Long enough for a PCI address (DDDD:BB:SS.F, up to 8 domain digits behind VMD), the only names
+ * looked up; longer names (other buses' devices) are counted in their group but not kept. */
+#define VF_IOMMU_NAME 24
 
 struct vf_iommu_dev {
 	char name[VF_IOMMU_NAME];

@@ -511,7 +511,8 @@ static void read_iommu_groups(struct reader *rd)
 			long g;
 			if (parse_long(gl->v[i].name, 0, INT_MAX, &g) < 0)
 				continue;
-			_cleanup_free_ char *gdir = vf_path_join(gl->dir, gl->v[i].name), *canon = NULL;
+			_cleanup_free_ char *gdir = vf_path_join(gl->dir, gl->v[i].name);
+			_cleanup_free_ char *canon = NULL;
 			_cleanup_close_ int fd = open_under(rd, gdir, "devices", O_RDONLY | O_DIRECTORY, &canon);
 			if (fd >= 0)
 				(void)vf_iommu_add_group(&rd->groups, (int)g, fd, rd->dirbuf, DIRBUF);
