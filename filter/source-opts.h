@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <time.h>
 
+/* The most follow_wait may be: vfcap-report holds a long-poll at most 300 s. */
+#define VF_FOLLOW_WAIT_MAX 300
+
 struct vf_source_opts {
 	const char *reports_dir;  /* NULL: none */
 	int rescan_interval;      /* seconds, >= 1 */
@@ -18,6 +21,9 @@ struct vf_source_opts {
 	 * its timeout_ms anyway) */
 	int call_deadline_ms;
 	int backoff_max;          /* seconds a failing host is left alone at most; 0: 300 */
+	/* seconds each long-poll asks its reporter to hold it (Prefer: wait=N): every host asked
+	 * about is followed (source-http-follow.c); 0: no following, fetched per cache_max_age */
+	int follow_wait;
 	const char *ca_file;      /* for https templates; NULL: system store */
 	/* client certificate and key (PEM) for reporters that check one (vfcap-report's
 	 * tls_client_ca): the engine's own, signed by the engine CA; NULL: none */
@@ -52,4 +58,10 @@ struct vf_source_stats {
 	unsigned long http_backoff;   /* hosts answered without waiting: their last fetch failed
 				       * or missed a deadline */
 	unsigned long http_fetching;  /* fetches queued or running now */
+	unsigned long http_following; /* hosts whose long-poll is outstanding now */
+	unsigned long http_polls;     /* long-polls queued or running now */
+	unsigned long http_polls_changed;   /* long-polls answered 200: the report changed */
+	unsigned long http_polls_unchanged; /* long-polls answered 304: the wait ran out */
+	unsigned long http_polls_failed;    /* long-polls that failed (the host is fetched again) */
+	unsigned long http_fallbacks; /* hosts found not to hold a long-poll: polled instead */
 };
