@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -610,4 +611,26 @@ void vf_http_all(struct vf_http *h, struct vf_capacity ***out, size_t *n)
 		if (t->slots[i].cap && !t->slots[i].http.none) /* a placeholder is no answer */
 			(*out)[(*n)++] = vf_capacity_ref(t->slots[i].cap);
 	pthread_mutex_unlock(&h->lock);
+}
+
+static int cmp_http_host(const void *a, const void *b)
+{
+	return strcmp(((const struct vf_http_host *)a)->cap->host_id, ((const struct vf_http_host *)b)->cap->host_id);
+}
+
+size_t vf_http_hosts(struct vf_http *h, struct vf_http_host **ret)
+{
+	pthread_mutex_lock(&h->lock);
+	const struct vf_table *t = h->cache;
+	struct vf_http_host *all = xcalloc(t->n + 1, sizeof(*all));
+	size_t n = 0;
+	for (size_t i = 0; i <= t->mask; i++) {
+		const struct vf_slot *s = &t->slots[i];
+		if (s->cap && !s->http.none)
+			all[n++] = (struct vf_http_host){ vf_capacity_ref(s->cap), s->http.fetched, s->http.following };
+	}
+	pthread_mutex_unlock(&h->lock);
+	qsort(all, n, sizeof(*all), cmp_http_host);
+	*ret = all;
+	return n;
 }

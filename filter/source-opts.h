@@ -3,6 +3,7 @@
  * each source (source-dir.h, source-http.h) share. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -36,6 +37,13 @@ struct vf_source_opts {
 	/* Told after a lookup whose deadline passed: `late` of its n hosts had no answer (the
 	 * service logs it; this module never prints). NULL: not told. */
 	void (*on_late)(size_t late, size_t n, int call_deadline_ms);
+};
+
+/* One host the HTTP source holds an answer for (the per-host metrics). */
+struct vf_http_host {
+	struct vf_capacity *cap; /* a reference */
+	time_t fetched;          /* answered or revalidated last, on the lookups' clock */
+	bool following;          /* a long-poll on its reporter is outstanding: it is current */
 };
 
 /* Counters since vf_sources_new, for logs and tests. */
