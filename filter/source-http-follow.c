@@ -9,8 +9,10 @@
  * max_parallel (it mostly waits); its timeout is N s plus timeout_ms.
  *
  * Which hosts: those a lookup asked about in the last VF_FOLLOW_IDLE seconds and the cache
- * kept (so at most cache_max); a host nobody asks about any more is let go after its next
- * answer, and then fetched per cache_max_age again when asked.
+ * kept (so at most cache_max), and at most half the file descriptor limit (a long-poll holds a
+ * connection; the other half is the service's and the fetches'); a host nobody asks about any
+ * more is let go after its next answer, and then fetched per cache_max_age again when asked,
+ * as are the hosts past the descriptor bound.
  *
  * Fallback to today's fetching (per cache_max_age, failures in backoff): an answer without
  * Preference-Applied (a reporter without long-poll, or something in front of it), one without
@@ -18,6 +20,7 @@
  * hold them) stop following the host for backoff_max seconds; then the next fetch tries again.
  * A long-poll that fails (the reporter went away, or restarted) keeps the entry and fetches the
  * host again at once, an ordinary fetch: an error then is cached and backed off as any. */
+#include <sys/resource.h>
 #include <time.h>
 
 #include "source-http-internal.h"
@@ -71,6 +74,20 @@ static bool reporter_holds(struct vf_http *h, struct vf_slot *s, const struct vf
 	return true;
 }
 
+/* Half the soft file descriptor limit, read once (the service raises it to the hard one when it
+ * starts, before the first long-poll). */
+static size_t polls_max(void)
+{
+	static size_t max;
+	size_t m = __atomic_load_n(&max, __ATOMIC_RELAXED);
+	if (!m) {
+		struct rlimit rl;
+		m = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 2 : 65536;
+		__atomic_store_n(&max, m ? m : 1, __ATOMIC_RELAXED);
+	}
+	return m;
+}
+
 void vf_http_follow_next(struct vf_http *h, struct vf_slot *s, struct vf_job *j, time_t at)
 {
 	s->http.following = false;
@@ -86,7 +103,7 @@ void vf_http_follow_next(struct vf_http *h, struct vf_slot *s, struct vf_job *j,
 		return;
 	if (j->follow ? !reporter_holds(h, s, j, at) : at < s->http.no_follow_until)
 		return;
-	if (at - s->http.asked > VF_FOLLOW_IDLE)
+	if (at - s->http.asked > VF_FOLLOW_IDLE || h->polls >= polls_max())
 		return;
 	arm(h, s, j, at, true);
 }
