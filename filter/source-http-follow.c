@@ -16,8 +16,8 @@
  *
  * Fallback to today's fetching (per cache_max_age, failures in backoff): an answer without
  * Preference-Applied (a reporter without long-poll, or something in front of it), one without
- * an ETag, or VF_QUICK_MAX long-polls in a row answered within a second (a server that does not
- * hold them) stop following the host for backoff_max seconds; then the next fetch tries again.
+ * an ETag, or VF_QUICK_MAX long-polls in a row answered unchanged within a second (a server
+ * that does not hold them) stop following the host for backoff_max seconds; then the next fetch tries again.
  * A long-poll that fails (the reporter went away, or restarted) keeps the entry and fetches the
  * host again at once, an ordinary fetch: an error then is cached and backed off as any. */
 #include <sys/resource.h>
@@ -57,10 +57,13 @@ static long took_ms(const struct vf_job *j)
 	return (t.tv_sec - j->asked.tv_sec) * 1000 + (t.tv_nsec - j->asked.tv_nsec) / 1000000;
 }
 
-/* A long-poll answered: whether its reporter holds them. Counts the answer. */
+/* A long-poll answered: whether its reporter holds them. Counts the answer. Only answers that
+ * say nothing changed count as quick: a host that really changes every second stays followed. */
 static bool reporter_holds(struct vf_http *h, struct vf_slot *s, const struct vf_job *j, time_t at)
 {
-	s->http.quick = took_ms(j) < 1000 ? s->http.quick + 1 : 0;
+	bool same = j->result == j->cached ||
+		    (j->etag_sent && s->http.etag && streq(j->etag_sent, s->http.etag));
+	s->http.quick = same && took_ms(j) < 1000 ? s->http.quick + 1 : 0;
 	if (!j->applied || s->http.quick >= VF_QUICK_MAX) {
 		h->fallbacks++;
 		s->http.quick = 0;

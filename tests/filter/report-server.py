@@ -18,6 +18,8 @@ Misbehaviour on demand, by the host id's prefix:
                   current ETag and `Prefer: wait=N`, answer once the file changes (200) or after
                   N s (304), each answer with `Preference-Applied: wait=N` (any other host
                   ignores Prefer, like a server without long-poll)
+  quick-...       say Preference-Applied but answer at once (a server that claims long-poll and
+                  does not hold it)
 and for any host, the query parameter delay_ms=N waits N ms before answering, and together=N
 first waits until N report requests have been in flight at the same time since the last
 /reset (a latch: once there were, no request waits), so that a client's parallelism shows
@@ -164,10 +166,10 @@ class Handler(stubhttp.Handler):
         if wait:
             with self.server.stats.lock:
                 self.server.stats.polls += 1
-        if not host.startswith("follow-"):
+        if not host.startswith(("follow-", "quick-")):
             wait = 0
         data, etag = self.read(host)
-        if data is not None and wait and self.headers.get("If-None-Match") == etag:
+        if data is not None and wait and self.headers.get("If-None-Match") == etag and host.startswith("follow-"):
             data, etag = self.hold(host, etag, wait)
         if data is None:
             return self.answer(404, f"no report for {host}\n")

@@ -182,6 +182,23 @@ static void test_follow_fallback(_unused_ void **state)
 	assert_int_equal(server_stat("polls"), polls + 1); /* not before backoff_max (20 s) */
 }
 
+/* A server that says Preference-Applied but answers at once, unchanged: after 20 of those in a
+ * row, the host is fetched per cache_max_age instead (no loop of immediate requests). */
+static void test_follow_quick(_unused_ void **state)
+{
+	_cleanup_free_ char *r8 = report(8);
+	put(srvdir, "quick-q.json", r8);
+	_cleanup_sources_ struct vf_sources *s = follow_sources(30);
+	int polls = server_stat("polls");
+	assert_int_equal(free_of(s, "quick-q", T0), 8);
+	UNTIL(stats(s).http_fallbacks == 1);
+	struct vf_source_stats st = stats(s);
+	assert_int_equal(st.http_following, 0);
+	assert_int_equal(st.http_polls_unchanged, 19); /* the 20th made it fall back */
+	usleep(200000);
+	assert_int_equal(server_stat("polls"), polls + 20);
+}
+
 /* A reporter that goes away: the long-poll fails, the host is fetched again at once, and that
  * error is the entry (backed off as any); once back, the retry finds it and following resumes. */
 static void test_follow_die_and_back(_unused_ void **state)
@@ -234,7 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_follow_opts),     cmocka_unit_test(test_follow_change),
 		cmocka_unit_test(test_follow_timeout),  cmocka_unit_test(test_follow_fallback),
-		cmocka_unit_test(test_follow_die_and_back),
+		cmocka_unit_test(test_follow_quick),    cmocka_unit_test(test_follow_die_and_back),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
