@@ -4,7 +4,8 @@
  * and whose other hosts ignore Prefer: a change reaches the cache without a lookup fetching it,
  * a held long-poll's timeout re-arms it, a reporter without long-poll falls back to fetching
  * per cache_max_age, and one that dies is fetched again at once, its error backed off, and
- * followed again once back. Conditions are waited for with a hang bound, never timed. Run from
+ * followed again once back; and against a real `vfcap-report serve` (the binary beside this
+ * test's build directory; skipped when not built), the protocol end to end. Conditions are waited for with a hang bound, never timed. Run from
  * the repository root. */
 #include <errno.h>
 #include <fcntl.h>
@@ -224,6 +225,83 @@ static void test_follow_die_and_back(_unused_ void **state)
 	assert_int_equal(stats(s).http_requests, 3);
 }
 
+/* ---- against a real vfcap-report serve (the intel64 fixture: nothing to watch) ---- */
+
+#define FIXTURE "tests/fixtures/hosts/intel64"
+
+/* build/.../tests/test_filter_follow -> build/.../vfcap-report */
+static char *reporter_path(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return xasprintf("%s/../vfcap-report", self);
+}
+
+/* Starts serve on 127.0.0.1, its port from its first log line; the pid, or -1. */
+static pid_t start_reporter(const char *bin, int *port)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0), *uri = xasprintf("test://%s/" FIXTURE "/libvirt.xml", cwd);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], STDERR_FILENO);
+		execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--sysfs-root", FIXTURE "/sysfs", "--netlink-file",
+		      FIXTURE "/netlink.bin", "--libvirt-uri", uri, "--config", FIXTURE "/vfcap.conf", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	FILE *f = fdopen(p[0], "r");
+	char line[512];
+	const char *at = NULL;
+	while (f && fgets(line, sizeof(line), f) && !(at = strstr(line, "(port ")))
+		;
+	*port = at ? atoi(at + 6) : 0;
+	if (f)
+		fclose(f); /* serve logs little more; a closed pipe only loses that */
+	return *port > 0 ? pid : -1;
+}
+
+/* The real reporter holds the filter's long-poll (Preference-Applied), and a report it publishes
+ * (SIGHUP: read at the next request, which the long-poll ending after 1 s makes) replaces the
+ * entry through the long-poll. */
+static void test_follow_real_serve(_unused_ void **state)
+{
+	_cleanup_free_ char *bin = reporter_path();
+	if (!bin || access(bin, X_OK) != 0)
+		skip();
+	int port = 0;
+	pid_t pid = start_reporter(bin, &port);
+	assert_true(pid > 0);
+	_cleanup_free_ char *tmpl = xasprintf("http://127.0.0.1:%d/v1/report?host={host_id}", port);
+	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = FETCH_MS, .cache_max_age = 10,
+				    .max_parallel = 4, .follow_wait = 1 };
+	_cleanup_sources_ struct vf_sources *s = NULL;
+	assert_int_equal(vf_sources_new(&o, &s, NULL), 0);
+	_cleanup_cap_ struct vf_capacity *c1 = lookup1(s, "intel64", T0);
+	assert_null(c1->error);
+	UNTIL(stats(s).http_polls_unchanged >= 1);
+	assert_int_equal(stats(s).http_fallbacks, 0);
+	assert_int_equal(stats(s).http_following, 1);
+	kill(pid, SIGHUP);
+	UNTIL(stats(s).http_polls_changed >= 1);
+	_cleanup_cap_ struct vf_capacity *c2 = lookup1(s, "intel64", T0 + 1000);
+	assert_ptr_not_equal(c1, c2); /* the new report (a new generated_at), from memory */
+	assert_int_equal(c2->free, c1->free);
+	assert_int_equal(stats(s).http_requests, 1);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 static int setup(void **state)
 {
 	static const char *const proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
@@ -252,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_follow_opts),     cmocka_unit_test(test_follow_change),
 		cmocka_unit_test(test_follow_timeout),  cmocka_unit_test(test_follow_fallback),
 		cmocka_unit_test(test_follow_quick),    cmocka_unit_test(test_follow_die_and_back),
+		cmocka_unit_test(test_follow_real_serve),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
