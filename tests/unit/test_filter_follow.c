@@ -255,6 +255,7 @@ static pid_t start_reporter(const char *bin, int *port)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(p[1], STDERR_FILENO);
+		unsetenv("SOURCE_DATE_EPOCH"); /* the read after SIGHUP must differ: its own time */
 		execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--sysfs-root", FIXTURE "/sysfs", "--netlink-file",
 		      FIXTURE "/netlink.bin", "--libvirt-uri", uri, "--config", FIXTURE "/vfcap.conf", (char *)NULL);
 		_exit(127);
