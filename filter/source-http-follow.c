@@ -41,7 +41,7 @@ static void arm(struct vf_http *h, struct vf_slot *s, const struct vf_job *prev,
 	n->follow = follow;
 	if (!s->http.none && !s->cap->error && s->http.etag) {
 		n->etag_sent = xstrdup(s->http.etag);
-		n->cached = vf_capacity_ref(s->cap);
+		n->cached = vf_entry_ref(s->cap);
 	}
 	vf_job_unref(s->http.job);
 	s->http.job = n;

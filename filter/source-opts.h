@@ -41,7 +41,7 @@ struct vf_source_opts {
 
 /* One host the HTTP source holds an answer for (the per-host metrics). */
 struct vf_http_host {
-	struct vf_capacity *cap; /* a reference */
+	struct vf_host_entry *cap; /* a reference */
 	time_t fetched;          /* answered or revalidated last, on the lookups' clock */
 	bool following;          /* a long-poll on its reporter is outstanding: it is current */
 };

@@ -105,7 +105,7 @@ static struct vf_sources *follow_sources(int follow_wait)
 
 static int free_of(struct vf_sources *s, const char *id, time_t now)
 {
-	_cleanup_cap_ struct vf_capacity *c = lookup1(s, id, now);
+	_cleanup_cap_ struct vf_host_entry *c = lookup1(s, id, now);
 	return c->error ? -100 : c->free;
 }
 
@@ -151,9 +151,9 @@ static void test_follow_timeout(_unused_ void **state)
 	_cleanup_free_ char *r5 = report(5);
 	put(srvdir, "follow-t.json", r5);
 	_cleanup_sources_ struct vf_sources *s = follow_sources(1);
-	_cleanup_cap_ struct vf_capacity *c1 = lookup1(s, "follow-t", T0);
+	_cleanup_cap_ struct vf_host_entry *c1 = lookup1(s, "follow-t", T0);
 	UNTIL(stats(s).http_polls_unchanged >= 2);
-	_cleanup_cap_ struct vf_capacity *c2 = lookup1(s, "follow-t", T0 + 100);
+	_cleanup_cap_ struct vf_host_entry *c2 = lookup1(s, "follow-t", T0 + 100);
 	assert_ptr_equal(c1, c2);
 	struct vf_source_stats st = stats(s);
 	assert_int_equal(st.http_following, 1);
@@ -211,7 +211,7 @@ static void test_follow_die_and_back(_unused_ void **state)
 	UNTIL(stats(s).http_following == 1);
 	assert_int_equal(unlink(path), 0); /* the long-poll answers 404 */
 	UNTIL(stats(s).http_polls_failed == 1 && stats(s).http_fetching == 0);
-	_cleanup_cap_ struct vf_capacity *gone = lookup1(s, "follow-d", T0 + 1);
+	_cleanup_cap_ struct vf_host_entry *gone = lookup1(s, "follow-d", T0 + 1);
 	assert_contains(gone->error, "HTTP 404");
 	struct vf_source_stats st = stats(s);
 	assert_int_equal(st.http_following, 0);
@@ -288,14 +288,14 @@ static void test_follow_real_serve(_unused_ void **state)
 				    .max_parallel = 4, .follow_wait = 1 };
 	_cleanup_sources_ struct vf_sources *s = NULL;
 	assert_int_equal(vf_sources_new(&o, &s, NULL), 0);
-	_cleanup_cap_ struct vf_capacity *c1 = lookup1(s, "intel64", T0);
+	_cleanup_cap_ struct vf_host_entry *c1 = lookup1(s, "intel64", T0);
 	assert_null(c1->error);
 	UNTIL(stats(s).http_polls_unchanged >= 1);
 	assert_int_equal(stats(s).http_fallbacks, 0);
 	assert_int_equal(stats(s).http_following, 1);
 	kill(pid, SIGHUP);
 	UNTIL(stats(s).http_polls_changed >= 1);
-	_cleanup_cap_ struct vf_capacity *c2 = lookup1(s, "intel64", T0 + 1000);
+	_cleanup_cap_ struct vf_host_entry *c2 = lookup1(s, "intel64", T0 + 1000);
 	assert_ptr_not_equal(c1, c2); /* the new report (a new generated_at), from memory */
 	assert_int_equal(c2->free, c1->free);
 	assert_int_equal(stats(s).http_requests, 1);
