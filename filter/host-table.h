@@ -24,6 +24,10 @@ struct vf_slot {
 			struct vf_job *job; /* the fetch in flight for this host (a reference), or NULL */
 			unsigned failures;  /* failed fetches in a row: the backoff */
 			bool none;       /* no answer yet: cap is a placeholder, job is set */
+			bool following;  /* job is a long-poll: the entry is current */
+			unsigned quick;  /* long-polls in a row answered within a second */
+			time_t asked;    /* the last lookup that wanted it */
+			time_t no_follow_until; /* its reporter ignored Prefer: wait: polled till then */
 		} http;                  /* the HTTP cache (source-http-cache.c) */
 	};
 };

@@ -153,6 +153,40 @@ static void sources(FILE *f, const struct vf_source_stats *s, uint64_t slow_clos
 		(unsigned long)slow_closed);
 }
 
+/* Following (source-http-follow.c): the long-polls, and per host how current its entry is. */
+static void follow(FILE *f, const struct vf_metrics_input *in)
+{
+	const struct vf_source_stats *s = &in->sources;
+	family(f, "vfcap_filter_report_polls_total", "counter",
+	       "Long-polls on the hosts' reporters that ended, by outcome (changed: a 200 replaced the report, the "
+	       "wake-ups that matter; unchanged: the wait ran out, a 304; failed: the host is fetched again).");
+	fprintf(f, "vfcap_filter_report_polls_total{outcome=\"changed\"} %lu\n", s->http_polls_changed);
+	fprintf(f, "vfcap_filter_report_polls_total{outcome=\"unchanged\"} %lu\n", s->http_polls_unchanged);
+	fprintf(f, "vfcap_filter_report_polls_total{outcome=\"failed\"} %lu\n", s->http_polls_failed);
+	family(f, "vfcap_filter_report_polls_outstanding", "gauge", "Long-polls queued or held by the reporters now.");
+	fprintf(f, "vfcap_filter_report_polls_outstanding %lu\n", s->http_polls);
+	family(f, "vfcap_filter_hosts_following", "gauge", "Hosts whose report a long-poll keeps current now.");
+	fprintf(f, "vfcap_filter_hosts_following %lu\n", s->http_following);
+	counter(f, "vfcap_filter_follow_fallbacks_total",
+		"Hosts whose reporter did not hold a long-poll (no Preference-Applied): fetched per cache_max_age "
+		"for fetch_backoff_max instead.", s->http_fallbacks);
+	if (!in->n_http_hosts)
+		return;
+	family(f, "vfcap_filter_host_following", "gauge",
+	       "1 when a long-poll keeps the host's report current, 0 when it is fetched per cache_max_age.");
+	for (size_t i = 0; i < in->n_http_hosts; i++)
+		fprintf(f, "vfcap_filter_host_following{host=\"%s\"} %d\n", in->http_hosts[i].cap->host_id,
+			in->http_hosts[i].following);
+	family(f, "vfcap_filter_host_report_age_seconds", "gauge",
+	       "Seconds since the filter last knew the host's entry current: 0 while followed, else since its "
+	       "last fetch or revalidation.");
+	for (size_t i = 0; i < in->n_http_hosts; i++) {
+		const struct vf_http_host *h = &in->http_hosts[i];
+		long age = h->following || in->now < h->fetched ? 0 : (long)(in->now - h->fetched);
+		fprintf(f, "vfcap_filter_host_report_age_seconds{host=\"%s\"} %ld\n", h->cap->host_id, age);
+	}
+}
+
 char *vf_metrics_text(struct vf_metrics *m, const struct vf_metrics_input *in)
 {
 	char *buf = NULL;
@@ -166,6 +200,7 @@ char *vf_metrics_text(struct vf_metrics *m, const struct vf_metrics_input *in)
 	calls(f, &copy);
 	hosts(f, &copy);
 	sources(f, &in->sources, in->slow_closed);
+	follow(f, in);
 	vf_metrics_cluster(f, in);
 	if (fclose(f) != 0) { /* out of memory: nothing leaked */
 		free(buf);

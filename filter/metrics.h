@@ -9,9 +9,10 @@
  * in sum(vfcap_host_free_vfs) and count every host twice.
  *
  * Every label value but host and label is from a fixed set (the enums below), so the series
- * are 5 per host (4 for a host with only an error), 2 per label (at most
- * VF_CLUSTER_LABELS_MAX), and 131 others: 10,000 hosts with 4 labels give 50,139 (tests/filter.sh,
-filter_sizes, counts them). */
+ * are 5 per host (4 for a host with only an error), 2 more per host fetched over HTTP (its
+ * following and report age), 2 per label (at most VF_CLUSTER_LABELS_MAX), and 137 others:
+ * 10,000 hosts from a directory with 4 labels give 50,145 (tests/filter.sh, filter_sizes,
+ * counts them). */
 #pragma once
 
 #include <pthread.h>
@@ -67,6 +68,8 @@ struct vf_metrics_input {
 	time_t now;
 	int stale_after;      /* seconds: a report older is stale (the default max_report_age) */
 	uint64_t slow_closed; /* connections cut by request_timeout (lib/http.h) */
+	const struct vf_http_host *http_hosts; /* vf_sources_http_hosts(), sorted by host id */
+	size_t n_http_hosts;
 };
 
 /* The text of one scrape (caller frees), or NULL when out of memory. */

@@ -88,6 +88,7 @@ static int open_sources(const struct vf_config *c, struct vf_engine *engine, str
 				     .url_template = f->report_url, .timeout_ms = f->fetch_timeout_ms,
 				     .cache_max_age = f->cache_max_age, .max_parallel = f->fetch_parallel,
 				     .call_deadline_ms = f->call_deadline * 1000, .backoff_max = f->fetch_backoff_max,
+				     .follow_wait = f->follow_wait,
 				     .ca_file = f->report_ca_file, .cert_file = f->report_cert,
 				     .key_file = f->report_key, .resolve = engine ? resolve_address : NULL,
 				     .resolve_ctx = engine, .on_late = log_late };

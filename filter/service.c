@@ -119,8 +119,12 @@ static enum MHD_Result answer_metrics(struct vf_service *s, struct MHD_Connectio
 	struct vf_host_entry **caps = NULL;
 	in.n_hosts = vf_sources_all(s->ctx->sources, &caps);
 	in.hosts = caps;
+	struct vf_http_host *http_hosts = NULL;
+	in.n_http_hosts = vf_sources_http_hosts(s->ctx->sources, &http_hosts);
+	in.http_hosts = http_hosts;
 	char *text = vf_metrics_text(&s->metrics, &in);
 	unref_all(caps, in.n_hosts);
+	vf_http_hosts_free(http_hosts, in.n_http_hosts);
 	if (!text)
 		return queue_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "vfcap-filter: out of memory\n");
 	return queue(c, MHD_HTTP_OK, text, strlen(text), "text/plain; version=0.0.4; charset=utf-8");

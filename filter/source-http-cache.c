@@ -34,10 +34,12 @@ static long backoff_delay(const struct vf_http *h, unsigned failures)
 	return d < cap ? d : cap;
 }
 
-static bool fresh(const struct vf_http *h, const struct vf_slot *s, time_t now)
+bool vf_http_fresh(const struct vf_http *h, const struct vf_slot *s, time_t now)
 {
 	if (s->http.none)
 		return false;
+	if (s->http.following) /* its reporter answers the long-poll as soon as it changes */
+		return true;
 	long max_age = s->cap->error ? backoff_delay(h, s->http.failures) : h->cache_max_age;
 	return now >= s->http.fetched && now - s->http.fetched < max_age;
 }
@@ -56,7 +58,7 @@ static void cache_sweep(struct vf_http *h, time_t now)
 	struct vf_table *old = h->cache, *t = vf_table_new(old->n / 2);
 	for (size_t i = 0; i <= old->mask; i++) {
 		struct vf_slot *s = &old->slots[i];
-		if (!s->cap || (!s->http.job && !fresh(h, s, now)))
+		if (!s->cap || (!s->http.job && !vf_http_fresh(h, s, now)))
 			continue;
 		*vf_table_insert(t, s->hash) = *s;
 		s->cap = NULL; /* moved: not freed with the old table */
@@ -79,11 +81,15 @@ static struct vf_slot *cache_insert(struct vf_http *h, uint32_t hash, time_t now
 	s->http.job = NULL;
 	s->http.failures = 0;
 	s->http.none = false;
+	s->http.following = false;
+	s->http.quick = 0;
+	s->http.asked = 0;
+	s->http.no_follow_until = 0;
 	return s;
 }
 
 /* When the answer came, on the clock of the lookup that asked (tests pass their own). */
-static time_t answered_at(const struct vf_job *j)
+time_t vf_http_answered_at(const struct vf_job *j)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -93,10 +99,14 @@ static time_t answered_at(const struct vf_job *j)
 void vf_http_cache_store(struct vf_http *h, struct vf_job *j)
 {
 	uint32_t hash = vf_table_hash(j->id);
-	time_t at = answered_at(j);
+	time_t at = vf_http_answered_at(j);
 	struct vf_slot *s = vf_table_find(h->cache, j->id, hash);
 	if (s && s->http.job != j)
 		return; /* a fetch started when the cache was full; the slot's own fetch will answer */
+	if (s && !vf_http_follow_keeps(j)) {
+		vf_http_follow_next(h, s, j, at); /* a failed long-poll: the last answer stays */
+		return;
+	}
 	if (s) {
 		vf_entry_unref(s->cap);
 		vf_http_slot_clear(s);
@@ -115,6 +125,7 @@ void vf_http_cache_store(struct vf_http *h, struct vf_job *j)
 		s->http.failures = 0;
 	else if (s->http.failures < FAILURES_MAX)
 		s->http.failures++;
+	vf_http_follow_next(h, s, j, at);
 }
 
 /* ---- a lookup ---- */
@@ -147,6 +158,7 @@ static struct vf_job *start_job(struct vf_http *h, struct vf_slot *s, const char
 	if (!s && (s = cache_insert(h, hash, now))) {
 		s->cap = vf_entry_error(id, "no answer yet");
 		s->http.none = true;
+		s->http.asked = now;
 	}
 	if (s) {
 		s->http.job = j;
@@ -171,7 +183,9 @@ static void plan_host(struct vf_http *h, const char *id, size_t i, time_t now, s
 {
 	uint32_t hash = vf_table_hash(id);
 	struct vf_slot *s = vf_table_find(h->cache, id, hash);
-	if (s && fresh(h, s, now)) {
+	if (s && now > s->http.asked)
+		s->http.asked = now; /* followed while asked about (VF_FOLLOW_IDLE) */
+	if (s && vf_http_fresh(h, s, now)) {
 		out[i] = vf_entry_ref(s->cap);
 		return;
 	}

@@ -26,6 +26,7 @@ struct vf_job {
 	char *url;                  /* set before it is queued */
 	char *etag_sent;            /* the cached report's, sent as If-None-Match */
 	struct vf_host_entry *cached; /* the cached report (a reference), for a 304 */
+	bool follow;                /* a long-poll (Prefer: wait=N), source-http-follow.c */
 	size_t running_idx;         /* in h->running, while it runs */
 	CURL *easy;                 /* its transfer, while it runs */
 
@@ -33,6 +34,7 @@ struct vf_job {
 	struct curl_slist *headers;
 	struct vf_http_body body; /* up to VF_REPORT_HTTP_MAX */
 	char *etag; /* the answer's */
+	bool applied; /* the answer had Preference-Applied: wait=... */
 	char errbuf[CURL_ERROR_SIZE];
 
 	struct vf_host_entry *result; /* once done */
@@ -51,6 +53,8 @@ struct vf_http {
 	char *ca_file;
 	char *cert_file, *key_file;
 	struct vf_http_policy policy; /* the strings above; no redirect followed */
+	int follow_wait;              /* seconds a long-poll asks to be held; 0: no following */
+	struct vf_http_policy follow_policy; /* policy, its timeout follow_wait + timeout_ms */
 	int (*resolve)(void *ctx, const char *host_id, time_t now, char **address, char **errmsg);
 	void *resolve_ctx;
 	void (*on_late)(size_t late, size_t n, int call_deadline_ms);
@@ -62,11 +66,13 @@ struct vf_http {
 	/* Hosts never failed first: lookups wait for them, while a retry is waited for by none. */
 	struct vf_job_queue first, retry;
 	size_t fetching; /* queued or running */
+	struct vf_job_queue follows; /* long-polls to start: not bounded by max_parallel */
+	size_t polls;                /* long-polls queued or running */
 	bool stop;
 	pthread_t thread;
 	CURLM *multi;            /* the fetcher thread's */
-	struct vf_job **running; /* max_parallel slots, the fetcher thread's */
-	size_t n_running;
+	struct vf_job **running; /* fetches and long-polls, the fetcher thread's */
+	size_t n_running, n_plain, running_cap; /* n_plain: fetches, at most max_parallel */
 
 	/* DNS answers and TLS sessions outlive a transfer: the next one to the same host resumes */
 	CURLSH *share;
@@ -74,6 +80,9 @@ struct vf_http {
 
 	unsigned long requests, not_modified, errors; /* __atomic */
 	unsigned long uncached, late, late_lookups, backoff; /* under lock */
+	/* long-polls that ended: changed (200), unchanged (304), failed; fallbacks: hosts whose
+	 * reporter did not apply the preference; under lock */
+	unsigned long polls_changed, polls_unchanged, polls_failed, fallbacks;
 };
 
 /* source-http.c */
@@ -93,3 +102,16 @@ void vf_http_fetcher_stop(struct vf_http *h);
 /* The answer of a job that ended: into its slot (or a new one). Under h->lock. */
 void vf_http_cache_store(struct vf_http *h, struct vf_job *j);
 void vf_http_slot_clear(struct vf_slot *s);
+/* The clock a job's answer came at, on the clock of the lookup that asked. */
+time_t vf_http_answered_at(const struct vf_job *j);
+/* A slot's entry is current: fresh by age, or followed. Under h->lock. */
+bool vf_http_fresh(const struct vf_http *h, const struct vf_slot *s, time_t now);
+
+/* source-http-follow.c */
+/* After j ended into slot s (at, on the lookups' clock): whether to hold a long-poll on the
+ * host next, or to fetch it again at once (a long-poll that failed). Under h->lock. */
+void vf_http_follow_next(struct vf_http *h, struct vf_slot *s, struct vf_job *j, time_t at);
+/* A long-poll's answer, not stored (a failed one keeps the entry). Under h->lock. */
+bool vf_http_follow_keeps(const struct vf_job *j);
+/* Stop following hosts nobody asked about for this long (seconds, the lookups' clock). */
+#define VF_FOLLOW_IDLE 3600

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -126,6 +127,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response: forget the last one's */
 		free(f->etag);
 		f->etag = NULL;
+		f->applied = false;
+	}
+	if (n > 19 && strncasecmp(data, "preference-applied:", 19) == 0) {
+		/* RFC 7240: "wait=N" among the preferences applied; the value is not needed */
+		_cleanup_free_ char *v = xstrndup(data + 19, n - 19);
+		for (char *c = v; *c; c++)
+			*c = (char)(*c | 0x20);
+		f->applied = strstr(v, "wait") != NULL;
+		return n;
 	}
 	if (n < 5 || strncasecmp(data, "etag:", 5) != 0)
 		return n;
@@ -143,27 +153,39 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	return n;
 }
 
-/* The request headers: JSON, and the cached report's ETag to revalidate. */
-static struct curl_slist *request_headers(const struct vf_job *f)
+static struct curl_slist *header_add(struct curl_slist *h, const char *line)
 {
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-	if (!h || !f->etag_sent)
-		return h;
-	_cleanup_free_ char *inm = xasprintf("If-None-Match: %s", f->etag_sent);
-	struct curl_slist *all = curl_slist_append(h, inm);
+	struct curl_slist *all = h ? curl_slist_append(h, line) : NULL;
 	if (!all)
 		curl_slist_free_all(h);
 	return all;
+}
+
+/* The request headers: JSON, the cached report's ETag to revalidate, and for a long-poll the
+ * wait it asks for. */
+static struct curl_slist *request_headers(const struct vf_http *h, const struct vf_job *f)
+{
+	struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json");
+	if (f->etag_sent) {
+		_cleanup_free_ char *inm = xasprintf("If-None-Match: %s", f->etag_sent);
+		l = header_add(l, inm);
+	}
+	if (f->follow) {
+		_cleanup_free_ char *prefer = xasprintf("Prefer: wait=%d", h->follow_wait);
+		l = header_add(l, prefer);
+	}
+	return l;
 }
 
 /* The transfer of f: the one policy (http-client.h), then this client's own options. NULL and
  * *errmsg when an option failed. */
 static CURL *easy_new(struct vf_http *h, struct vf_job *f, char **errmsg)
 {
-	CURL *c = vf_http_easy_new(&h->policy, f->url, NULL, &f->body, f->errbuf, f->url, errmsg);
+	const struct vf_http_policy *pol = f->follow ? &h->follow_policy : &h->policy;
+	CURL *c = vf_http_easy_new(pol, f->url, NULL, &f->body, f->errbuf, f->url, errmsg);
 	if (!c)
 		return NULL;
-	f->headers = request_headers(f);
+	f->headers = request_headers(h, f);
 	struct vf_curl_set st = { f->headers ? CURLE_OK : CURLE_OUT_OF_MEMORY, "CURLOPT_HTTPHEADER" };
 	VF_CURL_SET(&st, c, CURLOPT_HTTPHEADER, f->headers);
 	VF_CURL_SET(&st, c, CURLOPT_PRIVATE, f);
@@ -184,13 +206,15 @@ static struct vf_host_entry *outcome(struct vf_http *h, struct vf_job *f, CURL *
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return vf_entry_error(id, "%s: timed out after %d ms", f->url, h->timeout_ms);
+		return vf_entry_error(id, "%s: timed out after %d ms", f->url,
+					 f->follow ? h->follow_policy.timeout_ms : h->timeout_ms);
 	if (vf_http_too_big(rc, &f->body))
 		return vf_entry_error(id, "%s: report larger than %u bytes", f->url, VF_REPORT_HTTP_MAX);
 	if (rc != CURLE_OK)
 		return vf_entry_error(id, "%s: %s", f->url, f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
 	if (status == 304 && f->cached) {
-		count(&h->not_modified);
+		if (!f->follow)
+			count(&h->not_modified);
 		return vf_entry_ref(f->cached);
 	}
 	if (status != 200)
@@ -250,8 +274,13 @@ static struct vf_job *queue_pop(struct vf_job_queue *q)
 
 void vf_http_enqueue(struct vf_http *h, struct vf_job *j, bool retry)
 {
-	queue_push(retry ? &h->retry : &h->first, j);
-	h->fetching++;
+	if (j->follow) {
+		queue_push(&h->follows, j);
+		h->polls++;
+	} else {
+		queue_push(retry ? &h->retry : &h->first, j);
+		h->fetching++;
+	}
 	curl_multi_wakeup(h->multi);
 }
 
@@ -259,7 +288,7 @@ void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_host_entry *
 {
 	j->result = result;
 	j->done = true;
-	if (result->error)
+	if (result->error && !j->follow)
 		count(&h->errors);
 	vf_http_cache_store(h, j);
 	pthread_cond_broadcast(&h->done);
@@ -273,7 +302,10 @@ static void job_over(struct vf_http *h, struct vf_job *j, struct vf_host_entry *
 	curl_slist_free_all(j->headers);
 	j->headers = NULL;
 	pthread_mutex_lock(&h->lock);
-	h->fetching--;
+	if (j->follow)
+		h->polls--;
+	else
+		h->fetching--;
 	vf_http_job_end(h, j, result);
 	vf_job_unref(j);
 	pthread_mutex_unlock(&h->lock);
@@ -296,16 +328,25 @@ static void start_job(struct vf_http *h, struct vf_job *j)
 		return;
 	}
 	j->easy = c;
+	if (h->n_running == h->running_cap) {
+		h->running_cap = h->running_cap ? 2 * h->running_cap : 64;
+		h->running = xrealloc(h->running, h->running_cap * sizeof(*h->running));
+	}
 	j->running_idx = h->n_running;
 	h->running[h->n_running++] = j;
+	h->n_plain += !j->follow;
 }
 
-/* Start what the queues hold, up to max_parallel running. */
+/* Start what the queues hold: every long-poll, fetches up to max_parallel running. */
 static void start_jobs(struct vf_http *h)
 {
 	struct vf_job *take = NULL, **tail = &take;
 	pthread_mutex_lock(&h->lock);
-	for (size_t n = h->n_running; n < (size_t)h->max_parallel; n++) {
+	for (struct vf_job *j; (j = queue_pop(&h->follows));) {
+		*tail = j;
+		tail = &j->next;
+	}
+	for (size_t n = h->n_plain; n < (size_t)h->max_parallel; n++) {
 		struct vf_job *j = queue_pop(&h->first);
 		if (!j)
 			j = queue_pop(&h->retry);
@@ -329,7 +370,9 @@ static void finish(struct vf_http *h, CURL *c, CURLcode rc, struct vf_host_entry
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&j);
 	if (!result)
 		result = outcome(h, j, c, rc);
-	count(&h->requests);
+	if (!j->follow)
+		count(&h->requests);
+	h->n_plain -= !j->follow;
 	curl_multi_remove_handle(h->multi, c);
 	curl_easy_cleanup(c);
 	h->running[j->running_idx] = h->running[--h->n_running];
@@ -372,7 +415,8 @@ static void *fetcher(void *p)
 		finish(h, j->easy, CURLE_OK, vf_entry_error(j->id, "%s: the service stopped", j->url));
 	}
 	pthread_mutex_lock(&h->lock);
-	for (struct vf_job *j; (j = queue_pop(&h->first)) || (j = queue_pop(&h->retry));)
+	for (struct vf_job *j; (j = queue_pop(&h->first)) || (j = queue_pop(&h->retry)) ||
+			       (j = queue_pop(&h->follows));)
 		vf_job_unref(j);
 	pthread_mutex_unlock(&h->lock);
 	return NULL;
@@ -383,7 +427,6 @@ int vf_http_fetcher_start(struct vf_http *h, char **errmsg)
 	h->multi = curl_multi_init();
 	if (!h->multi)
 		abort();
-	h->running = xcalloc((size_t)h->max_parallel, sizeof(*h->running));
 	int r = pthread_create(&h->thread, NULL, fetcher, h);
 	if (r != 0) {
 		curl_multi_cleanup(h->multi);
@@ -461,6 +504,9 @@ static int check_numbers(const struct vf_source_opts *o, char **errmsg)
 				 o->call_deadline_ms);
 	if (o->backoff_max < 0)
 		return set_error(errmsg, -EINVAL, "HTTP backoff max %d: must not be negative", o->backoff_max);
+	if (o->follow_wait < 0 || o->follow_wait > VF_FOLLOW_WAIT_MAX)
+		return set_error(errmsg, -EINVAL, "follow wait %d s: must be 0 (off) to %d", o->follow_wait,
+				 VF_FOLLOW_WAIT_MAX);
 	return 0;
 }
 
@@ -489,6 +535,11 @@ int vf_http_new(const struct vf_source_opts *o, struct vf_http **ret, char **err
 	h->policy = (struct vf_http_policy){ .ca_file = h->ca_file, .cert_file = h->cert_file,
 					     .key_file = h->key_file, .timeout_ms = h->timeout_ms,
 					     .body_max = VF_REPORT_HTTP_MAX, .max_redirects = 0 };
+	/* a long-poll is held follow_wait seconds by design: its timeout is that plus a fetch's */
+	h->follow_wait = o->follow_wait;
+	h->follow_policy = h->policy;
+	h->follow_policy.timeout_ms = h->follow_wait * 1000 + h->timeout_ms;
+	h->follow_policy.connect_timeout_ms = h->timeout_ms;
 	h->resolve = o->resolve;
 	h->resolve_ctx = o->resolve_ctx;
 	h->on_late = o->on_late;
@@ -541,6 +592,13 @@ void vf_http_stats(struct vf_http *h, struct vf_source_stats *st)
 	st->http_late_lookups = h->late_lookups;
 	st->http_backoff = h->backoff;
 	st->http_fetching = h->fetching;
+	st->http_polls = h->polls;
+	st->http_polls_changed = h->polls_changed;
+	st->http_polls_unchanged = h->polls_unchanged;
+	st->http_polls_failed = h->polls_failed;
+	st->http_fallbacks = h->fallbacks;
+	for (size_t i = 0; i <= h->cache->mask; i++)
+		st->http_following += h->cache->slots[i].cap && h->cache->slots[i].http.following;
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -553,4 +611,26 @@ void vf_http_all(struct vf_http *h, struct vf_host_entry ***out, size_t *n)
 		if (t->slots[i].cap && !t->slots[i].http.none) /* a placeholder is no answer */
 			(*out)[(*n)++] = vf_entry_ref(t->slots[i].cap);
 	pthread_mutex_unlock(&h->lock);
+}
+
+static int cmp_http_host(const void *a, const void *b)
+{
+	return strcmp(((const struct vf_http_host *)a)->cap->host_id, ((const struct vf_http_host *)b)->cap->host_id);
+}
+
+size_t vf_http_hosts(struct vf_http *h, struct vf_http_host **ret)
+{
+	pthread_mutex_lock(&h->lock);
+	const struct vf_table *t = h->cache;
+	struct vf_http_host *all = xcalloc(t->n + 1, sizeof(*all));
+	size_t n = 0;
+	for (size_t i = 0; i <= t->mask; i++) {
+		const struct vf_slot *s = &t->slots[i];
+		if (s->cap && !s->http.none)
+			all[n++] = (struct vf_http_host){ vf_entry_ref(s->cap), s->http.fetched, s->http.following };
+	}
+	pthread_mutex_unlock(&h->lock);
+	qsort(all, n, sizeof(*all), cmp_http_host);
+	*ret = all;
+	return n;
 }

@@ -22,3 +22,6 @@ void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t 
 void vf_http_stats(struct vf_http *h, struct vf_source_stats *st);
 /* References to every answered entry of the cache (appended to *out, *n). */
 void vf_http_all(struct vf_http *h, struct vf_host_entry ***out, size_t *n);
+/* Every answered host with its age and whether it is followed, sorted by host id (*ret: the
+ * caller frees with vf_http_hosts_free); returns how many. */
+size_t vf_http_hosts(struct vf_http *h, struct vf_http_host **ret);

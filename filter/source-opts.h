@@ -3,8 +3,12 @@
  * each source (source-dir.h, source-http.h) share. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+/* The most follow_wait may be: vfcap-report holds a long-poll at most 300 s. */
+#define VF_FOLLOW_WAIT_MAX 300
 
 struct vf_source_opts {
 	const char *reports_dir;  /* NULL: none */
@@ -18,6 +22,9 @@ struct vf_source_opts {
 	 * its timeout_ms anyway) */
 	int call_deadline_ms;
 	int backoff_max;          /* seconds a failing host is left alone at most; 0: 300 */
+	/* seconds each long-poll asks its reporter to hold it (Prefer: wait=N): every host asked
+	 * about is followed (source-http-follow.c); 0: no following, fetched per cache_max_age */
+	int follow_wait;
 	const char *ca_file;      /* for https templates; NULL: system store */
 	/* client certificate and key (PEM) for reporters that check one (vfcap-report's
 	 * tls_client_ca): the engine's own, signed by the engine CA; NULL: none */
@@ -30,6 +37,13 @@ struct vf_source_opts {
 	/* Told after a lookup whose deadline passed: `late` of its n hosts had no answer (the
 	 * service logs it; this module never prints). NULL: not told. */
 	void (*on_late)(size_t late, size_t n, int call_deadline_ms);
+};
+
+/* One host the HTTP source holds an answer for (the per-host metrics). */
+struct vf_http_host {
+	struct vf_host_entry *cap; /* a reference */
+	time_t fetched;          /* answered or revalidated last, on the lookups' clock */
+	bool following;          /* a long-poll on its reporter is outstanding: it is current */
 };
 
 /* Counters since vf_sources_new, for logs and tests. */
@@ -52,4 +66,10 @@ struct vf_source_stats {
 	unsigned long http_backoff;   /* hosts answered without waiting: their last fetch failed
 				       * or missed a deadline */
 	unsigned long http_fetching;  /* fetches queued or running now */
+	unsigned long http_following; /* hosts whose long-poll is outstanding now */
+	unsigned long http_polls;     /* long-polls queued or running now */
+	unsigned long http_polls_changed;   /* long-polls answered 200: the report changed */
+	unsigned long http_polls_unchanged; /* long-polls answered 304: the wait ran out */
+	unsigned long http_polls_failed;    /* long-polls that failed (the host is fetched again) */
+	unsigned long http_fallbacks; /* hosts found not to hold a long-poll: polled instead */
 };

@@ -135,3 +135,16 @@ size_t vf_sources_all(struct vf_sources *s, struct vf_host_entry ***ret)
 	*ret = all;
 	return k;
 }
+
+size_t vf_sources_http_hosts(struct vf_sources *s, struct vf_http_host **ret)
+{
+	*ret = NULL;
+	return s->http ? vf_http_hosts(s->http, ret) : 0;
+}
+
+void vf_http_hosts_free(struct vf_http_host *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vf_entry_unref(hosts[i].cap);
+	free(hosts);
+}

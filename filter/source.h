@@ -66,3 +66,7 @@ void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret);
  * nothing: hosts being fetched for the first time are not there yet. The cluster view of
  * /metrics. */
 size_t vf_sources_all(struct vf_sources *s, struct vf_host_entry ***ret);
+
+/* The HTTP source's hosts (vf_http_hosts), none without a url_template. */
+size_t vf_sources_http_hosts(struct vf_sources *s, struct vf_http_host **ret);
+void vf_http_hosts_free(struct vf_http_host *hosts, size_t n);

@@ -97,6 +97,7 @@ static const struct key filter_keys[] = {
 	INT_KEY(filter, fetch_parallel, 1, 1024),
 	INT_KEY(filter, call_deadline, 1, 3600),
 	INT_KEY(filter, fetch_backoff_max, 1, 86400),
+	INT_KEY(filter, follow_wait, 0, 300),
 	INT_KEY(filter, rescan_interval, 1, 86400),
 	INT_KEY(filter, audit_interval, 0, 86400),
 	INT_KEY(filter, threads, 1, 256),
@@ -520,6 +521,8 @@ struct vf_config *vf_config_new(void)
 		 * lets every host pass; a call is one of two (filters, then scores) in a VM's start */
 		.call_deadline = 10,
 		.fetch_backoff_max = 300,
+		/* below vfcap-report's 300 s cap, and well inside NAT and firewall idle timeouts */
+		.follow_wait = 50,
 		.rescan_interval = 2,
 		.audit_interval = 600,
 		.threads = 2,

@@ -53,6 +53,8 @@
  *   call_deadline = 10          ; seconds a call waits for fetches (the engine's
  *                               ; ExternalSchedulerResponseTimeout is 120); the rest: missing
  *   fetch_backoff_max = 300     ; seconds a failing reporter is left alone at most
+ *   follow_wait = 50            ; seconds each host's long-poll (Prefer: wait=N) is held;
+ *                               ; 0: no following, reports fetched per cache_max_age
  *   rescan_interval = 2         ; seconds between reports_dir rescans (inotify acts at once)
  *   audit_interval = 600        ; seconds before the engine hears of the same host and reason again
  *   threads = 2                 ; HTTP worker threads
@@ -126,6 +128,7 @@ struct vf_filter_config {
 	int fetch_parallel;
 	int call_deadline;     /* seconds */
 	int fetch_backoff_max; /* seconds */
+	int follow_wait;       /* seconds a long-poll is held; 0: no following */
 	int rescan_interval;
 	int audit_interval; /* seconds a plugin_errors message is not repeated to the engine */
 	int threads;

@@ -334,6 +334,30 @@ filter_deadline() {
 	wait "$hpid" 2>/dev/null
 }
 
+# Following (issue 18): 100 stand-in reporters with long-poll (tests/filter/follow-reporters.py,
+# each on its own loopback address, every 10th without long-poll) that change, die and come
+# back; verdicts and /metrics (tests/filter/check_follow.py). On the real clock, as the backoff
+# is time passing; cache_max_age and fetch_backoff_max 2 s so that the fallback and the dead
+# hosts are fetched again within the check.
+filter_follow() {
+	helper_start "$FDIR/fr.log" $PY tests/filter/follow-reporters.py 100 --nowait-every 10 || {
+		fail "filter: follow-reporters.py starts" "$FDIR/fr.log"
+		return
+	}
+	local rpid=$H_PID
+	printf '[filter]\ncache_max_age = 2\nfetch_backoff_max = 2\nfollow_wait = 50\n' >"$FDIR/follow.conf"
+	if filter_start "env -u SOURCE_DATE_EPOCH $ASAN/vfcap-filter" "$FDIR/serve-follow.log" --config "$FDIR/follow.conf" \
+		--report-url "http://{host_id}:$H_PORT/v1/report"; then
+		filter_checks "$FDIR/serve-follow.log" check_follow.py "$F_URL" "$H_PORT" 100
+		filter_stop && pass "filter: follow: SIGTERM with 90 long-polls held stops it, exit 0 (ASan: no leak)" ||
+			fail "filter: follow: exit $? on SIGTERM" "$FDIR/serve-follow.log"
+	else
+		fail "filter: serve following 100 reporters" "$FDIR/serve-follow.log"
+	fi
+	kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+}
+
 # GET /metrics (tests/filter/check_metrics.py): the counters a few calls make and the cluster
 # view of the reports, promtool, then a real Prometheus scraping the service on loopback.
 filter_metrics() {
@@ -395,5 +419,6 @@ filter_run
 filter_engine
 filter_http_reports
 filter_deadline
+filter_follow
 filter_plugin
 filter_sizes

@@ -14,12 +14,19 @@ Misbehaviour on demand, by the host id's prefix:
   garbage-...     answer 200 with a body that is not JSON
   sleep-...       wait --sleep seconds (default 5), then answer 404
   big-...         answer 200 with 17 MiB of blanks and no Content-Length (until close)
+  follow-...      hold a long-poll as vfcap-report serve does: with If-None-Match naming the
+                  current ETag and `Prefer: wait=N`, answer once the file changes (200) or after
+                  N s (304), each answer with `Preference-Applied: wait=N` (any other host
+                  ignores Prefer, like a server without long-poll)
+  quick-...       say Preference-Applied but answer at once (a server that claims long-poll and
+                  does not hold it)
 and for any host, the query parameter delay_ms=N waits N ms before answering, and together=N
 first waits until N report requests have been in flight at the same time since the last
 /reset (a latch: once there were, no request waits), so that a client's parallelism shows
 however slow the machine; after TOGETHER_S (30) without that it answers 503 instead.
 
 GET /stats answers a JSON object: requests (report requests so far), not_modified (304s sent),
+polls (requests that sent Prefer: wait), held (long-polls being held now),
 max_in_flight (the most report requests in flight at the same time: from their arrival until
 their answer begins) and hosts (requests per host id). Counts are taken when a request arrives,
 before it is answered. GET /reset zeroes them.
@@ -46,12 +53,14 @@ class Stats:
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.in_flight = 0
+        self.held = 0
         self.reset()
 
     def reset(self):
         # requests still being answered (a timeout test's sleepers) stay in flight
         self.requests = 0
         self.not_modified = 0
+        self.polls = 0
         self.max_in_flight = self.in_flight
         self.hosts = {}
         self.apart = False  # together= waited in vain once: the next ones do not wait
@@ -78,6 +87,7 @@ class Stats:
     def as_json(self):
         with self.lock:
             return json.dumps({"requests": self.requests, "not_modified": self.not_modified,
+                               "polls": self.polls, "held": self.held,
                                "max_in_flight": self.max_in_flight, "hosts": self.hosts})
 
 
@@ -152,17 +162,51 @@ class Handler(stubhttp.Handler):
             return self.answer(404, "slept\n")
         if not ID_RE.match(host):
             return self.answer(400, "bad host id\n")
+        wait = self.prefer_wait()
+        if wait:
+            with self.server.stats.lock:
+                self.server.stats.polls += 1
+        if not host.startswith(("follow-", "quick-")):
+            wait = 0
+        data, etag = self.read(host)
+        if data is not None and wait and self.headers.get("If-None-Match") == etag and host.startswith("follow-"):
+            data, etag = self.hold(host, etag, wait)
+        if data is None:
+            return self.answer(404, f"no report for {host}\n")
+        extra = [("ETag", etag)] + ([("Preference-Applied", f"wait={wait}")] if wait else [])
+        if self.headers.get("If-None-Match") == etag:
+            with self.server.stats.lock:
+                self.server.stats.not_modified += 1
+            return self.answer(304, extra=extra)
+        self.answer(200, data, "application/json", extra)
+
+    def prefer_wait(self):
+        m = re.search(r"(?:^|,)\s*wait\s*=\s*(\d+)", self.headers.get("Prefer", ""))
+        return min(int(m.group(1)), 300) if m else 0
+
+    def read(self, host):
         try:
             with open(os.path.join(self.server.dir, host + ".json"), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
-            return self.answer(404, f"no report for {host}\n")
-        etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
-        if self.headers.get("If-None-Match") == etag:
+            return None, None
+        return data, '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
+
+    def hold(self, host, etag, wait):
+        """Until the file's ETag is not etag (or it is gone), or wait seconds pass."""
+        self.uncount()
+        with self.server.stats.lock:
+            self.server.stats.held += 1
+        try:
+            end = time.monotonic() + wait
+            while True:
+                data, now = self.read(host)
+                if now != etag or time.monotonic() >= end:
+                    return data, now
+                time.sleep(0.02)
+        finally:
             with self.server.stats.lock:
-                self.server.stats.not_modified += 1
-            return self.answer(304, extra=[("ETag", etag)])
-        self.answer(200, data, "application/json", [("ETag", etag)])
+                self.server.stats.held -= 1
 
 
 def main():

@@ -374,6 +374,7 @@ static void test_filter_sections(void **state)
 	assert_int_equal(d->filter.threads, 2);
 	assert_int_equal(d->filter.call_deadline, 10);
 	assert_int_equal(d->filter.fetch_backoff_max, 300);
+	assert_int_equal(d->filter.follow_wait, 50);
 	assert_null(d->engine.url);
 	assert_int_equal(d->engine.cache_ttl, 60);
 	assert_int_equal(d->filter.audit_interval, 600);
@@ -382,7 +383,7 @@ static void test_filter_sections(void **state)
 		load_ok("filter.conf", "[filter]\nlisten = [::1]:9000\nreports_dir = /var/lib/vfcap/reports\n"
 				       "report_url = https://{address}:18782/v1/report\nfetch_timeout_ms = 500\n"
 				       "cache_max_age = 0\nthreads = 8\nmax_body = 1024\ncall_deadline = 3\n"
-				       "fetch_backoff_max = 60\naudit_interval = 0\n"
+				       "fetch_backoff_max = 60\nfollow_wait = 0\naudit_interval = 0\n"
 				       "[engine]\nurl = https://engine.example/ovirt-engine/api\nuser = vfcap@internal\n"
 				       "password_file = /etc/vfcap/engine.password\ncache_ttl = 5\n"
 				       "[vfcap]\npool_network = p\n");
@@ -395,6 +396,7 @@ static void test_filter_sections(void **state)
 	assert_int_equal(c->filter.max_body, 1024);
 	assert_int_equal(c->filter.call_deadline, 3);
 	assert_int_equal(c->filter.fetch_backoff_max, 60);
+	assert_int_equal(c->filter.follow_wait, 0);
 	assert_int_equal(c->filter.rescan_interval, 2); /* untouched default */
 	assert_int_equal(c->filter.audit_interval, 0);
 	assert_string_equal(c->engine.url, "https://engine.example/ovirt-engine/api");

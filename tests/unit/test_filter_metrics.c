@@ -78,9 +78,15 @@ static void test_scrape_golden(void **state)
 	struct vf_metrics_input in = {
 		.sources = { .scans = 5, .full_scans = 2, .scan_errors = 1, .files_read = 40, .entries = 3,
 			     .http_requests = 20, .http_not_modified = 6, .http_errors = 4, .http_cached = 2,
-			     .http_late = 3, .http_late_lookups = 1, .http_backoff = 8, .http_fetching = 1 },
+			     .http_late = 3, .http_late_lookups = 1, .http_backoff = 8, .http_fetching = 1,
+			     .http_following = 1, .http_polls = 1, .http_polls_changed = 12,
+			     .http_polls_unchanged = 30, .http_polls_failed = 2, .http_fallbacks = 1 },
 		.hosts = hosts, .n_hosts = ARRAY_SIZE(hosts), .now = NOW, .stale_after = 300, .slow_closed = 2,
 	};
+	/* a-ok followed (age 0 however old its last answer), c-stale fetched 45 s ago */
+	const struct vf_http_host http_hosts[] = { { hosts[0], NOW - 400, true }, { hosts[2], NOW - 45, false } };
+	in.http_hosts = http_hosts;
+	in.n_http_hosts = ARRAY_SIZE(http_hosts);
 	_cleanup_free_ char *text = vf_metrics_text(&m, &in);
 	assert_non_null(text);
 	for (size_t i = 0; i < ARRAY_SIZE(hosts); i++)
