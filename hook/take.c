@@ -10,6 +10,7 @@
 #include "gather.h"
 #include "ledger.h"
 #include "log.h"
+#include "numa-place.h"
 #include "pool.h"
 #include "util.h"
 #include "watchdog.h"
@@ -107,7 +108,31 @@ static int no_vf(const struct ctx *c, const struct vf_take *req, int usable, int
 			 pending, n_free - (int)pending > 0 ? n_free - (int)pending : 0, later, iommu, nl);
 }
 
-static int gather(struct ctx *c, char **errmsg)
+/* Does the request's NUMA placement count ([hook] numa, and a pinned VM)? */
+static bool numa_on(const struct ctx *c, const struct vf_take *req)
+{
+	return c->cfg->hook_numa != VF_HOOK_NUMA_IGNORE && req->nodes && req->nodes->pinned && req->n > 0;
+}
+
+/* The VFs libvirt hands out next must be local (required), or the start goes on and says why
+ * not (preferred, a notice line). */
+static int numa_check(const struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t off = vf_numa_check(c->h, &c->st, &c->plan, c->hostdev, c->ledger.n, req->n, req->nodes,
+				   c->cfg->pool_network, &line);
+	if (off > 0 && c->cfg->hook_numa == VF_HOOK_NUMA_REQUIRED)
+		return set_error(errmsg, -ENOSPC, "no NUMA-local VF for %s (%zu vNIC%s, numa = required): %s", req->what,
+				 req->n, req->n == 1 ? "" : "s", line);
+	/* logged either way: which VFs a pinned VM gets is worth a line in VDSM's log */
+	char *more = xasprintf("%s%s%s%s", *notice ? *notice : "", *notice ? "; " : "", line,
+			       off ? " (numa = preferred: started anyway)" : "");
+	free(*notice);
+	*notice = more;
+	return 0;
+}
+
+static int gather(struct ctx *c, const struct vf_take *req, char **errmsg)
 {
 	struct vf_gather_opts o = { .now = c->now };
 	int r = vf_gather(c->h, c->cfg, &o, &c->usage);
@@ -118,6 +143,8 @@ static int gather(struct ctx *c, char **errmsg)
 	if (r < 0)
 		return r;
 	vf_pool_plan(c->h, &c->usage, c->cfg->pool_network, c->hostdev, c->cfg->hook_require_link, &c->plan);
+	if (numa_on(c, req)) /* takes effect when the pool is idle: vf_pool_apply */
+		vf_numa_order_plan(c->h, c->hostdev, req->nodes, &c->plan);
 	return 0;
 }
 
@@ -233,7 +260,7 @@ static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, 
 
 static int run(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
-	int r = gather(c, errmsg);
+	int r = gather(c, req, errmsg);
 	if (r < 0)
 		return r;
 	vf_libvirt_quiet(); /* the hook's stderr is VDSM's error text */
@@ -243,6 +270,8 @@ static int run(struct ctx *c, const struct vf_take *req, char **notice, char **e
 	int usable, n_free = vf_pool_free_members(&c->st, &c->plan, c->hostdev, &usable);
 	if ((size_t)n_free < c->ledger.n + req->n)
 		return no_vf(c, req, usable, n_free, errmsg);
+	if (numa_on(c, req) && (r = numa_check(c, req, notice, errmsg)) < 0)
+		return r;
 	for (size_t i = 0; i < req->n; i++)
 		vf_ledger_add(&c->ledger, req->vm, req->macs[i], c->now);
 	return vf_ledger_save(&c->ledger, errmsg);
