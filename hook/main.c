@@ -19,7 +19,7 @@
 #include "config.h"
 #include "gather.h"
 #include "log.h"
-#include "numa.h"
+#include "domain-numa.h"
 #include "neighbours.h"
 #include "props.h"
 #include "report.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "model.h"
-#include "numa.h"
+#include "domain-numa.h"
 #include "pool.h"
 
 /* Stable partition of the plan: members on a node of s first, then those with no node (-1,

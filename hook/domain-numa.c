@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A domain's NUMA placement from its XML and the host's node topology (hook/numa.h). */
-#include "numa.h"
+/* A domain's NUMA placement from its XML and the host's node topology (hook/domain-numa.h). */
+#include "domain-numa.h"
 
 #include <dirent.h>
 #include <errno.h>
