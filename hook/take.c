@@ -143,8 +143,6 @@ static int gather(struct ctx *c, const struct vf_take *req, char **errmsg)
 	if (r < 0)
 		return r;
 	vf_pool_plan(c->h, &c->usage, c->cfg->pool_network, c->hostdev, c->cfg->hook_require_link, &c->plan);
-	if (numa_on(c, req)) /* takes effect when the pool is idle: vf_pool_apply */
-		vf_numa_order_plan(c->h, c->hostdev, req->nodes, &c->plan);
 	return 0;
 }
 
@@ -167,6 +165,10 @@ static int upkeep(struct ctx *c, virConnectPtr conn, const struct vf_take *req, 
 	/* kept even when this request then fails: the next one needs no second look */
 	if (ended > 0 && (r = vf_ledger_save(&c->ledger, errmsg)) < 0)
 		return r;
+	/* Local VFs first, only where vf_pool_apply may redefine the pool (idle): on a pool in use the
+	 * order could not apply, and would only churn its persistent definition and log drift. */
+	if (numa_on(c, req) && c->st.connections == 0 && c->st.n_ports == 0 && c->ledger.n == 0)
+		vf_numa_order_plan(c->h, c->hostdev, req->nodes, &c->plan);
 	_cleanup_free_ char *drift = NULL;
 	r = vf_pool_apply(conn, pool, c->hostdev, &c->plan, c->ledger.n, &c->st, &drift, errmsg);
 	if (drift && !*notice)
