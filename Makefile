@@ -138,7 +138,7 @@ FUZZ_ARCHIVES := $(BUILD)/libvfcap-hook.a $(BUILD)/libvfcap-filter.a $(BUILD)/li
 UNIT_ARCHIVES := $(BUILD)/libvfcap-report.a $(FUZZ_ARCHIVES)
 $(BUILD)/tests/%: tests/unit/%.c $(FLAGS_STAMP) $(UNIT_ARCHIVES) $(wildcard tests/unit/*.h reporter/*.h hook/*.h filter/*.h)
 	@mkdir -p $(dir $@)
-	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ireporter -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(CMOCKA_LIBS)
+	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Itests/unit -Ireporter -Ihook -Ifilter $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(PKG_LIBS) $(FILTER_LIBS) $(REPORT_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(FLAGS_STAMP) $(BUILD)/libvfcap.a
 	@mkdir -p $(dir $@)
@@ -230,6 +230,7 @@ bench:
 	/usr/bin/python3 bench/bench_filter.py
 	$(MAKE) $(BUILD)/bench/fetchcost
 	/usr/bin/python3 bench/bench_fetch.py
+	/usr/bin/python3 bench/bench_watch.py
 
 print-hook-points:
 	@printf '%s\n' $(HOOK_POINTS)

@@ -33,7 +33,7 @@ static double cpu_s(void)
 
 /* One lookup of every host; the first error, if any, is fatal (a bench of failures measures
  * nothing). */
-static void lookup_all(struct vf_sources *s, char **ids, size_t n, time_t now, struct vf_capacity **out)
+static void lookup_all(struct vf_sources *s, char **ids, size_t n, time_t now, struct vf_host_entry **out)
 {
 	vf_sources_lookup(s, (const char *const *)ids, n, now, out);
 	for (size_t i = 0; i < n; i++) {
@@ -41,7 +41,7 @@ static void lookup_all(struct vf_sources *s, char **ids, size_t n, time_t now, s
 			fprintf(stderr, "fetchcost: %s\n", out[i]->error);
 			exit(1);
 		}
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	}
 }
 
@@ -57,7 +57,7 @@ static void reports(int port, size_t n, int rounds)
 	char **ids = xcalloc(n, sizeof(*ids));
 	for (size_t i = 0; i < n; i++)
 		ids[i] = xasprintf("%08zx-0000-4000-8000-%012zx", i, i); /* tests/filter/mkreports.py */
-	_cleanup_free_ struct vf_capacity **out = xcalloc(n, sizeof(*out));
+	_cleanup_free_ struct vf_host_entry **out = xcalloc(n, sizeof(*out));
 	lookup_all(s, ids, n, 1, out); /* connections open, ETags known */
 	double w = wall_s(), c = cpu_s();
 	for (int r = 0; r < rounds; r++)

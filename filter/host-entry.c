@@ -13,12 +13,12 @@
 #include "report.h"
 #include "util.h"
 
-static struct vf_capacity *capacity_new(const char *host_id)
+static struct vf_host_entry *capacity_new(const char *host_id)
 {
 	/* the id right after the struct: a lookup's probe compares it and then takes a reference,
 	 * and one allocation is one cache miss less per host than two */
 	size_t len = strlen(host_id);
-	struct vf_capacity *c = xcalloc(1, sizeof(*c) + len + 1);
+	struct vf_host_entry *c = xcalloc(1, sizeof(*c) + len + 1);
 	c->refs = 1;
 	c->host_id = memcpy(c + 1, host_id, len + 1);
 	c->free = c->usable = UNKNOWN;
@@ -32,9 +32,9 @@ static int known_or_zero(int v)
 	return v == UNKNOWN ? 0 : v;
 }
 
-struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *host_id)
+struct vf_host_entry *vf_entry_from_host(const struct vf_host *h, const char *host_id)
 {
-	struct vf_capacity *c = capacity_new(host_id);
+	struct vf_host_entry *c = capacity_new(host_id);
 	c->generated_at = h->generated_at;
 	c->free = h->totals.free;
 	c->usable = h->totals.usable;
@@ -44,7 +44,7 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 	c->n_pfs = h->n_pfs;
 	for (size_t i = 0; i < h->n_pfs; i++) {
 		const struct vf_pf *pf = &h->pfs[i];
-		c->pfs[i] = (struct vf_cap_pf){
+		c->pfs[i] = (struct vf_entry_pf){
 			.name = xstrdup(pf->name),
 			.physical_network = xstrdup(pf->physical_network),
 			.fabric = xstrdup(pf->fabric),
@@ -59,9 +59,9 @@ struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *h
 	return c;
 }
 
-struct vf_capacity *vf_capacity_error(const char *host_id, const char *fmt, ...)
+struct vf_host_entry *vf_entry_error(const char *host_id, const char *fmt, ...)
 {
-	struct vf_capacity *c = capacity_new(host_id);
+	struct vf_host_entry *c = capacity_new(host_id);
 	va_list ap;
 	va_start(ap, fmt);
 	c->error = xvasprintf(fmt, ap);
@@ -73,7 +73,7 @@ struct vf_capacity *vf_capacity_error(const char *host_id, const char *fmt, ...)
 	return c;
 }
 
-struct vf_capacity *vf_capacity_ref(struct vf_capacity *c)
+struct vf_host_entry *vf_entry_ref(struct vf_host_entry *c)
 {
 	/* relaxed: whoever passes c on already holds a reference, so it cannot reach zero here */
 	if (c)
@@ -81,7 +81,7 @@ struct vf_capacity *vf_capacity_ref(struct vf_capacity *c)
 	return c;
 }
 
-static void capacity_free(struct vf_capacity *c)
+static void capacity_free(struct vf_host_entry *c)
 {
 	for (size_t i = 0; i < c->n_pfs; i++) {
 		free(c->pfs[i].name);
@@ -93,7 +93,7 @@ static void capacity_free(struct vf_capacity *c)
 	free(c);
 }
 
-void vf_capacity_unref(struct vf_capacity *c)
+void vf_entry_unref(struct vf_host_entry *c)
 {
 	/* acq_rel: the thread that frees must see every other owner's last use */
 	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
@@ -108,8 +108,8 @@ static const char *open_error(int err)
 	return err == ELOOP ? "is a symbolic link (refused)" : strerror(err);
 }
 
-struct vf_capacity *vf_capacity_read_at(int dir_fd, const char *file, const char *shown,
-					const char *host_id, struct vf_file_key *key)
+struct vf_host_entry *vf_entry_read_at(int dir_fd, const char *file, const char *shown, const char *host_id,
+				       struct vf_file_key *key)
 {
 	if (key)
 		*key = (struct vf_file_key){ 0 };
@@ -117,36 +117,35 @@ struct vf_capacity *vf_capacity_read_at(int dir_fd, const char *file, const char
 	_cleanup_close_ int fd =
 		openat(dir_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return vf_capacity_error(host_id, "%s: %s", shown, open_error(errno));
+		return vf_entry_error(host_id, "%s: %s", shown, open_error(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return vf_capacity_error(host_id, "%s: %s", shown, strerror(errno));
+		return vf_entry_error(host_id, "%s: %s", shown, strerror(errno));
 	if (key)
 		vf_file_key_of(&st, key);
 	if (!S_ISREG(st.st_mode))
-		return vf_capacity_error(host_id, "%s: not a regular file", shown);
+		return vf_entry_error(host_id, "%s: not a regular file", shown);
 	if ((uintmax_t)st.st_size > VF_REPORT_FILE_MAX)
-		return vf_capacity_error(host_id, "%s: too large (%jd bytes; at most %u)", shown,
-					 (intmax_t)st.st_size, VF_REPORT_FILE_MAX);
+		return vf_entry_error(host_id, "%s: too large (%jd bytes; at most %u)", shown, (intmax_t)st.st_size,
+				      VF_REPORT_FILE_MAX);
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int r = read_full_fd(fd, &text, &len, VF_REPORT_FILE_MAX);
 	if (r == -EFBIG)
-		return vf_capacity_error(host_id, "%s: too large (more than %u bytes)", shown,
-					 VF_REPORT_FILE_MAX);
+		return vf_entry_error(host_id, "%s: too large (more than %u bytes)", shown, VF_REPORT_FILE_MAX);
 	if (r < 0)
-		return vf_capacity_error(host_id, "%s: %s", shown, strerror(-r));
+		return vf_entry_error(host_id, "%s: %s", shown, strerror(-r));
 	_cleanup_host_ struct vf_host *h = NULL;
 	_cleanup_free_ char *err = NULL;
 	r = vf_report_parse(text, len, &h, &err);
 	if (r < 0)
-		return vf_capacity_error(host_id, "%s: %s", shown, err ? err : strerror(-r));
-	return vf_capacity_from_host(h, host_id);
+		return vf_entry_error(host_id, "%s: %s", shown, err ? err : strerror(-r));
+	return vf_entry_from_host(h, host_id);
 }
 
-struct vf_capacity *vf_capacity_read_file(int dir_fd, const char *file, const char *host_id)
+struct vf_host_entry *vf_entry_read_file(int dir_fd, const char *file, const char *host_id)
 {
-	return vf_capacity_read_at(dir_fd, file, file, host_id, NULL);
+	return vf_entry_read_at(dir_fd, file, file, host_id, NULL);
 }
 
 bool vf_host_id_valid_n(const char *id, size_t len)

@@ -15,7 +15,7 @@
 #define VF_REPORT_FILE_MAX (64u << 20)
 
 /* What the filter needs of one report. */
-struct vf_cap_pf {
+struct vf_entry_pf {
 	char *name;
 	char *physical_network; /* labels from the host's config, NULL when none */
 	char *fabric;
@@ -29,9 +29,9 @@ struct vf_cap_pf {
 };
 
 /* Immutable once published and shared between the table and lookups: reference-counted. Made
- * only by vf_capacity_from_host/vf_capacity_error (and the readers that call them). */
-struct vf_capacity {
-	int refs;           /* atomic; owners call vf_capacity_unref */
+ * only by vf_entry_from_host/vf_entry_error (and the readers that call them). */
+struct vf_host_entry {
+	int refs;           /* atomic; owners call vf_entry_unref */
 	char *host_id;      /* in the entry's own allocation: never freed or replaced alone */
 	char *error;        /* non-NULL: no usable report; why, one line ("reports/ID.json: JSON: byte 3: ...") */
 	time_t generated_at;
@@ -39,12 +39,12 @@ struct vf_capacity {
 	int usable;         /* totals.usable; UNKNOWN likewise */
 	int no_link;        /* totals.no_link; 0 in a version-1 report */
 	int shared_iommu;   /* totals.shared_iommu; 0 when unknown (a version-1 report) */
-	struct vf_cap_pf *pfs;
+	struct vf_entry_pf *pfs;
 	size_t n_pfs;
 };
 
-struct vf_capacity *vf_capacity_ref(struct vf_capacity *c);
-void vf_capacity_unref(struct vf_capacity *c); /* NULL is fine */
+struct vf_host_entry *vf_entry_ref(struct vf_host_entry *c);
+void vf_entry_unref(struct vf_host_entry *c); /* NULL is fine */
 
 #define HOST_ID_MAX 64
 
@@ -59,14 +59,13 @@ static inline bool vf_host_id_valid(const char *id)
 /* Entries built outside a table (refs = 1): from a parsed report (lib/report.h), and for a host
  * without one. Also used by `vfcap-filter run` and the unit tests. */
 struct vf_host;
-struct vf_capacity *vf_capacity_from_host(const struct vf_host *h, const char *host_id);
-struct vf_capacity *vf_capacity_error(const char *host_id, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+struct vf_host_entry *vf_entry_from_host(const struct vf_host *h, const char *host_id);
+struct vf_host_entry *vf_entry_error(const char *host_id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Read one report file (the directory's reader; `vfcap-filter run --reports` without a thread):
  * file is opened relative to dir_fd (AT_FDCWD: a path) without following a symlink, must be a
  * regular file of at most 64 MiB, and is named as given in errors, so pass "reports/ID.json"
  * with AT_FDCWD to read "reports/ID.json: JSON: byte 3: unexpected end". */
-struct vf_capacity *vf_capacity_read_file(int dir_fd, const char *file, const char *host_id);
+struct vf_host_entry *vf_entry_read_file(int dir_fd, const char *file, const char *host_id);
 
 /* A file's identity when it was read: when any part differs, the file changed. ctim too, since
  * a chmod that makes an unreadable file readable changes only that. */
@@ -83,5 +82,5 @@ static inline void vf_file_key_of(const struct stat *st, struct vf_file_key *key
 
 /* Read dir_fd/file; messages name `shown` ("reports/ID.json"). *key (when not NULL) = the
  * identity of what was read, or of what was refused; zeroed when even fstat failed. */
-struct vf_capacity *vf_capacity_read_at(int dir_fd, const char *file, const char *shown,
-					const char *host_id, struct vf_file_key *key);
+struct vf_host_entry *vf_entry_read_at(int dir_fd, const char *file, const char *shown, const char *host_id,
+				       struct vf_file_key *key);

@@ -76,7 +76,7 @@ void vf_table_free(struct vf_table *t, void (*clear)(struct vf_slot *s))
 			continue;
 		if (clear)
 			clear(&t->slots[i]);
-		vf_capacity_unref(t->slots[i].cap);
+		vf_entry_unref(t->slots[i].cap);
 	}
 	free(t->slots);
 	free(t);

@@ -14,7 +14,7 @@
 struct vf_job;
 
 struct vf_slot {
-	struct vf_capacity *cap; /* NULL: empty; a reference owned by the table */
+	struct vf_host_entry *cap; /* NULL: empty; a reference owned by the table */
 	uint32_t hash;
 	union {
 		struct vf_file_key file; /* directory tables */

@@ -386,7 +386,7 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 	vm_placement(ctx, unit, a->vm, &p, now, r, &pl);
 	/* vNUMA pins are the same nodes on every host; vCPU pins are worked out per host below */
 	uint64_t same = pl.source == VF_PIN_VNUMA ? pl.nodes : 0;
-	_cleanup_free_ struct vf_capacity **caps = xcalloc(a->n_hosts, sizeof *caps);
+	_cleanup_free_ struct vf_host_entry **caps = xcalloc(a->n_hosts, sizeof *caps);
 	vf_sources_lookup(ctx->sources, a->hosts, a->n_hosts, now, caps);
 	for (size_t i = 0; i < a->n_hosts; i++)
 		vf_judge(caps[i], &p, demand, same, now, &verdicts[i]);
@@ -396,7 +396,7 @@ static bool judge_hosts(struct vf_filter_ctx *ctx, const char *unit, const struc
 	for (size_t i = 0; i < a->n_hosts; i++) {
 		if (nodes[i]) /* judged again, NUMA counted */
 			vf_judge(caps[i], &p, demand, nodes[i], now, &verdicts[i]);
-		vf_capacity_unref(caps[i]);
+		vf_entry_unref(caps[i]);
 	}
 	report_missing(r, unit, a, verdicts, &p, filtering);
 	if (filtering && p.numa == VF_NUMA_REQUIRED)

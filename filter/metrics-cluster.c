@@ -49,10 +49,10 @@ static struct label_sum *label_of(struct cluster *c, const char *name)
 
 /* A PF counts under its physical_network and its fabric, as the policy's label matches
  * either; once when both are the same. */
-static void add_labels(struct cluster *c, const struct vf_capacity *h)
+static void add_labels(struct cluster *c, const struct vf_host_entry *h)
 {
 	for (size_t i = 0; i < h->n_pfs; i++) {
-		const struct vf_cap_pf *pf = &h->pfs[i];
+		const struct vf_entry_pf *pf = &h->pfs[i];
 		const char *names[2] = { pf->physical_network, pf->fabric };
 		for (int k = 0; k < 2; k++) {
 			struct label_sum *l = label_of(c, names[k]);
@@ -64,7 +64,7 @@ static void add_labels(struct cluster *c, const struct vf_capacity *h)
 	}
 }
 
-static int truncated_pfs(const struct vf_capacity *h)
+static int truncated_pfs(const struct vf_host_entry *h)
 {
 	int n = 0;
 	for (size_t i = 0; i < h->n_pfs; i++)
@@ -72,7 +72,7 @@ static int truncated_pfs(const struct vf_capacity *h)
 	return n;
 }
 
-static void add_host(struct cluster *c, const struct vf_capacity *h, const struct vf_metrics_input *in)
+static void add_host(struct cluster *c, const struct vf_host_entry *h, const struct vf_metrics_input *in)
 {
 	if (h->error) {
 		c->missing++;
@@ -104,7 +104,7 @@ static void per_host(FILE *f, const struct vf_metrics_input *in)
 		vf_prom_series(f, "vfcap_cluster_host_reported", "host", in->hosts[i]->host_id, !in->hosts[i]->error);
 	family(f, "vfcap_cluster_host_report_age_seconds", "gauge", "Seconds since the host's report was generated.");
 	for (size_t i = 0; i < in->n_hosts; i++) {
-		const struct vf_capacity *h = in->hosts[i];
+		const struct vf_host_entry *h = in->hosts[i];
 		if (!h->error)
 			vf_prom_series(f, "vfcap_cluster_host_report_age_seconds", "host", h->host_id,
 				       in->now > h->generated_at ? in->now - h->generated_at : 0);

@@ -62,7 +62,7 @@ void vf_metrics_call(struct vf_metrics *m, const struct vf_call_stats *st, doubl
 /* What a scrape shows besides the counters. */
 struct vf_metrics_input {
 	struct vf_source_stats sources;
-	struct vf_capacity *const *hosts; /* vf_sources_all(), sorted by host id */
+	struct vf_host_entry *const *hosts; /* vf_sources_all(), sorted by host id */
 	size_t n_hosts;
 	time_t now;
 	int stale_after;      /* seconds: a report older is stale (the default max_report_age) */

@@ -37,7 +37,8 @@ static int open_engine(const struct vf_config *c, struct vf_engine **ret)
 	if (!c->engine.url)
 		return 0;
 	_cleanup_free_ char *password = NULL, *err = NULL;
-	if (c->engine.password_file && vf_read_secret_file(c->engine.password_file, "the engine password", &password, &err) < 0) {
+	if (c->engine.password_file &&
+	    vf_read_secret_file(c->engine.password_file, "the engine password", &password, &err) < 0) {
 		log_error("%s", err);
 		return -EINVAL;
 	}
@@ -261,7 +262,7 @@ static int run_nodes(struct vf_engine *engine, const struct vf_vm_placement *pl,
 
 /* Per-file reads when only a directory is configured: `run` asks about a few hosts, so the
  * directory is not scanned whole. */
-static int run_lookup(const struct vf_config *c, const char **ids, size_t n, struct vf_capacity **caps)
+static int run_lookup(const struct vf_config *c, const char **ids, size_t n, struct vf_host_entry **caps)
 {
 	if (c->filter.report_url) {
 		_cleanup_(sources_freep) struct vf_sources *s = NULL;
@@ -283,7 +284,7 @@ static int run_lookup(const struct vf_config *c, const char **ids, size_t n, str
 	}
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *file = xasprintf("%s/%s.json", c->filter.reports_dir, ids[i]);
-		caps[i] = vf_capacity_read_file(AT_FDCWD, file, ids[i]);
+		caps[i] = vf_entry_read_file(AT_FDCWD, file, ids[i]);
 	}
 	return 0;
 }
@@ -321,7 +322,7 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 	_cleanup_free_ uint64_t *nodes = xcalloc(n, sizeof *nodes);
 	if (demand < 0 || run_placement(engine, o, &pl) < 0 || run_nodes(engine, &pl, ids, n, nodes) < 0)
 		return EXIT_RUNTIME;
-	_cleanup_free_ struct vf_capacity **caps = xcalloc(n, sizeof *caps);
+	_cleanup_free_ struct vf_host_entry **caps = xcalloc(n, sizeof *caps);
 	int r = demand == 0 ? 0 : run_lookup(c, ids, n, caps);
 	time_t now = vf_now();
 	_cleanup_free_ struct vf_verdict *v = xcalloc(n, sizeof *v);
@@ -338,7 +339,7 @@ int vf_run(const struct vf_config *c, const struct vf_run_opts *o)
 			printf("%s\n", ids[i]);
 	}
 	for (size_t i = 0; i < n; i++)
-		vf_capacity_unref(caps[i]);
+		vf_entry_unref(caps[i]);
 	if (fflush(stdout) != 0 && r == 0) {
 		log_error("stdout: %s", strerror(errno));
 		r = EXIT_RUNTIME;

@@ -100,10 +100,10 @@ static enum MHD_Result answer_call(struct vf_service *s, struct MHD_Connection *
 	return queue(c, MHD_HTTP_OK, reply, len, "text/xml");
 }
 
-static void unref_all(struct vf_capacity **caps, size_t n)
+static void unref_all(struct vf_host_entry **caps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		vf_capacity_unref(caps[i]);
+		vf_entry_unref(caps[i]);
 	free(caps);
 }
 
@@ -116,7 +116,7 @@ static enum MHD_Result answer_metrics(struct vf_service *s, struct MHD_Connectio
 	struct vf_metrics_input in = { .now = vf_now(), .stale_after = p.max_report_age,
 				       .slow_closed = vf_http_guard_closed(s->guard) };
 	vf_sources_stats(s->ctx->sources, &in.sources);
-	struct vf_capacity **caps = NULL;
+	struct vf_host_entry **caps = NULL;
 	in.n_hosts = vf_sources_all(s->ctx->sources, &caps);
 	in.hosts = caps;
 	char *text = vf_metrics_text(&s->metrics, &in);

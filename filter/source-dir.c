@@ -133,14 +133,14 @@ static int add_file(struct vf_dir *d, int dfd, const char *name, const struct vf
 	vf_file_key_of(&st, &key);
 	uint32_t h = vf_table_hash(id);
 	const struct vf_slot *o = old ? vf_table_find(old, id, h) : NULL;
-	struct vf_capacity *cap;
+	struct vf_host_entry *cap;
 	struct vf_file_key file;
 	if (o && key_equal(&o->file, &key)) {
-		cap = vf_capacity_ref(o->cap);
+		cap = vf_entry_ref(o->cap);
 		file = o->file;
 	} else {
 		_cleanup_free_ char *shown = xasprintf("%s/%s", d->path, name);
-		cap = vf_capacity_read_at(dfd, name, shown, id, &file);
+		cap = vf_entry_read_at(dfd, name, shown, id, &file);
 		/* not opened (a symlink, no permission): what lstat saw, so that it is read again
 		 * only when that changes (a chmod changes ctime) */
 		if (file.ino == 0)
@@ -149,7 +149,7 @@ static int add_file(struct vf_dir *d, int dfd, const char *name, const struct vf
 	}
 	struct vf_slot *s = vf_table_find(t, id, h);
 	if (s)
-		vf_capacity_unref(s->cap);
+		vf_entry_unref(s->cap);
 	else
 		s = vf_table_insert(t, h);
 	s->cap = cap;
@@ -207,7 +207,7 @@ static struct vf_table *read_changed(struct vf_dir *d, int dfd, char *const *nam
 		if (vf_table_find(changed, id, h)) /* named twice in the burst */
 			continue;
 		if (add_file(d, dfd, names[i], NULL, changed) == -ENOENT)
-			vf_table_insert(changed, h)->cap = vf_capacity_error(id, "gone");
+			vf_table_insert(changed, h)->cap = vf_entry_error(id, "gone");
 	}
 	return changed;
 }
@@ -225,14 +225,14 @@ static int build_changes(struct vf_dir *d, const struct vf_table *old, char *con
 		const struct vf_slot *o = &old->slots[i];
 		if (o->cap && !vf_table_find(changed, o->cap->host_id, o->hash)) {
 			*vf_table_insert(t, o->hash) = *o;
-			vf_capacity_ref(o->cap);
+			vf_entry_ref(o->cap);
 		}
 	}
 	for (size_t i = 0; i <= changed->mask; i++) {
 		const struct vf_slot *c = &changed->slots[i];
 		if (c->cap && c->file.ino != 0) {
 			*vf_table_insert(t, c->hash) = *c;
-			vf_capacity_ref(c->cap);
+			vf_entry_ref(c->cap);
 		}
 	}
 	vf_table_free(changed, NULL);
@@ -515,12 +515,12 @@ void vf_dir_free(struct vf_dir *d)
 	free(d);
 }
 
-void vf_dir_lookup(struct vf_dir *d, const char *const *ids, size_t n, struct vf_capacity **out)
+void vf_dir_lookup(struct vf_dir *d, const char *const *ids, size_t n, struct vf_host_entry **out)
 {
 	pthread_rwlock_rdlock(&d->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct vf_slot *s = vf_table_find(d->table, ids[i], vf_table_hash(ids[i]));
-		out[i] = s ? vf_capacity_ref(s->cap) : NULL;
+		out[i] = s ? vf_entry_ref(s->cap) : NULL;
 	}
 	pthread_rwlock_unlock(&d->lock);
 }
@@ -534,14 +534,14 @@ void vf_dir_stats(struct vf_dir *d, struct vf_source_stats *st)
 	st->entries = __atomic_load_n(&d->entries, __ATOMIC_RELAXED);
 }
 
-void vf_dir_all(struct vf_dir *d, struct vf_capacity ***out, size_t *n)
+void vf_dir_all(struct vf_dir *d, struct vf_host_entry ***out, size_t *n)
 {
 	pthread_rwlock_rdlock(&d->lock);
 	const struct vf_table *t = d->table;
 	*out = xrealloc(*out, (*n + t->n + 1) * sizeof(**out));
 	for (size_t i = 0; i <= t->mask; i++)
 		if (t->slots[i].cap)
-			(*out)[(*n)++] = vf_capacity_ref(t->slots[i].cap);
+			(*out)[(*n)++] = vf_entry_ref(t->slots[i].cap);
 	pthread_rwlock_unlock(&d->lock);
 }
 

@@ -98,13 +98,13 @@ void vf_http_cache_store(struct vf_http *h, struct vf_job *j)
 	if (s && s->http.job != j)
 		return; /* a fetch started when the cache was full; the slot's own fetch will answer */
 	if (s) {
-		vf_capacity_unref(s->cap);
+		vf_entry_unref(s->cap);
 		vf_http_slot_clear(s);
 	} else if (!(s = cache_insert(h, hash, at))) {
 		h->uncached++;
 		return;
 	}
-	s->cap = vf_capacity_ref(j->result);
+	s->cap = vf_entry_ref(j->result);
 	if (j->etag && !j->result->error)
 		s->http.etag = TAKE_PTR(j->etag);
 	else if (j->result == j->cached) /* a 304 need not repeat the ETag */
@@ -142,10 +142,10 @@ static struct vf_job *start_job(struct vf_http *h, struct vf_slot *s, const char
 	struct vf_job *j = vf_job_new(id, now);
 	if (s && !s->http.none && !s->cap->error && s->http.etag) {
 		j->etag_sent = xstrdup(s->http.etag);
-		j->cached = vf_capacity_ref(s->cap);
+		j->cached = vf_entry_ref(s->cap);
 	}
 	if (!s && (s = cache_insert(h, hash, now))) {
-		s->cap = vf_capacity_error(id, "no answer yet");
+		s->cap = vf_entry_error(id, "no answer yet");
 		s->http.none = true;
 	}
 	if (s) {
@@ -157,31 +157,31 @@ static struct vf_job *start_job(struct vf_http *h, struct vf_slot *s, const char
 	return j;
 }
 
-static struct vf_capacity *late_entry(const struct vf_http *h, const struct vf_job *j)
+static struct vf_host_entry *late_entry(const struct vf_http *h, const struct vf_job *j)
 {
 	_cleanup_free_ char *what = j->url ? xstrdup(j->url) : xasprintf("host %s", j->id);
-	return vf_capacity_error(j->id, "%s: no answer within call_deadline (%g s); still fetching", what,
-				 h->call_deadline_ms / 1e3);
+	return vf_entry_error(j->id, "%s: no answer within call_deadline (%g s); still fetching", what,
+			      h->call_deadline_ms / 1e3);
 }
 
 /* One host: a fresh entry, a host in backoff (not waited for: its last answer, or why there is
  * none yet), or a fetch to wait for (started when none runs). Under h->lock. */
-static void plan_host(struct vf_http *h, const char *id, size_t i, time_t now, struct vf_capacity **out,
+static void plan_host(struct vf_http *h, const char *id, size_t i, time_t now, struct vf_host_entry **out,
 		      struct plan *p)
 {
 	uint32_t hash = vf_table_hash(id);
 	struct vf_slot *s = vf_table_find(h->cache, id, hash);
 	if (s && fresh(h, s, now)) {
-		out[i] = vf_capacity_ref(s->cap);
+		out[i] = vf_entry_ref(s->cap);
 		return;
 	}
 	/* read before start_job, whose placeholder may move the table's slots */
-	struct vf_capacity *failed = s && !s->http.none && s->cap->error ? s->cap : NULL;
+	struct vf_host_entry *failed = s && !s->http.none && s->cap->error ? s->cap : NULL;
 	struct vf_job *j = s ? s->http.job : NULL;
 	if (!j)
 		j = start_job(h, s, id, hash, now, p, failed != NULL);
 	if (failed || j->late) {
-		out[i] = failed ? vf_capacity_ref(failed) : late_entry(h, j);
+		out[i] = failed ? vf_entry_ref(failed) : late_entry(h, j);
 		h->backoff++;
 		return;
 	}
@@ -196,7 +196,7 @@ static void queue_jobs(struct vf_http *h, struct plan *p, time_t now)
 	if (!p->n_jobs)
 		return;
 	_cleanup_free_ char **urls = xcalloc(p->n_jobs, sizeof(*urls));
-	_cleanup_free_ struct vf_capacity **errs = xcalloc(p->n_jobs, sizeof(*errs));
+	_cleanup_free_ struct vf_host_entry **errs = xcalloc(p->n_jobs, sizeof(*errs));
 	pthread_mutex_unlock(&h->lock);
 	for (size_t k = 0; k < p->n_jobs; k++)
 		urls[k] = vf_http_url(h, p->jobs[k]->id, now, &errs[k]);
@@ -206,8 +206,8 @@ static void queue_jobs(struct vf_http *h, struct plan *p, time_t now)
 		j->url = urls[k];
 		/* a bound on the queue as on the cache: any client can name any host */
 		if (j->url && h->fetching >= h->cache_max)
-			errs[k] = vf_capacity_error(j->id, "%s: not fetched: %zu fetches are waiting already",
-						    j->url, h->fetching);
+			errs[k] = vf_entry_error(j->id, "%s: not fetched: %zu fetches are waiting already", j->url,
+						 h->fetching);
 		if (errs[k]) {
 			vf_http_job_end(h, j, errs[k]);
 			vf_job_unref(j);
@@ -235,12 +235,12 @@ static void wait_jobs(struct vf_http *h, const struct plan *p, const struct time
 
 /* The answers, or for a job still running a late entry; the job is marked, so that no lookup
  * waits for it again. Under h->lock. */
-static void collect(struct vf_http *h, struct plan *p, struct vf_capacity **out)
+static void collect(struct vf_http *h, struct plan *p, struct vf_host_entry **out)
 {
 	for (size_t k = 0; k < p->n_waits; k++) {
 		struct vf_job *j = p->waits[k].job;
 		if (j->done) {
-			out[p->waits[k].idx] = vf_capacity_ref(j->result);
+			out[p->waits[k].idx] = vf_entry_ref(j->result);
 		} else {
 			j->late = true;
 			out[p->waits[k].idx] = late_entry(h, j);
@@ -263,8 +263,7 @@ static void deadline_of(const struct vf_http *h, struct timespec *t)
 	}
 }
 
-void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now,
-		    struct vf_capacity **out)
+void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now, struct vf_host_entry **out)
 {
 	struct timespec deadline;
 	deadline_of(h, &deadline);

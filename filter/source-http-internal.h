@@ -25,7 +25,7 @@ struct vf_job {
 	struct timespec asked;      /* CLOCK_MONOTONIC, then */
 	char *url;                  /* set before it is queued */
 	char *etag_sent;            /* the cached report's, sent as If-None-Match */
-	struct vf_capacity *cached; /* the cached report (a reference), for a 304 */
+	struct vf_host_entry *cached; /* the cached report (a reference), for a 304 */
 	size_t running_idx;         /* in h->running, while it runs */
 	CURL *easy;                 /* its transfer, while it runs */
 
@@ -35,7 +35,7 @@ struct vf_job {
 	char *etag; /* the answer's */
 	char errbuf[CURL_ERROR_SIZE];
 
-	struct vf_capacity *result; /* once done */
+	struct vf_host_entry *result; /* once done */
 	bool done;
 	bool late; /* a lookup's deadline passed before it ended: lookups no longer wait for it */
 };
@@ -81,11 +81,11 @@ struct vf_job *vf_job_new(const char *id, time_t now);
 void vf_job_unref(struct vf_job *j); /* under h->lock, or alone (vf_http_free) */
 /* The URL of id, or NULL and *result = why there is none. Without h->lock (resolve() may ask
  * the engine). */
-char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_capacity **result);
+char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_host_entry **result);
 /* Hand a job whose url is set to the fetcher (takes the caller's reference). Under h->lock. */
 void vf_http_enqueue(struct vf_http *h, struct vf_job *j, bool retry);
 /* End a job with its result (taken): into the cache, done, waiters woken. Under h->lock. */
-void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_capacity *result);
+void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_host_entry *result);
 int vf_http_fetcher_start(struct vf_http *h, char **errmsg);
 void vf_http_fetcher_stop(struct vf_http *h);
 

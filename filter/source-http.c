@@ -98,19 +98,19 @@ static char *expand(const char *tmpl, const char *id, const char *address)
 	return url;
 }
 
-char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_capacity **result)
+char *vf_http_url(struct vf_http *h, const char *id, time_t now, struct vf_host_entry **result)
 {
 	_cleanup_free_ char *address = NULL, *err = NULL, *host = NULL;
 	if (h->resolve && strstr(h->tmpl, "{address}")) {
 		int r = h->resolve(h->resolve_ctx, id, now, &address, &err);
 		if (r < 0) {
-			*result = vf_capacity_error(id, "address of host %s: %s", id, err ? err : strerror(-r));
+			*result = vf_entry_error(id, "address of host %s: %s", id, err ? err : strerror(-r));
 			return NULL;
 		}
 		host = address ? url_address(address) : NULL;
 		if (!host) {
-			*result = vf_capacity_error(id, "address of host %s: '%s' is not a host name or IP address",
-						    id, address ? address : "");
+			*result = vf_entry_error(id, "address of host %s: '%s' is not a host name or IP address", id,
+						 address ? address : "");
 			return NULL;
 		}
 	}
@@ -178,29 +178,29 @@ static CURL *easy_new(struct vf_http *h, struct vf_job *f, char **errmsg)
 }
 
 /* The entry a finished transfer gives. */
-static struct vf_capacity *outcome(struct vf_http *h, struct vf_job *f, CURL *c, CURLcode rc)
+static struct vf_host_entry *outcome(struct vf_http *h, struct vf_job *f, CURL *c, CURLcode rc)
 {
 	const char *id = f->id;
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return vf_capacity_error(id, "%s: timed out after %d ms", f->url, h->timeout_ms);
+		return vf_entry_error(id, "%s: timed out after %d ms", f->url, h->timeout_ms);
 	if (vf_http_too_big(rc, &f->body))
-		return vf_capacity_error(id, "%s: report larger than %u bytes", f->url, VF_REPORT_HTTP_MAX);
+		return vf_entry_error(id, "%s: report larger than %u bytes", f->url, VF_REPORT_HTTP_MAX);
 	if (rc != CURLE_OK)
-		return vf_capacity_error(id, "%s: %s", f->url, f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
+		return vf_entry_error(id, "%s: %s", f->url, f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
 	if (status == 304 && f->cached) {
 		count(&h->not_modified);
-		return vf_capacity_ref(f->cached);
+		return vf_entry_ref(f->cached);
 	}
 	if (status != 200)
-		return vf_capacity_error(id, "%s: HTTP %ld", f->url, status);
+		return vf_entry_error(id, "%s: HTTP %ld", f->url, status);
 	_cleanup_host_ struct vf_host *host = NULL;
 	_cleanup_free_ char *err = NULL;
 	int r = vf_report_parse(f->body.data ? f->body.data : "", f->body.len, &host, &err);
 	if (r < 0)
-		return vf_capacity_error(id, "%s: %s", f->url, err ? err : strerror(-r));
-	return vf_capacity_from_host(host, id);
+		return vf_entry_error(id, "%s: %s", f->url, err ? err : strerror(-r));
+	return vf_entry_from_host(host, id);
 }
 
 /* ---- jobs ---- */
@@ -219,8 +219,8 @@ void vf_job_unref(struct vf_job *j)
 {
 	if (!j || --j->refs > 0)
 		return;
-	vf_capacity_unref(j->cached);
-	vf_capacity_unref(j->result);
+	vf_entry_unref(j->cached);
+	vf_entry_unref(j->result);
 	curl_slist_free_all(j->headers);
 	free(j->id);
 	free(j->url);
@@ -255,7 +255,7 @@ void vf_http_enqueue(struct vf_http *h, struct vf_job *j, bool retry)
 	curl_multi_wakeup(h->multi);
 }
 
-void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_capacity *result)
+void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_host_entry *result)
 {
 	j->result = result;
 	j->done = true;
@@ -268,7 +268,7 @@ void vf_http_job_end(struct vf_http *h, struct vf_job *j, struct vf_capacity *re
 /* ---- the fetcher thread ---- */
 
 /* The fetcher is done with j: it ends with result, the queue's reference goes. */
-static void job_over(struct vf_http *h, struct vf_job *j, struct vf_capacity *result)
+static void job_over(struct vf_http *h, struct vf_job *j, struct vf_host_entry *result)
 {
 	curl_slist_free_all(j->headers);
 	j->headers = NULL;
@@ -292,7 +292,7 @@ static void start_job(struct vf_http *h, struct vf_job *j)
 		err = xasprintf("%s: libcurl: curl_multi_add_handle: %s", j->url, curl_multi_strerror(mc));
 	}
 	if (!c) {
-		job_over(h, j, vf_capacity_error(j->id, "%s", err));
+		job_over(h, j, vf_entry_error(j->id, "%s", err));
 		return;
 	}
 	j->easy = c;
@@ -323,7 +323,7 @@ static void start_jobs(struct vf_http *h)
 }
 
 /* A transfer ended (rc) or was stopped (result given): its job ends, the queue's reference goes. */
-static void finish(struct vf_http *h, CURL *c, CURLcode rc, struct vf_capacity *result)
+static void finish(struct vf_http *h, CURL *c, CURLcode rc, struct vf_host_entry *result)
 {
 	struct vf_job *j = NULL;
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&j);
@@ -369,7 +369,7 @@ static void *fetcher(void *p)
 	/* vf_http_free: no lookup is left to wait for what runs or is queued */
 	while (h->n_running) {
 		struct vf_job *j = h->running[0];
-		finish(h, j->easy, CURLE_OK, vf_capacity_error(j->id, "%s: the service stopped", j->url));
+		finish(h, j->easy, CURLE_OK, vf_entry_error(j->id, "%s: the service stopped", j->url));
 	}
 	pthread_mutex_lock(&h->lock);
 	for (struct vf_job *j; (j = queue_pop(&h->first)) || (j = queue_pop(&h->retry));)
@@ -544,13 +544,13 @@ void vf_http_stats(struct vf_http *h, struct vf_source_stats *st)
 	pthread_mutex_unlock(&h->lock);
 }
 
-void vf_http_all(struct vf_http *h, struct vf_capacity ***out, size_t *n)
+void vf_http_all(struct vf_http *h, struct vf_host_entry ***out, size_t *n)
 {
 	pthread_mutex_lock(&h->lock);
 	const struct vf_table *t = h->cache;
 	*out = xrealloc(*out, (*n + t->n + 1) * sizeof(**out));
 	for (size_t i = 0; i <= t->mask; i++)
 		if (t->slots[i].cap && !t->slots[i].http.none) /* a placeholder is no answer */
-			(*out)[(*n)++] = vf_capacity_ref(t->slots[i].cap);
+			(*out)[(*n)++] = vf_entry_ref(t->slots[i].cap);
 	pthread_mutex_unlock(&h->lock);
 }

@@ -18,8 +18,7 @@ void vf_http_free(struct vf_http *h);
 /* out[i] = a reference to ids[i]'s entry, never NULL (a failed fetch is an error entry);
  * entries missing from the cache or older than cache_max_age are fetched first, waited for
  * until call_deadline_ms after the call began; hosts in backoff are not waited for. */
-void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now,
-		    struct vf_capacity **out);
+void vf_http_lookup(struct vf_http *h, const char *const *ids, size_t n, time_t now, struct vf_host_entry **out);
 void vf_http_stats(struct vf_http *h, struct vf_source_stats *st);
 /* References to every answered entry of the cache (appended to *out, *n). */
-void vf_http_all(struct vf_http *h, struct vf_capacity ***out, size_t *n);
+void vf_http_all(struct vf_http *h, struct vf_host_entry ***out, size_t *n);

@@ -70,15 +70,15 @@ void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret)
 
 /* One host in both sources (either may be NULL, not both; takes both references): a report
  * beats an error, the newer report wins (the directory on a tie), two errors are joined. */
-static struct vf_capacity *merge(struct vf_capacity *d, struct vf_capacity *h)
+static struct vf_host_entry *merge(struct vf_host_entry *d, struct vf_host_entry *h)
 {
-	struct vf_capacity *keep, *drop;
+	struct vf_host_entry *keep, *drop;
 	if (!d || !h) {
 		keep = d ? d : h;
 		drop = NULL;
 	} else if (d->error && h->error) {
-		keep = vf_capacity_error(d->host_id, "%s; %s", d->error, h->error);
-		vf_capacity_unref(d);
+		keep = vf_entry_error(d->host_id, "%s; %s", d->error, h->error);
+		vf_entry_unref(d);
 		drop = h;
 	} else if (!h->error && (d->error || h->generated_at > d->generated_at)) {
 		keep = h;
@@ -87,19 +87,18 @@ static struct vf_capacity *merge(struct vf_capacity *d, struct vf_capacity *h)
 		keep = d;
 		drop = h;
 	}
-	vf_capacity_unref(drop);
+	vf_entry_unref(drop);
 	return keep;
 }
 
-void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, time_t now,
-		       struct vf_capacity **out)
+void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, time_t now, struct vf_host_entry **out)
 {
 	for (size_t i = 0; i < n; i++)
 		out[i] = NULL;
 	if (s->dir)
 		vf_dir_lookup(s->dir, ids, n, out);
 	if (s->http) {
-		_cleanup_free_ struct vf_capacity **web = xcalloc(n, sizeof(*web));
+		_cleanup_free_ struct vf_host_entry **web = xcalloc(n, sizeof(*web));
 		vf_http_lookup(s->http, ids, n, now, web);
 		for (size_t i = 0; i < n; i++)
 			out[i] = merge(out[i], web[i]);
@@ -107,18 +106,17 @@ void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, t
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!out[i])
-			out[i] = vf_capacity_error(ids[i], "no report for host %s in %s", ids[i],
-						   vf_dir_path(s->dir));
+			out[i] = vf_entry_error(ids[i], "no report for host %s in %s", ids[i], vf_dir_path(s->dir));
 }
 
 static int cmp_host(const void *a, const void *b)
 {
-	return strcmp((*(struct vf_capacity *const *)a)->host_id, (*(struct vf_capacity *const *)b)->host_id);
+	return strcmp((*(struct vf_host_entry *const *)a)->host_id, (*(struct vf_host_entry *const *)b)->host_id);
 }
 
-size_t vf_sources_all(struct vf_sources *s, struct vf_capacity ***ret)
+size_t vf_sources_all(struct vf_sources *s, struct vf_host_entry ***ret)
 {
-	struct vf_capacity **all = NULL;
+	struct vf_host_entry **all = NULL;
 	size_t n = 0;
 	if (s->dir)
 		vf_dir_all(s->dir, &all, &n);

@@ -48,12 +48,11 @@ struct vf_sources;
 int vf_sources_new(const struct vf_source_opts *o, struct vf_sources **ret, char **errmsg);
 void vf_sources_free(struct vf_sources *s); /* stops the thread; NULL is fine */
 
-/* out[i] = a reference to the entry of ids[i], i < n (caller drops each with vf_capacity_unref).
+/* out[i] = a reference to the entry of ids[i], i < n (caller drops each with vf_entry_unref).
  * No string is copied: a lookup costs one hash probe and one atomic increment per host. A host
  * found in no source gets an entry whose error is "no report for host ID in DIR" (or the URL's
  * failure). */
-void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, time_t now,
-		       struct vf_capacity **out);
+void vf_sources_lookup(struct vf_sources *s, const char *const *ids, size_t n, time_t now, struct vf_host_entry **out);
 
 /* Rescan the directory now, in the caller's thread; returns once the new table is published
  * (tests, SIGHUP: call it from the main loop, not from the signal handler). */
@@ -66,4 +65,4 @@ void vf_sources_stats(struct vf_sources *s, struct vf_source_stats *ret);
  * merged as a lookup merges them, in no order; returns how many. Fetches nothing, waits for
  * nothing: hosts being fetched for the first time are not there yet. The cluster view of
  * /metrics. */
-size_t vf_sources_all(struct vf_sources *s, struct vf_capacity ***ret);
+size_t vf_sources_all(struct vf_sources *s, struct vf_host_entry ***ret);

@@ -9,7 +9,7 @@
 #include "units.h"
 #include "util.h"
 
-static bool pf_has_label(const struct vf_cap_pf *pf, const char *label)
+static bool pf_has_label(const struct vf_entry_pf *pf, const char *label)
 {
 	return streq_ptr(pf->physical_network, label) || streq_ptr(pf->fabric, label);
 }
@@ -31,12 +31,12 @@ static int takeable(int free, int no_link, int shared_iommu, const struct vf_pol
 }
 
 /* Free VFs on the labeled PFs; -1 with the reason when one of them has no count. */
-static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, struct vf_verdict *v)
+static int labeled_free(const struct vf_host_entry *c, const struct vf_policy *p, struct vf_verdict *v)
 {
 	const char *label = p->label;
 	int sum = 0, matched = 0;
 	for (size_t i = 0; i < c->n_pfs; i++) {
-		const struct vf_cap_pf *pf = &c->pfs[i];
+		const struct vf_entry_pf *pf = &c->pfs[i];
 		if (!pf_has_label(pf, label))
 			continue;
 		if (pf->free == UNKNOWN) {
@@ -54,7 +54,7 @@ static int labeled_free(const struct vf_capacity *c, const struct vf_policy *p, 
 }
 
 /* The host's free count, or -1 with the reason it has none. */
-static int host_free(const struct vf_capacity *c, const struct vf_policy *p, time_t now, struct vf_verdict *v)
+static int host_free(const struct vf_host_entry *c, const struct vf_policy *p, time_t now, struct vf_verdict *v)
 {
 	if (c->error) {
 		v->kind = VF_NO_REPORT;
@@ -94,13 +94,13 @@ static int node_slot(uint64_t nodes, int i)
 /* The local free VFs of the PFs that count (the label's, when set): those on the VM's nodes and
  * those of unknown node (-1), as Nova's legacy policy counts them; what a VM can take of each
  * (iommu_isolation). A PF without a free count adds none. */
-static void numa_count(const struct vf_capacity *c, const struct vf_policy *p, uint64_t nodes, struct vf_verdict *v)
+static void numa_count(const struct vf_host_entry *c, const struct vf_policy *p, uint64_t nodes, struct vf_verdict *v)
 {
 	v->numa_nodes = nodes;
 	v->local = v->unknown_free = 0;
 	memset(v->node_free, 0, sizeof v->node_free);
 	for (size_t i = 0; i < c->n_pfs; i++) {
-		const struct vf_cap_pf *pf = &c->pfs[i];
+		const struct vf_entry_pf *pf = &c->pfs[i];
 		if ((p->label[0] && !pf_has_label(pf, p->label)) || pf->free < 0)
 			continue;
 		int free = takeable(pf->free, pf->no_link, pf->shared_iommu, p);
@@ -116,7 +116,7 @@ static void numa_count(const struct vf_capacity *c, const struct vf_policy *p, u
 	}
 }
 
-void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, uint64_t numa_nodes, time_t now,
+void vf_judge(const struct vf_host_entry *c, const struct vf_policy *p, int demand, uint64_t numa_nodes, time_t now,
 	      struct vf_verdict *v)
 {
 	/* not a compound literal: that would clear the 192-byte reason of every host */

@@ -63,8 +63,8 @@ struct vf_verdict {
  * host NUMA nodes numa_nodes there (bit i: node i; 0: not pinned). The reason is written when the
  * host has no usable count (or none is needed, or no PF has the label); for a counted host it is
  * left empty and vf_verdict_reason() writes it when asked. */
-void vf_judge(const struct vf_capacity *c, const struct vf_policy *p, int demand, uint64_t numa_nodes,
-	      time_t now, struct vf_verdict *v);
+void vf_judge(const struct vf_host_entry *c, const struct vf_policy *p, int demand, uint64_t numa_nodes, time_t now,
+	      struct vf_verdict *v);
 /* The verdict's reason, "5 free on physnet1, 2 needed" for a counted host, with NUMA
  * "6 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 4 needed". */
 const char *vf_verdict_reason(struct vf_verdict *v, const struct vf_policy *p, int demand);

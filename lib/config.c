@@ -68,6 +68,7 @@ static const struct key vfcap_keys[] = {
 	STR_KEY(vf_config, reservation_ttl, KEY_SECONDS),
 	STR_KEY(vf_config, serve_listen, KEY_STRING),
 	STR_KEY(vf_config, serve_interval, KEY_SECONDS),
+	STR_KEY(vf_config, serve_watch, KEY_BOOL),
 	HTTP_KEY("serve_conn_timeout", serve_http, conn_timeout, 1, 86400),
 	HTTP_KEY("serve_request_timeout", serve_http, request_timeout, 1, 86400),
 	HTTP_KEY("serve_max_conns", serve_http, max_conns, 1, 65536),
@@ -516,7 +517,10 @@ struct vf_config *vf_config_new(void)
 	/* VDSM waits on the hook for a VM's start; a hung libvirtd must fail it, not hold it */
 	c->libvirt_timeout = 30;
 	c->serve_listen = xstrdup("127.0.0.1:18782");
-	c->serve_interval = 10;
+	/* serve watches the host for changes: the interval is a safety net, under the filter's
+	 * default max_report_age (300) so that an idle host's report never looks stale */
+	c->serve_interval = 120;
+	c->serve_watch = 1;
 	/* a report is asked for by Prometheus and the filter, in one packet: few clients, short
 	 * requests */
 	c->serve_http = (struct vf_http_limits){

@@ -18,7 +18,10 @@
  *   run_dir = /run/vfcap        ; the hook's lock and reservation ledger
  *   reservation_ttl = 300       ; seconds a vNIC's reservation waits for its pool connection
  *   serve_listen = 127.0.0.1:18782 ; `vfcap-report serve`: ADDR:PORT or [V6ADDR]:PORT
- *   serve_interval = 10         ; seconds: serve reads the host at most this often
+ *   serve_interval = 120        ; seconds: serve reads the host at least this often when
+ *                               ; it watches, at most this often on request when it does not
+ *   serve_watch = yes           ; serve reads the host when netlink, uevents or libvirt say
+ *                               ; it changed (no: only on request, as above)
  *   serve_conn_timeout = 30     ; seconds an idle connection is kept
  *   serve_request_timeout = 10  ; seconds from a request's first byte to its last (slow
  *                               ; clients are cut then)
@@ -163,6 +166,7 @@ struct vf_config {
 	int reservation_ttl;
 	char *serve_listen;
 	int serve_interval;
+	int serve_watch; /* 1 yes (default), 0 no */
 	struct vf_http_limits serve_http;
 	int tls; /* -1 unset, 0 no, 1 yes */
 	char *tls_cert;
@@ -178,7 +182,7 @@ struct vf_config {
 };
 
 /* Built-in defaults (pool_network "direct-pool", pool_mode "passthrough", run_dir "/run/vfcap",
- * libvirt_timeout 30, reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 10, the serve_* and
+ * libvirt_timeout 30, reservation_ttl 300, serve_listen "127.0.0.1:18782", serve_interval 120, serve_watch 1, the serve_* and
  * [filter] limits above, tls -1, everything else unset). */
 struct vf_config *vf_config_new(void);
 /* Load path over the defaults. A missing file is -ENOENT (callers decide whether that is fatal).

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "iommu.h"
 #include "sysfs-path.h"
 #include "util.h"
 
@@ -78,19 +79,18 @@ struct reader {
 	int rootfd;    /* O_PATH of ROOT */
 	bool openat2;  /* the kernel checks our paths (see the top of this file) */
 	bool macvtaps; /* ROOT/class/macvtap has entries */
-	bool iommu;    /* ROOT/kernel/iommu_groups has entries (the IOMMU is on) */
 	/* Directories held open, so that the kernel walks a path below one from there, not a dozen
 	 * components from ROOT: the PF's (no entries), the one its VFs are in (sorted), the net/
-	 * dir of the VF being read. */
-	struct listing held[3]; /* [HELD_PF], [HELD_SIBS], [HELD_NET] */
+	 * dir of the VF being read, kernel/iommu_groups while its groups are read. */
+	struct listing held[4]; /* [HELD_PF], [HELD_SIBS], [HELD_NET], [HELD_GROUPS] */
 	char *dirbuf;           /* for getdents64 */
 	struct vf_host *h;
 	const char *pf; /* the PF being read: object of its errors */
-	/* the last IOMMU group listed and its device count: without ACS every VF of a PF is in
-	 * the PF's group, which would otherwise be listed (256 + 1 entries) once per VF */
-	int last_group, last_group_devices;
+	/* every device's IOMMU group, read when the first VF needs it */
+	struct vf_iommu groups;
+	bool groups_read;
 };
-enum { HELD_PF, HELD_SIBS, HELD_NET };
+enum { HELD_PF, HELD_SIBS, HELD_NET, HELD_GROUPS };
 
 static void reader_done(struct reader *rd)
 {
@@ -99,6 +99,7 @@ static void reader_done(struct reader *rd)
 	for (size_t i = 0; i < ARRAY_SIZE(rd->held); i++)
 		listing_done(&rd->held[i]);
 	free(rd->dirbuf);
+	vf_iommu_clear(&rd->groups);
 }
 
 /* Where to walk canonical path canon from: the deepest held directory above it, or ROOT;
@@ -410,8 +411,10 @@ static void virtfn_error(const struct reader *rd, const char *rel, int err)
 }
 
 /* The canonical VF dir behind pfdir/link, in one readlink: the kernel links virtfnN to
- * "../FUNCTION", FUNCTION a directory beside the PF's. false: the resolver must tell. */
-static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, char **ret)
+ * "../FUNCTION", FUNCTION a directory beside the PF's. false: the resolver must tell.
+ * *is_dir: the PF's siblings were listed with FUNCTION a directory. */
+static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, char **ret,
+			bool *is_dir)
 {
 	_cleanup_free_ char *target = NULL;
 	if (!*pfdir || read_link_in(rd, pfdir, link, &target) < 0 || !startswith(target, "../"))
@@ -425,6 +428,7 @@ static bool vf_dir_fast(struct reader *rd, const char *pfdir, const char *link, 
 	if (!e || e->type == DT_LNK || e->type == DT_UNKNOWN)
 		return false;
 	*ret = vf_path_join(parent, fn);
+	*is_dir = e->type == DT_DIR;
 	return true;
 }
 
@@ -493,28 +497,42 @@ static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *v
 	listing_done(&rd->held[HELD_NET]);
 }
 
-/* The VF's IOMMU group (the iommu_group link's name) and how many devices share it: a group
- * of more than one cannot be given to a VM alone. No link: no IOMMU (or it is off). */
-static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf)
+/* Each group's devices/ once: per VF, its iommu_group link and then its group would cost a
+ * readlink more (and the same listing, as with ACS every VF has a group of its own). A group
+ * dir as a canonical dir and "devices" as a plain name: one openat2 from the held
+ * kernel/iommu_groups, without symlinks; a symlink on the way still falls back to the
+ * resolver. No kernel/iommu_groups, or an empty one: no IOMMU (or it is off). */
+static void read_iommu_groups(struct reader *rd)
 {
-	_cleanup_free_ char *group = NULL, *gdir = NULL;
-	long g;
-	if (link_basename(rd, vfdir, "iommu_group", &group) < 0 || parse_long(group, 0, INT_MAX, &g) < 0)
-		return;
-	vf->iommu_group = (int)g;
-	if (g == rd->last_group) {
-		vf->iommu_group_devices = rd->last_group_devices;
-		return;
+	struct listing *gl = &rd->held[HELD_GROUPS];
+	rd->groups_read = true;
+	if (list_dir(rd, "", "kernel/iommu_groups", gl, true) == 0) {
+		for (size_t i = 0; i < gl->n; i++) {
+			long g;
+			if (parse_long(gl->v[i].name, 0, INT_MAX, &g) < 0)
+				continue;
+			_cleanup_free_ char *gdir = vf_path_join(gl->dir, gl->v[i].name);
+			_cleanup_free_ char *canon = NULL;
+			_cleanup_close_ int fd = open_under(rd, gdir, "devices", O_RDONLY | O_DIRECTORY, &canon);
+			if (fd >= 0)
+				(void)vf_iommu_add_group(&rd->groups, (int)g, fd, rd->dirbuf, DIRBUF);
+		}
+		vf_iommu_sort(&rd->groups);
 	}
-	_cleanup_listing_ struct listing l = LISTING_INIT;
-	/* the group's dir as a canonical dir and "devices" as a plain name: one openat2 beneath
-	 * ROOT without symlinks, not the resolver's lstat per component (2 of 7 syscalls per VF,
-	 * 8,000 at 16 x 256 VFs); a symlink on the way still falls back to the resolver */
-	gdir = xasprintf("kernel/iommu_groups/%ld", g);
-	if (list_dir(rd, gdir, "devices", &l, false) == 0 && l.n > 0)
-		vf->iommu_group_devices = (int)l.n;
-	rd->last_group = (int)g;
-	rd->last_group_devices = vf->iommu_group_devices;
+	listing_done(gl);
+}
+
+/* The VF's IOMMU group and how many devices share it: a group of more than one cannot be
+ * given to a VM alone. */
+static void read_vf_iommu(struct reader *rd, struct vf_vf *vf)
+{
+	if (!rd->groups_read)
+		read_iommu_groups(rd);
+	const struct vf_iommu_dev *d = vf_iommu_find(&rd->groups, vf->pci_address);
+	if (d) {
+		vf->iommu_group = d->group;
+		vf->iommu_group_devices = d->devices;
+	}
 }
 
 /* vfio-pci enables the device while a user holds it open (vfio_pci_core_enable), so enable
@@ -557,7 +575,8 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	_cleanup_free_ char *name = xasprintf("virtfn%d", vf->index);
 	_cleanup_free_ char *link = vf_path_join(pfdir, name);
 	_cleanup_free_ char *vfdir = NULL;
-	if (!vf_dir_fast(rd, pfdir, name, &vfdir)) {
+	bool listed_dir = false;
+	if (!vf_dir_fast(rd, pfdir, name, &vfdir, &listed_dir)) {
 		int r = vf_resolve_under(rd->root, pfdir, name, &vfdir);
 		if (r < 0) {
 			virtfn_error(rd, link, r);
@@ -571,13 +590,15 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 		return;
 	}
 	vf->pci_address = xstrdup(base);
-	if (!vf_dir_present(rd, vfdir))
+	/* Listed as a directory a moment ago (with its PF's VFs): a VF gone since then reads as
+	 * unbound and without netdev, which the check below catches, so an open and a close per
+	 * VF are saved here. Otherwise, check first: not a directory, or cannot be opened. */
+	if (!listed_dir && !vf_dir_present(rd, vfdir))
 		return;
 	int r = link_basename(rd, vfdir, "driver", &vf->driver);
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
 		add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
-	if (rd->iommu)
-		read_vf_iommu(rd, vfdir, vf);
+	read_vf_iommu(rd, vf);
 	if (streq_ptr(vf->driver, "vfio-pci"))
 		read_vf_enable(rd, vfdir, vf);
 	read_vf_netdev(rd, vfdir, vf);
@@ -773,8 +794,8 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
 		  struct vf_host *h)
 {
 	_cleanup_(reader_done) struct reader rd = {
-		.root = root, .h = h, .held = { LISTING_INIT, LISTING_INIT, LISTING_INIT },
-		.dirbuf = xmalloc(DIRBUF), .openat2 = vf_sysfs_openat2(), .last_group = -1,
+		.root = root, .h = h, .held = { LISTING_INIT, LISTING_INIT, LISTING_INIT, LISTING_INIT },
+		.dirbuf = xmalloc(DIRBUF), .openat2 = vf_sysfs_openat2(),
 	};
 	rd.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rd.rootfd < 0)
@@ -787,9 +808,6 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
 	 * class/macvtap/tapN: with none there, no VF has an upper_macvtap* link to look for. */
 	_cleanup_free_ char *tap = NULL;
 	rd.macvtaps = first_entry(&rd, "", "class/macvtap", "", &tap) == 0;
-	/* Likewise IOMMU groups: with none, no VF has an iommu_group link (one readlink a VF saved) */
-	_cleanup_free_ char *group = NULL;
-	rd.iommu = first_entry(&rd, "", "kernel/iommu_groups", "", &group) == 0;
 
 	for (size_t i = 0; i < nets.n; i++)
 		scan_netdev(&rd, nets.dir, nets.v[i].name, cfg, only);

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* `vfcap-report serve` (serve.h). One gather at a time, on demand: the request that finds the
- * report older than the interval starts a gather and waits for it; requests meanwhile get the
- * previous report at once. A gather's result is an immutable snapshot (JSON, its ETag, the
- * Prometheus text, the problems), reference-counted, so a request keeps its snapshot while a
- * gather replaces it.
+/* `vfcap-report serve` (serve.h): HTTP, start and stop. When the host is read is
+ * serve-gather.c's; a gather's result is an immutable snapshot (serve-snapshot.h), so a request
+ * keeps its snapshot while a gather replaces it.
  * Threads: MHD's SERVE_THREADS epoll threads serve every connection and never read the host;
- * the gatherer thread does, while the request that asked waits suspended
- * (MHD_suspend_connection), so a slow gather holds up no other connection and a connection
- * costs no thread. */
+ * the gatherer thread does, while a request that asked (on demand, when not watching) waits
+ * suspended (MHD_suspend_connection), so a slow gather holds up no other connection and a
+ * connection costs no thread. The main thread takes signals and the kernel's notifications;
+ * libvirt's events have a thread of their own (watch-libvirt.c). */
 #include "log.h"
 #include "net.h"
 #include "serve.h"
@@ -16,18 +15,18 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <gnutls/crypto.h>
 #include <microhttpd.h>
 
-#include "format.h"
 #include "http.h"
-#include "report.h"
-#include "serve-tls.h"
+#include "serve-int.h"
 #include "util.h"
 
 #define TYPE_JSON "application/json"
@@ -38,239 +37,11 @@
  * clients here, 3.8 MB less peak RSS). */
 #define SERVE_THREADS 2
 
-struct snapshot {
-	int refs;
-	char *json; /* NULL: no report (sysfs unreadable since the start) */
-	size_t json_len;
-	char etag[2 + 32 + 1];
-	char *prom;
-	time_t generated_at;
-	char *problem; /* NULL: the gather had no error; else one "source: message\n" line each */
-};
-
-struct server {
-	const struct vf_serve_opts *o;
-	int interval;
-	pthread_mutex_t lock; /* guards what follows */
-	pthread_cond_t cond;  /* wakes the gatherer; tells stop_gatherer() the waiter was answered */
-	struct snapshot *cur;
-	struct timespec gathered; /* when cur's gather began (CLOCK_MONOTONIC) */
-	bool gathering;           /* asked for or under way */
-	bool quit;
-	struct MHD_Connection *waiter; /* suspended until the gather it asked for ends */
-	int waiting;              /* waiters suspended, or resumed with their answer not yet sent
-				   * (more than one when a gather outlasts the interval) */
-	uint64_t gathers, scrapes;
-	char *logged; /* the problem last logged; only the gatherer touches it */
-	pthread_t gatherer;
-	struct serve_tls tls;
-	struct vf_http_guard *guard;
-	struct MHD_Daemon *mhd;
-};
-
-/* ---- snapshots ---- */
-
-static struct snapshot *snapshot_ref(struct snapshot *s)
-{
-	if (s)
-		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
-}
-
-static void snapshot_unref(struct snapshot *s)
-{
-	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	free(s->json);
-	free(s->prom);
-	free(s->problem);
-	free(s);
-}
-
-/* A strong ETag: the first 128 bits of the body's SHA-256, so equal bodies share a tag across
- * gathers and restarts (a client's If-None-Match stays good while nothing changed). Should
- * hashing fail, no tag at all: a wrong one would answer 304 for a changed report. */
-static void set_etag(struct snapshot *s)
-{
-	unsigned char d[32];
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, s->json, s->json_len, d) < 0)
-		return;
-	char *o = s->etag;
-	*o++ = '"';
-	for (size_t i = 0; i < 16; i++)
-		o += sprintf(o, "%02x", d[i]);
-	strcpy(o, "\"");
-}
-
-static char *problems_of(const struct vf_host *h)
-{
-	char *text = NULL;
-	for (size_t i = 0; i < h->n_errors; i++) {
-		char *t = xasprintf("%s%s: %s\n", text ? text : "", vf_source_to_string(h->errors[i].source) ?: "?",
-				    h->errors[i].message ?: "");
-		free(text);
-		text = t;
-	}
-	return text;
-}
-
-static struct snapshot *snapshot_of(const struct vf_host *h)
-{
-	struct snapshot *s = xcalloc(1, sizeof *s);
-	s->refs = 1;
-	s->json = vf_report_format_json(h, true);
-	s->json_len = strlen(s->json);
-	s->prom = vf_format_prometheus(h);
-	if (!s->prom) {
-		fputs("vfcap: out of memory\n", stderr);
-		abort();
-	}
-	s->generated_at = h->generated_at;
-	s->problem = problems_of(h);
-	set_etag(s);
-	return s;
-}
-
-/* Nothing could be read: the previous report, if any, stays served (its age tells how old it
- * is), and the problem says why it is not new. */
-static struct snapshot *snapshot_failed(const struct snapshot *prev, char *problem)
-{
-	struct snapshot *s = xcalloc(1, sizeof *s);
-	s->refs = 1;
-	s->problem = problem;
-	if (prev && prev->json) {
-		s->json = xstrdup(prev->json);
-		s->json_len = prev->json_len;
-		s->prom = xstrdup(prev->prom);
-		s->generated_at = prev->generated_at;
-		memcpy(s->etag, prev->etag, sizeof s->etag);
-	}
-	return s;
-}
-
-/* ---- gathering ---- */
-
-static struct snapshot *gather(const struct server *s, const struct snapshot *prev)
-{
-	struct vf_gather_opts g = s->o->gather;
-	g.now = vf_now();
-	_cleanup_host_ struct vf_host *h = vf_host_new();
-	int r = vf_gather(h, s->o->cfg, &g, NULL);
-	if (r >= 0)
-		return snapshot_of(h);
-	return snapshot_failed(prev, xasprintf("sysfs: cannot read %s/class/net: %s\n",
-					       vf_gather_sysfs_root(s->o->cfg, &g), strerror(-r)));
-}
-
-/* Scrapes come every few seconds: a failing source is logged when it starts failing (or fails
- * differently) and when it recovers, not at every gather. */
-static void log_transition(struct server *s, const char *problem)
-{
-	if (streq_ptr(problem, s->logged))
-		return;
-	if (!problem)
-		log_info("gather: every source reads again");
-	for (const char *l = problem; l && *l;) {
-		const char *nl = strchr(l, '\n');
-		int n = nl ? (int)(nl - l) : (int)strlen(l);
-		log_warning("gather failed: %.*s", n, l);
-		l += n + (nl != NULL);
-	}
-	free(s->logged);
-	s->logged = xstrdup(problem);
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* Read the host and make the result current. */
-static void gather_now(struct server *s)
-{
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	pthread_mutex_lock(&s->lock);
-	struct snapshot *prev = snapshot_ref(s->cur);
-	pthread_mutex_unlock(&s->lock);
-	struct snapshot *fresh = gather(s, prev);
-	snapshot_unref(prev);
-	log_transition(s, fresh->problem);
-
-	pthread_mutex_lock(&s->lock);
-	struct snapshot *old = s->cur;
-	s->cur = fresh;
-	s->gathered = start;
-	s->gathers++;
-	pthread_mutex_unlock(&s->lock);
-	snapshot_unref(old);
-}
-
-/* Gathers when asked, then resumes the request that asked: under the lock, as it was suspended,
- * so the two can never cross. Ends on quit once no gather is asked for. */
-static void *gatherer(void *arg)
-{
-	struct server *s = arg;
-	pthread_mutex_lock(&s->lock);
-	for (;;) {
-		while (!s->gathering && !s->quit)
-			pthread_cond_wait(&s->cond, &s->lock);
-		if (!s->gathering)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		gather_now(s);
-		pthread_mutex_lock(&s->lock);
-		s->gathering = false;
-		if (s->waiter)
-			MHD_resume_connection(s->waiter);
-		s->waiter = NULL;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-/* Is the report older than the interval, with no gather under way? Then this request asks for
- * one and waits for it, suspended (true); otherwise it is answered now with the report there is. */
-static bool wait_for_gather(struct server *s, struct MHD_Connection *c)
-{
-	pthread_mutex_lock(&s->lock);
-	bool mine = !s->gathering && !s->quit && seconds_since(&s->gathered) >= s->interval;
-	if (mine) {
-		s->gathering = true;
-		s->waiting++;
-		s->waiter = c;
-		MHD_suspend_connection(c);
-		pthread_cond_broadcast(&s->cond);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return mine;
-}
-
-/* The waiter's request has ended: its answer sent, or its connection closed. A stop must wait for
- * that, not only for the resume: MHD_stop_daemon drops an answer still being sent. */
-static void waiter_done(struct server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->waiting--;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* The current snapshot, a reference for the caller. */
-static struct snapshot *current(struct server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	struct snapshot *snap = snapshot_ref(s->cur);
-	pthread_mutex_unlock(&s->lock);
-	return snap;
-}
-
 /* ---- HTTP ---- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
-			     size_t len, const char *etag)
+/* applied: a Preference-Applied value, or "" */
+static enum MHD_Result reply_ex(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
+				size_t len, const char *etag, const char *applied)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
@@ -279,6 +50,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (applied[0])
+		MHD_add_response_header(resp, "Preference-Applied", applied);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	enum MHD_Result r = MHD_queue_response(c, status, resp);
@@ -286,40 +59,39 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return r;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
+			     size_t len, const char *etag)
+{
+	return reply_ex(c, status, type, body, len, etag, "");
+}
+
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
 	return reply(c, status, TYPE_TEXT, text, strlen(text), NULL);
 }
 
-/* If-None-Match: "*", or a comma-separated list of tags; weak comparison (RFC 9110 13.1.2). */
-static bool etag_matches(const char *list, const char *etag)
-{
-	size_t n = strlen(etag);
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t,");
-		if (*p == '*')
-			return true;
-		if (startswith(p, "W/"))
-			p += 2;
-		if (strncmp(p, etag, n) == 0 && (!p[n] || strchr(" \t,", p[n])))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
-static enum MHD_Result answer_report(struct server *s, struct MHD_Connection *c)
+/* wait: the seconds a long-poll was held for (Preference-Applied), 0 for none. */
+static enum MHD_Result answer_report(struct server *s, struct MHD_Connection *c, int wait, bool held)
 {
 	struct snapshot *snap = current(s);
 	enum MHD_Result r;
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	const char *etag = snap->etag[0] ? snap->etag : NULL;
+	bool same = inm && etag && etag_matches(inm, etag);
+	if (held) {
+		pthread_mutex_lock(&s->lock);
+		s->polls[!same]++;
+		pthread_mutex_unlock(&s->lock);
+	}
+	char applied[32] = "";
+	if (wait > 0)
+		snprintf(applied, sizeof applied, "wait=%d", wait);
 	if (!snap->json)
 		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
-	else if (inm && etag && etag_matches(inm, etag))
-		r = reply(c, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, etag);
+	else if (same)
+		r = reply_ex(c, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, etag, applied);
 	else
-		r = reply(c, MHD_HTTP_OK, TYPE_JSON, snap->json, snap->json_len, etag);
+		r = reply_ex(c, MHD_HTTP_OK, TYPE_JSON, snap->json, snap->json_len, etag, applied);
 	snapshot_unref(snap);
 	return r;
 }
@@ -330,26 +102,15 @@ static enum MHD_Result answer_metrics(struct server *s, struct MHD_Connection *c
 {
 	struct snapshot *snap = current(s);
 	pthread_mutex_lock(&s->lock);
-	uint64_t gathers = s->gathers, scrapes = ++s->scrapes;
+	uint64_t scrapes = ++s->scrapes;
 	pthread_mutex_unlock(&s->lock);
-	uint64_t cut = vf_http_guard_closed(s->guard);
 	enum MHD_Result r;
 	if (!snap->prom) {
 		r = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, snap->problem);
 		snapshot_unref(snap);
 		return r;
 	}
-	_cleanup_free_ char *text = xasprintf(
-		"%s# HELP vfcap_report_age_seconds Seconds since the served report was generated.\n"
-		"# TYPE vfcap_report_age_seconds gauge\nvfcap_report_age_seconds %lld\n"
-		"# HELP vfcap_gathers_total Reads of the host state since the service started.\n"
-		"# TYPE vfcap_gathers_total counter\nvfcap_gathers_total %" PRIu64 "\n"
-		"# HELP vfcap_scrapes_total Requests for /metrics since the service started.\n"
-		"# TYPE vfcap_scrapes_total counter\nvfcap_scrapes_total %" PRIu64 "\n"
-		"# HELP vfcap_slow_clients_closed_total Connections closed because their request was incomplete "
-		"serve_request_timeout seconds after its first byte.\n"
-		"# TYPE vfcap_slow_clients_closed_total counter\nvfcap_slow_clients_closed_total %" PRIu64 "\n",
-		snap->prom, (long long)(vf_now() - snap->generated_at), gathers, scrapes, cut);
+	_cleanup_free_ char *text = serve_metrics(s, snap, scrapes, vf_http_guard_closed(s->guard));
 	snapshot_unref(snap);
 	return reply(c, MHD_HTTP_OK, TYPE_PROM, text, strlen(text), NULL);
 }
@@ -395,12 +156,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	vf_http_guard_answering(c);
 	/* resumed, the request is answered with what the gather made; it stays &waited until
 	 * completed() */
-	if (*con_cls != &waited && wait_for_gather(s, c)) {
+	if (*con_cls == &headers_seen && wait_for_gather(s, c)) {
 		*con_cls = &waited;
 		return MHD_YES;
 	}
-	if (streq(url, "/v1/report"))
-		return answer_report(s, c);
+	if (streq(url, "/v1/report")) {
+		/* a long-poll resumed, or one to hold (it stays *con_cls until completed()) */
+		if (*con_cls != &headers_seen && *con_cls != &waited)
+			return answer_report(s, c, poll_wait_of(*con_cls), true);
+		int wait = prefer_wait(c);
+		struct poller *p = *con_cls == &headers_seen ? poll_start(s, c, wait) : NULL;
+		if (p) {
+			*con_cls = p;
+			return MHD_YES;
+		}
+		return answer_report(s, c, wait, false);
+	}
 	if (streq(url, "/metrics"))
 		return answer_metrics(s, c);
 	if (streq(url, "/healthz"))
@@ -412,6 +183,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 {
 	if (*con_cls == &waited)
 		waiter_done(cls);
+	else if (*con_cls && *con_cls != &headers_seen)
+		poll_done(cls, *con_cls);
 	vf_http_guard_completed(c);
 }
 
@@ -484,23 +257,9 @@ static int start_http(struct server *s, struct sockaddr_storage *ss, const char 
 	return 0;
 }
 
-/* No request waits for a gather from here on: one under way ends, its waiter is resumed, and
- * this returns once the waiter's answer is sent (or its connection closed). */
-static void stop_gatherer(struct server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->quit = true;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->gatherer, NULL);
-	pthread_mutex_lock(&s->lock);
-	while (s->waiting > 0)
-		pthread_cond_wait(&s->cond, &s->lock);
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* SIGTERM and SIGINT are blocked in every thread (threads started later inherit the mask) and
- * taken here by sigwait; SIGPIPE from a client that went away must not kill the service. */
+/* SIGTERM, SIGINT and SIGHUP are blocked in every thread (threads started later inherit the
+ * mask) and taken by the main loop (signalfd); SIGPIPE from a client that went away must not
+ * kill the service. */
 static void block_signals(sigset_t *set)
 {
 	sigemptyset(set);
@@ -513,14 +272,44 @@ static void block_signals(sigset_t *set)
 
 static void announce(const struct server *s, const char *where, unsigned port)
 {
+	_cleanup_free_ char *names = watch_names(s);
+	_cleanup_free_ char *when = s->watching ? xasprintf("host read on change (%s) and at least every %d s", names, s->interval)
+						: xasprintf("host read at most every %d s", s->interval);
 	if (!s->tls.cert)
-		log_info("serving http on %s (port %u), host read at most every %d s", where,
-			port, s->interval);
+		log_info("serving http on %s (port %u), %s", where, port, when);
 	else
-		log_info("serving https on %s (port %u), host read at most every %d s; "
-				"certificate %s; client certificates %s%s",
-			where, port, s->interval, s->tls.cert_path, s->tls.ca ? "signed by " : "not checked",
-			s->tls.ca ? s->tls.ca_path : "");
+		log_info("serving https on %s (port %u), %s; certificate %s; client certificates %s%s", where, port,
+			 when, s->tls.cert_path, s->tls.ca ? "signed by " : "not checked", s->tls.ca ? s->tls.ca_path : "");
+}
+
+/* Until SIGTERM or SIGINT: SIGHUP (systemctl reload, an admin who just changed the host) forces
+ * a read, and the kernel's notifications are taken as they come. */
+static void main_loop(struct server *s, const sigset_t *set)
+{
+	_cleanup_close_ int sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		log_warning("signalfd: %s; the kernel's notifications are not read", strerror(errno));
+	for (;;) {
+		struct pollfd p[3] = { { sfd, POLLIN, 0 },
+				       { vf_watch_rtnl_fd(&s->kernel), POLLIN, 0 },
+				       { s->kernel.uevent_fd, POLLIN, 0 } };
+		int sig = 0;
+		if (sfd < 0) {
+			if (sigwait(set, &sig) != 0)
+				continue;
+		} else {
+			if (poll(p, 3, -1) < 0)
+				continue; /* EINTR */
+			watch_kernel_ready(s, p[1].revents, p[2].revents);
+			struct signalfd_siginfo si;
+			if (!p[0].revents || read(sfd, &si, sizeof si) != sizeof si)
+				continue;
+			sig = (int)si.ssi_signo;
+		}
+		if (sig != SIGHUP)
+			return;
+		sighup(s);
+	}
 }
 
 static int run(struct server *s, const char *where, const sigset_t *stop)
@@ -534,7 +323,8 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 	int r = serve_tls_load(s->o->cfg, &s->tls);
 	if (r)
 		return r;
-	gather_now(s); /* the first gather, so that no client waits for it */
+	watch_start(s); /* before the first read: a change during it is not missed */
+	gather_now(s, R_START); /* the first gather, so that no client waits for it */
 	if (pthread_create(&s->gatherer, NULL, gatherer, s) != 0) {
 		log_error("listen %s: cannot start a thread", where);
 		return EXIT_CANNOT_START;
@@ -545,17 +335,7 @@ static int run(struct server *s, const char *where, const sigset_t *stop)
 		return r;
 	}
 	announce(s, where, port);
-	/* SIGHUP (systemctl reload, an admin who just changed the host): the next request reads
-	 * the host again instead of waiting out the interval */
-	int sig = 0;
-	while (sigwait(stop, &sig) != 0 || sig == SIGHUP) {
-		if (sig != SIGHUP)
-			continue;
-		pthread_mutex_lock(&s->lock);
-		s->gathered.tv_sec -= s->interval + 1;
-		pthread_mutex_unlock(&s->lock);
-		log_info("SIGHUP: the next request reads the host again");
-	}
+	main_loop(s, stop);
 	stop_gatherer(s); /* MHD must hold no suspended connection when it stops */
 	MHD_stop_daemon(s->mhd);
 	log_info("stopped");
@@ -567,11 +347,14 @@ int vf_report_serve(const struct vf_serve_opts *o)
 	sigset_t set;
 	block_signals(&set); /* before libvirt or MHD start a thread */
 	struct server s = { .o = o, .interval = o->interval > 0 ? o->interval : o->cfg->serve_interval,
-			    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+			    .lock = PTHREAD_MUTEX_INITIALIZER };
+	cond_init_monotonic(&s.cond);
 	int r = run(&s, o->listen ? o->listen : o->cfg->serve_listen, &set);
+	watch_stop(&s); /* after the gatherer: libvirt's thread calls into it */
 	vf_http_guard_free(s.guard); /* after MHD_stop_daemon, which ends its connections */
 	serve_tls_clear(&s.tls);
 	snapshot_unref(s.cur);
 	free(s.logged);
+	pthread_cond_destroy(&s.cond);
 	return r;
 }

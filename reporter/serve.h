@@ -6,9 +6,12 @@
  *   GET /metrics    Prometheus text 0.0.4: --format prometheus plus the service's own families
  *   GET /healthz    200 "ok" when the last gather had no error, else 503 and the reasons
  *
- * HEAD works on each; other methods get 405, other paths 404. The host is read at most once
- * per interval, on demand: the request that finds the report stale gathers, one at a time,
- * while the others are answered at once with the previous report. */
+ * HEAD works on each; other methods get 405, other paths 404. On a live host serve watches
+ * what changes the answer (watch.h) and reads the host after a change, publishing a new
+ * report (and ETag) only when its content differs, and at least once per interval besides.
+ * Not watching (serve_watch = no, or recorded sources) the host is read at most once per
+ * interval, on demand: the request that finds the report stale gathers, one at a time, while
+ * the others are answered at once with the previous report. */
 #pragma once
 
 #include "config.h"

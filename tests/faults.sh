@@ -362,7 +362,8 @@ fz_vanish() {
 	fi
 }
 FZ_VFS=13-63 fz_vanish "VFs 13-63 removed before their virtfn links are read" 'readlinkat "virtfn13" ENOENT+'
-# lib/sysfs.c read_vf() checks that the VF's directory is there before and after reading it, and
+# lib/sysfs.c read_vf() checks that the VF's directory is still there after reading it (before too
+# when its PF's listing did not show it as a directory), and
 # a netdev whose ifindex vanished is an error. Not injected: a lone ENOENT on a VF's net/ (the
 # VF directory still there) reads as "no host netdev", which is what a vfio-pci VF looks like;
 # a lone EIO on the openat2 of net/ is retried by the userspace resolver and recovers.

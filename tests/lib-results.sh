@@ -59,6 +59,9 @@ wait_until() { # tenths command args...
 svc_start() { # bin log args...
 	local bin=$1 log=$2 i
 	shift 2
+	# emptied here, not only by the redirection below: that happens in the background job, maybe
+	# after the loop has read a port the log's previous service left there
+	: >"$log"
 	$bin serve --listen 127.0.0.1:0 "$@" 2>"$log" &
 	SVC_PID=$!
 	SVC_PORT=""

@@ -12,7 +12,7 @@
 #   hook       vfcap-hook golden cases, then against a real libvirtd
 #   filter     vfcap-filter: XML-RPC service, run, engine API, legacy-proxy plugin
 #   demo       make demo's story (scripts/demo.sh)
-#   serve      vfcap-report serve: HTTP, ETag, metrics, TLS
+#   serve      vfcap-report serve: HTTP, ETag, metrics, TLS, watching the host, long-poll
 #   fuzz       each libFuzzer target's smoke run and kept regressions (clang)
 #   faults     syscalls failed under strace, processes killed, libvirtd stopped mid-run
 #   load       both services under 10,000 requests

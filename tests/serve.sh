@@ -2,7 +2,8 @@
 # vfcap-report serve through the real binary (sourced by tests/run.sh): the fixture host
 # intel64 over HTTP (tests/serve/check_serve.py), the interval under bursts, a libvirt that is
 # down, TLS with client certificates from a throwaway CA, a real Prometheus scraping it, the
-# textfile output, bad options and settings, and the plain build under valgrind.
+# textfile output, bad options and settings, the plain build under valgrind; then serve watching
+# the host (tests/serve-watch.sh).
 # Needs: TOP, TMP, ASAN, PLAIN, PY, VALGRIND, SOURCE_DATE_EPOCH, pass/fail from lib-results.sh.
 
 SDIR=$TMP/serve
@@ -468,3 +469,4 @@ serve_bad
 serve_prometheus
 serve_textfile
 serve_valgrind
+source tests/serve-watch.sh

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer: lib/report.c's vf_report_parse (the report JSON the filter reads back); a report
  * that parses is written out again (vf_report_format_json) to exercise the round trip, and is
- * judged as the filter judges a host (filter/source.c's capacity entry, then filter/units.c's
- * verdict, reason and score) for a VM needing 1 VF, with the default policy and with a network label and an age limit. */
+ * judged as the filter judges a host (filter/host-entry.c's report entry, then filter/units.c's
+ * verdict, reason and score) for a VM needing 1 VF, with the default policy and with a network
+ * label and an age limit. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void judge(const struct vf_host *h)
 {
-	struct vf_capacity *c = vf_capacity_from_host(h, "fuzz-host");
+	struct vf_host_entry *c = vf_entry_from_host(h, "fuzz-host");
 	struct vf_policy p[2];
 	struct vf_verdict v[2];
 	int64_t score[2];
@@ -33,7 +34,7 @@ static void judge(const struct vf_host *h)
 		(void)vf_verdict_reason(&v[i], &p[i], 1);
 	}
 	vf_headroom_scores(v, 2, score);
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -49,9 +49,9 @@ static inline void sources_freep(struct vf_sources **s)
 }
 #define _cleanup_sources_ _cleanup_(sources_freep)
 
-static inline void capp(struct vf_capacity **c)
+static inline void capp(struct vf_host_entry **c)
 {
-	vf_capacity_unref(*c);
+	vf_entry_unref(*c);
 }
 #define _cleanup_cap_ _cleanup_(capp)
 
@@ -119,9 +119,9 @@ static inline void put(const char *dir, const char *name, const char *text)
 
 /* ---- sources ---- */
 
-static inline struct vf_capacity *lookup1(struct vf_sources *s, const char *id, time_t now)
+static inline struct vf_host_entry *lookup1(struct vf_sources *s, const char *id, time_t now)
 {
-	struct vf_capacity *c = NULL;
+	struct vf_host_entry *c = NULL;
 	vf_sources_lookup(s, &id, 1, now, &c);
 	assert_non_null(c);
 	assert_string_equal(c->host_id, id);

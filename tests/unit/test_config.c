@@ -448,18 +448,20 @@ static void test_serve_keys(void **state)
 {
 	_cleanup_config_ struct vf_config *d = vf_config_new();
 	assert_string_equal(d->serve_listen, "127.0.0.1:18782");
-	assert_int_equal(d->serve_interval, 10);
+	assert_int_equal(d->serve_interval, 120);
+	assert_int_equal(d->serve_watch, 1);
 	assert_int_equal(d->tls, -1);
 	assert_null(d->tls_cert);
 	assert_null(d->tls_key);
 	assert_null(d->tls_client_ca);
 
 	_cleanup_config_ struct vf_config *c =
-		load_ok("serve.conf", "[vfcap]\nserve_listen = [::1]:9100\nserve_interval = 30\ntls = Yes\n"
+		load_ok("serve.conf", "[vfcap]\nserve_listen = [::1]:9100\nserve_interval = 30\nserve_watch = no\ntls = Yes\n"
 				      "tls_cert = /etc/vfcap/cert.pem\ntls_key = /etc/vfcap/key.pem\n"
 				      "tls_client_ca = /etc/vfcap/ca.pem\n");
 	assert_string_equal(c->serve_listen, "[::1]:9100");
 	assert_int_equal(c->serve_interval, 30);
+	assert_int_equal(c->serve_watch, 0);
 	assert_int_equal(c->tls, 1);
 	assert_string_equal(c->tls_cert, "/etc/vfcap/cert.pem");
 	assert_string_equal(c->tls_key, "/etc/vfcap/key.pem");

@@ -35,7 +35,7 @@ static void test_from_host(_unused_ void **state)
 	a->numa_node = 1;
 	struct vf_pf *b = vf_host_add_pf(h, "ens1f1");
 	b->free = UNKNOWN;
-	_cleanup_cap_ struct vf_capacity *c = vf_capacity_from_host(h, "host-1");
+	_cleanup_cap_ struct vf_host_entry *c = vf_entry_from_host(h, "host-1");
 	assert_int_equal(c->refs, 1);
 	assert_string_equal(c->host_id, "host-1");
 	assert_null(c->error);
@@ -54,23 +54,23 @@ static void test_from_host(_unused_ void **state)
 	assert_int_equal(c->pfs[1].numa_node, -1); /* a PF that did not say */
 
 	h->totals.free = UNKNOWN; /* libvirt was down: stays unknown, never 0 or free */
-	_cleanup_cap_ struct vf_capacity *u = vf_capacity_from_host(h, "host-1");
+	_cleanup_cap_ struct vf_host_entry *u = vf_entry_from_host(h, "host-1");
 	assert_int_equal(u->free, UNKNOWN);
 }
 
 static void test_error_and_refs(_unused_ void **state)
 {
-	struct vf_capacity *c = vf_capacity_error("h", "a %s\nb\r%d", "x", 3);
+	struct vf_host_entry *c = vf_entry_error("h", "a %s\nb\r%d", "x", 3);
 	assert_string_equal(c->error, "a x b 3");
 	assert_int_equal(c->free, UNKNOWN);
 	assert_int_equal(c->n_pfs, 0);
-	assert_ptr_equal(vf_capacity_ref(c), c);
+	assert_ptr_equal(vf_entry_ref(c), c);
 	assert_int_equal(c->refs, 2);
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 	assert_int_equal(c->refs, 1);
-	vf_capacity_unref(c); /* frees: valgrind and ASan see to it */
-	vf_capacity_unref(NULL);
-	assert_null(vf_capacity_ref(NULL));
+	vf_entry_unref(c); /* frees: valgrind and ASan see to it */
+	vf_entry_unref(NULL);
+	assert_null(vf_entry_ref(NULL));
 }
 
 /* ---- one file ---- */
@@ -86,7 +86,7 @@ static const char *json_label(json_object *pf, const char *key)
 static void golden_case(const char *parent, const char *name)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s/expected.json", parent, name);
-	_cleanup_cap_ struct vf_capacity *c = vf_capacity_read_file(AT_FDCWD, path, name);
+	_cleanup_cap_ struct vf_host_entry *c = vf_entry_read_file(AT_FDCWD, path, name);
 	if (c->error)
 		fail_msg("%s: %s", path, c->error);
 	json_object *j = json_object_from_file(path), *totals, *pfs;
@@ -114,25 +114,25 @@ static void test_read_goldens(_unused_ void **state)
 	static const char *const dirs[] = { "tests/fixtures/hosts", "tests/fixtures/variants" };
 	assert_true(for_each_fixture_dir(dirs, ARRAY_SIZE(dirs), golden_case) >= 8);
 	/* spot checks against numbers known from the fixtures */
-	_cleanup_cap_ struct vf_capacity *i = vf_capacity_read_file(AT_FDCWD, INTEL64, "i");
+	_cleanup_cap_ struct vf_host_entry *i = vf_entry_read_file(AT_FDCWD, INTEL64, "i");
 	assert_int_equal(i->free, 54 + i->pfs[1].free);
 	assert_string_equal(i->pfs[0].physical_network, "physnet1");
 	assert_int_equal(i->pfs[0].free, 54);
-	_cleanup_cap_ struct vf_capacity *d = vf_capacity_read_file(
-		AT_FDCWD, "tests/fixtures/variants/intel64-libvirt-down/expected.json", "d");
+	_cleanup_cap_ struct vf_host_entry *d =
+		vf_entry_read_file(AT_FDCWD, "tests/fixtures/variants/intel64-libvirt-down/expected.json", "d");
 	assert_null(d->error);
 	assert_int_equal(d->free, UNKNOWN);
 }
 
 struct read_call {
 	const char *path;
-	struct vf_capacity *c;
+	struct vf_host_entry *c;
 };
 
 static void *read_in_thread(void *arg)
 {
 	struct read_call *r = arg;
-	r->c = vf_capacity_read_file(AT_FDCWD, r->path, "h");
+	r->c = vf_entry_read_file(AT_FDCWD, r->path, "h");
 	return NULL;
 }
 
@@ -145,7 +145,7 @@ static void read_fails(const char *dir, const char *name, const char *want)
 	r->path = path;
 	if (!returns(read_in_thread, r)) /* a FIFO must not block: it has no writer */
 		fail_msg("reading %s has not returned after %.0f s", path, HANG_S);
-	_cleanup_cap_ struct vf_capacity *c = r->c;
+	_cleanup_cap_ struct vf_host_entry *c = r->c;
 	free(r);
 	assert_non_null(c->error);
 	if (!startswith(c->error, prefix) || !strstr(c->error, want))
@@ -188,7 +188,7 @@ static void test_read_bad(_unused_ void **state)
 	}
 	/* relative to a directory fd: named as given */
 	_cleanup_close_ int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_cap_ struct vf_capacity *c = vf_capacity_read_file(dfd, "cut.json", "h");
+	_cleanup_cap_ struct vf_host_entry *c = vf_entry_read_file(dfd, "cut.json", "h");
 	assert_true(startswith(c->error, "cut.json: JSON: byte "));
 }
 

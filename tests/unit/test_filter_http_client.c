@@ -304,7 +304,7 @@ static void test_engine_failed_option(_unused_ void **state)
 	vf_engine_free(e);
 }
 
-static struct vf_capacity *report_of(const char *tmpl, const char *ca_file, const char *id)
+static struct vf_host_entry *report_of(const char *tmpl, const char *ca_file, const char *id)
 {
 	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = FETCH_MS, .max_parallel = 1,
 				    .ca_file = ca_file };
@@ -312,7 +312,7 @@ static struct vf_capacity *report_of(const char *tmpl, const char *ca_file, cons
 	_cleanup_free_ char *err = NULL;
 	if (vf_sources_new(&o, &s, &err) < 0)
 		fail_msg("vf_sources_new: %s", err);
-	struct vf_capacity *c = NULL;
+	struct vf_host_entry *c = NULL;
 	vf_sources_lookup(s, &id, 1, T0, &c);
 	vf_sources_free(s);
 	assert_non_null(c);
@@ -327,18 +327,18 @@ static void test_source_policy(_unused_ void **state)
 	memset(tmpl, 'a', TOO_LONG + 7);
 	memcpy(tmpl, "http://{host_id}/", 17);
 	tmpl[TOO_LONG + 7] = '\0';
-	struct vf_capacity *c = report_of(tmpl, NULL, "h1");
+	struct vf_host_entry *c = report_of(tmpl, NULL, "h1");
 	assert_contains(c->error, ": libcurl: CURLOPT_URL: A libcurl function was given a bad argument");
 	assert_true(startswith(c->error, "http://h1/aaa"));
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 
 	_cleanup_free_ char *https = xasprintf("https://127.0.0.1:%d" API "/vms/{host_id}/nics", tls.port);
 	c = report_of(https, NULL, VM3);
 	assert_contains(c->error, "certificate"); /* libcurl's words: its TLS library's */
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 	c = report_of(https, TLS_DIR "/engine.crt", VM3); /* verified: the server wants a login */
 	assert_contains(c->error, ": HTTP 401");
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 int main(void)

@@ -20,7 +20,7 @@
 #define GOLDEN_DIR "tests/unit/metrics"
 
 /* A host with PFs (name, physnet, fabric, usable, free, truncated). */
-static struct vf_capacity *host(const char *id, time_t generated, int usable, int free, int n, ...)
+static struct vf_host_entry *host(const char *id, time_t generated, int usable, int free, int n, ...)
 {
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	h->generated_at = generated;
@@ -39,7 +39,7 @@ static struct vf_capacity *host(const char *id, time_t generated, int usable, in
 		pf->nl.truncated = va_arg(ap, int);
 	}
 	va_end(ap);
-	return vf_capacity_from_host(h, id);
+	return vf_entry_from_host(h, id);
 }
 
 static void call(struct vf_metrics *m, const char *method, bool fault, bool plugin_errors, double seconds)
@@ -68,9 +68,10 @@ static void test_scrape_golden(void **state)
 	vf_metrics_call(&m, &judged, 0.001);
 
 	/* sorted by host id, as vf_sources_all gives them */
-	struct vf_capacity *hosts[] = {
-		host("a-ok", NOW - 30, 128, 9, 2, "ens1f0", "physnet1", "A", 64, 5, 0, "ens1f1", "phys\"net\\2\n", NULL, 64, 4, 1),
-		vf_capacity_error("b-missing", "reports/b-missing.json: JSON: byte 3: unexpected end"),
+	struct vf_host_entry *hosts[] = {
+		host("a-ok", NOW - 30, 128, 9, 2, "ens1f0", "physnet1", "A", 64, 5, 0, "ens1f1", "phys\"net\\2\n", NULL,
+		     64, 4, 1),
+		vf_entry_error("b-missing", "reports/b-missing.json: JSON: byte 3: unexpected end"),
 		host("c-stale", NOW - 1000, 64, -1, 1, "ens2f0", "physnet1", "physnet1", 64, -1, 0),
 		host("d-nolabels", NOW - 200, 8, 8, 1, "eth0", NULL, NULL, 8, 8, 0),
 	};
@@ -83,7 +84,7 @@ static void test_scrape_golden(void **state)
 	_cleanup_free_ char *text = vf_metrics_text(&m, &in);
 	assert_non_null(text);
 	for (size_t i = 0; i < ARRAY_SIZE(hosts); i++)
-		vf_capacity_unref(hosts[i]);
+		vf_entry_unref(hosts[i]);
 	vf_metrics_destroy(&m);
 
 	const char *regen = getenv("VFCAP_REGEN");

@@ -46,17 +46,17 @@ static struct vf_sources *dir_sources(const char *dir)
 	return s;
 }
 
-static bool has_free(const struct vf_capacity *c, int free)
+static bool has_free(const struct vf_host_entry *c, int free)
 {
 	return !c->error && c->free == free;
 }
 
-static bool generated_at(const struct vf_capacity *c, int t)
+static bool generated_at(const struct vf_host_entry *c, int t)
 {
 	return !c->error && c->generated_at == t;
 }
 
-static bool is_missing(const struct vf_capacity *c, int unused)
+static bool is_missing(const struct vf_host_entry *c, int unused)
 {
 	return c->error && strstr(c->error, "no report for host");
 }
@@ -64,35 +64,35 @@ static bool is_missing(const struct vf_capacity *c, int unused)
 /* Look id up until pred holds (the thread rescans on inotify events): its entry, or NULL when
  * HANG_S went by without it (*last: what the last lookup said). No cmocka assert: a test with
  * threads running calls it. */
-static struct vf_capacity *seen(struct vf_sources *s, const char *id,
-				bool (*pred)(const struct vf_capacity *c, int arg), int arg, char *last,
-				size_t size)
+static struct vf_host_entry *seen(struct vf_sources *s, const char *id,
+				  bool (*pred)(const struct vf_host_entry *c, int arg), int arg, char *last,
+				  size_t size)
 {
 	double start = now_s();
 	for (;;) {
-		struct vf_capacity *c = NULL;
+		struct vf_host_entry *c = NULL;
 		vf_sources_lookup(s, &id, 1, 0, &c);
 		if (c && pred(c, arg))
 			return c;
 		if (now_s() - start > HANG_S) {
 			snprintf(last, size, "%s: still '%s' (free %d) after %.0f s", id,
 				 !c ? "(null)" : c->error ? c->error : "", c ? c->free : 0, HANG_S);
-			vf_capacity_unref(c);
+			vf_entry_unref(c);
 			return NULL;
 		}
-		vf_capacity_unref(c);
+		vf_entry_unref(c);
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 }
 
 /* The same, failing the test when it does not come; says how long it took (information). */
-static struct vf_capacity *wait_for(struct vf_sources *s, const char *id,
-				    bool (*pred)(const struct vf_capacity *c, int arg), int arg)
+static struct vf_host_entry *wait_for(struct vf_sources *s, const char *id,
+				      bool (*pred)(const struct vf_host_entry *c, int arg), int arg)
 {
 	char why[200];
 	double start = now_s();
-	struct vf_capacity *c = seen(s, id, pred, arg, why, sizeof(why));
+	struct vf_host_entry *c = seen(s, id, pred, arg, why, sizeof(why));
 	if (!c)
 		fail_msg("%s", why);
 	assert_string_equal(c->host_id, id);
@@ -155,35 +155,35 @@ static void test_dir_table(_unused_ void **state)
 	assert_int_equal(st.scans, 1);
 	for (int i = 0; i < 5; i++) {
 		_cleanup_free_ char *id = xasprintf("host-%d", i);
-		_cleanup_cap_ struct vf_capacity *c = lookup1(s, id, 0);
+		_cleanup_cap_ struct vf_host_entry *c = lookup1(s, id, 0);
 		assert_null(c->error);
 		assert_int_equal(c->free, 10 + i);
 		assert_int_equal(c->generated_at, 1795000000); /* 2026-11-18T11:06:40Z */
 	}
-	_cleanup_cap_ struct vf_capacity *in = lookup1(s, "intel", 0);
+	_cleanup_cap_ struct vf_host_entry *in = lookup1(s, "intel", 0);
 	assert_int_equal(in->n_pfs, 2);
 	assert_int_equal(in->pfs[0].free, 54);
-	_cleanup_cap_ struct vf_capacity *b = lookup1(s, "broken", 0);
+	_cleanup_cap_ struct vf_host_entry *b = lookup1(s, "broken", 0);
 	_cleanup_free_ char *want = xasprintf("%s/broken.json: JSON: byte ", d);
 	assert_true(startswith(b->error, want));
 	const char *none[] = { ".host-9", "host-9", "host 9", "README", id65 };
-	_cleanup_cap_ struct vf_capacity *c64 = lookup1(s, id64, 0);
+	_cleanup_cap_ struct vf_host_entry *c64 = lookup1(s, id64, 0);
 	assert_int_equal(c64->free, in->free);
 	for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
-		_cleanup_cap_ struct vf_capacity *c = lookup1(s, none[i], 0);
+		_cleanup_cap_ struct vf_host_entry *c = lookup1(s, none[i], 0);
 		_cleanup_free_ char *msg = xasprintf("no report for host %s in %s", none[i], d);
 		assert_string_equal(c->error, msg);
 	}
 	/* many at once, in order, duplicates allowed */
 	const char *ids[] = { "host-4", "nope", "host-0", "host-4" };
-	struct vf_capacity *out[4];
+	struct vf_host_entry *out[4];
 	vf_sources_lookup(s, ids, 4, 0, out);
 	assert_int_equal(out[0]->free, 14);
 	assert_non_null(out[1]->error);
 	assert_int_equal(out[2]->free, 10);
 	assert_ptr_equal(out[0], out[3]);
 	for (int i = 0; i < 4; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 }
 
 static void *free_in_thread(void *s)
@@ -200,21 +200,21 @@ static void test_dir_inotify(_unused_ void **state)
 	put(d, "a.json", r1);
 	put(d, "b.json", r1);
 	_cleanup_sources_ struct vf_sources *s = dir_sources(d); /* no periodic scan in 1 h */
-	_cleanup_cap_ struct vf_capacity *a0 = lookup1(s, "a", 0);
+	_cleanup_cap_ struct vf_host_entry *a0 = lookup1(s, "a", 0);
 	assert_int_equal(a0->free, 1);
 	unsigned long read0 = stats(s).files_read;
 
 	put(d, "c.json", r2); /* a new file */
-	vf_capacity_unref(wait_for(s, "c", has_free, 2));
+	vf_entry_unref(wait_for(s, "c", has_free, 2));
 	put(d, "b.json", r2); /* a changed file */
-	vf_capacity_unref(wait_for(s, "b", has_free, 2));
+	vf_entry_unref(wait_for(s, "b", has_free, 2));
 	rm(d, "c.json"); /* a deleted file */
-	vf_capacity_unref(wait_for(s, "c", is_missing, 0));
+	vf_entry_unref(wait_for(s, "c", is_missing, 0));
 	put_plain(d, "d.json", r2); /* written in place: IN_CLOSE_WRITE */
-	vf_capacity_unref(wait_for(s, "d", has_free, 2));
+	vf_entry_unref(wait_for(s, "d", has_free, 2));
 
 	/* a was never re-read: the same entry, and one read per change only */
-	_cleanup_cap_ struct vf_capacity *a1 = lookup1(s, "a", 0);
+	_cleanup_cap_ struct vf_host_entry *a1 = lookup1(s, "a", 0);
 	assert_ptr_equal(a0, a1);
 	struct vf_source_stats st = stats(s);
 	assert_int_equal(st.files_read - read0, 3);
@@ -228,7 +228,7 @@ static void test_dir_inotify(_unused_ void **state)
 	/* a file rewritten with the same size: a new inode, so read again */
 	_cleanup_free_ char *r1b = small_report(1, "2026-11-18T11:00:01Z");
 	put(d, "a.json", r1b);
-	_cleanup_cap_ struct vf_capacity *a2 = wait_for(s, "a", generated_at, (int)a0->generated_at + 1);
+	_cleanup_cap_ struct vf_host_entry *a2 = wait_for(s, "a", generated_at, (int)a0->generated_at + 1);
 	assert_true(a2 != a0);
 	assert_int_equal(a2->free, 1);
 	assert_int_equal(a0->free, 1); /* the old entry is intact while held */
@@ -247,14 +247,14 @@ static void test_dir_moved_away(_unused_ void **state)
 	put(d, "m.json", r);
 	_cleanup_sources_ struct vf_sources *s = dir_sources(d);
 	assert_int_equal(rename(d, away), 0);
-	vf_capacity_unref(wait_for(s, "m", is_missing, 0)); /* the directory is gone: no reports */
+	vf_entry_unref(wait_for(s, "m", is_missing, 0)); /* the directory is gone: no reports */
 	assert_true(stats(s).scan_errors >= 1);
 	assert_int_equal(rename(away, d), 0);
 	vf_sources_rescan(s); /* nothing watches the path now: the next scan does */
-	_cleanup_cap_ struct vf_capacity *c = lookup1(s, "m", 0);
+	_cleanup_cap_ struct vf_host_entry *c = lookup1(s, "m", 0);
 	assert_int_equal(c->free, 5);
 	put(d, "n.json", r); /* and watches it again */
-	vf_capacity_unref(wait_for(s, "n", has_free, 5));
+	vf_entry_unref(wait_for(s, "n", has_free, 5));
 }
 
 /* A change inotify does not report (made through a hard link elsewhere) waits for the
@@ -271,7 +271,7 @@ static void test_dir_periodic(_unused_ void **state)
 	_cleanup_sources_ struct vf_sources *s = NULL;
 	assert_int_equal(vf_sources_new(&o, &s, NULL), 0);
 	put_plain(other, "p.json", r2); /* in place, through the other name */
-	vf_capacity_unref(wait_for(s, "p", has_free, 2));
+	vf_entry_unref(wait_for(s, "p", has_free, 2));
 	assert_true(stats(s).full_scans >= 2);
 }
 
@@ -298,17 +298,17 @@ static void *churn_reader(void *arg)
 {
 	struct churn *ch = ((struct churn_reader *)arg)->ch;
 	unsigned long *mine = &ch->lookups[((struct churn_reader *)arg)->k];
-	struct vf_capacity *out[CHURN_HOSTS];
+	struct vf_host_entry *out[CHURN_HOSTS];
 	while (!__atomic_load_n(&ch->stop, __ATOMIC_ACQUIRE)) {
 		vf_sources_lookup(ch->s, ch->ids, CHURN_HOSTS, 0, out);
 		for (size_t i = 0; i < CHURN_HOSTS; i++) {
-			struct vf_capacity *c = out[i];
+			struct vf_host_entry *c = out[i];
 			bool ok = c && streq(c->host_id, ch->ids[i]) &&
 				  (c->error ? strstr(c->error, "no report for host") != NULL
 					    : c->free == 10 || c->free == 20);
 			if (!ok)
 				__atomic_fetch_add(&ch->bad, 1, __ATOMIC_RELAXED);
-			vf_capacity_unref(c);
+			vf_entry_unref(c);
 		}
 		__atomic_fetch_add(mine, 1, __ATOMIC_RELEASE);
 	}
@@ -334,7 +334,7 @@ static bool readers_looked(struct churn *ch, double *waited)
 	return true;
 }
 
-static bool churn_free(const struct vf_capacity *c, int free)
+static bool churn_free(const struct vf_host_entry *c, int free)
 {
 	return free ? has_free(c, free) : is_missing(c, 0);
 }
@@ -394,8 +394,8 @@ static void test_dir_concurrent(_unused_ void **state)
 	double churned = now_s();
 	/* each host's last change comes, while the readers still read */
 	for (int i = 0; i < CHURN_HOSTS && !why[0]; i++) {
-		struct vf_capacity *c = seen(ch.s, ch.ids[i], churn_free, want[i], why, sizeof(why));
-		vf_capacity_unref(c);
+		struct vf_host_entry *c = seen(ch.s, ch.ids[i], churn_free, want[i], why, sizeof(why));
+		vf_entry_unref(c);
 	}
 	__atomic_store_n(&ch.stop, 1, __ATOMIC_RELEASE);
 	unsigned long lookups = 0, fewest = ULONG_MAX;
@@ -449,7 +449,7 @@ static void *rescan_loop(void *arg)
 static bool race_check(struct vf_sources *s, int gen, int from, int to, char *bad, size_t size)
 {
 	const char *const *ids = race_idp;
-	static struct vf_capacity *out[RACE_HOSTS];
+	static struct vf_host_entry *out[RACE_HOSTS];
 	vf_sources_lookup(s, ids, RACE_HOSTS, 0, out);
 	bool last = !out[to - 1]->error && out[to - 1]->free == gen + 1;
 	int want = gen + 1; /* up to the burst's first old one */
@@ -460,7 +460,7 @@ static bool race_check(struct vf_sources *s, int gen, int from, int to, char *ba
 			snprintf(bad, size, "%s: %s %d, want %d (%s: %d)", ids[i],
 				 out[i]->error ? out[i]->error : "", out[i]->free, want,
 				 ids[to - 1], out[to - 1]->free);
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	}
 	return last;
 }
@@ -540,14 +540,14 @@ static void test_dir_many(_unused_ void **state)
 	_cleanup_sources_ struct vf_sources *s = dir_sources(d);
 	double t2 = now_s();
 	assert_int_equal(stats(s).entries, MANY);
-	static struct vf_capacity *out[MANY];
+	static struct vf_host_entry *out[MANY];
 	double best1k = 1e9, best10k = 1e9;
 	for (int round = 0; round < 5; round++) {
 		double a = now_s();
 		vf_sources_lookup(s, idp + 1000 * round, 1000, 0, out);
 		double b = now_s();
 		for (int i = 0; i < 1000; i++)
-			vf_capacity_unref(out[i]);
+			vf_entry_unref(out[i]);
 		double c = now_s();
 		vf_sources_lookup(s, idp, MANY, 0, out);
 		double e = now_s();
@@ -556,7 +556,7 @@ static void test_dir_many(_unused_ void **state)
 		for (int i = 0; i < MANY; i++) {
 			if (out[i]->error || out[i]->free != i % 1000)
 				fail_msg("%s: %s %d", ids[i], out[i]->error, out[i]->free);
-			vf_capacity_unref(out[i]);
+			vf_entry_unref(out[i]);
 		}
 	}
 	double t3 = now_s();
@@ -570,7 +570,7 @@ static void test_dir_many(_unused_ void **state)
 	/* one host writes: an event scan looks at its file only */
 	_cleanup_free_ char *one = report(7777);
 	put(d, "00000000-0000-4000-8000-000000000000.json", one);
-	vf_capacity_unref(wait_for(s, ids[0], has_free, 7777));
+	vf_entry_unref(wait_for(s, ids[0], has_free, 7777));
 	assert_int_equal(stats(s).files_read, MANY + 1);
 	assert_int_equal(stats(s).full_scans, 2);
 	/* 2,000 renamed in at once: likely more names than one burst remembers (a full scan) */
@@ -585,14 +585,14 @@ static void test_dir_many(_unused_ void **state)
 		_cleanup_free_ char *to = xasprintf("%s/%s.json", d, ids[i]);
 		assert_int_equal(rename(from, to), 0);
 	}
-	vf_capacity_unref(wait_for(s, ids[1999], has_free, 1000));
+	vf_entry_unref(wait_for(s, ids[1999], has_free, 1000));
 	print_message("  2,000 renamed and seen in %.0f ms: %lu scans, %lu full\n",
 		      (now_s() - t5) * 1e3, stats(s).scans, stats(s).full_scans);
 	vf_sources_lookup(s, idp, MANY, 0, out);
 	for (int i = 0; i < MANY; i++) {
 		if (out[i]->free != i % 1000 + (i < 2000))
 			fail_msg("%s: %s %d", ids[i], out[i]->error, out[i]->free);
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	}
 }
 

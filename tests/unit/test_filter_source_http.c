@@ -136,7 +136,7 @@ static struct vf_sources *web_sources(const char *dir, const char *query, int ti
 }
 
 /* The entry's error is exactly "URL-of-id: what". */
-static void assert_url_error(const struct vf_capacity *c, const char *what)
+static void assert_url_error(const struct vf_host_entry *c, const char *what)
 {
 	_cleanup_free_ char *url = url_of(c->host_id), *want = xasprintf("%s: %s", url, what);
 	assert_non_null(c->error);
@@ -185,7 +185,7 @@ static void test_http_fetch(_unused_ void **state)
 	put(srvdir, "web-intel.json", intel);
 	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "web-1", "web-intel", "web-none" };
-	struct vf_capacity *out[3];
+	struct vf_host_entry *out[3];
 	vf_sources_lookup(s, ids, 3, T0, out);
 	assert_null(out[0]->error);
 	assert_int_equal(out[0]->free, 31);
@@ -194,7 +194,7 @@ static void test_http_fetch(_unused_ void **state)
 	assert_int_equal(out[1]->pfs[0].free, 54);
 	assert_url_error(out[2], "HTTP 404");
 	for (int i = 0; i < 3; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	assert_int_equal(server_stat("requests"), 3);
 	struct vf_source_stats st = stats(s);
 	assert_int_equal(st.http_requests, 3);
@@ -207,27 +207,27 @@ static void test_http_cache(_unused_ void **state)
 	_cleanup_free_ char *r4 = small_report(4, "2026-11-18T11:00:10Z");
 	put(srvdir, "web-c.json", r3);
 	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
-	_cleanup_cap_ struct vf_capacity *c1 = lookup1(s, "web-c", T0);
+	_cleanup_cap_ struct vf_host_entry *c1 = lookup1(s, "web-c", T0);
 	assert_int_equal(c1->free, 3);
-	_cleanup_cap_ struct vf_capacity *c2 = lookup1(s, "web-c", T0 + 9); /* fresh: no request */
+	_cleanup_cap_ struct vf_host_entry *c2 = lookup1(s, "web-c", T0 + 9); /* fresh: no request */
 	assert_ptr_equal(c1, c2);
 	assert_int_equal(server_stat("requests"), 1);
-	_cleanup_cap_ struct vf_capacity *c3 = lookup1(s, "web-c", T0 + 10); /* stale: 304 */
+	_cleanup_cap_ struct vf_host_entry *c3 = lookup1(s, "web-c", T0 + 10); /* stale: 304 */
 	assert_ptr_equal(c1, c3);
 	assert_int_equal(server_stat("requests"), 2);
 	assert_int_equal(server_stat("not_modified"), 1);
 	assert_int_equal(stats(s).http_not_modified, 1);
-	_cleanup_cap_ struct vf_capacity *c4 = lookup1(s, "web-c", T0 + 19); /* the 304 refreshed it */
+	_cleanup_cap_ struct vf_host_entry *c4 = lookup1(s, "web-c", T0 + 19); /* the 304 refreshed it */
 	assert_ptr_equal(c1, c4);
 	assert_int_equal(server_stat("requests"), 2);
 	put(srvdir, "web-c.json", r4);
-	_cleanup_cap_ struct vf_capacity *c5 = lookup1(s, "web-c", T0 + 20); /* changed: 200 */
+	_cleanup_cap_ struct vf_host_entry *c5 = lookup1(s, "web-c", T0 + 20); /* changed: 200 */
 	assert_int_equal(c5->free, 4);
 	assert_int_equal(c5->generated_at, c1->generated_at + 10);
 	assert_int_equal(server_stat("not_modified"), 1);
 	/* failures are cached too: a dead reporter costs one timeout per max age */
-	_cleanup_cap_ struct vf_capacity *e1 = lookup1(s, "status503-c", T0);
-	_cleanup_cap_ struct vf_capacity *e2 = lookup1(s, "status503-c", T0 + 5);
+	_cleanup_cap_ struct vf_host_entry *e1 = lookup1(s, "status503-c", T0);
+	_cleanup_cap_ struct vf_host_entry *e2 = lookup1(s, "status503-c", T0 + 5);
 	assert_ptr_equal(e1, e2);
 	assert_url_error(e2, "HTTP 503");
 	assert_int_equal(server_stat("requests"), 4);
@@ -247,28 +247,28 @@ static void test_http_cache_bounded(_unused_ void **state)
 	assert_int_equal(vf_sources_new(&o, &s, &err), 0);
 	server_reset();
 	const char *first[] = { "web-1", "gone-1", "gone-2", "gone-3" }, *more[] = { "gone-4", "gone-5" };
-	struct vf_capacity *out[4];
+	struct vf_host_entry *out[4];
 	vf_sources_lookup(s, first, 4, T0, out);
 	for (int i = 0; i < 4; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	assert_int_equal(stats(s).http_cached, 4);
 	vf_sources_lookup(s, more, 2, T0 + 1, out); /* full of fresh entries: answered, not kept */
 	assert_url_error(out[0], "HTTP 404");
-	vf_capacity_unref(out[0]);
-	vf_capacity_unref(out[1]);
+	vf_entry_unref(out[0]);
+	vf_entry_unref(out[1]);
 	struct vf_source_stats st = stats(s);
 	assert_int_equal(st.http_cached, 4);
 	assert_int_equal(st.http_uncached, 2);
-	_cleanup_cap_ struct vf_capacity *c = lookup1(s, "web-1", T0 + 2); /* still cached */
+	_cleanup_cap_ struct vf_host_entry *c = lookup1(s, "web-1", T0 + 2); /* still cached */
 	assert_int_equal(c->free, 31);
 	assert_int_equal(server_stat("requests"), 6);
 	vf_sources_lookup(s, more, 2, T0 + 11, out); /* the first four are stale now: they go */
-	vf_capacity_unref(out[0]);
-	vf_capacity_unref(out[1]);
+	vf_entry_unref(out[0]);
+	vf_entry_unref(out[1]);
 	st = stats(s);
 	assert_int_equal(st.http_cached, 2);
 	assert_int_equal(st.http_uncached, 2);
-	_cleanup_cap_ struct vf_capacity *again = lookup1(s, "gone-5", T0 + 12); /* kept this time */
+	_cleanup_cap_ struct vf_host_entry *again = lookup1(s, "gone-5", T0 + 12); /* kept this time */
 	assert_url_error(again, "HTTP 404");
 	assert_int_equal(server_stat("requests"), 8);
 	o.cache_max = -1;
@@ -295,14 +295,14 @@ static void test_http_parallel(_unused_ void **state)
 		_cleanup_free_ char *query = xasprintf("?delay_ms=100&together=%d", limit);
 		_cleanup_sources_ struct vf_sources *s =
 			web_sources(NULL, query, FETCH_MS, limit, NULL, NULL);
-		struct vf_capacity *out[N];
+		struct vf_host_entry *out[N];
 		double start = now_s();
 		vf_sources_lookup(s, ids, N, T0, out);
 		double took = now_s() - start;
 		for (int i = 0; i < N; i++) {
 			if (out[i]->error || out[i]->free != i)
 				fail_msg("%s: %s", ids[i], out[i]->error);
-			vf_capacity_unref(out[i]);
+			vf_entry_unref(out[i]);
 		}
 		int most = server_stat("max_in_flight");
 		print_message("  %d hosts, 100 ms each, at most %d at once: %.0f ms, %d in flight at most\n",
@@ -322,7 +322,7 @@ static void test_http_errors(_unused_ void **state)
 	put(srvdir, "web-badfield.json", bad);
 	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "status500-e", "garbage-e", "web-badfield", "big-e" };
-	struct vf_capacity *out[4];
+	struct vf_host_entry *out[4];
 	vf_sources_lookup(s, ids, 4, T0, out);
 	assert_url_error(out[0], "HTTP 500");
 	assert_url_error(out[3], "report larger than 16777216 bytes");
@@ -332,7 +332,7 @@ static void test_http_errors(_unused_ void **state)
 	if (!startswith(out[1]->error, w1) || !startswith(out[2]->error, w2))
 		fail_msg("got '%s' and '%s'", out[1]->error, out[2]->error);
 	for (int i = 0; i < 4; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	assert_int_equal(stats(s).http_errors, 4);
 
 	/* nothing listens: the message names the URL and libcurl's reason */
@@ -346,7 +346,7 @@ static void test_http_errors(_unused_ void **state)
 	struct vf_source_opts o = { .url_template = tmpl, .timeout_ms = FETCH_MS, .max_parallel = 1 };
 	_cleanup_sources_ struct vf_sources *dead = NULL;
 	assert_int_equal(vf_sources_new(&o, &dead, NULL), 0);
-	_cleanup_cap_ struct vf_capacity *c = lookup1(dead, "x", T0);
+	_cleanup_cap_ struct vf_host_entry *c = lookup1(dead, "x", T0);
 	_cleanup_free_ char *want = xasprintf("http://127.0.0.1:%d/x: ", ntohs(a.sin_port));
 	assert_true(startswith(c->error, want));
 	assert_contains(c->error, "onnect");
@@ -357,7 +357,7 @@ static void test_http_timeout(_unused_ void **state)
 	serve_web1();
 	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", 300, 4, NULL, NULL);
 	const char *ids[] = { "sleep-1", "sleep-2", "web-1" };
-	struct vf_capacity *out[3];
+	struct vf_host_entry *out[3];
 	double start = now_s();
 	vf_sources_lookup(s, ids, 3, T0, out);
 	double took = now_s() - start;
@@ -369,7 +369,7 @@ static void test_http_timeout(_unused_ void **state)
 	assert_url_error(out[1], "timed out after 300 ms");
 	assert_int_equal(out[2]->free, 31);
 	for (int i = 0; i < 3; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 }
 
 static struct vf_sources *deadline_sources(int deadline_ms, int timeout_ms, int backoff_max)
@@ -389,17 +389,17 @@ static void settle(struct vf_sources *s)
 }
 
 static double lookup_took(struct vf_sources *s, const char *const *ids, size_t n, time_t now,
-			  struct vf_capacity **out)
+			  struct vf_host_entry **out)
 {
 	double start = now_s();
 	vf_sources_lookup(s, ids, n, now, out);
 	return now_s() - start;
 }
 
-static void unref_all(struct vf_capacity **out, size_t n)
+static void unref_all(struct vf_host_entry **out, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 }
 
 /* A lookup waits for its fetches until call_deadline, not longer: hosts without an answer by
@@ -410,7 +410,7 @@ static void test_http_deadline(_unused_ void **state)
 	serve_web1();
 	_cleanup_sources_ struct vf_sources *s = deadline_sources(300, 10000, 0);
 	const char *ids[] = { "sleep-d1", "sleep-d2", "web-1" };
-	struct vf_capacity *out[3];
+	struct vf_host_entry *out[3];
 	double took = lookup_took(s, ids, 3, T0, out);
 	print_message("  two hosts answering in 3 s, call_deadline 300 ms: %.0f ms\n", took * 1e3);
 	assert_true(took >= 0.29 && took < 1.5);
@@ -446,7 +446,7 @@ static void test_http_deadline(_unused_ void **state)
 	/* stopping with a fetch running does not wait for it */
 	const char *more[] = { "sleep-d3" };
 	vf_sources_lookup(s, more, 1, T0 + 5, out);
-	vf_capacity_unref(out[0]);
+	vf_entry_unref(out[0]);
 	double start = now_s();
 	vf_sources_free(TAKE_PTR(s));
 	assert_true(now_s() - start < 1.0);
@@ -460,7 +460,7 @@ static void test_http_backoff(_unused_ void **state)
 {
 	_cleanup_sources_ struct vf_sources *s = deadline_sources(0, 10000, 15);
 	const char *ids[] = { "back-1", "sleep-b" };
-	struct vf_capacity *out[2];
+	struct vf_host_entry *out[2];
 	lookup_took(s, ids, 2, T0, out); /* new hosts, no deadline: waited for (3 s) */
 	assert_url_error(out[0], "HTTP 404");
 	assert_url_error(out[1], "HTTP 404");
@@ -485,7 +485,7 @@ static void test_http_backoff(_unused_ void **state)
 	assert_url_error(out[0], "HTTP 404");
 	unref_all(out, 2);
 	settle(s);
-	_cleanup_cap_ struct vf_capacity *back = lookup1(s, "back-1", T0 + 30);
+	_cleanup_cap_ struct vf_host_entry *back = lookup1(s, "back-1", T0 + 30);
 	assert_null(back->error);
 	assert_int_equal(back->free, 31);
 	assert_int_equal(server_stat("requests"), 5);
@@ -517,7 +517,7 @@ static void test_http_address(_unused_ void **state)
 	serve_web1();
 	_cleanup_sources_ struct vf_sources *s = web_sources(NULL, "", FETCH_MS, 4, resolve, &r);
 	const char *ids[] = { "web-1", "unknown", "silent", "evil", "v6" };
-	struct vf_capacity *out[5];
+	struct vf_host_entry *out[5];
 	vf_sources_lookup(s, ids, 5, T0, out);
 	assert_int_equal(r.calls, 5);
 	assert_int_equal(r.now, T0);
@@ -530,7 +530,7 @@ static void test_http_address(_unused_ void **state)
 	_cleanup_free_ char *v6 = xasprintf("http://[::1]:%d/v6/v1/report: ", server_port);
 	assert_true(startswith(out[4]->error, v6)); /* bracketed; nothing listens on ::1 */
 	for (int i = 0; i < 5; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	assert_int_equal(server_stat("requests"), 1);
 }
 
@@ -545,12 +545,12 @@ static void *web_reader(void *arg)
 {
 	struct web_churn *w = arg;
 	for (int round = 0; round < 20; round++) {
-		struct vf_capacity *out[10];
+		struct vf_host_entry *out[10];
 		vf_sources_lookup(w->s, w->ids, 10, T0 + 20 * round, out);
 		for (int i = 0; i < 10; i++) {
 			if (out[i]->error || out[i]->free != 100 + i)
 				__atomic_fetch_add(&w->bad, 1, __ATOMIC_RELAXED);
-			vf_capacity_unref(out[i]);
+			vf_entry_unref(out[i]);
 		}
 	}
 	return NULL;
@@ -587,7 +587,7 @@ static void test_http_concurrent(_unused_ void **state)
  * merged as the lookup merged it. */
 static void all_merged(struct vf_sources *s, const char *d)
 {
-	struct vf_capacity **all = NULL;
+	struct vf_host_entry **all = NULL;
 	size_t n = vf_sources_all(s, &all);
 	static const char *const want[] = { "dir-broken", "dir-newer", "status500-dir-broken", "status500-dir-ok",
 					    "status500-nowhere", "web-newer", "web-only" };
@@ -599,7 +599,7 @@ static void all_merged(struct vf_sources *s, const char *d)
 	assert_non_null(strstr(all[2]->error, "; ")); /* two errors joined */
 	assert_int_equal(all[5]->free, 2);  /* web-newer */
 	for (size_t i = 0; i < n; i++)
-		vf_capacity_unref(all[i]);
+		vf_entry_unref(all[i]);
 	free(all);
 }
 
@@ -621,7 +621,7 @@ static void test_http_and_dir(_unused_ void **state)
 	_cleanup_sources_ struct vf_sources *s = web_sources(d, "", FETCH_MS, 4, NULL, NULL);
 	const char *ids[] = { "dir-newer", "web-newer", "dir-broken", "status500-dir-ok",
 			      "status500-dir-broken", "status500-nowhere", "web-only" };
-	struct vf_capacity *out[7];
+	struct vf_host_entry *out[7];
 	vf_sources_lookup(s, ids, 7, T0, out);
 	assert_int_equal(out[0]->free, 1);
 	assert_int_equal(out[1]->free, 2);
@@ -635,7 +635,7 @@ static void test_http_and_dir(_unused_ void **state)
 	assert_url_error(out[5], "HTTP 500");
 	assert_int_equal(out[6]->free, 2);
 	for (int i = 0; i < 7; i++)
-		vf_capacity_unref(out[i]);
+		vf_entry_unref(out[i]);
 	all_merged(s, d);
 }
 

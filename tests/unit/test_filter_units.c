@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* filter/units.c: policy properties as the engine sends them, the per-host decision and the
- * headroom score, over capacity entries built from parsed reports. */
+ * headroom score, over report entries (filter/host-entry.h) built from parsed reports. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #define NOW 1795000000
 
 /* A host with PFs (name, physnet, fabric, free) as the report reader would give it. */
-static struct vf_capacity *host(const char *id, time_t generated, int total_free, int n, ...)
+static struct vf_host_entry *host(const char *id, time_t generated, int total_free, int n, ...)
 {
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	h->generated_at = generated;
@@ -33,7 +33,7 @@ static struct vf_capacity *host(const char *id, time_t generated, int total_free
 		pf->free = va_arg(ap, int);
 	}
 	va_end(ap);
-	return vf_capacity_from_host(h, id);
+	return vf_entry_from_host(h, id);
 }
 
 static struct rpc_value props(size_t n, struct rpc_member *m)
@@ -109,7 +109,7 @@ static void test_policy_errors(void **state)
 	assert_string_equal(err, "property vf_demand: not a string");
 }
 
-static void judge(const struct vf_capacity *c, const char *label, int demand, int max_age, bool accept,
+static void judge(const struct vf_host_entry *c, const char *label, int demand, int max_age, bool accept,
 		  enum vf_decision want, int want_free, const char *want_reason)
 {
 	struct vf_policy p;
@@ -126,7 +126,7 @@ static void judge(const struct vf_capacity *c, const char *label, int demand, in
 
 static void test_judge(void **state)
 {
-	struct vf_capacity *a = host("a", NOW - 10, 5, 2, "p0", "physnet1", "A", 3, "p1", "physnet2", "A", 2);
+	struct vf_host_entry *a = host("a", NOW - 10, 5, 2, "p0", "physnet1", "A", 3, "p1", "physnet2", "A", 2);
 	judge(a, "", 5, 300, false, VF_PASS, 5, "5 free, 5 needed");
 	judge(a, "", 6, 300, false, VF_REJECT, 5, "5 free, 6 needed");
 	judge(a, "physnet2", 2, 300, false, VF_PASS, 2, "2 free on physnet2, 2 needed");
@@ -137,18 +137,19 @@ static void test_judge(void **state)
 	judge(a, "", 1, 5, false, VF_REJECT, -1, "report is 10 s old (max_report_age 5)");
 	judge(a, "", 1, 5, true, VF_PASS, -1, "report is 10 s old");
 	judge(a, "", 1, 0, false, VF_PASS, 5, "5 free");                 /* 0: any age */
-	vf_capacity_unref(a);
+	vf_entry_unref(a);
 
-	struct vf_capacity *u = host("u", NOW, UNKNOWN, 2, "p0", "physnet1", NULL, UNKNOWN, "p1", "physnet2", NULL, 4);
+	struct vf_host_entry *u =
+		host("u", NOW, UNKNOWN, 2, "p0", "physnet1", NULL, UNKNOWN, "p1", "physnet2", NULL, 4);
 	judge(u, "", 1, 300, false, VF_REJECT, -1, "report has no free count");
 	judge(u, "physnet1", 1, 300, false, VF_REJECT, -1, "PF p0 (label physnet1) has no free count");
 	judge(u, "physnet2", 4, 300, false, VF_PASS, 4, "4 free on physnet2");
-	vf_capacity_unref(u);
+	vf_entry_unref(u);
 
-	struct vf_capacity *e = vf_capacity_error("e", "reports/e.json: JSON: byte 3: unexpected end");
+	struct vf_host_entry *e = vf_entry_error("e", "reports/e.json: JSON: byte 3: unexpected end");
 	judge(e, "", 1, 300, false, VF_REJECT, -1, "reports/e.json: JSON: byte 3");
 	judge(e, "", 1, 300, true, VF_PASS, -1, "reports/e.json");
-	vf_capacity_unref(e);
+	vf_entry_unref(e);
 }
 
 /* require_link (default yes): the report's no_link comes off the free count, per labeled PF or
@@ -161,7 +162,7 @@ static void test_require_link(void **state)
 	struct vf_pf *up = vf_host_add_pf(h, "p0"), *down = vf_host_add_pf(h, "p1");
 	up->physical_network = xstrdup("physnet1"), up->free = 5, up->no_link = 1;
 	down->physical_network = xstrdup("physnet2"), down->free = 4, down->no_link = 4;
-	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_host_entry *c = vf_entry_from_host(h, "c");
 	judge(c, "", 4, 300, false, VF_PASS, 4, "4 free, 4 needed (5 more without link, not counted)");
 	judge(c, "", 5, 300, false, VF_REJECT, 4, "4 free, 5 needed");
 	judge(c, "physnet2", 1, 300, false, VF_REJECT, 0, "0 free on physnet2, 1 needed (4 more without link");
@@ -174,24 +175,24 @@ static void test_require_link(void **state)
 	assert_int_equal(v.decision, VF_PASS);
 	assert_int_equal(v.free, 9);
 	assert_string_equal(vf_verdict_reason(&v, &p, 9), "9 free, 9 needed");
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 
 	/* as a version-1 report reads: no_link unknown */
 	h->totals.no_link = up->no_link = down->no_link = UNKNOWN;
-	c = vf_capacity_from_host(h, "old");
+	c = vf_entry_from_host(h, "old");
 	judge(c, "", 9, 300, false, VF_PASS, 9, "9 free, 9 needed");
 	judge(c, "physnet2", 4, 300, false, VF_PASS, 4, "4 free on physnet2, 4 needed");
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 
 	/* a report claiming more VFs without link than free ones counts 0, not less */
 	h->totals.no_link = 20;
-	c = vf_capacity_from_host(h, "odd");
+	c = vf_entry_from_host(h, "odd");
 	judge(c, "", 1, 300, false, VF_REJECT, 0, "0 free, 1 needed");
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 /* A host with PFs (name, NUMA node, free, physnet) and the total of their free VFs. */
-static struct vf_capacity *numa_host(int n, ...)
+static struct vf_host_entry *numa_host(int n, ...)
 {
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	h->generated_at = NOW;
@@ -206,10 +207,10 @@ static struct vf_capacity *numa_host(int n, ...)
 		h->totals.free += pf->free;
 	}
 	va_end(ap);
-	return vf_capacity_from_host(h, "n");
+	return vf_entry_from_host(h, "n");
 }
 
-static void judge_numa(const struct vf_capacity *c, const char *numa, const char *label, uint64_t nodes, int demand,
+static void judge_numa(const struct vf_host_entry *c, const char *numa, const char *label, uint64_t nodes, int demand,
 		       enum vf_decision want, int want_local, const char *want_reason)
 {
 	struct vf_policy p;
@@ -228,8 +229,8 @@ static void judge_numa(const struct vf_capacity *c, const char *numa, const char
 /* PFs on node 0 (2 free), node 1 (3 free), unknown node (1 free), node 5 (4 free): 10 free. */
 static void test_judge_numa(void **state)
 {
-	struct vf_capacity *c = numa_host(4, "p0", 0, 2, "physnet1", "p1", 1, 3, "physnet2", "p2", -1, 1, "physnet1",
-					  "p5", 5, 4, "physnet1");
+	struct vf_host_entry *c = numa_host(4, "p0", 0, 2, "physnet1", "p1", 1, 3, "physnet2", "p2", -1, 1, "physnet1",
+					    "p5", 5, 4, "physnet1");
 	/* ignore, and an unpinned VM: as without NUMA */
 	judge_numa(c, "ignore", "", 1, 9, VF_PASS, -1, "10 free, 9 needed");
 	judge_numa(c, "required", "", 0, 10, VF_PASS, -1, "10 free, 10 needed");
@@ -242,15 +243,18 @@ static void test_judge_numa(void **state)
 	judge_numa(c, "required", "", 1u << 5 | 1, 7, VF_PASS, 7,
 		   "10 free, 7 on NUMA nodes 0,5 (node 0: 2, node 5: 4, unknown node: 1), 7 needed");
 	/* a node with no PF: only the unknown one is local */
-	judge_numa(c, "required", "", 1u << 3, 1, VF_PASS, 1, "10 free, 1 on NUMA node 3 (node 3: 0, unknown node: 1), 1 needed");
+	judge_numa(c, "required", "", 1u << 3, 1, VF_PASS, 1,
+		   "10 free, 1 on NUMA node 3 (node 3: 0, unknown node: 1), 1 needed");
 	/* preferred passes on every free VF and still says how many are local */
-	judge_numa(c, "preferred", "", 1, 9, VF_PASS, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 9 needed");
-	judge_numa(c, "preferred", "", 1, 11, VF_REJECT, 3, "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 11 needed");
+	judge_numa(c, "preferred", "", 1, 9, VF_PASS, 3,
+		   "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 9 needed");
+	judge_numa(c, "preferred", "", 1, 11, VF_REJECT, 3,
+		   "10 free, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 11 needed");
 	/* with a label, only its PFs count, locally too */
 	judge_numa(c, "required", "physnet1", 1, 4, VF_REJECT, 3,
 		   "7 free on physnet1, 3 on NUMA node 0 (node 0: 2, unknown node: 1), 4 needed");
 	judge_numa(c, "required", "physnet2", 2, 3, VF_PASS, 3, "3 free on physnet2, 3 on NUMA node 1 (node 1: 3), 3 needed");
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 /* iommu_isolation: free VFs in shared IOMMU groups do not count; a report without the count
@@ -266,7 +270,7 @@ static void test_judge_iommu(void **state)
 	pf = vf_host_add_pf(h, "p1");
 	pf->physical_network = xstrdup("physnet2");
 	pf->free = 2; /* shared_iommu UNKNOWN: 0 */
-	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_host_entry *c = vf_entry_from_host(h, "c");
 	struct vf_policy p;
 	vf_policy_default(&p);
 	p.iommu_isolation = 1;
@@ -286,7 +290,7 @@ static void test_judge_iommu(void **state)
 	p.iommu_isolation = 0, p.label[0] = '\0';
 	vf_judge(c, &p, 5, 0, NOW, &v);
 	assert_int_equal(v.free, 5);
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 /* numa and iommu_isolation together: the local VFs are those a VM can take. */
@@ -299,7 +303,7 @@ static void test_judge_numa_iommu(void **state)
 	pf->free = 3, pf->shared_iommu = 2, pf->numa_node = 0;
 	pf = vf_host_add_pf(h, "p1");
 	pf->free = 3, pf->shared_iommu = 0, pf->numa_node = 1;
-	struct vf_capacity *c = vf_capacity_from_host(h, "c");
+	struct vf_host_entry *c = vf_entry_from_host(h, "c");
 	struct vf_policy p;
 	vf_policy_default(&p);
 	p.iommu_isolation = 1;
@@ -311,7 +315,7 @@ static void test_judge_numa_iommu(void **state)
 			    "4 free alone in their IOMMU group, 1 on NUMA node 0 (node 0: 1), 2 needed");
 	vf_judge(c, &p, 2, 2, NOW, &v);
 	assert_int_equal(v.decision, VF_PASS);
-	vf_capacity_unref(c);
+	vf_entry_unref(c);
 }
 
 static void test_headroom(void **state)
