@@ -19,6 +19,7 @@
 #include "config.h"
 #include "gather.h"
 #include "log.h"
+#include "domain-numa.h"
 #include "neighbours.h"
 #include "props.h"
 #include "report.h"
@@ -192,14 +193,44 @@ static char *describe(const struct want *w)
 
 /* ---- hook points ---- */
 
-static int take(struct hook *k, const char *vm, const struct want *w, const char *what)
+/* The NUMA nodes a domain payload pins the VM to (device payloads carry none). A topology the
+ * hook cannot read fails the run only under numa = required; else the VM counts as unpinned and
+ * the notice says so. */
+static int domain_nodes(struct hook *k, xmlDocPtr doc, struct vf_nodeset *s)
 {
-	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what, .point = k->point };
+	_cleanup_free_ char *err = NULL;
+	memset(s, 0, sizeof(*s));
+	if (!doc || k->cfg->hook_numa == VF_HOOK_NUMA_IGNORE)
+		return EXIT_OK;
+	if (vf_domain_nodes(doc, k->cfg->sysfs_root ?: "/sys", s, &err) == 0)
+		return EXIT_OK;
+	memset(s, 0, sizeof(*s));
+	if (k->cfg->hook_numa == VF_HOOK_NUMA_REQUIRED)
+		return failf("%s: NUMA placement (numa = required): %s", k->point, err);
+	k->notice = xasprintf("NUMA placement not considered: %s", err);
+	return EXIT_OK;
+}
+
+static int take(struct hook *k, const char *vm, const struct want *w, const char *what, xmlDocPtr doc)
+{
+	_cleanup_free_ struct vf_nodeset *nodes = xcalloc(1, sizeof(*nodes));
+	int r = domain_nodes(k, doc, nodes);
+	if (r != EXIT_OK)
+		return r;
+	struct vf_take req = { .vm = vm, .macs = w->macs, .n = w->n, .what = what, .point = k->point,
+			       .nodes = nodes };
 	_cleanup_free_ char *notice = NULL, *err = NULL;
-	int r = vf_take(k->cfg, &req, &notice, &err);
+	r = vf_take(k->cfg, &req, &notice, &err);
 	if (r < 0)
 		return failf("%s: %s", k->point, err);
-	k->notice = TAKE_PTR(notice);
+	if (notice && k->notice) {
+		char *both = xasprintf("%s; %s", k->notice, notice);
+		free(k->notice);
+		k->notice = both;
+	} else if (notice) {
+		free(k->notice);
+		k->notice = TAKE_PTR(notice);
+	}
 	return EXIT_OK;
 }
 
@@ -218,7 +249,7 @@ static int rewrite_vmfex(struct hook *k, bool reserve)
 	for (size_t i = 0; i < w.n; i++) /* in memory first: a bad payload reserves nothing */
 		if (vf_iface_set_vmfex(w.ifaces[i], k->cfg->pool_network, w.profiles[i]) < 0)
 			return failf("%s: cannot rewrite the interface", k->point);
-	if (reserve && (r = take(k, vm, &w, what)) != EXIT_OK)
+	if (reserve && (r = take(k, vm, &w, what, vf_payload_is_domain(doc) ? doc : NULL)) != EXIT_OK)
 		return r;
 	if ((r = write_doc(k, doc)) != EXIT_OK && reserve)
 		vf_release(k->cfg, vm, NULL, NULL);
@@ -280,7 +311,7 @@ static int migrate_destination(struct hook *k)
 	if (!vmfex || !*vmfex)
 		return EXIT_OK;
 	_cleanup_(want_clear) struct want w = { 0 };
-	return take(k, "migration", &w, "migration");
+	return take(k, "migration", &w, "migration", NULL);
 }
 
 /* before_vm_migrate_destination: the incoming VM's vNICs on the pool (its start on the source
@@ -305,7 +336,7 @@ static int vm_migrate_destination(struct hook *k)
 	if (w.n == 0 && !(vmfex && *vmfex))
 		return EXIT_OK;
 	_cleanup_free_ char *vm = vm_id(doc);
-	return take(k, vm, &w, "an incoming migration");
+	return take(k, vm, &w, "an incoming migration", doc);
 }
 
 static int vm_destroy(struct hook *k)

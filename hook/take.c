@@ -10,6 +10,7 @@
 #include "gather.h"
 #include "ledger.h"
 #include "log.h"
+#include "numa-place.h"
 #include "pool.h"
 #include "util.h"
 #include "watchdog.h"
@@ -107,7 +108,31 @@ static int no_vf(const struct ctx *c, const struct vf_take *req, int usable, int
 			 pending, n_free - (int)pending > 0 ? n_free - (int)pending : 0, later, iommu, nl);
 }
 
-static int gather(struct ctx *c, char **errmsg)
+/* Does the request's NUMA placement count ([hook] numa, and a pinned VM)? */
+static bool numa_on(const struct ctx *c, const struct vf_take *req)
+{
+	return c->cfg->hook_numa != VF_HOOK_NUMA_IGNORE && req->nodes && req->nodes->pinned && req->n > 0;
+}
+
+/* The VFs libvirt hands out next must be local (required), or the start goes on and says why
+ * not (preferred, a notice line). */
+static int numa_check(const struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t off = vf_numa_check(c->h, &c->st, &c->plan, c->hostdev, c->ledger.n, req->n, req->nodes,
+				   c->cfg->pool_network, &line);
+	if (off > 0 && c->cfg->hook_numa == VF_HOOK_NUMA_REQUIRED)
+		return set_error(errmsg, -ENOSPC, "no NUMA-local VF for %s (%zu vNIC%s, numa = required): %s", req->what,
+				 req->n, req->n == 1 ? "" : "s", line);
+	/* logged either way: which VFs a pinned VM gets is worth a line in VDSM's log */
+	char *more = xasprintf("%s%s%s%s", *notice ? *notice : "", *notice ? "; " : "", line,
+			       off ? " (numa = preferred: started anyway)" : "");
+	free(*notice);
+	*notice = more;
+	return 0;
+}
+
+static int gather(struct ctx *c, const struct vf_take *req, char **errmsg)
 {
 	struct vf_gather_opts o = { .now = c->now };
 	int r = vf_gather(c->h, c->cfg, &o, &c->usage);
@@ -140,6 +165,10 @@ static int upkeep(struct ctx *c, virConnectPtr conn, const struct vf_take *req, 
 	/* kept even when this request then fails: the next one needs no second look */
 	if (ended > 0 && (r = vf_ledger_save(&c->ledger, errmsg)) < 0)
 		return r;
+	/* Local VFs first, only where vf_pool_apply may redefine the pool (idle): on a pool in use the
+	 * order could not apply, and would only churn its persistent definition and log drift. */
+	if (numa_on(c, req) && c->st.connections == 0 && c->st.n_ports == 0 && c->ledger.n == 0)
+		vf_numa_order_plan(c->h, c->hostdev, req->nodes, &c->plan);
 	_cleanup_free_ char *drift = NULL;
 	r = vf_pool_apply(conn, pool, c->hostdev, &c->plan, c->ledger.n, &c->st, &drift, errmsg);
 	if (drift && !*notice)
@@ -233,7 +262,7 @@ static int pool_upkeep(struct ctx *c, const struct vf_take *req, char **notice, 
 
 static int run(struct ctx *c, const struct vf_take *req, char **notice, char **errmsg)
 {
-	int r = gather(c, errmsg);
+	int r = gather(c, req, errmsg);
 	if (r < 0)
 		return r;
 	vf_libvirt_quiet(); /* the hook's stderr is VDSM's error text */
@@ -243,6 +272,8 @@ static int run(struct ctx *c, const struct vf_take *req, char **notice, char **e
 	int usable, n_free = vf_pool_free_members(&c->st, &c->plan, c->hostdev, &usable);
 	if ((size_t)n_free < c->ledger.n + req->n)
 		return no_vf(c, req, usable, n_free, errmsg);
+	if (numa_on(c, req) && (r = numa_check(c, req, notice, errmsg)) < 0)
+		return r;
 	for (size_t i = 0; i < req->n; i++)
 		vf_ledger_add(&c->ledger, req->vm, req->macs[i], c->now);
 	return vf_ledger_save(&c->ledger, errmsg);

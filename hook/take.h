@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "domain-numa.h"
 
 struct vf_take {
 	const char *vm;       /* VDSM's vmId (or the domain UUID) */
@@ -15,6 +16,7 @@ struct vf_take {
 	size_t n;             /* 0: only keep the pool right (migration destination) */
 	const char *what;     /* for the fail-fast line: "vmfex profile 'P'" */
 	const char *point;    /* the hook point, for the line of a libvirt that does not answer */
+	const struct vf_nodeset *nodes; /* the VM's NUMA nodes (hook/domain-numa.h); NULL: not pinned */
 };
 
 /* Returns 0 (reserved), -ENOSPC when the pool cannot serve the request (*errmsg is the one line

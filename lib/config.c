@@ -29,6 +29,7 @@ enum key_type {
 	KEY_BOOL,      /* yes|no|true|false|on|off|1|0, stored as an int (1 or 0) */
 	KEY_PATH_NONE, /* absolute path, or "none" */
 	KEY_DIRTY,     /* free | used, stored as an int (1 for used) */
+	KEY_NUMA,      /* ignore | preferred | required, stored as enum vf_hook_numa */
 };
 
 struct key {
@@ -110,6 +111,7 @@ static const struct key filter_keys[] = {
 
 static const struct key hook_keys[] = {
 	TYPED_KEY("require_link", hook_require_link, KEY_BOOL),
+	TYPED_KEY("numa", hook_numa, KEY_NUMA),
 };
 
 static const struct key engine_keys[] = {
@@ -403,6 +405,19 @@ static int set_dirty(struct parser *p, const struct key *k, const char *value)
 	return 1;
 }
 
+static int set_numa(struct parser *p, const struct key *k, const char *value)
+{
+	static const char *const names[] = { [VF_HOOK_NUMA_IGNORE] = "ignore",
+					     [VF_HOOK_NUMA_PREFERRED] = "preferred",
+					     [VF_HOOK_NUMA_REQUIRED] = "required" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (streq(value, names[i])) {
+			*(int *)((char *)p->target + k->offset) = (int)i;
+			return 1;
+		}
+	return fail(p, "invalid %s '%s' (expected ignore, preferred or required)", k->name, value);
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
 	if (!*value)
@@ -418,6 +433,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 		return set_bool(p, k, value);
 	if (k->type == KEY_DIRTY)
 		return set_dirty(p, k, value);
+	if (k->type == KEY_NUMA)
+		return set_numa(p, k, value);
 	if (!check_value(p, k, value))
 		return 0;
 	char **field = (char **)((char *)p->target + k->offset);
@@ -512,6 +529,7 @@ struct vf_config *vf_config_new(void)
 	};
 	c->tls = -1;
 	c->hook_require_link = 1;
+	c->hook_numa = VF_HOOK_NUMA_PREFERRED;
 	c->filter = (struct vf_filter_config){
 		.listen = xstrdup("127.0.0.1:18781"),
 		.fetch_timeout_ms = 2000,

@@ -145,6 +145,9 @@ struct vf_engine_config {
 	int cache_ttl;
 };
 
+/* [hook] numa: what the hook does with a pinned VM's NUMA nodes (the filter's policy names). */
+enum vf_hook_numa { VF_HOOK_NUMA_IGNORE, VF_HOOK_NUMA_PREFERRED, VF_HOOK_NUMA_REQUIRED };
+
 struct vf_config {
 	char *path; /* NULL for the built-in defaults */
 	char **pf_globs;
@@ -174,6 +177,7 @@ struct vf_config {
 	char *tls_client_ca; /* a path, or "none" */
 	int dirty_used;      /* [vfcap] dirty = used: dirty VFs count used (state dirty) */
 	int hook_require_link; /* [hook] require_link: no vNIC on a VF without a link */
+	int hook_numa;         /* [hook] numa: enum vf_hook_numa */
 	struct vf_pf_config *pfs;
 	size_t n_pfs;
 	struct vf_filter_config filter;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "numa.h"
 #include "util.h"
 
 /* The deepest valid report is 6 levels (root, pfs, pf, vfs, vf, port_profile); the margin is
@@ -85,6 +86,7 @@ struct field {
 	ptrdiff_t count;
 	void *(*add)(void *base, size_t i, size_t n);
 	int since; /* the schema_version that added the key: older reports lack it (model default) */
+	bool optional; /* may be absent in any version: a derived block added without a version bump */
 };
 
 /* A table's keys are distinct literals: json-c need neither look each up before adding it nor
@@ -115,7 +117,7 @@ static int get_fields(struct rd *c, json_object *o, const struct field *f, void 
 	for (const struct field *i = f; i->key; i++) {
 		json_object *v;
 		bool has = json_object_object_get_ex(o, i->key, &v);
-		if (!has && i->since > c->version)
+		if (!has && (i->since > c->version || i->optional))
 			continue;
 		size_t old = rd_push(c, i->key, 0);
 		int r = has ? i->get(c, i, v, (char *)base + i->offset) : rd_fail(c, "missing");
@@ -674,6 +676,18 @@ static void *add_error(void *base, _unused_ size_t i, _unused_ size_t n)
 	return array_append(&h->errors, &h->n_errors, sizeof(*h->errors));
 }
 
+static json_object *put_numa(_unused_ const struct field *f, const void *p)
+{
+	return vf_numa_to_json(p);
+}
+
+/* The per-node counts are derived from pfs[] (numa_node and counts), so a reader recomputes
+ * them (vf_numa_count) rather than trusting a second copy; only the shape is checked. */
+static int get_numa(struct rd *c, _unused_ const struct field *f, json_object *v, _unused_ void *p)
+{
+	return json_object_is_type(v, json_type_array) ? 0 : rd_fail(c, "not an array");
+}
+
 static json_object *put_schema_version(_unused_ const struct field *f, _unused_ const void *p)
 {
 	return json_object_new_int(VFCAP_SCHEMA_VERSION);
@@ -702,6 +716,7 @@ static const struct field report_fields[] = {
 	FIELD("reporter_version", offsetof(struct vf_host, reporter_version), put_str, get_str),
 	LIST("pfs", struct vf_host, pfs, n_pfs, pf_fields, add_pf),
 	FIELD("totals", offsetof(struct vf_host, totals), put_object, get_object, .sub = totals_fields),
+	FIELD("numa", 0, put_numa, get_numa, .optional = true),
 	LIST("errors", struct vf_host, errors, n_errors, error_fields, add_error),
 	{},
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "numa.h"
 #include "prom.h"
 #include "report.h"
 #include "util.h"
@@ -268,6 +269,36 @@ static void print_errors(FILE *f, const struct vf_host *h)
 	}
 }
 
+static void print_numa_counts(FILE *f, const char *label, int pfs, int usable, int free_)
+{
+	_cleanup_free_ char *u = cell_count(usable), *fr = cell_count(free_);
+	fprintf(f, "%s%d PF%s, %s usable, %s free", label, pfs, pfs == 1 ? "" : "s", u, fr);
+}
+
+/* Per NUMA node, only when the PFs span more than one (an unknown node counts as one): on a
+ * single-node host the lines would repeat TOTAL. */
+static void print_numa(FILE *f, const struct vf_host *h)
+{
+	_cleanup_numa_ struct vf_numa n = {};
+	vf_numa_count(h, &n);
+	if (n.n < 2)
+		return;
+	fputc('\n', f);
+	for (size_t i = 0; i < n.n; i++) {
+		const struct vf_numa_node *x = &n.nodes[i];
+		if (x->node == VF_NUMA_UNKNOWN)
+			fputs("NUMA node -1 (unknown): ", f);
+		else
+			fprintf(f, "NUMA node %d: ", x->node);
+		print_numa_counts(f, "", x->pfs, x->usable, x->free);
+		for (size_t k = 0; k < x->n_labels; k++) {
+			_cleanup_free_ char *l = xasprintf("%s%s: ", k ? "; " : " (", x->labels[k].label);
+			print_numa_counts(f, l, x->labels[k].pfs, x->labels[k].usable, x->labels[k].free);
+		}
+		fputs(x->n_labels ? ")\n" : "\n", f);
+	}
+}
+
 char *vf_format_table(const struct vf_host *h, bool verbose)
 {
 	char *buf = NULL;
@@ -282,6 +313,7 @@ char *vf_format_table(const struct vf_host *h, bool verbose)
 	print_header(f, h);
 	table_print(f, &t, "");
 	table_free(&t);
+	print_numa(f, h);
 	print_errors(f, h);
 	return memstream_done(f, &buf);
 }
@@ -487,6 +519,43 @@ static void prom_info(FILE *f, const struct vf_host *h)
 	fprintf(f, "vfcap_report_timestamp_seconds %lld\n", (long long)h->generated_at);
 }
 
+static void prom_numa_series(FILE *f, const char *name, int node, const char *label, int v)
+{
+	if (v == UNKNOWN)
+		return;
+	fprintf(f, "%s{numa_node=\"%d\"", name, node);
+	if (label)
+		prom_label(f, ",", "label", label);
+	fprintf(f, "} %d\n", v);
+}
+
+/* Per NUMA node (numa_node="-1": PFs whose node is unknown), and per label on each node. */
+static void prom_numa(FILE *f, const struct vf_host *h)
+{
+	_cleanup_numa_ struct vf_numa n = {};
+	vf_numa_count(h, &n);
+	static const char *const names[] = { "vfcap_numa_usable_vfs", "vfcap_numa_free_vfs",
+					     "vfcap_numa_label_usable_vfs", "vfcap_numa_label_free_vfs" };
+	static const char *const helps[] = {
+		"Usable VFs of the PFs on a NUMA node (-1: node unknown).",
+		"Free VFs of the PFs on a NUMA node (-1: node unknown).",
+		"Usable VFs of the PFs on a NUMA node carrying a physical_network or fabric label.",
+		"Free VFs of the PFs on a NUMA node carrying a physical_network or fabric label.",
+	};
+	for (size_t g = 0; g < ARRAY_SIZE(names); g++) {
+		prom_family(f, names[g], helps[g]);
+		bool free_ = g % 2, per_label = g >= 2;
+		for (size_t i = 0; i < n.n; i++) {
+			const struct vf_numa_node *x = &n.nodes[i];
+			if (!per_label)
+				prom_numa_series(f, names[g], x->node, NULL, free_ ? x->free : x->usable);
+			for (size_t k = 0; per_label && k < x->n_labels; k++)
+				prom_numa_series(f, names[g], x->node, x->labels[k].label,
+						 free_ ? x->labels[k].free : x->labels[k].usable);
+		}
+	}
+}
+
 char *vf_format_prometheus(const struct vf_host *h)
 {
 	char *buf = NULL;
@@ -507,5 +576,6 @@ char *vf_format_prometheus(const struct vf_host *h)
 	prom_host_count(f, "vfcap_host_usable_vfs", "Usable VFs of all PFs of the host.",
 			h->totals.usable);
 	prom_host_count(f, "vfcap_host_free_vfs", "Free VFs of all PFs of the host.", h->totals.free);
+	prom_numa(f, h);
 	return memstream_done(f, &buf);
 }

@@ -520,6 +520,13 @@ static void test_dirty_and_link_keys(void **state)
 	load_fails("[hook]\nrequire_link = maybe\n", 2, "invalid require_link 'maybe' (yes or no)");
 	load_fails("[hook]\ndirty = used\n", 2, "unknown key 'dirty' in [hook]");
 	load_fails("[hook]\nrequire_link = no\n[hook]\nrequire_link = no\n", 4, "duplicate section [hook]");
+	/* [hook] numa: preferred by default, as the filter's policy property */
+	assert_int_equal(d->hook_numa, VF_HOOK_NUMA_PREFERRED);
+	_cleanup_config_ struct vf_config *n = load_ok("numa.conf", "[hook]\nnuma = required\n");
+	assert_int_equal(n->hook_numa, VF_HOOK_NUMA_REQUIRED);
+	_cleanup_config_ struct vf_config *i = load_ok("ignore.conf", "[hook]\nnuma = ignore\n");
+	assert_int_equal(i->hook_numa, VF_HOOK_NUMA_IGNORE);
+	load_fails("[hook]\nnuma = strict\n", 2, "invalid numa 'strict' (expected ignore, preferred or required)");
 }
 
 int main(void)

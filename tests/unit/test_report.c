@@ -14,6 +14,7 @@
 
 #include "format.h"
 #include "model.h"
+#include "numa.h"
 #include "report.h"
 #include "util.h"
 #include "fixture-dirs.h"
@@ -353,6 +354,8 @@ static void test_pretty(_unused_ void **state)
 			       "    \"no_link\": null,\n"
 			       "    \"shared_iommu\": null\n"
 			       "  },\n"
+			       "  \"numa\": [\n"
+			       "  ],\n"
 			       "  \"errors\": [\n"
 			       "  ]\n"
 			       "}\n");
@@ -692,7 +695,10 @@ static void test_table(_unused_ void **state)
 		"  ! netlink lists 34 of 256 VFs (296 bytes/VF, limit 221; without statistics 196 bytes/VF, limit "
 		"334, but libvirt asks with statistics): lower sriov_numvfs to 221\n"
 		"  ! ens2f0 link down: its 33 free VFs give dead NICs\n"
-		"TOTAL                               260                         222         1      37         1     1     1      0    34\n");
+		"TOTAL                               260                         222         1      37         1     1     1      0    34\n"
+		"\n"
+		"NUMA node 0: 1 PF, 3 usable, 1 free (physnet1: 1 PF, 3 usable, 1 free)\n"
+		"NUMA node 1: 1 PF, 34 usable, 33 free\n");
 }
 
 static void test_table_unknowns(_unused_ void **state)
@@ -719,6 +725,78 @@ static void test_table_unknowns(_unused_ void **state)
 			fail_msg("missing in the table: %s\n--- table:\n%s", want[i], s);
 	assert_non_null(strstr(s, "  ! netlink lists 34 of 256 VFs"));
 	assert_null(strstr(s, " \n")); /* no trailing blanks */
+}
+
+/* ---- per NUMA node (issue 19) ---- */
+
+/* host_full's PFs moved to nodes 1, 0, -1, 1: nodes ascending, -1 last, unknown counts sticky,
+ * a PF under each of its labels */
+static struct vf_host *host_numa(void)
+{
+	struct vf_host *h = host_full();
+	const int nodes[] = { 1, 0, -1, 1 };
+	for (size_t i = 0; i < h->n_pfs && i < ARRAY_SIZE(nodes); i++)
+		h->pfs[i].numa_node = nodes[i];
+	return h;
+}
+
+static void test_numa(_unused_ void **state)
+{
+	_cleanup_host_ struct vf_host *h = host_numa();
+	_cleanup_numa_ struct vf_numa n = {};
+	vf_numa_count(h, &n);
+	assert_int_equal(n.n, 3);
+	assert_int_equal(n.nodes[0].node, 0);
+	assert_int_equal(n.nodes[1].node, 1);
+	assert_int_equal(n.nodes[2].node, VF_NUMA_UNKNOWN);
+	for (size_t i = 0; i < n.n; i++) {
+		const struct vf_numa_node *x = &n.nodes[i];
+		int free_ = 0, usable = 0;
+		for (size_t k = 0; k < h->n_pfs; k++)
+			if (h->pfs[k].numa_node == x->node) {
+				free_ = free_ == UNKNOWN || h->pfs[k].free == UNKNOWN ? UNKNOWN : free_ + h->pfs[k].free;
+				usable = usable == UNKNOWN || h->pfs[k].usable == UNKNOWN ? UNKNOWN : usable + h->pfs[k].usable;
+			}
+		assert_int_equal(x->free, free_);
+		assert_int_equal(x->usable, usable);
+	}
+	/* ens1f0 (physnet1) is on node 1 with the netlink-failed PF: its label keeps its counts */
+	const struct vf_numa_node *n1 = &n.nodes[1];
+	assert_int_equal(n1->pfs, 2);
+	assert_int_equal(n1->free, UNKNOWN);
+	assert_int_equal(n1->n_labels, 1);
+	assert_string_equal(n1->labels[0].label, "physnet1");
+	assert_int_equal(n1->labels[0].free, 1);
+
+	_cleanup_free_ char *t = vf_format_table(h, false);
+	assert_non_null(strstr(t, "\nNUMA node 1: 2 PFs, ? usable, ? free (physnet1: 1 PF, 3 usable, 1 free)\n"));
+	assert_non_null(strstr(t, "\nNUMA node -1 (unknown): 1 PF, "));
+	_cleanup_free_ char *p = vf_format_prometheus(h);
+	assert_non_null(strstr(p, "\nvfcap_numa_label_free_vfs{numa_node=\"1\",label=\"physnet1\"} 1\n"));
+	assert_null(strstr(p, "\nvfcap_numa_free_vfs{numa_node=\"1\"}")); /* unknown: left out */
+
+	/* one node: no NUMA lines in the table (they would repeat TOTAL) */
+	_cleanup_host_ struct vf_host *one = host_full();
+	for (size_t i = 0; i < one->n_pfs; i++)
+		one->pfs[i].numa_node = 0;
+	_cleanup_free_ char *t1 = vf_format_table(one, false);
+	assert_null(strstr(t1, "NUMA node"));
+}
+
+/* the numa block is derived: a report without it reads, one of the wrong shape does not */
+static void test_numa_read(_unused_ void **state)
+{
+	json_object *o = good();
+	assert_true(json_object_is_type(at(o, "numa"), json_type_array));
+	json_object_object_del(o, "numa");
+	struct vf_host *h = NULL;
+	assert_int_equal(vf_report_from_json(o, &h, NULL), 0);
+	vf_host_free(h);
+	json_object_put(o);
+
+	o = good();
+	set(o, "numa", json_object_new_object());
+	expect_error(o, "numa: not an array");
 }
 
 /* ---- Prometheus ---- */
@@ -776,7 +854,7 @@ static void test_prometheus(_unused_ void **state)
 		if (!strstr(s, line))
 			fail_msg("missing:\n%s--- in:\n%s", line, s);
 	}
-	assert_null(strstr(s, "fabric")); /* no PF has one: the label is left out */
+	assert_null(strstr(s, "fabric=")); /* no PF has one: the label is left out */
 }
 
 /* Unknown values leave their series out; label values are escaped. */
@@ -815,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_bad_json),     cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_table),        cmocka_unit_test(test_table_unknowns),
 		cmocka_unit_test(test_prometheus),   cmocka_unit_test(test_prometheus_unknowns),
+		cmocka_unit_test(test_numa),         cmocka_unit_test(test_numa_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
