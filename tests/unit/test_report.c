@@ -14,162 +14,10 @@
 
 #include "format.h"
 #include "model.h"
-#include "numa.h"
 #include "report.h"
 #include "util.h"
 #include "fixture-dirs.h"
-
-#define T_2026_11_20 1795168800 /* 2026-11-20T10:00:00Z */
-
-/* ---- hosts built through the model API ---- */
-
-/* The sysfs identity of a PF; numa_node 0, link up. */
-static struct vf_pf *add_pf(struct vf_host *h, const char *name, int ifindex, const char *pci,
-			    const char *driver, const char *vendor, const char *device)
-{
-	struct vf_pf *pf = vf_host_add_pf(h, name);
-	pf->ifindex = ifindex;
-	pf->pci_address = xstrdup(pci);
-	pf->driver = xstrdup(driver);
-	pf->vendor_id = xstrdup(vendor);
-	pf->device_id = xstrdup(device);
-	pf->numa_node = 0;
-	pf->link_state = xstrdup("up");
-	return pf;
-}
-
-static void set_vf(struct vf_vf *vf, enum vf_state st, const char *owner)
-{
-	vf->state = st;
-	vf->owner = xstrdup(owner);
-}
-
-/* ixgbe PF: everything known, VFs in several states, a label. */
-static void add_ixgbe(struct vf_host *h)
-{
-	struct vf_pf *pf = add_pf(h, "ens1f0", 4, "0000:3b:00.0", "ixgbe", "0x8086", "0x10fb");
-	pf->physical_network = xstrdup("physnet1");
-	pf->totalvfs = 63;
-	pf->numvfs = 4;
-	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = 4, .listed = 4, .bytes_per_vf = 296,
-				      .limit = 221, .has_vfinfo = true };
-	pf->reachable = 4, pf->unreachable = 0, pf->reserved = 1;
-	pf->usable = 3, pf->used = 2, pf->free = 1, pf->shared_iommu = 1;
-	vf_pf_set_vfs(pf, 4);
-	for (int i = 0; i < 4; i++) {
-		struct vf_vf *vf = &pf->vfs[i];
-		vf->pci_address = xasprintf("0000:3b:10.%d", i * 2);
-		vf->listed = true;
-		snprintf(vf->mac, sizeof(vf->mac), "52:54:00:00:00:%02x", i);
-		vf->vlan = i == 1 ? 100 : 0;
-		vf->qos = 0;
-		vf->trust = 0;
-		vf->spoofchk = 1;
-		vf->link_state = i; /* auto, enable, disable, and 3: newer than this code -> null */
-	}
-	pf->vfs[0].netdev = xstrdup("ens1f0v0");
-	pf->vfs[0].driver = xstrdup("ixgbevf");
-	pf->vfs[0].iommu_group = 17, pf->vfs[0].iommu_group_devices = 2;
-	set_vf(&pf->vfs[0], VF_STATE_FREE, NULL);
-	pf->vfs[1].driver = xstrdup("vfio-pci");
-	set_vf(&pf->vfs[1], VF_STATE_ASSIGNED, "vm1");
-	set_vf(&pf->vfs[2], VF_STATE_POOL, "direct-pool");
-	set_vf(&pf->vfs[3], VF_STATE_RESERVED, NULL);
-	pf->carrier = 1;
-	pf->link_ok = true;
-	pf->vfs[0].min_tx_rate = 0, pf->vfs[0].max_tx_rate = 0;
-	pf->vfs[1].min_tx_rate = 100, pf->vfs[1].max_tx_rate = 1000;
-	pf->vfs[1].dirty = 1u << VF_DIRTY_VLAN | 1u << VF_DIRTY_RATE;
-	pf->vfs[2].dirty = 1u << VF_DIRTY_LINK_STATE;
-	pf->dirty = 0, pf->no_link = 0;
-}
-
-/* mlx5 PF with 256 VFs: the netlink list wrapped and shows only 34. */
-static void add_truncated(struct vf_host *h)
-{
-	struct vf_pf *pf = add_pf(h, "ens2f0", 6, "0000:5e:00.0", "mlx5_core", "0x15b3", "0x1017");
-	pf->numa_node = 1;
-	pf->totalvfs = 256;
-	pf->numvfs = 256;
-	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = 256, .listed = 34, .bytes_per_vf = 296,
-				      .limit = 221, .bytes_per_vf_no_stats = 196, .limit_no_stats = 334,
-				      .truncated = true, .has_vfinfo = true };
-	free(pf->link_state);
-	pf->link_state = xstrdup("down");
-	pf->carrier = 0;
-	pf->link_ok = false;
-	pf->dirty = 0, pf->no_link = 33;
-	pf->reachable = 34, pf->unreachable = 222, pf->reserved = 0;
-	pf->usable = 34, pf->used = 1, pf->free = 33;
-	vf_pf_set_vfs(pf, 256);
-	for (int i = 0; i < 256; i++)
-		set_vf(&pf->vfs[i], i < 34 ? VF_STATE_FREE : VF_STATE_UNREACHABLE, NULL);
-	set_vf(&pf->vfs[5], VF_STATE_HOST, "bond0");
-}
-
-/* enic (VM-FEX): no VF list, only IFLA_VF_PORTS; port profiles in every combination. */
-static void add_enic(struct vf_host *h)
-{
-	struct vf_pf *pf = add_pf(h, "enic0", 8, "0000:0a:00.0", "enic", "0x1137", "0x0043");
-	pf->physical_network = xstrdup("physnet2");
-	pf->fabric = xstrdup("fabric-a");
-	pf->numvfs = 4;
-	pf->nl = (struct vf_netlink){ .valid = true, .num_vf = 4, .listed = 4, .has_ports = true };
-	pf->reachable = 4, pf->unreachable = 0, pf->reserved = 0;
-	pf->usable = 4, pf->used = 1, pf->free = 3;
-	vf_pf_set_vfs(pf, 4);
-	pf->vfs[0].port_profile = xstrdup("Profile1");
-	pf->vfs[0].port_response = 256;
-	set_vf(&pf->vfs[0], VF_STATE_HOST, "port profile Profile1");
-	pf->vfs[2].port_profile = xstrdup("Profile2"); /* requested, no response yet */
-	pf->vfs[3].port_response = 0;                  /* response without a profile */
-	for (int i = 1; i < 4; i++)
-		set_vf(&pf->vfs[i], VF_STATE_FREE, NULL);
-}
-
-/* netlink failed for this PF: everything it would have told is unknown. */
-static void add_nl_failed(struct vf_host *h)
-{
-	struct vf_pf *pf = vf_host_add_pf(h, "eth9");
-	pf->numvfs = 2;
-	vf_pf_set_vfs(pf, 2);
-	vf_host_add_error(h, VF_SRC_NETLINK, "eth9", "eth9: RTM_GETLINK: %s", "Operation not permitted");
-}
-
-static struct vf_host *host_full(void)
-{
-	struct vf_host *h = vf_host_new();
-	h->hostname = xstrdup("kvm1.example.com");
-	h->uuid = xstrdup("4c4c4544-0042-3510-8052-b4c04f4e3132");
-	h->generated_at = T_2026_11_20;
-	add_ixgbe(h);
-	add_truncated(h);
-	add_enic(h);
-	add_nl_failed(h);
-	vf_host_add_error(h, VF_SRC_LIBVIRT, NULL, "cannot connect to %s", "qemu:///system");
-	h->totals = (struct vf_totals){ .pfs = 4, .vfs = 266, .usable = UNKNOWN, .used = UNKNOWN,
-					.free = UNKNOWN, .reserved = 1, .unreachable = 222 };
-	return h;
-}
-
-static struct vf_host *host_small(void)
-{
-	struct vf_host *h = vf_host_new();
-	h->hostname = xstrdup("kvm2");
-	h->generated_at = T_2026_11_20;
-	add_ixgbe(h);
-	add_truncated(h);
-	h->totals = (struct vf_totals){ .pfs = 2, .vfs = 260, .usable = 37, .used = 3, .free = 34,
-					.reserved = 1, .unreachable = 222 };
-	return h;
-}
-
-static struct vf_host *host_empty(void)
-{
-	struct vf_host *h = vf_host_new();
-	h->hostname = xstrdup("empty");
-	return h;
-}
+#include "report-hosts.h"
 
 static struct vf_host *parse_ok(const char *text)
 {
@@ -623,61 +471,6 @@ static void test_bad_json(_unused_ void **state)
 	assert_null(none);
 }
 
-/* ---- RFC 3339 ---- */
-
-static void parses_to(const char *s, time_t want)
-{
-	time_t t = 0;
-	if (vf_parse_rfc3339(s, &t) < 0)
-		fail_msg("'%s' refused", s);
-	assert_int_equal(t, want);
-}
-
-static void test_rfc3339(_unused_ void **state)
-{
-	_cleanup_free_ char *epoch = vf_format_rfc3339(0);
-	assert_string_equal(epoch, "1970-01-01T00:00:00Z");
-	_cleanup_free_ char *t = vf_format_rfc3339(T_2026_11_20);
-	assert_string_equal(t, "2026-11-20T10:00:00Z");
-	assert_null(vf_format_rfc3339((time_t)253402300800)); /* year 10000 */
-
-	parses_to("2026-11-20T10:00:00Z", T_2026_11_20);
-	parses_to("2026-11-20t10:00:00z", T_2026_11_20);
-	parses_to("2026-11-20T10:00:00+00:00", T_2026_11_20);
-	parses_to("2026-11-20T10:00:00-00:00", T_2026_11_20);
-	parses_to("2026-11-20T10:00:00.999999Z", T_2026_11_20);
-	parses_to("1970-01-01T00:00:00Z", 0);
-	parses_to("2024-02-29T00:00:00Z", 1709164800);
-	parses_to("2016-12-31T23:59:60Z", 1483228800); /* leap second: the next minute */
-
-	const char *bad[] = {
-		"",
-		"2026-11-20",
-		"2026-11-20T10:00:00",
-		"2026-11-20 10:00:00Z",
-		"2026-11-20T10:00Z",
-		"2026-11-20T10:00:00.Z",
-		"2026-11-20T10:00:00+01:00",
-		"2026-11-20T10:00:00+0000",
-		"2026-11-20T10:00:00Zjunk",
-		"2023-02-29T00:00:00Z",
-		"2026-13-01T00:00:00Z",
-		"2026-00-01T00:00:00Z",
-		"2026-04-31T00:00:00Z",
-		"2026-11-20T24:00:00Z",
-		"2026-11-20T10:60:00Z",
-		"2026-11-20T10:00:61Z",
-		"+026-11-20T10:00:00Z",
-		"2026-1-20T10:00:00Z",
-		" 2026-11-20T10:00:00Z",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		time_t x;
-		if (vf_parse_rfc3339(bad[i], &x) != -EINVAL)
-			fail_msg("'%s' accepted", bad[i]);
-	}
-}
-
 /* ---- table ---- */
 
 static void test_table(_unused_ void **state)
@@ -727,61 +520,7 @@ static void test_table_unknowns(_unused_ void **state)
 	assert_null(strstr(s, " \n")); /* no trailing blanks */
 }
 
-/* ---- per NUMA node (issue 19) ---- */
-
-/* host_full's PFs moved to nodes 1, 0, -1, 1: nodes ascending, -1 last, unknown counts sticky,
- * a PF under each of its labels */
-static struct vf_host *host_numa(void)
-{
-	struct vf_host *h = host_full();
-	const int nodes[] = { 1, 0, -1, 1 };
-	for (size_t i = 0; i < h->n_pfs && i < ARRAY_SIZE(nodes); i++)
-		h->pfs[i].numa_node = nodes[i];
-	return h;
-}
-
-static void test_numa(_unused_ void **state)
-{
-	_cleanup_host_ struct vf_host *h = host_numa();
-	_cleanup_numa_ struct vf_numa n = {};
-	vf_numa_count(h, &n);
-	assert_int_equal(n.n, 3);
-	assert_int_equal(n.nodes[0].node, 0);
-	assert_int_equal(n.nodes[1].node, 1);
-	assert_int_equal(n.nodes[2].node, VF_NUMA_UNKNOWN);
-	for (size_t i = 0; i < n.n; i++) {
-		const struct vf_numa_node *x = &n.nodes[i];
-		int free_ = 0, usable = 0;
-		for (size_t k = 0; k < h->n_pfs; k++)
-			if (h->pfs[k].numa_node == x->node) {
-				free_ = free_ == UNKNOWN || h->pfs[k].free == UNKNOWN ? UNKNOWN : free_ + h->pfs[k].free;
-				usable = usable == UNKNOWN || h->pfs[k].usable == UNKNOWN ? UNKNOWN : usable + h->pfs[k].usable;
-			}
-		assert_int_equal(x->free, free_);
-		assert_int_equal(x->usable, usable);
-	}
-	/* ens1f0 (physnet1) is on node 1 with the netlink-failed PF: its label keeps its counts */
-	const struct vf_numa_node *n1 = &n.nodes[1];
-	assert_int_equal(n1->pfs, 2);
-	assert_int_equal(n1->free, UNKNOWN);
-	assert_int_equal(n1->n_labels, 1);
-	assert_string_equal(n1->labels[0].label, "physnet1");
-	assert_int_equal(n1->labels[0].free, 1);
-
-	_cleanup_free_ char *t = vf_format_table(h, false);
-	assert_non_null(strstr(t, "\nNUMA node 1: 2 PFs, ? usable, ? free (physnet1: 1 PF, 3 usable, 1 free)\n"));
-	assert_non_null(strstr(t, "\nNUMA node -1 (unknown): 1 PF, "));
-	_cleanup_free_ char *p = vf_format_prometheus(h);
-	assert_non_null(strstr(p, "\nvfcap_numa_label_free_vfs{numa_node=\"1\",label=\"physnet1\"} 1\n"));
-	assert_null(strstr(p, "\nvfcap_numa_free_vfs{numa_node=\"1\"}")); /* unknown: left out */
-
-	/* one node: no NUMA lines in the table (they would repeat TOTAL) */
-	_cleanup_host_ struct vf_host *one = host_full();
-	for (size_t i = 0; i < one->n_pfs; i++)
-		one->pfs[i].numa_node = 0;
-	_cleanup_free_ char *t1 = vf_format_table(one, false);
-	assert_null(strstr(t1, "NUMA node"));
-}
+/* ---- the numa block ---- */
 
 /* the numa block is derived: a report without it reads, one of the wrong shape does not */
 static void test_numa_read(_unused_ void **state)
@@ -890,10 +629,10 @@ int main(void)
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_pretty),       cmocka_unit_test(test_bad_types),
 		cmocka_unit_test(test_bad_values),   cmocka_unit_test(test_structure),
-		cmocka_unit_test(test_bad_json),     cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_table),        cmocka_unit_test(test_table_unknowns),
 		cmocka_unit_test(test_prometheus),   cmocka_unit_test(test_prometheus_unknowns),
-		cmocka_unit_test(test_numa),         cmocka_unit_test(test_numa_read),
+		cmocka_unit_test(test_numa_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
