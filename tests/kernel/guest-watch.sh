@@ -31,8 +31,8 @@ w_snap() { # step: the report (with its headers) and /metrics as they are now
 	w_get "report$1" /v1/report
 	w_get "metrics$1" /metrics
 }
-w_wait_etag_not() { # old-etag: up to 30 s for the served ETag to change
-	wn=150
+w_wait_etag_not() { # old-etag [seconds]: up to 30 s (or seconds) for the served ETag to change
+	wn=$((${2:-30} * 5))
 	while [ "$wn" -gt 0 ]; do
 		[ "$(w_etag)" != "$1" ] && return 0
 		usleep 200000
@@ -58,12 +58,12 @@ watch_start() {
 	w_snap 0
 }
 
-watch_step() { # N name command...: run it, wait for a new ETag (or 30 s), settle, snapshot N
+watch_step() { # N name command...: run it, wait for a new ETag (30 s, or $WWAIT), settle, snapshot N
 	step=$1 name=$2
 	shift 2
 	e=$(w_etag)
 	"$@" 2>>"$W/setup.err" || echo "$name: $* failed" >>"$W/setup.err"
-	w_wait_etag_not "$e" || echo "$name: ETag still $e after 30 s" >>"$W/waits"
+	w_wait_etag_not "$e" "${WWAIT:-30}" || echo "$name: ETag still $e after ${WWAIT:-30} s" >>"$W/waits"
 	w_settle
 	w_snap "$step"
 }
@@ -88,7 +88,8 @@ watch_run() { # PF sriov_numvfs-path
 	numvfs_to "$2" 0 4 || { mkdir -p "$W"; echo "cannot set 4 VFs" >>"$W/setup.err"; return; }
 	watch_start || { kill "$SPID"; return; }
 	watch_step 1 vlan "$IP" link set "$1" vf 0 vlan 5
-	watch_step 2 numvfs numvfs_to "$2" 0 2
+	# no change expected: 5 s is for a notification, settling then sees any that came later
+	WWAIT=5 watch_step 2 numvfs numvfs_to "$2" 0 2
 	watch_step 3 sighup kill -HUP "$SPID"
 	sleep 5
 	w_snap 4
