@@ -3,7 +3,9 @@
 """Kernel rig, host side: write the guest's plan, then judge what the guest sent back.
 
   check.py plan N,N,...   print the plan: "N VF ip-link-vf-args" lines the guest applies
-  check.py check OUTDIR   print "ok NAME" / "not ok NAME: why" for every VF count in OUTDIR
+  check.py check OUTDIR   print "ok NAME" / "not ok NAME: why" for every VF count in OUTDIR, then
+                          for serve watching the kernel (check_watch.py)
+  check.py watch-igb OUTDIR   the same for serve watching the igb guest's sriov_numvfs writes
 
 The expectations are literal (measured on Linux 6.1 with netdevsim; docs/design.md, 'The netlink
 limit'), not derived from vfcap's own arithmetic, so a wrong parser cannot agree with itself here.
@@ -12,6 +14,8 @@ import json
 import os
 import re
 import sys
+
+from check_watch import check_watch
 
 COUNTS = [4, 64, 220, 221, 222, 256, 512]
 # VFs a parser can still decode once IFLA_VFINFO_LIST's u16 length has wrapped
@@ -200,6 +204,7 @@ def check(out):
                 print("ok %s" % label)
             except (AssertionError, KeyError, IndexError, TypeError) as e:
                 print("not ok %s: %s" % (label, " ".join(str(e).split())))
+    check_watch(out, "netdevsim", pfname)
 
 
 def main():
@@ -207,8 +212,12 @@ def main():
         print_plan([int(x) for x in sys.argv[2].split(",")])
     elif len(sys.argv) == 3 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "watch-igb":
+        out = sys.argv[2]
+        m = re.search(r"^pf=(\S+)", read(os.path.join(out, "facts-up"), "") or "", re.M)
+        check_watch(out, "igb", m.group(1) if m else "?")
     else:
-        sys.exit("usage: check.py plan N,N,... | check OUTDIR")
+        sys.exit("usage: check.py plan N,N,... | check OUTDIR | watch-igb OUTDIR")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ kernel_igb() {
 		kernel_step "igb: initramfs" rig_igb_initramfs "$w" "$PLAIN/vfcap-report" &&
 		kernel_step "igb: boot and guest run" rig_igb_boot "$w" || return 0
 	kernel_verdicts check-igb.py "$w/out"
+	kernel_verdicts check.py "$w/out" watch-igb
 	if $PY tests/validate-schema.py schema/vfcap-report.schema.json "$w"/out/report-*.json >"$TMP/kschema-igb" 2>&1; then
 		pass "kernel rig: igb guest reports match the schema"
 	else

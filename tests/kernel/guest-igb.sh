@@ -8,7 +8,8 @@
 #   VF2 igbvf, netdev moved to netns ctr1    VF3 igbvf, macvtap passthru on it
 #   VF4 igbvf, vlan 100 left on it           VF5 igbvf, spoofchk off, trust on
 #   VF6 igbvf, clean
-# Reports: up (PF up), down (PF admin down); raw sysfs facts beside each.
+# Reports: up (PF up), down (PF admin down); raw sysfs facts beside each. Last, serve watching
+# (guest-watch.sh) while sriov_numvfs goes to 0 and to 3.
 IGB_NUMVFS=7
 NETNS=ctr1
 
@@ -128,6 +129,13 @@ igb_main() {
 	kill "$HOLDER" && wait "$HOLDER"
 	HOLDER=""
 	facts released
+	# sriov_numvfs on a real PCI PF, serve watching: the VFs' PCI devices go and come as uevents
+	. /etc/vfcap/guest-watch.sh
+	if watch_start; then
+		watch_step 1 numvfs-0 numvfs_to "$PFSYS/sriov_numvfs" 0
+		watch_step 2 numvfs-3 numvfs_to "$PFSYS/sriov_numvfs" 3
+	fi
+	watch_stop
 	dmesg >"$OUT/dmesg"
 	send_results
 }

@@ -5,6 +5,7 @@
 # (/etc/vfcap/plan: "N VF ip-link-vf-args..."), enables N VFs, sets the planned VFs through
 # iproute2, and records what vfcap-report and `ip -d link show` say. Results go to the host as
 # a base64 tar on ttyS1 between VFCAP-BEGIN and VFCAP-END lines; then the guest powers off.
+# Last, the watch scenario (guest-watch.sh): serve told of the kernel's changes as they happen.
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -70,4 +71,6 @@ for n in $(cut -d' ' -f1 /etc/vfcap/plan | uniq); do
 	vfcap-report --libvirt-uri test:///default -o "$d/report-test.json" 2>"$d/report-test.err"
 	echo $? >"$d/report-test.rc"
 done
+. /etc/vfcap/guest-watch.sh
+watch_run "$PF" "$DEV/sriov_numvfs"
 send_results

@@ -112,7 +112,8 @@ rig_igb_initramfs() { # work-dir vfcap-report -> $1/initrd.cpio.gz
 	while read -r m; do
 		install -D -m 0644 "$mods/$m" "$root/lib/vfcap/$m" || { rig_fail "initramfs: cannot copy $m"; return; }
 	done <"$root/lib/vfcap/modules.order"
-	install -m 0644 tests/kernel/guest-igb.sh "$root/etc/vfcap/guest-igb.sh" || { rig_fail "initramfs: guest-igb.sh"; return; }
+	install -m 0644 tests/kernel/guest-igb.sh "$root/etc/vfcap/guest-igb.sh" &&
+		install -m 0644 tests/kernel/guest-watch.sh "$root/etc/vfcap/guest-watch.sh" || { rig_fail "initramfs: guest-igb.sh, guest-watch.sh"; return; }
 	rig_cpio "$root" "$1/initrd.cpio.gz"
 }
 

@@ -147,7 +147,8 @@ rig_initramfs() { # work-dir vfcap-report plan -> $1/initrd.cpio.gz
 	local root=$1/root mods="$KDIR/image/lib/modules/$KABI/kernel"
 	rig_initramfs_base "$root" "$2" || return
 	install -m 0644 "$mods/net/psample/psample.ko" "$KDIR/netdevsim/netdevsim.ko" "$root/lib/vfcap/" &&
-		install -m 0644 "$3" "$root/etc/vfcap/plan" ||
+		install -m 0644 "$3" "$root/etc/vfcap/plan" &&
+		install -m 0644 tests/kernel/guest-watch.sh "$root/etc/vfcap/guest-watch.sh" ||
 		{ rig_fail "initramfs: modules or plan"; return; }
 	rig_cpio "$root" "$1/initrd.cpio.gz"
 }
