@@ -164,8 +164,9 @@ static void read_vf_iommu(struct reader *rd, struct vf_vf *vf)
 
 /* vfio-pci enables the device while a user holds it open (vfio_pci_core_enable), so enable
  * reads 0 for an idle VF and >= 1 for one in use. Unreadable or missing: a host error, so the
- * VF is never counted free. In use: its VFIO cdev's name, for lib/holders.c. */
-static void read_vf_enable(struct reader *rd, const char *vfdir, struct vf_vf *vf)
+ * VF is never counted free. In use: its VFIO cdev's name, for lib/holders.c. true: enable was
+ * read, through the VF's directory, which was therefore still there. */
+static bool read_vf_enable(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
 	long v;
 	int r = sr_attr_int(rd, vfdir, "enable", 0, INT_MAX, &v);
@@ -174,10 +175,11 @@ static void read_vf_enable(struct reader *rd, const char *vfdir, struct vf_vf *v
 		sr_add_error(rd, rel, "missing (a vfio-pci VF without it may be in use)");
 	}
 	if (r < 0)
-		return;
+		return false;
 	vf->enable = (int)v;
 	if (v >= 1)
 		(void)sr_first_entry(rd, vfdir, "vfio-dev", "vfio", &vf->vfio_dev);
+	return true;
 }
 
 /* The VF's directory is there (and a directory); else an error on the VF. */
@@ -226,12 +228,13 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
 		sr_add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
 	read_vf_iommu(rd, vf);
-	if (streq_ptr(vf->driver, "vfio-pci"))
-		read_vf_enable(rd, vfdir, vf);
 	read_vf_netdev(rd, vfdir, vf);
 	/* A VF removed while it was read (sriov_numvfs lowered, hot unplug) leaves "no driver, no
-	 * netdev", which looks free: its directory gone now says it was not. */
-	(void)vf_dir_present(rd, vfdir);
+	 * netdev", which looks free: its directory gone now says it was not. A vfio-pci VF's enable,
+	 * read last and through that directory, says it is still there: an open and a close less
+	 * per vfio-pci VF. */
+	if (!(streq_ptr(vf->driver, "vfio-pci") && read_vf_enable(rd, vfdir, vf)))
+		(void)vf_dir_present(rd, vfdir);
 }
 
 /* Some drivers create VFs without PCI functions of their own (netdevsim; VFs known to netlink
