@@ -231,6 +231,7 @@ bench:
 	$(MAKE) $(BUILD)/bench/fetchcost
 	/usr/bin/python3 bench/bench_fetch.py
 	/usr/bin/python3 bench/bench_watch.py
+	/usr/bin/python3 bench/bench_e2e.py
 	/usr/bin/python3 bench/bench_follow.py
 
 print-hook-points:

@@ -64,15 +64,18 @@ def set_ifindex(sysfs, name, idx):
 
 
 class Serve:
-    def __init__(self, tmp, sysfs, mode):
+    """vfcap-report serve on intel64 (sysfs copy and test:/// libvirt, unless `source` says
+    otherwise), watching or polling as `mode` says"""
+
+    def __init__(self, tmp, sysfs, mode, source=None):
         conf = os.path.join(tmp, mode + ".conf")
         text = open(os.path.join(HOST, "vfcap.conf")).read()
         extra = "serve_watch = no\nserve_interval = 10\n" if mode == "polling" else ""
         open(conf, "w").write(text.replace("[vfcap]\n", "[vfcap]\n" + extra, 1))
         self.log = open(os.path.join(tmp, mode + ".log"), "w+")
         env = dict(os.environ, SOURCE_DATE_EPOCH="1795000000")
-        self.p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--sysfs-root", sysfs,
-                                   "--libvirt-uri", "test://" + os.path.join(HOST, "libvirt.xml"), "--config", conf],
+        source = source or ["--sysfs-root", sysfs, "--libvirt-uri", "test://" + os.path.join(HOST, "libvirt.xml")]
+        self.p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--config", conf] + source,
                                   stderr=self.log, env=env)
         self.port = None
         for _ in range(200):

@@ -21,7 +21,7 @@ static struct vf_host_entry *capacity_new(const char *host_id)
 	struct vf_host_entry *c = xcalloc(1, sizeof(*c) + len + 1);
 	c->refs = 1;
 	c->host_id = memcpy(c + 1, host_id, len + 1);
-	c->free = c->usable = UNKNOWN;
+	c->free = c->usable = c->dirty = UNKNOWN;
 	return c;
 }
 
@@ -39,6 +39,7 @@ struct vf_host_entry *vf_entry_from_host(const struct vf_host *h, const char *ho
 	c->free = h->totals.free;
 	c->usable = h->totals.usable;
 	c->no_link = known_or_zero(h->totals.no_link);
+	c->dirty = h->totals.dirty;
 	c->shared_iommu = h->totals.shared_iommu > 0 ? h->totals.shared_iommu : 0;
 	c->pfs = xcalloc(h->n_pfs, sizeof(*c->pfs));
 	c->n_pfs = h->n_pfs;

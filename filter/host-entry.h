@@ -38,6 +38,7 @@ struct vf_host_entry {
 	int free;           /* totals.free; UNKNOWN when the report has null */
 	int usable;         /* totals.usable; UNKNOWN likewise */
 	int no_link;        /* totals.no_link; 0 in a version-1 report */
+	int dirty;          /* totals.dirty; UNKNOWN when null or absent (version 1): metrics only */
 	int shared_iommu;   /* totals.shared_iommu; 0 when unknown (a version-1 report) */
 	struct vf_entry_pf *pfs;
 	size_t n_pfs;

@@ -20,7 +20,7 @@ struct label_sum {
 
 struct cluster {
 	size_t ok, stale, missing;
-	long usable, free, truncated;
+	long usable, free, truncated, dirty, no_link, shared_iommu;
 	struct label_sum labels[VF_CLUSTER_LABELS_MAX];
 	size_t n_labels;
 	uint64_t ages[AGE_BUCKETS + 1];
@@ -92,8 +92,30 @@ static void add_host(struct cluster *c, const struct vf_host_entry *h, const str
 	c->usable += h->usable > 0 ? h->usable : 0;
 	c->free += h->free > 0 ? h->free : 0;
 	c->truncated += truncated_pfs(h);
+	/* null (or a version-1 report: no dirty count, no_link and shared_iommu 0) adds nothing */
+	c->dirty += h->dirty > 0 ? h->dirty : 0;
+	c->no_link += h->free >= 0 && h->no_link > 0 ? h->no_link : 0;
+	c->shared_iommu += h->free >= 0 && h->shared_iommu > 0 ? h->shared_iommu : 0;
 	add_labels(c, h);
 }
+
+static int h_usable(const struct vf_host_entry *h) { return h->usable; }
+static int h_free(const struct vf_host_entry *h) { return h->free; }
+
+/* A count per host; a negative one (the report's null) has no series. Dirty, dead-link and
+ * shared-group VFs are cluster totals only: each host's reporter has them per PF, and three
+ * more series per host would grow the scrape by 60% (5 per host today). */
+struct host_count {
+	const char *name, *help;
+	int (*get)(const struct vf_host_entry *h);
+};
+
+static const struct host_count host_counts[] = {
+	{ "vfcap_cluster_host_usable_vfs", "VFs the host's report counts as usable.", h_usable },
+	{ "vfcap_cluster_host_free_vfs", "VFs the host's report counts as free.", h_free },
+	{ "vfcap_cluster_host_truncated_pfs",
+	  "PFs of the host whose netlink VF list was cut short (the kernel's 64 KiB attribute limit).", truncated_pfs },
+};
 
 static void per_host(FILE *f, const struct vf_metrics_input *in)
 {
@@ -109,20 +131,15 @@ static void per_host(FILE *f, const struct vf_metrics_input *in)
 			vf_prom_series(f, "vfcap_cluster_host_report_age_seconds", "host", h->host_id,
 				       in->now > h->generated_at ? in->now - h->generated_at : 0);
 	}
-	family(f, "vfcap_cluster_host_usable_vfs", "gauge", "VFs the host's report counts as usable.");
-	for (size_t i = 0; i < in->n_hosts; i++)
-		if (!in->hosts[i]->error && in->hosts[i]->usable >= 0)
-			vf_prom_series(f, "vfcap_cluster_host_usable_vfs", "host", in->hosts[i]->host_id, in->hosts[i]->usable);
-	family(f, "vfcap_cluster_host_free_vfs", "gauge", "VFs the host's report counts as free.");
-	for (size_t i = 0; i < in->n_hosts; i++)
-		if (!in->hosts[i]->error && in->hosts[i]->free >= 0)
-			vf_prom_series(f, "vfcap_cluster_host_free_vfs", "host", in->hosts[i]->host_id, in->hosts[i]->free);
-	family(f, "vfcap_cluster_host_truncated_pfs", "gauge",
-	       "PFs of the host whose netlink VF list was cut short (the kernel's 64 KiB attribute limit).");
-	for (size_t i = 0; i < in->n_hosts; i++)
-		if (!in->hosts[i]->error)
-			vf_prom_series(f, "vfcap_cluster_host_truncated_pfs", "host", in->hosts[i]->host_id,
-				       truncated_pfs(in->hosts[i]));
+	for (size_t k = 0; k < ARRAY_SIZE(host_counts); k++) {
+		const struct host_count *g = &host_counts[k];
+		family(f, g->name, "gauge", g->help);
+		for (size_t i = 0; i < in->n_hosts; i++) {
+			const struct vf_host_entry *h = in->hosts[i];
+			if (!h->error && g->get(h) >= 0)
+				vf_prom_series(f, g->name, "host", h->host_id, g->get(h));
+		}
+	}
 }
 
 static void per_label(FILE *f, const struct cluster *c)
@@ -151,6 +168,17 @@ static void totals(FILE *f, const struct cluster *c)
 	fprintf(f, "vfcap_cluster_free_vfs %ld\n", c->free);
 	family(f, "vfcap_cluster_truncated_pfs", "gauge", "PFs whose netlink VF list was cut short, over the reported hosts.");
 	fprintf(f, "vfcap_cluster_truncated_pfs %ld\n", c->truncated);
+	family(f, "vfcap_cluster_dirty_vfs", "gauge",
+	       "VFs nothing holds that keep an earlier tenant's VLAN, QoS, rate, trust, spoofchk or link state, over the "
+	       "reported hosts.");
+	fprintf(f, "vfcap_cluster_dirty_vfs %ld\n", c->dirty);
+	family(f, "vfcap_cluster_no_link_vfs", "gauge",
+	       "Free VFs a VM would get with a dead link (PF down, or VF link_state disable), over the reported hosts.");
+	fprintf(f, "vfcap_cluster_no_link_vfs %ld\n", c->no_link);
+	family(f, "vfcap_cluster_shared_iommu_vfs", "gauge",
+	       "Free VFs whose IOMMU group holds other devices (not for hostdev passthrough alone), over the reported "
+	       "hosts.");
+	fprintf(f, "vfcap_cluster_shared_iommu_vfs %ld\n", c->shared_iommu);
 	family(f, "vfcap_filter_report_age_seconds", "histogram", "Ages of the reports the filter holds, at the scrape.");
 	uint64_t cum = 0;
 	for (int b = 0; b < AGE_BUCKETS; b++) {

@@ -15,12 +15,13 @@ libvirt-dev libnl-3-dev libnl-route-3-dev libjson-c-dev libxml2-dev libinih-dev
 libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev"
 
 # tests/run.sh and what it calls: sanitizers and fuzzers (clang, valgrind), unit tests (cmocka),
-# schema and Prometheus checks, a real libvirtd (with SASL's SCRAM plugin for the hook's login),
+# schema and Prometheus checks, a real libvirtd (with SASL's SCRAM plugin for the hook's login,
+# and QEMU for the VMs the serve watch test and make bench start on its pool networks),
 # the namespaces and links (iproute2, util-linux), HTTP clients and TLS (curl, openssl, the CA
 # store), packaging (rpm and the `file` its strip step needs, man, systemd; /bin/kill in a unit)
 TEST_PKGS="clang libclang-rt-14-dev valgrind libcmocka-dev strace
 python3 python3-jsonschema prometheus libxml2-utils
-libvirt-daemon libvirt-clients libsasl2-modules sasl2-bin
+libvirt-daemon libvirt-clients libsasl2-modules sasl2-bin qemu-system-x86
 iproute2 util-linux procps curl openssl ca-certificates
 rpm rpm2cpio cpio file man-db groff-base systemd"
 

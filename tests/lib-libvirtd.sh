@@ -2,12 +2,14 @@
 # Sourced by tests: a real libvirtd (it runs here without systemd: docs/interfaces.md, 'libvirtd
 # without systemd') with ifb links standing in for VF netdevs, all inside the run's own
 # namespaces (tests/sandbox.sh): the machine's libvirtd, links and networks are neither seen nor
-# touched. libvirtd_start [ARGS], libvirtd_links NAME..., libvirtd_pool NAME DEV...,
-# libvirtd_port NAME, libvirtd_stop (also on EXIT through the caller's trap).
+# touched. libvirtd_start [ARGS], libvirtd_links NAME..., libvirtd_veths NAME...,
+# libvirtd_pool NAME DEV..., libvirtd_port NAME, libvirtd_vm NAME NET, libvirtd_stop (also on
+# EXIT through the caller's trap).
 LV_URI=qemu:///system
 LV_PID=
 LV_LINKS=
 LV_NETS=
+LV_VMS=
 
 libvirtd_start() { # extra libvirtd arguments (--config FILE)
 	if [ -z "${VFCAP_SANDBOX:-}" ]; then
@@ -35,6 +37,32 @@ libvirtd_links() {
 		ip link add "$l" type ifb || return 1
 		LV_LINKS="$LV_LINKS $l"
 	done
+}
+
+# veth links (each with a peer NAME-p) for a pool a real domain starts on: the passthrough
+# vNIC sets its MAC on the link, which ifb refuses (and this kernel has no dummy links)
+libvirtd_veths() {
+	local l
+	for l in "$@"; do
+		ip link add "$l" type veth peer name "$l-p" || return 1
+		LV_LINKS="$LV_LINKS $l"
+	done
+}
+
+# libvirtd_vm NAME NET: define (not start) a small domain with one vNIC on network NET: TCG (the
+# sandbox may not open /dev/kvm), no disk, nothing else; QEMU logs through a virtlogd of the run's
+# own. Starting it takes a VF from the pool the way every VM does.
+libvirtd_vm() {
+	mkdir -p /var/log/libvirt/qemu
+	pidof virtlogd >/dev/null || virtlogd -d || return 1
+	cat >"$TMP/vm-$1.xml" <<-XML
+	<domain type='qemu'><name>$1</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
+	<os><type arch='x86_64' machine='pc'>hvm</type></os>
+	<devices><interface type='network'><source network='$2'/><model type='virtio'/></interface></devices>
+	</domain>
+	XML
+	virsh -c "$LV_URI" -q define "$TMP/vm-$1.xml" >/dev/null || return 1
+	LV_VMS="$LV_VMS $1"
 }
 
 libvirtd_pool() {
@@ -65,6 +93,10 @@ libvirtd_port() {
 
 libvirtd_stop() {
 	local n l
+	for n in $LV_VMS; do
+		virsh -c "$LV_URI" -q destroy "$n" >/dev/null 2>&1
+		virsh -c "$LV_URI" -q undefine "$n" >/dev/null 2>&1
+	done
 	for n in $LV_NETS; do
 		virsh -c "$LV_URI" -q net-destroy "$n" >/dev/null 2>&1
 		virsh -c "$LV_URI" -q net-undefine "$n" >/dev/null 2>&1
@@ -75,5 +107,8 @@ libvirtd_stop() {
 		kill -TERM "$LV_PID" 2>/dev/null
 		wait "$LV_PID" 2>/dev/null
 	fi
-	LV_PID= LV_LINKS= LV_NETS=
+	LV_PID= LV_LINKS= LV_NETS= LV_VMS=
+	# the run's own virtlogd (libvirtd_vm): the sandbox's PID namespace shows no other
+	[ -z "${VFCAP_SANDBOX:-}" ] || pkill -x virtlogd 2>/dev/null
+	return 0
 }

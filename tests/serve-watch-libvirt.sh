@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # vfcap-report serve watching a real libvirtd (sourced by tests/serve-watch.sh): the run's own
-# daemon (tests/lib-libvirtd.sh) with a passthrough pool of ifb links, two of its VFs handed out
-# (net-port-create). The network destroyed and started, a domain defined: libvirt's events reach
-# serve, the report follows; libvirtd restarted under it: serve reconnects, and counts that as a
+# daemon (tests/lib-libvirtd.sh) with a passthrough pool of veth links, two of its VFs handed out
+# (net-port-create). The network destroyed and started, a domain defined, a real VM started on
+# the pool and destroyed: libvirt's events reach serve, the report follows; libvirtd restarted under it: serve reconnects, and counts that as a
 # change; libvirtd hung (SIGSTOP): the keepalive gives up on it, and serve reconnects once it
 # answers. intel64's sysfs and recorded netlink, so nothing but libvirt is watched.
 source tests/lib-libvirtd.sh
@@ -13,6 +13,7 @@ wl_up() { [ "$(wl_metric 'vfcap_serve_watching{source="libvirt"}')" = "$1" ]; }
 wl_etag() { curl -s -o /dev/null -w '%header{etag}' "http://127.0.0.1:$S_PORT/v1/report"; }
 wl_etag_is_not() { [ "$(wl_etag)" != "$1" ]; }
 wl_events_over() { [ "$(wl_events)" -gt "$1" ]; }
+wl_free() { curl -s "http://127.0.0.1:$S_PORT/v1/report" | $PY -c 'import json, sys; print(json.load(sys.stdin)["totals"]["free"])'; }
 wl_pool_vfs() { # how many VFs the served report has in state pool
 	curl -s "http://127.0.0.1:$S_PORT/v1/report" |
 		$PY -c 'import json, sys; print(sum(v["state"] == "pool" for p in json.load(sys.stdin)["pfs"] for v in p["vfs"]))'
@@ -53,9 +54,35 @@ serve_watch_libvirt() {
 	else
 		fail "serve: watch libvirt: virsh define" "$dir/define.log"
 	fi
+	serve_watch_libvirt_vm "$dir"
 	serve_watch_libvirt_restart "$dir"
 	serve_watch_libvirt_stopped "$dir"
 	serve_stopped "watching libvirt" "$dir/libvirt.log"
+}
+
+# A real VM (TCG) started on the pool takes a VF as every VM does; destroyed, gives it back:
+# libvirt's domain lifecycle events reach serve, and the served free count follows
+serve_watch_libvirt_vm() {
+	local dir=$1 e0 f0 f1
+	if ! libvirtd_vm vfcap-vm direct-pool 2>"$dir/vm.err"; then
+		fail "serve: watch libvirt: a VM: not defined" "$dir/vm.err"
+		return
+	fi
+	sleep 1 # the define's own event read
+	e0=$(wl_etag) f0=$(wl_free)
+	if ! virsh -c "$LV_URI" -q start vfcap-vm >"$dir/vm.err" 2>&1; then
+		fail "serve: watch libvirt: a VM: virsh start" "$dir/vm.err"
+		return
+	fi
+	wait_until 300 wl_etag_is_not "$e0"
+	f1=$(wl_free)
+	[ "$f1" = $((f0 - 1)) ] && pass "serve: watch libvirt: a VM started on the pool: new ETag, free $f0 -> $f1" ||
+		fail "serve: watch libvirt: a VM started: free $f0 -> $f1" "$dir/libvirt.log"
+	e0=$(wl_etag)
+	virsh -c "$LV_URI" -q destroy vfcap-vm >/dev/null
+	wait_until 300 wl_etag_is_not "$e0"
+	[ "$(wl_free)" = "$f0" ] && pass "serve: watch libvirt: the VM destroyed: new ETag, free back to $f0" ||
+		fail "serve: watch libvirt: the VM destroyed: free $f1 -> $(wl_free)" "$dir/libvirt.log"
 }
 
 # libvirtd stopped: the watch says so; started again: serve reconnects (within its backoff)
@@ -118,7 +145,7 @@ serve_watch_libvirt_stopped() {
 		fail "serve: watch libvirt: no reconnection after SIGCONT" "$dir/libvirt.log"
 }
 
-if libvirtd_start && libvirtd_links ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
+if libvirtd_start && libvirtd_veths ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
 	libvirtd_pool direct-pool ens1f0v10 ens1f0v11 ens1f0v12 ens1f0v13 &&
 	libvirtd_port direct-pool && libvirtd_port direct-pool; then
 	serve_watch_libvirt

@@ -3,7 +3,7 @@
 """N cheap stand-ins for the hosts' `vfcap-report serve`, with long-poll, in one asyncio process
 (tests/filter.sh filter_follow, make bench's bench_follow.py).
 
-    follow-reporters.py N [--nowait-every K]
+    follow-reporters.py N [--nowait-every K] [--per-process M]
 
 Host i listens on its own loopback address, 127.1.(i // 250).(i % 250 + 1), all on one port,
 and its host id is that address, so that report_url http://{host_id}:PORT/v1/report reaches
@@ -17,12 +17,25 @@ long-poll. Prints the port as the first line of stdout.
 Control, on 127.0.0.1:PORT: GET /set?host=H&free=K (a new report: held long-polls answered),
 /kill?host=H (its listener and connections closed: connection refused until revived),
 /revive?host=H, /stats (JSON: requests, polls, held, not_modified, changed).
+
+Each host costs the farm two file descriptors (its listener and the filter's connection), so
+past M hosts a process (default: what a third of the file descriptor limit allows, after the
+farm raised it to the hard one) the farm is sharded: this process serves hosts 0 to M - 1 and
+owns the control listener, and starts one process per further slice of M hosts,
+
+    follow-reporters.py COUNT --first I --port PORT [--nowait-every K]
+
+whose hosts I to I + COUNT - 1 listen on PORT and whose own control listener, on a port of its
+own printed as its first line, this one forwards /set, /kill and /revive to (/stats sums them
+all). A shard ends when its stdin closes: when this process ends, however it ends.
 """
 import argparse
 import asyncio
 import datetime
 import json
 import os
+import resource
+import signal
 import sys
 import urllib.parse
 
@@ -57,14 +70,61 @@ class Host:
         self.changed = asyncio.Event()
 
 
+class Shard:
+    """Another process of the farm: hosts first to first + count - 1, and its control port."""
+
+    def __init__(self, first, count):
+        self.first, self.count = first, count
+        self.proc, self.ctl = None, 0
+
+    async def start(self, port, nowait_every):
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, str(self.count), "--first", str(self.first), "--port", str(port),
+            "--nowait-every", str(nowait_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("follow-reporters.py: the shard of hosts %d to %d did not start"
+                             % (self.first, self.first + self.count - 1))
+        self.ctl = int(line)
+
+    async def ask(self, target):
+        """The shard's answer to GET target on its control listener: (status, body)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ctl)
+        try:
+            writer.write(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target.encode())
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            length = next(int(line.split(":", 1)[1]) for line in head
+                          if line.lower().startswith("content-length:"))
+            return int(head[0].split(" ")[1]), await reader.readexactly(length)
+        finally:
+            writer.close()
+
+    async def stop(self):
+        self.proc.stdin.close()
+        await self.proc.wait()
+
+
 class Farm:
-    def __init__(self, n, nowait_every):
+    def __init__(self, first, count, nowait_every):
         self.hosts = {}
-        for i in range(n):
+        for i in range(first, first + count):
             holds = not (nowait_every and i % nowait_every == nowait_every - 1)
             h = Host(i, holds)
             self.hosts[h.addr] = h
         self.stats = dict(requests=0, polls=0, held=0, not_modified=0, changed=0)
+        self.shards, self.elsewhere = [], {}  # the other processes; host address -> its Shard
+        self.port = 0
+
+    async def start(self, port, shards, nowait_every):
+        """Every host of this process listening on port, and the other shards started."""
+        self.port, self.shards = port, shards
+        self.elsewhere = {address(i): sh for sh in shards for i in range(sh.first, sh.first + sh.count)}
+        await asyncio.gather(*(sh.start(port, nowait_every) for sh in shards))
+        for h in self.hosts.values():
+            await self.listen(h, port)
+
+    async def stop(self):
+        await asyncio.gather(*(sh.stop() for sh in self.shards if sh.proc))
 
     async def listen(self, h, port):
         h.server = await asyncio.start_server(lambda r, w: self.conn(h, r, w), h.addr, port,
@@ -140,7 +200,13 @@ class Farm:
         q = dict(urllib.parse.parse_qsl(u.query))
         h = self.hosts.get(q.get("host"))
         if u.path == "/stats":
-            return self.send(writer, 200, json.dumps(self.stats).encode())
+            stats = dict(self.stats)
+            for sh in self.shards:
+                for k, v in json.loads((await sh.ask(target))[1]).items():
+                    stats[k] += v
+            return self.send(writer, 200, json.dumps(stats).encode())
+        if h is None and q.get("host") in self.elsewhere:
+            return self.send(writer, *await self.elsewhere[q["host"]].ask(target))
         if h is None:
             return self.send(writer, 404, b"no such host\n")
         if u.path == "/set":
@@ -155,18 +221,43 @@ class Farm:
         self.send(writer, 200, h.etag.encode())
 
 
+def fd_limit():
+    """The file descriptor limit, the soft one raised to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard if hard != resource.RLIM_INFINITY else 1 << 20
+
+
+async def stdin_closed():
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+
+
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
     ap.add_argument("--nowait-every", type=int, default=0)
+    ap.add_argument("--per-process", type=int, default=0)
+    ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args()
-    farm = Farm(a.n, a.nowait_every)
+    per = a.per_process or max(1, (fd_limit() - 256) // 3)
+    mine = a.n if a.port else min(a.n, per)  # a shard (--port) serves its slice whole
+    farm = Farm(a.first, mine, a.nowait_every)
     ctl = await asyncio.start_server(lambda r, w: farm.conn(None, r, w), "127.0.0.1", 0)
-    farm.port = ctl.sockets[0].getsockname()[1]
-    for h in farm.hosts.values():
-        await farm.listen(h, farm.port)
-    print(farm.port, flush=True)
-    await asyncio.Event().wait()
+    ctl_port = ctl.sockets[0].getsockname()[1]
+    shards = [] if a.port else [Shard(f, min(per, a.n - f)) for f in range(mine, a.n, per)]
+    try:
+        await farm.start(a.port or ctl_port, shards, a.nowait_every)
+        print(ctl_port, flush=True)
+        if a.port:
+            await stdin_closed()
+        else:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            await stop.wait()
+    finally:
+        await farm.stop()
 
 
 if __name__ == "__main__":

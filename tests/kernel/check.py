@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-from check_watch import check_watch
+from check_watch import check_watch, read
 
 COUNTS = [4, 64, 220, 221, 222, 256, 512]
 # VFs a parser can still decode once IFLA_VFINFO_LIST's u16 length has wrapped
@@ -42,14 +42,6 @@ def print_plan(counts):
         for vf, s in plan(n):
             args = " ".join("%s %s" % kv for kv in s.items())
             print("%d %d %s" % (n, vf, args))
-
-
-def read(path, default=None):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return default
 
 
 class Case:

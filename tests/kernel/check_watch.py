@@ -9,7 +9,8 @@ import os
 import re
 
 
-def read(path, default=""):
+def read(path, default=None):
+    """the file's text, or default (check.py and check-igb.py read through this one too)"""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
@@ -19,13 +20,13 @@ def read(path, default=""):
 
 class Snap:
     def __init__(self, d, n):
-        hdr = read(os.path.join(d, "report%d.hdr" % n))
+        hdr = read(os.path.join(d, "report%d.hdr" % n), "")
         m = re.search(r"^\s*ETag:\s*(\S+)", hdr, re.M | re.I)
         self.etag = m.group(1) if m else None
-        body = read(os.path.join(d, "report%d.body" % n))
+        body = read(os.path.join(d, "report%d.body" % n), "")
         self.report = json.loads(body) if body else None
         self.metrics = {}
-        for line in read(os.path.join(d, "metrics%d.body" % n)).splitlines():
+        for line in read(os.path.join(d, "metrics%d.body" % n), "").splitlines():
             if line and not line.startswith("#"):
                 name, _, value = line.rpartition(" ")
                 self.metrics[name] = float(value)
@@ -68,12 +69,12 @@ def changed_by(a, b, src):
 
 def check_serving(d, s0):
     """serve runs with no libvirt daemon: kernel watched, libvirt not (and said so), SIGTERM -> 0"""
-    log = read(os.path.join(d, "serve.log"))
+    log = read(os.path.join(d, "serve.log"), "")
     expect("host read on change (netlink, uevent, libvirt)" in log, "no 'host read on change' line: %s" % log[:300])
     expect(re.search(r"watch: libvirt \S+: .*; trying again", log), "no line saying libvirt is not watched")
     w = {k: s0.m('vfcap_serve_watching{source="%s"}' % k) for k in ("netlink", "uevent", "libvirt")}
     expect(w == {"netlink": 1, "uevent": 1, "libvirt": 0}, "vfcap_serve_watching %s" % w)
-    expect(read(os.path.join(d, "serve.rc")).strip() == "0", "serve exited %s after SIGTERM" % read(os.path.join(d, "serve.rc")).strip())
+    expect(read(os.path.join(d, "serve.rc"), "").strip() == "0", "serve exited %s after SIGTERM" % read(os.path.join(d, "serve.rc"), "").strip())
 
 
 def vf0_vlan(s, pfname):
@@ -128,7 +129,7 @@ def check_watch(out, kind, pfname):
     d = os.path.join(out, "watch")
     prefix = "kernel watch" if kind == "netdevsim" else "kernel watch (igb)"
     try:
-        err = read(os.path.join(d, "setup.err")).strip()
+        err = read(os.path.join(d, "setup.err"), "").strip()
         expect(err == "", "setup: %s" % err[:200])
         checks = (netdevsim_checks if kind == "netdevsim" else igb_checks)(d, pfname)
     except (AssertionError, ValueError) as e:

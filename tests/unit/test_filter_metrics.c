@@ -75,6 +75,11 @@ static void test_scrape_golden(void **state)
 		host("c-stale", NOW - 1000, 64, -1, 1, "ens2f0", "physnet1", "physnet1", 64, -1, 0),
 		host("d-nolabels", NOW - 200, 8, 8, 1, "eth0", NULL, NULL, 8, 8, 0),
 	};
+	/* cluster totals: a-ok's dirty, dead-link and shared-group VFs; c-stale has no free count,
+	 * so its other two add nothing (and its dirty is null); d-nolabels is like a version-1 report
+	 * (dirty unknown, the others 0) */
+	hosts[0]->dirty = 3, hosts[0]->no_link = 2, hosts[0]->shared_iommu = 1;
+	hosts[2]->no_link = 5, hosts[2]->shared_iommu = 5;
 	struct vf_metrics_input in = {
 		.sources = { .scans = 5, .full_scans = 2, .scan_errors = 1, .files_read = 40, .entries = 3,
 			     .http_requests = 20, .http_not_modified = 6, .http_errors = 4, .http_cached = 2,
