@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* IOMMU groups as a table of devices (iommu.h). Reading each group once, rather than each VF's
- * iommu_group link and then its group, saves a readlink per VF; names go into fixed slots so
- * that a 4,096-VF host costs no malloc per device. */
+/* IOMMU groups as a table of devices (iommu.h), and the groups read one by one; lib/sysfs.c's
+ * read_vf_iommu says when each is used. Names go into fixed slots so that a 4,096-VF host costs
+ * no malloc per device. */
 #include "iommu.h"
 
 #include <dirent.h>
@@ -12,6 +12,38 @@
 #include <unistd.h>
 
 #include "util.h"
+
+/* Where group is, or would go, in m->g. */
+static size_t group_at(const struct vf_iommu *m, int group)
+{
+	size_t lo = 0, hi = m->n_g;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->g[mid].group < group)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Groups are marked in their VFs' order, which is mostly theirs: an insertion is nearly always
+ * an append. */
+void vf_iommu_mark_read(struct vf_iommu *m, int group, int devices)
+{
+	size_t at = group_at(m, group);
+	if (at < m->n_g && m->g[at].group == group)
+		return;
+	(void)array_append(&m->g, &m->n_g, sizeof(*m->g));
+	memmove(&m->g[at + 1], &m->g[at], (m->n_g - 1 - at) * sizeof(*m->g));
+	m->g[at] = (struct vf_iommu_group){ .group = group, .devices = devices };
+}
+
+const struct vf_iommu_group *vf_iommu_group_read(const struct vf_iommu *m, int group)
+{
+	size_t at = group_at(m, group);
+	return at < m->n_g && m->g[at].group == group ? &m->g[at] : NULL;
+}
 
 int vf_iommu_add_group(struct vf_iommu *m, int group, int fd, char *buf, size_t size)
 {
@@ -40,7 +72,7 @@ int vf_iommu_add_group(struct vf_iommu *m, int group, int fd, char *buf, size_t 
 	}
 	for (size_t i = first; i < m->n; i++)
 		m->v[i].devices = count;
-	return 0;
+	return count;
 }
 
 static int dev_cmp(const void *a, const void *b)
@@ -75,5 +107,6 @@ const struct vf_iommu_dev *vf_iommu_find(const struct vf_iommu *m, const char *n
 void vf_iommu_clear(struct vf_iommu *m)
 {
 	free(m->v);
+	free(m->g);
 	*m = (struct vf_iommu){ 0 };
 }

@@ -56,11 +56,15 @@ struct reader {
 	char *dirbuf;           /* for getdents64 */
 	struct vf_host *h;
 	const char *pf; /* the PF being read: object of its errors */
-	/* every device's IOMMU group, read when the first VF needs it */
+	/* IOMMU groups (lib/sysfs.c: read_vf_iommu): the groups read, one by one or all */
 	struct vf_iommu groups;
-	bool groups_read;
+	int groups_mode;    /* GROUPS_UNLISTED, ... */
+	size_t groups_each; /* VFs looked up through their own iommu_group link */
 };
 enum { HELD_PF, HELD_SIBS, HELD_NET, HELD_GROUPS };
+/* kernel/iommu_groups not listed yet; not there or empty (no IOMMU); listed and held, each VF's
+ * group read through its link; every group read into the table. */
+enum { GROUPS_UNLISTED, GROUPS_NONE, GROUPS_EACH, GROUPS_ALL };
 
 void sr_listing_done(struct listing *l);
 void sr_reader_done(struct reader *rd);

@@ -239,16 +239,22 @@ static void test_symlinked_steps(void **state)
 	assert_non_null(strstr(h->errors[2].message, "0000:01:00.6: net: cannot be read: Invalid cross-device link"));
 }
 
-/* A VF's IOMMU group and how many devices it holds: VFs 0, 1 and 3 share group 7 with the PF
- * (VF 1 right after VF 0: the last group's count is reused), VF 2 (read between them) is alone
- * in group 8, VF 4 has none (no IOMMU). */
-static void test_iommu_groups(void **state)
+/* A VF's IOMMU group and how many devices it holds: VFs 0, 1 and 3 share group 7 with the PF,
+ * VF 2 (read between them) is alone in group 8, VF 4 has none (no IOMMU). With `others` groups
+ * of other devices beside them, the VFs' groups are read one by one (through each VF's link);
+ * without, VF 0's is, then every group (the table): the answers are the same. */
+static void iommu_groups(int others)
 {
 	mk_tree("5\n");
 	static const char *const addr[] = { "0000:01:00.1", "0000:01:00.2", "0000:01:00.3", "0000:01:00.4",
 					     "0000:01:00.5" };
 	static const int group[] = { 7, 7, 8, 7, -1 };
 	ln("kernel/iommu_groups/7/devices/p0dev", "../../../../devices/d/p0dev");
+	for (int i = 0; i < others; i++) {
+		_cleanup_free_ char *dl = xasprintf("kernel/iommu_groups/%d/devices/0000:80:00.%d", 100 + i, i);
+		_cleanup_free_ char *dt = xasprintf("../../../../devices/d/0000:80:00.%d", i);
+		ln(dl, dt);
+	}
 	for (int i = 0; i < 5; i++) {
 		_cleanup_free_ char *fn = xasprintf("devices/d/p0dev/virtfn%d", i);
 		_cleanup_free_ char *to = xasprintf("../%s", addr[i]);
@@ -267,11 +273,22 @@ static void test_iommu_groups(void **state)
 	_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
 	const struct vf_vf *v = h->pfs[0].vfs;
 	assert_int_equal(h->pfs[0].n_vfs, 5);
+	assert_int_equal(h->n_errors, 0);
 	static const int devices[] = { 4, 4, 1, 4, UNKNOWN };
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(v[i].iommu_group, group[i] < 0 ? UNKNOWN : group[i]);
 		assert_int_equal(v[i].iommu_group_devices, devices[i]);
 	}
+}
+
+static void test_iommu_groups(void **state)
+{
+	iommu_groups(0);
+}
+
+static void test_iommu_groups_few_vfs(void **state)
+{
+	iommu_groups(20);
 }
 
 /* The kernel lists every macvtap in class/macvtap; only then can a VF have an upper_macvtap
@@ -318,6 +335,7 @@ int main(void)
 		BOTH_TMP(test_virtfn_extra_and_missing),
 		BOTH_TMP(test_symlinked_steps),
 		BOTH_TMP(test_iommu_groups),
+		BOTH_TMP(test_iommu_groups_few_vfs),
 		BOTH_TMP(test_macvtap_class),
 	};
 	return cmocka_run_group_tests_name("sysfs_tree", tests, NULL, NULL);
