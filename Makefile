@@ -221,7 +221,7 @@ demo: deps
 	./scripts/demo.sh
 
 bench:
-	@./scripts/install-deps.sh test
+	@./scripts/install-deps.sh test $(KERNEL_PKGS)
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
 	/usr/bin/python3 bench/bench_holders.py
@@ -232,6 +232,7 @@ bench:
 	/usr/bin/python3 bench/bench_fetch.py
 	/usr/bin/python3 bench/bench_watch.py
 	/usr/bin/python3 bench/bench_e2e.py
+	./bench/bench_kernel_watch.sh
 	/usr/bin/python3 bench/bench_follow.py
 
 print-hook-points:

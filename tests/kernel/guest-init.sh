@@ -6,6 +6,7 @@
 # iproute2, and records what vfcap-report and `ip -d link show` say. Results go to the host as
 # a base64 tar on ttyS1 between VFCAP-BEGIN and VFCAP-END lines; then the guest powers off.
 # Last, the watch scenario (guest-watch.sh): serve told of the kernel's changes as they happen.
+# make bench's initramfs (bench/bench_kernel_watch.sh) runs guest-bench.sh's scenario instead.
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -51,6 +52,12 @@ done
 echo "$PF" >"$OUT/pf"
 echo 4096 >/sys/kernel/debug/netdevsim/netdevsim1/max_vfs || fatal "cannot raise max_vfs"
 $IP link set "$PF" up
+# make bench's latency scenario instead of the tests, when the bench's initramfs carries it
+if [ -f /etc/vfcap/guest-bench.sh ]; then
+	. /etc/vfcap/guest-bench.sh
+	bench_netdevsim "$PF" "$DEV/sriov_numvfs"
+	send_results
+fi
 
 for n in $(cut -d' ' -f1 /etc/vfcap/plan | uniq); do
 	d=$OUT/$n

@@ -161,11 +161,12 @@ rig_boot() { # work-dir
 		-append 'console=ttyS0 quiet panic=-1 oops=panic'
 }
 
+# RIG_TIMEOUT: seconds a guest may take (600; make bench's latency guests take longer)
 rig_run_guest() { # work-dir qemu-command...: adds the two serial ports, decodes the results into work-dir/out
-	local rc=0 work=$1
+	local rc=0 work=$1 limit=${RIG_TIMEOUT:-600}
 	shift
-	timeout 600 "$@" -serial "file:$work/console.log" -serial "file:$work/data.b64" >"$work/qemu.log" 2>&1 || rc=$?
-	[ "$rc" = 124 ] && { rig_fail "boot: qemu timed out after 600 s (console: $work/console.log)"; return; }
+	timeout "$limit" "$@" -serial "file:$work/console.log" -serial "file:$work/data.b64" >"$work/qemu.log" 2>&1 || rc=$?
+	[ "$rc" = 124 ] && { rig_fail "boot: qemu timed out after $limit s (console: $work/console.log)"; return; }
 	[ "$rc" = 0 ] || { rig_fail "boot: qemu exited $rc: $(head -c 300 "$work/qemu.log")"; return; }
 	grep -q '^VFCAP-END' "$work/data.b64" ||
 		{ rig_fail "boot: the guest sent no results; console tail: $(tail -3 "$work/console.log" | tr '\n' ' ')"; return; }
