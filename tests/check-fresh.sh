@@ -103,6 +103,9 @@ fresh_inside() {
 
 if [ "${1:-}" = --inside ]; then
 	ROOT=$2 WORK=$3
+	# the PID namespace's first process: signals without a handler would not reach it
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
 	fresh_inside
 	exit 0
 fi
@@ -152,7 +155,11 @@ git clone -q --no-hardlinks "$TOP" "$ROOT/root/vfcap" && git -C "$ROOT/root/vfca
 	die "cannot clone $commit into the root"
 echo "check-fresh: commit $commit cloned into /root/vfcap"
 
-unshare --mount --propagation private -- /bin/bash "$0" --inside "$ROOT" "$WORK" ||
+# A PID namespace too: whatever runs in the root (the sentinel libvirtd, a test's daemons) ends
+# with its first process, the bash below, even when the run is interrupted (a TERM or INT it
+# gets ends it; unshare ignores both, and --kill-child turns unshare's own end, by SIGKILL, into
+# the namespace's)
+unshare --mount --pid --kill-child --propagation private -- /bin/bash "$0" --inside "$ROOT" "$WORK" ||
 	count fail "the root's namespace ended with exit $?"
 if grep -q " $ROOT/" /proc/self/mountinfo; then
 	count fail "mounts under the root outlived its namespace"
