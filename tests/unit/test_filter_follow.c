@@ -27,59 +27,10 @@
 #include "source-helpers.h"
 #include "source.h"
 #include "util.h"
-
-static pid_t server_pid = -1;
-static int server_port;
-static char *srvdir;
+#include "report-server.h"
 
 #define T0 1800000000
 #define FETCH_MS 60000
-
-static int start_server(void)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	server_pid = fork();
-	if (server_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], STDOUT_FILENO);
-		execlp("python3", "python3", "tests/filter/report-server.py", srvdir, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[32];
-	bool ok = f && fgets(line, sizeof(line), f) && (server_port = atoi(line)) > 0;
-	if (f)
-		fclose(f);
-	return ok ? 0 : -1;
-}
-
-static size_t to_buf(char *data, size_t size, size_t n, void *p)
-{
-	char **buf = p;
-	char *next = xasprintf("%s%.*s", *buf ? *buf : "", (int)(size * n), data);
-	free(*buf);
-	*buf = next;
-	return size * n;
-}
-
-/* A counter of the server's GET /stats. */
-static int server_stat(const char *key)
-{
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d/stats", server_port), *body = NULL;
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_cleanup(c);
-	json_object *o = json_tokener_parse(body);
-	int v = json_count(o, key);
-	json_object_put(o);
-	return v;
-}
 
 static struct vf_sources *follow_sources(int follow_wait)
 {
@@ -305,24 +256,7 @@ static void test_follow_real_serve(_unused_ void **state)
 
 static int setup(void **state)
 {
-	static const char *const proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-					       "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
-	for (size_t i = 0; i < ARRAY_SIZE(proxies); i++)
-		unsetenv(proxies[i]);
-	if (tmpdir_setup(state) < 0)
-		return -1;
-	srvdir = xasprintf("%s/served", tmpdir);
-	return mkdir(srvdir, 0755) == 0 && start_server() == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-	}
-	free(srvdir);
-	return tmpdir_teardown(state);
+	return server_setup(state, NULL, NULL);
 }
 
 int main(void)
@@ -333,5 +267,5 @@ int main(void)
 		cmocka_unit_test(test_follow_quick),    cmocka_unit_test(test_follow_die_and_back),
 		cmocka_unit_test(test_follow_real_serve),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, server_teardown);
 }

@@ -2,8 +2,8 @@
 /* filter/source-http.c through vf_sources, against tests/filter/report-server.py on 127.0.0.1:
  * URL templates, fetches, the ETag cache (304s, failures cached too), parallel and concurrent
  * lookups, errors and timeouts, host addresses from a resolver, and a reports directory and
- * HTTP together. The directory source is tested in test_filter_source.c; shared helpers are in
- * source-helpers.h. Run from the repository root. */
+ * HTTP together. The directory source is tested in test_filter_source_dir.c; shared helpers are in
+ * source-helpers.h, the report server in report-server.h. Run from the repository root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -31,10 +31,7 @@
 #include "source-helpers.h"
 #include "source.h"
 #include "util.h"
-
-static pid_t server_pid = -1;
-static int server_port;
-static char *srvdir; /* what the report server serves */
+#include "report-server.h"
 
 #define T0 1800000000 /* a lookup's `now` in the HTTP tests */
 /* The timeout of fetches no test means to time out: a hang bound, not a speed limit (the 16 MiB
@@ -43,69 +40,9 @@ static char *srvdir; /* what the report server serves */
 
 /* ---- HTTP, against tests/filter/report-server.py ---- */
 
-static int start_server(void)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	server_pid = fork();
-	if (server_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test leaves no server behind */
-		dup2(p[1], STDOUT_FILENO);
-		execlp("python3", "python3", "tests/filter/report-server.py", srvdir, "--sleep", "3",
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[32];
-	bool ok = f && fgets(line, sizeof(line), f) && (server_port = atoi(line)) > 0;
-	if (f)
-		fclose(f);
-	return ok ? 0 : -1;
-}
-
-static void stop_server(void)
-{
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-	}
-}
-
-static size_t to_buf(char *data, size_t size, size_t n, void *p)
-{
-	char **buf = p;
-	char *next = xasprintf("%s%.*s", *buf ? *buf : "", (int)(size * n), data);
-	free(*buf);
-	*buf = next;
-	return size * n;
-}
-
-/* GET /stats (or /reset) from the server: its JSON (caller puts). */
-static json_object *server_get(const char *path)
-{
-	_cleanup_free_ char *url = xasprintf("http://127.0.0.1:%d%s", server_port, path), *body = NULL;
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_cleanup(c);
-	return json_tokener_parse(body);
-}
-
 static void server_reset(void)
 {
 	json_object_put(server_get("/reset"));
-}
-
-static int server_stat(const char *key)
-{
-	json_object *o = server_get("/stats");
-	int v = json_count(o, key);
-	json_object_put(o);
-	return v;
 }
 
 static char *url_of(const char *id)
@@ -641,22 +578,7 @@ static void test_http_and_dir(_unused_ void **state)
 
 static int setup(void **state)
 {
-	/* libcurl honours these; the tests talk to 127.0.0.1 directly */
-	static const char *const proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-					       "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
-	for (size_t i = 0; i < ARRAY_SIZE(proxies); i++)
-		unsetenv(proxies[i]);
-	if (tmpdir_setup(state) < 0)
-		return -1;
-	srvdir = xasprintf("%s/served", tmpdir);
-	return mkdir(srvdir, 0755) == 0 && start_server() == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	stop_server();
-	free(srvdir);
-	return tmpdir_teardown(state);
+	return server_setup(state, "--sleep", "3");
 }
 
 int main(void)
@@ -670,5 +592,5 @@ int main(void)
 		cmocka_unit_test(test_http_concurrent),
 		cmocka_unit_test(test_http_deadline),  cmocka_unit_test(test_http_backoff),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, server_teardown);
 }
