@@ -91,10 +91,12 @@ static int vf_netdev_dir(struct reader *rd, const char *vfdir, char **ret_name, 
 	return 0;
 }
 
-static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *vf)
+/* true: the VF's net/ was listed, through its directory, which was therefore still there */
+static bool read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
 	_cleanup_free_ char *name = NULL, *ndir = NULL, *upper = NULL;
 	int r = vf_netdev_dir(rd, vfdir, &name, &ndir);
+	bool listed = r == 0 || r == NET_DIR_EMPTY;
 	if (r == NET_DIR_EMPTY) {
 		/* The kernel keeps net/ but lists a netdev only in the netns it lives in: a VF
 		 * netdev moved into a container's netns leaves it empty here. */
@@ -107,7 +109,7 @@ static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *v
 		if (r != -ENOENT)
 			sr_add_error(rd, vfdir, "net: cannot be read: %s", strerror(-r));
 		sr_listing_done(&rd->held[HELD_NET]);
-		return;
+		return listed;
 	}
 
 	long ifindex;
@@ -122,6 +124,7 @@ static void read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *v
 		vf->macvtap_upper = xstrdup(upper + strlen("upper_"));
 	vf->netdev = TAKE_PTR(name);
 	sr_listing_done(&rd->held[HELD_NET]);
+	return true;
 }
 
 /* Group name's devices/, below the held kernel/iommu_groups: "N/devices" in one openat2 from
@@ -277,12 +280,14 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
 		sr_add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
 	read_vf_iommu(rd, vfdir, vf);
-	read_vf_netdev(rd, vfdir, vf);
+	bool seen = read_vf_netdev(rd, vfdir, vf);
+	if (streq_ptr(vf->driver, "vfio-pci"))
+		seen = read_vf_enable(rd, vfdir, vf) || seen;
 	/* A VF removed while it was read (sriov_numvfs lowered, hot unplug) leaves "no driver, no
-	 * netdev", which looks free: its directory gone now says it was not. A vfio-pci VF's enable,
-	 * read last and through that directory, says it is still there: an open and a close less
-	 * per vfio-pci VF. */
-	if (!(streq_ptr(vf->driver, "vfio-pci") && read_vf_enable(rd, vfdir, vf)))
+	 * netdev", which looks free: its directory gone now says it was not. Its net/ listed, or a
+	 * vfio-pci VF's enable read, through that directory after its driver link already says it
+	 * was there: an open and a close less per VF with a netdev or vfio-pci. */
+	if (!seen)
 		(void)vf_dir_present(rd, vfdir);
 }
 

@@ -363,11 +363,14 @@ fz_vanish() {
 }
 FZ_VFS=13-63 fz_vanish "VFs 13-63 removed before their virtfn links are read" 'readlinkat "virtfn13" ENOENT+'
 # lib/sysfs.c read_vf() checks that the VF's directory is still there after reading it (before too
-# when its PF's listing did not show it as a directory), and
-# a netdev whose ifindex vanished is an error. Not injected: a lone ENOENT on a VF's net/ (the
-# VF directory still there) reads as "no host netdev", which is what a vfio-pci VF looks like;
-# a lone EIO on the openat2 of net/ is retried by the userspace resolver and recovers.
-fz_vanish "VF directory gone after its virtfn link was read" 'openat2 "0000:03:13.2", ENOENT+'
+# when its PF's listing did not show it as a directory) unless its net/ was listed, or a vfio-pci
+# VF's enable read, through that directory; and a netdev whose ifindex vanished is an error. The
+# directory gone: its driver link and net/ missing, and the check that follows finds it gone.
+# Not injected: a lone ENOENT on a VF's net/ (the VF directory still there) reads as "no host
+# netdev", which is what a vfio-pci VF looks like; a lone EIO on the openat2 of net/ is retried
+# by the userspace resolver and recovers.
+fz_vanish "VF directory gone after its virtfn link was read" \
+	'readlinkat "0000:03:13.2/driver" ENOENT+' 'openat2 "0000:03:13.2/net" ENOENT+'
 fz_vanish "VF's netdev gone while its ifindex is read" 'openat2 "ens1f0v13/ifindex" ENOENT'
 
 # The real thing: the reporter is held (delay_enter) on its readlinkat of virtfn13 while the VF's
