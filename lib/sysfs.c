@@ -167,7 +167,6 @@ static void read_own_group(struct reader *rd, const char *vfdir, struct vf_vf *v
 {
 	_cleanup_free_ char *name = NULL;
 	long g;
-	rd->groups_each++;
 	if (sr_link_basename(rd, vfdir, "iommu_group", &name) < 0 || parse_long(name, 0, INT_MAX, &g) < 0)
 		return;
 	const struct vf_iommu_group *known = vf_iommu_group_read(&rd->groups, (int)g);
@@ -188,10 +187,10 @@ static void read_own_group(struct reader *rd, const char *vfdir, struct vf_vf *v
  * costs a listing per group, reading each VF's own group a readlink more per VF. The first is
  * cheaper when (nearly) every group holds a VF (ACS, 4,096 VFs); the second when the VFs are
  * few beside the host's other devices (a group per bridge, disk and NIC function: 8 VFs beside
- * 400 groups read in 0.4 ms instead of 2.7). So the VFs are looked up one by one until they
- * reach a quarter of the groups, which bounds the readlinks spent in vain in the first case;
- * then every group not read yet is read. No kernel/iommu_groups, or an empty one: no IOMMU
- * (or it is off), and no VF's link is looked for. */
+ * 400 groups read in 0.4 ms instead of 2.7). Every PF's VF count is known before the first VF
+ * is read (vf_sysfs_read), so the choice is made once: every group when the host's VFs are at
+ * least a quarter of its groups, else each VF's own. No kernel/iommu_groups, or an empty one:
+ * no IOMMU (or it is off), and no VF's link is looked for. */
 static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
 	struct listing *gl = &rd->held[HELD_GROUPS];
@@ -200,9 +199,9 @@ static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf
 		rd->groups_mode = any ? GROUPS_EACH : GROUPS_NONE;
 		if (!any)
 			sr_listing_done(gl);
+		else if (rd->vfs_total * 4 >= gl->n)
+			read_iommu_groups(rd);
 	}
-	if (rd->groups_mode == GROUPS_EACH && rd->groups_each * 4 >= gl->n)
-		read_iommu_groups(rd);
 	if (rd->groups_mode == GROUPS_EACH) {
 		read_own_group(rd, vfdir, vf);
 		return;
@@ -384,8 +383,6 @@ static void read_pf(struct reader *rd, struct vf_pf *pf, const char *netdir, con
 		pf->numa_node = (int)v;
 
 	read_vf_counts(rd, pf, pfdir);
-	if (pf->numvfs != UNKNOWN)
-		read_vfs(rd, pf, pfdir);
 }
 
 static bool strv_contains(char *const *strv, const char *s)
@@ -455,8 +452,14 @@ static bool pf_candidate(const struct reader *rd, const char *classdir, const ch
 	return true;
 }
 
+/* A PF whose VFs are read once every PF's count is known: its index in h->pfs, its PCI dir. */
+struct pf_todo {
+	size_t pf;
+	char *pfdir;
+};
+
 static void scan_netdev(struct reader *rd, const char *classdir, const char *name,
-			const struct vf_config *cfg, char *const *only)
+			const struct vf_config *cfg, char *const *only, struct pf_todo **todo, size_t *n_todo)
 {
 	_cleanup_free_ char *netdir = NULL, *pfdir = NULL, *driver = NULL;
 	if (only && !strv_contains(only, name))
@@ -472,6 +475,24 @@ static void scan_netdev(struct reader *rd, const char *classdir, const char *nam
 	rd->pf = pf->name;
 	read_pf(rd, pf, netdir, pfdir);
 	rd->pf = NULL;
+	if (pf->numvfs == UNKNOWN)
+		return;
+	rd->vfs_total += (size_t)pf->numvfs;
+	*(struct pf_todo *)array_append(todo, n_todo, sizeof(**todo)) =
+		(struct pf_todo){ .pf = rd->h->n_pfs - 1, .pfdir = TAKE_PTR(pfdir) };
+}
+
+/* The VFs of each PF found, in the order found. */
+static void read_all_vfs(struct reader *rd, struct pf_todo *todo, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct vf_pf *pf = &rd->h->pfs[todo[i].pf];
+		rd->pf = pf->name;
+		read_vfs(rd, pf, todo[i].pfdir);
+		rd->pf = NULL;
+		free(todo[i].pfdir);
+	}
+	free(todo);
 }
 
 int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *only,
@@ -493,8 +514,11 @@ int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *on
 	_cleanup_free_ char *tap = NULL;
 	rd.macvtaps = sr_first_entry(&rd, "", "class/macvtap", "", &tap) == 0;
 
+	struct pf_todo *todo = NULL;
+	size_t n_todo = 0;
 	for (size_t i = 0; i < nets.n; i++)
-		scan_netdev(&rd, nets.dir, nets.v[i].name, cfg, only);
+		scan_netdev(&rd, nets.dir, nets.v[i].name, cfg, only, &todo, &n_todo);
+	read_all_vfs(&rd, todo, n_todo);
 	vf_host_sort(h);
 	return 0;
 }
