@@ -15,9 +15,13 @@ same hosts, runs interleaved, median (p90) of RUNS runs:
   no-iommu   no IOMMU groups, every VF with a host netdev: nothing new to read at all
 
 The base is built from `git archive` into a temporary directory (needs git and the build
-dependencies); without git the benchmark says so and stops.
+dependencies); without git the benchmark says so and stops. The hosts are made in /dev/shm when
+it is there (BENCH_TMPDIR to choose): sysfs and procfs live in memory, and a disk file system
+adds its block reads of directories to both programs' time as noise. Each host is removed once
+measured.
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,22 +96,32 @@ def measure(cmds):
     return {k: (stat(w), stat(c)) for k, (w, c) in times.items()}
 
 
+def host_dir():
+    """where the hosts are made: BENCH_TMPDIR, else /dev/shm when writable, else TMPDIR's default"""
+    d = os.environ.get("BENCH_TMPDIR")
+    if d:
+        return d
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def main():
     for tool in (REPORT, MKNLMSG):
         if not os.access(tool, os.X_OK):
             sys.exit("bench_holders: %s missing (make all)" % tool)
-    with tempfile.TemporaryDirectory(prefix="vfcap-bench-holders.") as tmp:
+    with tempfile.TemporaryDirectory(prefix="vfcap-bench-holders.") as tmp, \
+            tempfile.TemporaryDirectory(prefix="vfcap-bench-holders.", dir=host_dir()) as hosts:
         try:
             commit, base = build_base(tmp)
         except (OSError, subprocess.CalledProcessError) as e:
             sys.exit("bench_holders: cannot build the base: %s" % e)
         print("\nVFs held outside libvirt: %dx%d/%d, /proc of %d processes; median (p90) of %d runs, ms;"
-              " base %s\n" % (PFS, VFS, DOMS, PROCS, RUNS, commit))
+              " base %s; hosts in %s\n" % (PFS, VFS, DOMS, PROCS, RUNS, commit, os.path.dirname(hosts)))
         print("%-10s %-5s %14s %14s %8s %8s" % ("host", "", "vfcap-report", "base", "ratio", "cost ms"))
         for name, extra in HOSTS:
-            d = os.path.join(tmp, name)
+            d = os.path.join(hosts, name)
             gen(d, extra)
             r = measure({"new": report_cmd(REPORT, d, True), "base": report_cmd(base, d, False)})
+            shutil.rmtree(d)
             for i, what in enumerate(("wall", "cpu")):
                 new, old = r["new"][i], r["base"][i]
                 print("%-10s %-5s %6.1f (%5.1f) %6.1f (%5.1f) %8.3f %8.1f" % (
