@@ -68,8 +68,9 @@ static void check_string(const char *s, size_t n, const char *what)
 {
 	check(json_object_new_string_len(s, (int)n), what);
 	/* and as a key (up to a NUL: json-c's keys are C strings) */
+	_cleanup_free_ char *key = xstrndup(s, n);
 	json_object *obj = json_object_new_object();
-	json_object_object_add(obj, s, json_object_new_int(1));
+	json_object_object_add(obj, key, json_object_new_int(1));
 	same_as_json_c(obj, what);
 	json_object_put(obj);
 }
