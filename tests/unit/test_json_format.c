@@ -254,15 +254,10 @@ static void check_report(struct vf_host *h, const char *what)
 
 static void fixture_case(const char *parent, const char *name)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s/expected.json", parent, name);
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	if (read_full_file(path, &text, &len, 1 << 24) < 0)
-		return; /* not every case dir has a JSON golden */
-	_cleanup_host_ struct vf_host *h = NULL;
-	_cleanup_free_ char *err = NULL;
-	if (vf_report_parse(text, len, &h, &err) < 0)
-		fail_msg("%s: %s", path, err);
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_host_ struct vf_host *h = read_golden_report(parent, name, &path, &text);
+	if (!h)
+		return;
 	check_report(h, path);
 	/* and the golden as json-c reads it */
 	_cleanup_json_ json_object *o = json_tokener_parse(text);
