@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading one JSON document with json-c, strictly: the report reader and the hook's caps merge
- * both take exactly one document with nothing but whitespace after it. */
+ * both take exactly one document with nothing but whitespace after it. Writing a json-c tree as
+ * json-c does, faster (the report's JSON). */
 #pragma once
 
 #include <json-c/json.h>
@@ -27,3 +28,8 @@ static inline bool vf_json_is_ws(char c)
  * byte offset and *desc json-c's description of the syntax error, or NULL when a complete
  * document is followed by more than whitespace (callers word that themselves). */
 int vf_json_parse_one(const char *text, size_t len, int depth, json_object **ret, size_t *at, const char **desc);
+
+/* What json_object_to_json_string_ext(o, flags) writes, byte for byte, followed by "\n": flags
+ * NOSLASHESCAPE | PRETTY | SPACED when pretty, else NOSLASHESCAPE | PLAIN. Returns a malloc'ed,
+ * NUL-terminated string (the caller frees it) and, when len is not NULL, its length in *len. */
+char *vf_json_format(json_object *o, bool pretty, size_t *len);

@@ -730,12 +730,8 @@ json_object *vf_report_to_json(const struct vf_host *h)
 
 char *vf_report_format_json(const struct vf_host *h, bool pretty)
 {
-	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-		    (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
-	json_object *o = vf_report_to_json(h);
-	char *s = xasprintf("%s\n", json_object_to_json_string_ext(o, flags));
-	json_object_put(o);
-	return s;
+	_cleanup_json_ json_object *o = vf_report_to_json(h);
+	return vf_json_format(o, pretty, NULL);
 }
 
 int vf_report_from_json(json_object *o, struct vf_host **ret, char **errmsg)
