@@ -9,6 +9,8 @@
 #include "libvirt.h"
 #include "model.h"
 
+struct vf_holder_hints; /* holders.h */
+
 struct vf_gather_opts {
 	const char *sysfs_root;     /* NULL: the config's, else /sys */
 	const char *netlink_file;   /* NULL: the config's, else the kernel */
@@ -17,6 +19,9 @@ struct vf_gather_opts {
 	const char *proc_root;      /* NULL: the config's, else /proc (VFIO holders, netns pids) */
 	const char *netns_root;     /* NULL: the config's, else /run/netns (named namespaces) */
 	char *const *pfs;           /* only these PFs (NULL-terminated), or NULL for all */
+	/* who held which VF outside libvirt at the last gather, asked first and then replaced
+	 * (holders.h); NULL: none (a one-shot run) */
+	struct vf_holder_hints *holder_hints;
 	time_t now;                 /* the report time */
 };
 

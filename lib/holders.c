@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* VFs held outside libvirt, named (holders.h). The named namespaces (NETNS) first, then one
- * pass over PROC in pid order: the fd links of each process while some VFIO holder is
+/* VFs held outside libvirt, named (holders.h). The named namespaces (NETNS) first, then the
+ * processes that held VFs at the last gather (hints, serve's), then one pass over PROC in pid
+ * order: the fd links of each process while some VFIO holder is
  * unnamed, the net namespace of each while some moved netdev is. Each namespace is asked once,
  * when first met, for the links whose parent device is a VF, so the pass ends as soon as every
  * VF has its name. Nothing at all is read when no VF needs a name. */
@@ -27,7 +28,15 @@ struct want {
 	size_t n_vfio, named_vfio;
 	struct vf_vf **ns;   /* netdevs moved to another namespace */
 	size_t n_ns, named_ns;
+	struct vf_holder_hint *found; /* the VFs named through a process: the next gather's hints */
+	size_t n_found;
 };
+
+static void found_by(struct want *w, const struct vf_vf *vf, int pid)
+{
+	*(struct vf_holder_hint *)array_append(&w->found, &w->n_found, sizeof(*w->found)) =
+		(struct vf_holder_hint){ .pci_address = xstrdup(vf->pci_address), .pid = pid };
+}
 
 /* A namespace to examine: named (/run/netns) or the first process found in it. */
 struct nsid {
@@ -180,6 +189,7 @@ static void name_vfio(struct scan *s, int pid, const char *dev, char **comm)
 			*comm = read_comm(s->procfd, pid);
 		vf->holder = xasprintf("vfio pid %d (%s)", pid, *comm);
 		w->named_vfio++;
+		found_by(w, vf, pid);
 	}
 }
 
@@ -248,6 +258,8 @@ static void name_in_ns(struct scan *s, const struct nsid *id, const struct vf_ns
 				continue;
 			vf->holder = id->name ? xasprintf("netns %s", id->name) : xasprintf("netns of pid %d", id->pid);
 			w->named_ns++;
+			if (!id->name) /* a named one is looked at first anyway */
+				found_by(w, vf, id->pid);
 		}
 	}
 }
@@ -265,26 +277,76 @@ static void name_netns(struct scan *s, const struct nsid *id)
 	vf_ns_links_clear(&links);
 }
 
+/* ---- hints: last gather's holders, asked first ---- */
+
+void vf_holder_hints_clear(struct vf_holder_hints *hints)
+{
+	for (size_t i = 0; i < hints->n; i++)
+		free(hints->v[i].pci_address);
+	free(hints->v);
+	*hints = (struct vf_holder_hints){ 0 };
+}
+
+static bool unnamed_in(struct vf_vf *const *list, size_t n, const char *pci_address)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!list[i]->holder && streq(list[i]->pci_address, pci_address))
+			return true;
+	return false;
+}
+
+/* Each hinted process, while its VF is still unnamed: its fds, or its namespace. */
+static void ask_hinted(struct scan *s, const struct vf_holder_hints *hints)
+{
+	char path[32];
+	for (size_t i = 0; hints && i < hints->n; i++) {
+		const struct vf_holder_hint *k = &hints->v[i];
+		if (unnamed_in(s->w->vfio, s->w->n_vfio, k->pci_address))
+			scan_fds(s, k->pid);
+		if (unnamed_in(s->w->ns, s->w->n_ns, k->pci_address)) {
+			snprintf(path, sizeof(path), "%d/ns/net", k->pid);
+			ns_add(s, s->procfd, path, NULL, k->pid);
+		}
+	}
+}
+
+static void keep_hints(struct want *w, struct vf_holder_hints *hints)
+{
+	if (!hints) {
+		for (size_t i = 0; i < w->n_found; i++)
+			free(w->found[i].pci_address);
+		free(w->found);
+		return;
+	}
+	vf_holder_hints_clear(hints);
+	*hints = (struct vf_holder_hints){ .v = w->found, .n = w->n_found };
+}
+
 void vf_holders_name(struct vf_host *h, const struct vf_usage *u, const char *proc_root,
-		     const char *netns_root)
+		     const char *netns_root, struct vf_holder_hints *hints)
 {
 	struct want w = { 0 };
 	collect(h, u, &w);
-	if (!w.n_vfio && !w.n_ns) /* the common case costs this loop and nothing else */
+	if (!w.n_vfio && !w.n_ns) { /* the common case costs this loop and nothing else */
+		keep_hints(&w, hints);
 		return;
+	}
 	struct scan s = { .w = &w, .proc_root = proc_root, .netns_root = netns_root,
 			  .procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
 	if (w.n_ns && s.procfd >= 0)
 		ns_add(&s, s.procfd, "self/ns/net", NULL, 0);
 	if (w.n_ns)
 		add_named(&s, netns_root);
-	if (s.procfd >= 0)
+	if (s.procfd >= 0) {
+		ask_hinted(&s, hints);
 		scan_proc(&s);
+	}
 	for (size_t i = 0; i < s.n_ns; i++)
 		free(s.ns[i].name);
 	free(s.ns);
 	free(w.vfio);
 	free(w.ns);
+	keep_hints(&w, hints);
 	if (s.procfd >= 0)
 		close(s.procfd);
 }

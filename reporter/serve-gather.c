@@ -23,10 +23,11 @@ const char *reason_name(enum reason r)
 }
 
 /* NULL when only_if_changed and the host serves what prev does. */
-static struct snapshot *gather(const struct server *s, const struct snapshot *prev, bool only_if_changed)
+static struct snapshot *gather(struct server *s, const struct snapshot *prev, bool only_if_changed)
 {
 	struct vf_gather_opts g = s->o->gather;
 	g.now = vf_now();
+	g.holder_hints = &s->hints; /* /proc is read whole once, then only where the holders were */
 	_cleanup_host_ struct vf_host *h = vf_host_new();
 	int r = vf_gather(h, s->o->cfg, &g, NULL);
 	if (r >= 0)

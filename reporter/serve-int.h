@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 
+#include "holders.h"
 #include "serve-snapshot.h"
 #include "serve-tls.h"
 #include "serve.h"
@@ -54,6 +55,7 @@ struct server {
 	uint64_t by_reason[R_N];
 	uint64_t events[VF_WATCH_N];
 	char *logged; /* the problem last logged; only the gatherer touches it */
+	struct vf_holder_hints hints; /* who held which VF at the last gather; the gatherer's too */
 	pthread_t gatherer;
 	struct vf_watch_kernel kernel; /* read by the main thread's loop */
 	struct vf_watch_libvirt *libvirt;

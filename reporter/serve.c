@@ -355,6 +355,7 @@ int vf_report_serve(const struct vf_serve_opts *o)
 	serve_tls_clear(&s.tls);
 	snapshot_unref(s.cur);
 	free(s.logged);
+	vf_holder_hints_clear(&s.hints);
 	pthread_cond_destroy(&s.cond);
 	return r;
 }

@@ -60,7 +60,7 @@ static void test_sysfs_facts(void **state)
 static void test_fixture_names(void **state)
 {
 	_cleanup_host_ struct vf_host *h = mixed_sysfs();
-	vf_holders_name(h, NULL, MIXED "/proc", MIXED "/netns");
+	vf_holders_name(h, NULL, MIXED "/proc", MIXED "/netns", NULL);
 	assert_string_equal(holder(h, 0), "vfio pid 4242 (testpmd)"); /* /dev/vfio/40 */
 	assert_string_equal(holder(h, 1), "vfio pid 5151 (crosvm)");  /* /dev/vfio/devices/vfio1 */
 	assert_null(holder(h, 2));                                    /* enable 0: not looked for */
@@ -80,7 +80,7 @@ static void test_libvirt_first(void **state)
 	struct vf_use *x = array_append(&u.uses, &u.n_uses, sizeof(*x));
 	*x = (struct vf_use){ .kind = VF_USE_DOMAIN_PCI, .key = xstrdup(h->pfs[0].vfs[8].pci_address),
 			      .owner = xstrdup("vm-8") };
-	vf_holders_name(h, &u, MIXED "/proc", MIXED "/netns");
+	vf_holders_name(h, &u, MIXED "/proc", MIXED "/netns", NULL);
 	assert_null(holder(h, 8));
 	assert_string_equal(holder(h, 0), "vfio pid 4242 (testpmd)");
 
@@ -91,7 +91,7 @@ static void test_libvirt_first(void **state)
 		vf->enable = i == 8 ? 1 : 0;
 		vf->net_hidden = false;
 	}
-	vf_holders_name(h, &u, "/nonexistent/proc", "/nonexistent/netns");
+	vf_holders_name(h, &u, "/nonexistent/proc", "/nonexistent/netns", NULL);
 	for (int i = 0; i < 12; i++)
 		assert_null(holder(h, i));
 	vf_usage_clear(&u);
@@ -101,7 +101,7 @@ static void test_libvirt_first(void **state)
 static void test_roots_missing(void **state)
 {
 	_cleanup_host_ struct vf_host *h = mixed_sysfs();
-	vf_holders_name(h, NULL, "/nonexistent/proc", "/nonexistent/netns");
+	vf_holders_name(h, NULL, "/nonexistent/proc", "/nonexistent/netns", NULL);
 	for (int i = 0; i < 12; i++)
 		assert_null(holder(h, i));
 }
@@ -168,7 +168,7 @@ static void test_namespace_cap(void **state)
 		pf->vfs[0].pci_address = xstrdup("0000:04:11.0");
 		pf->vfs[0].driver = xstrdup("iavf");
 		pf->vfs[0].net_hidden = true;
-		vf_holders_name(h, NULL, root, "/nonexistent");
+		vf_holders_name(h, NULL, root, "/nonexistent", NULL);
 		if (at == 0)
 			assert_string_equal(pf->vfs[0].holder, "netns of pid 5");
 		else
@@ -188,12 +188,75 @@ static void test_fd_unreadable(void **state)
 					     root, root, root, root);
 	assert_int_equal(system(cmd), 0);
 	_cleanup_host_ struct vf_host *h = mixed_sysfs();
-	vf_holders_name(h, NULL, root, "/nonexistent");
+	vf_holders_name(h, NULL, root, "/nonexistent", NULL);
 	assert_null(holder(h, 0));
 	_cleanup_free_ char *undo = xasprintf("chmod 755 %s/42/fd", root);
 	assert_int_equal(system(undo), 0);
-	vf_holders_name(h, NULL, root, "/nonexistent");
+	vf_holders_name(h, NULL, root, "/nonexistent", NULL);
 	assert_string_equal(holder(h, 0), "vfio pid 42 (testpmd)");
+	rm_rf(root);
+}
+
+static const struct vf_holder_hint *hint_for(const struct vf_holder_hints *k, const char *pci_address)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (streq(k->v[i].pci_address, pci_address))
+			return &k->v[i];
+	return NULL;
+}
+
+/* serve's hints: the names through a process are kept (a named namespace's are not: it is read
+ * first anyway), and the next gather gives them the same. */
+static void test_hints_kept(void **state)
+{
+	struct vf_holder_hints k = { 0 };
+	_cleanup_host_ struct vf_host *h = mixed_sysfs();
+	vf_holders_name(h, NULL, MIXED "/proc", MIXED "/netns", &k);
+	assert_int_equal(k.n, 4);
+	const int pids[12] = { [0] = 4242, [1] = 5151, [5] = 7000, [8] = 880 };
+	for (int i = 0; i < 12; i++) {
+		const struct vf_holder_hint *x = hint_for(&k, h->pfs[0].vfs[i].pci_address);
+		assert_int_equal(x ? x->pid : 0, pids[i]);
+	}
+	_cleanup_host_ struct vf_host *again = mixed_sysfs();
+	vf_holders_name(again, NULL, MIXED "/proc", MIXED "/netns", &k);
+	for (int i = 0; i < 12; i++)
+		assert_true(streq_ptr(holder(again, i), holder(h, i)));
+	assert_int_equal(k.n, 4);
+	vf_holder_hints_clear(&k);
+}
+
+/* Two processes hold VF 0's group: the pass names the lower pid, a hint the hinted one (it is
+ * asked first), a hint that no longer holds it (gone, or holding nothing) the pass again. */
+static void test_hints_first(void **state)
+{
+	_cleanup_free_ char *root = mkdtemp_here();
+	_cleanup_free_ char *cmd = xasprintf("for p in 42:testpmd 99:other 7:idle; do d=%s/${p%%:*}; "
+					     "mkdir -p $d/fd && echo ${p#*:} >$d/comm; done && "
+					     "ln -s /dev/vfio/40 %s/42/fd/3 && ln -s /dev/vfio/40 %s/99/fd/5",
+					     root, root, root);
+	assert_int_equal(system(cmd), 0);
+	const struct { int hint; const char *name; } cases[] = {
+		{ 0, "vfio pid 42 (testpmd)" },
+		{ 99, "vfio pid 99 (other)" },
+		{ 12345, "vfio pid 42 (testpmd)" },
+		{ 7, "vfio pid 42 (testpmd)" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_host_ struct vf_host *h = mixed_sysfs();
+		const char *vf0 = h->pfs[0].vfs[0].pci_address;
+		struct vf_holder_hints k = { 0 };
+		if (cases[i].hint) {
+			k.v = xmalloc(sizeof(*k.v));
+			k.v[0] = (struct vf_holder_hint){ .pci_address = xstrdup(vf0), .pid = cases[i].hint };
+			k.n = 1;
+		}
+		vf_holders_name(h, NULL, root, "/nonexistent", &k);
+		assert_string_equal(holder(h, 0), cases[i].name);
+		assert_int_equal(k.n, 1); /* replaced by this gather's */
+		assert_int_equal(hint_for(&k, vf0)->pid, cases[i].hint == 99 ? 99 : 42);
+		vf_holder_hints_clear(&k);
+	}
 	rm_rf(root);
 }
 
@@ -269,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_sysfs_facts),   cmocka_unit_test(test_fixture_names),
 		cmocka_unit_test(test_libvirt_first), cmocka_unit_test(test_roots_missing),
 		cmocka_unit_test(test_namespace_cap), cmocka_unit_test(test_fd_unreadable),
+		cmocka_unit_test(test_hints_kept),    cmocka_unit_test(test_hints_first),
 		cmocka_unit_test(test_parse),         cmocka_unit_test(test_live_netns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
