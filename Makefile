@@ -154,6 +154,11 @@ $(BUILD)/bench/fetchcost: bench/fetchcost.c $(FLAGS_STAMP) $(BUILD)/libvfcap-fil
 	@mkdir -p $(dir $@)
 	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) -Ifilter $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap-filter.a $(BUILD)/libvfcap.a $(FILTER_LIBS)
 
+# make bench's cost of naming VFs held outside libvirt, one-shot and serve (bench/bench_holders.py)
+$(BUILD)/bench/holderscost: bench/holderscost.c $(FLAGS_STAMP) $(BUILD)/libvfcap.a
+	@mkdir -p $(dir $@)
+	@$(NOT_WERROR)echo "  CC $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvfcap.a $(PKG_LIBS) -lpthread
+
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 WERROR=1 all
 
@@ -224,6 +229,7 @@ bench:
 	@./scripts/install-deps.sh test $(KERNEL_PKGS)
 	$(MAKE) all
 	/usr/bin/python3 bench/bench.py
+	$(MAKE) $(BUILD)/bench/holderscost
 	/usr/bin/python3 bench/bench_holders.py
 	/usr/bin/python3 bench/bench_hook.py
 	$(MAKE) $(BUILD)/bench/rpcload

@@ -18,6 +18,10 @@ same hosts, runs interleaved, median (p90) and minimum of RUNS runs:
              worst case of the /proc pass on procfs itself (its per-process cost is not the
              synthetic tree's)
 
+On the held host, build/bench/holderscost (when built: make bench builds it) then times the
+naming alone, in process: as a one-shot run does it (the pass) and as serve's next gather
+does (asking first the processes its last gather found).
+
 The base is built from `git archive` into a temporary directory (needs git and the build
 dependencies); without git the benchmark says so and stops. The hosts are made in /dev/shm when
 it is there (BENCH_TMPDIR to choose): sysfs and procfs live in memory, and a disk file system
@@ -35,6 +39,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPORT = os.path.join(TOP, "build", "vfcap-report")
 MKNLMSG = os.path.join(TOP, "build", "tools", "mknlmsg")
+HOLDERSCOST = os.path.join(TOP, "build", "bench", "holderscost")
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 PFS, VFS, DOMS, PROCS = 16, 256, 500, 2000
 HELD = ["--iommu", "--procs", str(PROCS), "--held", "8"]
@@ -146,16 +151,23 @@ def main():
               " base %s; hosts in %s\n" % (PFS, VFS, DOMS, PROCS, RUNS, commit, os.path.dirname(hosts)))
         print("%-10s %-5s %14s %14s %8s %8s %10s" % ("host", "", "vfcap-report", "base", "ratio", "cost ms",
                                                       "ratio min"))
+        naming = ""
         for name, extra, real_proc in HOSTS:
             d = os.path.join(hosts, name)
             gen(d, extra)
             r = measure_host(base, d, real_proc)
+            if name == "held" and os.access(HOLDERSCOST, os.X_OK):
+                naming = subprocess.run([HOLDERSCOST, d, str(max(RUNS, 2))], capture_output=True, text=True,
+                                        check=True).stdout
             shutil.rmtree(d)
             for i, what in enumerate(("wall", "cpu")):
                 new, old = r["new"][i], r["base"][i]
                 print("%-10s %-5s %6.1f (%5.1f) %6.1f (%5.1f) %8.3f %8.1f %10.3f" % (
                     name if i == 0 else "", what, new[0], new[1], old[0], old[1], new[0] / old[0],
                     new[0] - old[0], new[2] / old[2]))
+    if naming:
+        print("\nheld: naming the holders alone (build/bench/holderscost, CPU time, %d rounds):" % max(RUNS, 2))
+        print(naming, end="")
     print("\nratio = vfcap-report / base on the same host, of the medians (cpu: user + system time,")
     print("steadier than wall on a busy machine); ratio min, of the fastest runs: other jobs only ever")
     print("add time, so the minimum is the least disturbed figure. The issue's goal: the new sources")
