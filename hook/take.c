@@ -134,7 +134,8 @@ static int numa_check(const struct ctx *c, const struct vf_take *req, char **not
 
 static int gather(struct ctx *c, const struct vf_take *req, char **errmsg)
 {
-	struct vf_gather_opts o = { .now = c->now };
+	/* a holder's name changes no placement: the /proc pass (a process at a time) is not paid */
+	struct vf_gather_opts o = { .now = c->now, .skip_holder_names = true };
 	int r = vf_gather(c->h, c->cfg, &o, &c->usage);
 	if (r < 0)
 		return set_error(errmsg, r, "cannot read %s/class/net: %s", vf_gather_sysfs_root(c->cfg, &o),

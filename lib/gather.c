@@ -54,7 +54,8 @@ static void judge(struct vf_host *h, const struct vf_config *cfg, const struct v
 	/* after libvirt: a VF a domain holds needs no other name, and /proc is not read for it */
 	const char *proc = o->proc_root ?: cfg->proc_root ?: "/proc";
 	const char *netns = o->netns_root ?: cfg->netns_root ?: "/run/netns";
-	vf_holders_name(h, ok ? usage : NULL, proc, netns, o->holder_hints);
+	if (!o->skip_holder_names)
+		vf_holders_name(h, ok ? usage : NULL, proc, netns, o->holder_hints);
 	vf_capacity_compute(h, ok ? usage : NULL, cfg);
 }
 

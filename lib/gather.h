@@ -22,6 +22,9 @@ struct vf_gather_opts {
 	/* who held which VF outside libvirt at the last gather, asked first and then replaced
 	 * (holders.h); NULL: none (a one-shot run) */
 	struct vf_holder_hints *holder_hints;
+	/* only which VFs are free matters (the hook placing vNICs): /proc is not read, and a VF
+	 * held outside libvirt stays "host" with its holder unnamed */
+	bool skip_holder_names;
 	time_t now;                 /* the report time */
 };
 

@@ -19,6 +19,8 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "config.h"
+#include "gather.h"
 #include "holders.h"
 #include "netns.h"
 #include "sysfs.h"
@@ -260,6 +262,33 @@ static void test_hints_first(void **state)
 	rm_rf(root);
 }
 
+/* vf_gather as the hook's placement asks it (skip_holder_names): /proc is not read, and what
+ * the holders hold stays "host" all the same, unnamed; the counts do not change. */
+static void test_gather_skips_names(void **state)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	_cleanup_free_ char *uri = xasprintf("test://%s/" MIXED "/libvirt.xml", cwd);
+	struct vf_config *cfg = NULL;
+	char *err = NULL;
+	assert_int_equal(vf_config_load(MIXED "/vfcap.conf", &cfg, &err), 0);
+	int free_vfs[2];
+	for (int skip = 0; skip <= 1; skip++) {
+		struct vf_gather_opts o = { .sysfs_root = MIXED "/sysfs", .netlink_file = MIXED "/netlink.bin",
+					    .libvirt_uri = uri, .proc_root = MIXED "/proc",
+					    .netns_root = MIXED "/netns", .skip_holder_names = skip };
+		_cleanup_host_ struct vf_host *h = vf_host_new();
+		assert_int_equal(vf_gather(h, cfg, &o, NULL), 0);
+		const struct vf_vf *v = h->pfs[0].vfs;
+		assert_int_equal(v[0].state, VF_STATE_HOST);
+		assert_int_equal(v[5].state, VF_STATE_HOST);
+		assert_string_equal(v[0].owner, skip ? "vfio (holder unnamed)" : "vfio pid 4242 (testpmd)");
+		assert_string_equal(v[5].owner, skip ? "netns (unnamed)" : "netns of pid 7000");
+		free_vfs[skip] = h->pfs[0].free;
+	}
+	assert_int_equal(free_vfs[0], free_vfs[1]);
+	vf_config_free(cfg);
+}
+
 static void test_parse(void **state)
 {
 	char buf[512];
@@ -333,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_first), cmocka_unit_test(test_roots_missing),
 		cmocka_unit_test(test_namespace_cap), cmocka_unit_test(test_fd_unreadable),
 		cmocka_unit_test(test_hints_kept),    cmocka_unit_test(test_hints_first),
+		cmocka_unit_test(test_gather_skips_names),
 		cmocka_unit_test(test_parse),         cmocka_unit_test(test_live_netns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
