@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* VFs held outside libvirt, named (holders.h). The named namespaces (NETNS) first, then the
  * processes that held VFs at the last gather (hints, serve's), then one pass over PROC in pid
- * order: the fd links of each process while some VFIO holder is
- * unnamed, the net namespace of each while some moved netdev is. Each namespace is asked once,
- * when first met, for the links whose parent device is a VF, so the pass ends as soon as every
- * VF has its name. Nothing at all is read when no VF needs a name. */
+ * order: the fd links of each process while some VFIO holder is unnamed, the net namespace of
+ * each while some moved netdev is. Each namespace is asked once, when first met, for the links
+ * whose parent device is a VF, so the pass ends as soon as every VF has its name. Nothing at
+ * all is read when no VF needs a name. */
 #include "holders.h"
 
 #include <dirent.h>
