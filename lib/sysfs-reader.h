@@ -58,8 +58,7 @@ struct reader {
 	const char *pf; /* the PF being read: object of its errors */
 	/* IOMMU groups (lib/sysfs.c: read_vf_iommu): the groups read, one by one or all */
 	struct vf_iommu groups;
-	int groups_mode;   /* GROUPS_UNLISTED, ... */
-	size_t vfs_total;  /* the VFs of every PF read: how the groups are read */
+	int groups_mode; /* GROUPS_UNLISTED, ... */
 };
 enum { HELD_PF, HELD_SIBS, HELD_NET, HELD_GROUPS };
 /* kernel/iommu_groups not listed yet; not there or empty (no IOMMU); listed and held, each VF's

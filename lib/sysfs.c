@@ -143,15 +143,15 @@ static int open_group_devices(const struct reader *rd, const struct listing *gl,
 	return sr_open_under(rd, gdir, "devices", O_RDONLY | O_DIRECTORY, &canon);
 }
 
-/* Each group's devices/ once, those read one by one excepted; then the table is sorted for
- * vf_iommu_find and kernel/iommu_groups let go. */
+/* Every group's devices/, before any VF is looked up (read_vf_iommu chooses this or each VF's
+ * own once); then the table is sorted for vf_iommu_find and kernel/iommu_groups let go. */
 static void read_iommu_groups(struct reader *rd)
 {
 	struct listing *gl = &rd->held[HELD_GROUPS];
 	rd->groups_mode = GROUPS_ALL;
 	for (size_t i = 0; i < gl->n; i++) {
 		long g;
-		if (parse_long(gl->v[i].name, 0, INT_MAX, &g) < 0 || vf_iommu_group_read(&rd->groups, (int)g))
+		if (parse_long(gl->v[i].name, 0, INT_MAX, &g) < 0)
 			continue;
 		_cleanup_close_ int fd = open_group_devices(rd, gl, gl->v[i].name);
 		if (fd >= 0)
@@ -191,6 +191,15 @@ static void read_own_group(struct reader *rd, const char *vfdir, struct vf_vf *v
  * is read (vf_sysfs_read), so the choice is made once: every group when the host's VFs are at
  * least a quarter of its groups, else each VF's own. No kernel/iommu_groups, or an empty one:
  * no IOMMU (or it is off), and no VF's link is looked for. */
+/* Every PF's VFs (their counts are all read before the first VF is). */
+static size_t host_vfs(const struct vf_host *h)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->n_pfs; i++)
+		n += h->pfs[i].numvfs > 0 ? (size_t)h->pfs[i].numvfs : 0;
+	return n;
+}
+
 static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 {
 	struct listing *gl = &rd->held[HELD_GROUPS];
@@ -199,7 +208,7 @@ static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf
 		rd->groups_mode = any ? GROUPS_EACH : GROUPS_NONE;
 		if (!any)
 			sr_listing_done(gl);
-		else if (rd->vfs_total * 4 >= gl->n)
+		else if (host_vfs(rd->h) * 4 >= gl->n)
 			read_iommu_groups(rd);
 	}
 	if (rd->groups_mode == GROUPS_EACH) {
@@ -477,7 +486,6 @@ static void scan_netdev(struct reader *rd, const char *classdir, const char *nam
 	rd->pf = NULL;
 	if (pf->numvfs == UNKNOWN)
 		return;
-	rd->vfs_total += (size_t)pf->numvfs;
 	*(struct pf_todo *)array_append(todo, n_todo, sizeof(**todo)) =
 		(struct pf_todo){ .pf = rd->h->n_pfs - 1, .pfdir = TAKE_PTR(pfdir) };
 }
