@@ -28,12 +28,15 @@ struct want {
 	size_t n_vfio, named_vfio;
 	struct vf_vf **ns;   /* netdevs moved to another namespace */
 	size_t n_ns, named_ns;
+	bool keep; /* the caller keeps hints: note what follows */
 	struct vf_holder_hint *found; /* the VFs named through a process: the next gather's hints */
 	size_t n_found;
 };
 
 static void found_by(struct want *w, const struct vf_vf *vf, int pid)
 {
+	if (!w->keep)
+		return;
 	*(struct vf_holder_hint *)array_append(&w->found, &w->n_found, sizeof(*w->found)) =
 		(struct vf_holder_hint){ .pci_address = xstrdup(vf->pci_address), .pid = pid };
 }
@@ -312,12 +315,8 @@ static void ask_hinted(struct scan *s, const struct vf_holder_hints *hints)
 
 static void keep_hints(struct want *w, struct vf_holder_hints *hints)
 {
-	if (!hints) {
-		for (size_t i = 0; i < w->n_found; i++)
-			free(w->found[i].pci_address);
-		free(w->found);
-		return;
-	}
+	if (!hints)
+		return; /* nothing was noted */
 	vf_holder_hints_clear(hints);
 	*hints = (struct vf_holder_hints){ .v = w->found, .n = w->n_found };
 }
@@ -325,7 +324,7 @@ static void keep_hints(struct want *w, struct vf_holder_hints *hints)
 void vf_holders_name(struct vf_host *h, const struct vf_usage *u, const char *proc_root,
 		     const char *netns_root, struct vf_holder_hints *hints)
 {
-	struct want w = { 0 };
+	struct want w = { .keep = hints != NULL };
 	collect(h, u, &w);
 	if (!w.n_vfio && !w.n_ns) { /* the common case costs this loop and nothing else */
 		keep_hints(&w, hints);
