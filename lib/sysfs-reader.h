@@ -56,14 +56,14 @@ struct reader {
 	char *dirbuf;           /* for getdents64 */
 	struct vf_host *h;
 	const char *pf; /* the PF being read: object of its errors */
-	/* IOMMU groups (lib/sysfs.c: read_vf_iommu): the groups read, one by one or all */
+	/* IOMMU groups (lib/sysfs-iommu.c): the groups read, one by one or all */
 	struct vf_iommu groups;
 	int groups_mode; /* GROUPS_UNLISTED, ... */
 };
 enum { HELD_PF, HELD_SIBS, HELD_NET, HELD_GROUPS };
-/* kernel/iommu_groups not listed yet; not there or empty (no IOMMU); listed and held, each VF's
- * group read through its link; every group read into the table. */
-enum { GROUPS_UNLISTED, GROUPS_NONE, GROUPS_EACH, GROUPS_ALL };
+/* How the VFs' IOMMU groups are read (lib/sysfs-iommu.c): not chosen yet; no IOMMU; each VF's
+ * own group; every group into the table; every PCI device's link. */
+enum { GROUPS_UNLISTED, GROUPS_NONE, GROUPS_EACH, GROUPS_ALL, GROUPS_LINKS };
 
 void sr_listing_done(struct listing *l);
 void sr_reader_done(struct reader *rd);
@@ -87,3 +87,8 @@ int sr_attr_int(const struct reader *rd, const char *dir, const char *name, long
 		    long *ret);
 char *sr_attr_pci_id(const struct reader *rd, const char *dir, const char *name);
 bool sr_is_pci_address(const char *s);
+
+/* lib/sysfs-iommu.c: the VF's IOMMU group (the way to read them is chosen at the first VF, when
+ * every PF's VF count is known); sr_iommu_done once every VF is read, to size the groups. */
+void sr_read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf);
+void sr_iommu_done(struct reader *rd);

@@ -127,101 +127,6 @@ static bool read_vf_netdev(struct reader *rd, const char *vfdir, struct vf_vf *v
 	return true;
 }
 
-/* Group name's devices/, below the held kernel/iommu_groups: "N/devices" in one openat2 from
- * its fd, with no path built and no held directory looked for (4,096 groups on a host with
- * ACS); a symlink on the way, or no openat2, goes through sr_open_under and its resolver. */
-static int open_group_devices(const struct reader *rd, const struct listing *gl, const char *name)
-{
-	char rel[32];
-	if (rd->openat2 && gl->fd >= 0 && snprintf(rel, sizeof(rel), "%s/devices", name) < (int)sizeof(rel)) {
-		int fd = sr_sys_openat2(gl->fd, rel, O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-		if (fd >= 0 || fd == -ENOENT)
-			return fd;
-	}
-	_cleanup_free_ char *gdir = vf_path_join(gl->dir, name);
-	_cleanup_free_ char *canon = NULL;
-	return sr_open_under(rd, gdir, "devices", O_RDONLY | O_DIRECTORY, &canon);
-}
-
-/* Every group's devices/, before any VF is looked up (read_vf_iommu chooses this or each VF's
- * own once); then the table is sorted for vf_iommu_find and kernel/iommu_groups let go. */
-static void read_iommu_groups(struct reader *rd)
-{
-	struct listing *gl = &rd->held[HELD_GROUPS];
-	rd->groups_mode = GROUPS_ALL;
-	for (size_t i = 0; i < gl->n; i++) {
-		long g;
-		if (parse_long(gl->v[i].name, 0, INT_MAX, &g) < 0)
-			continue;
-		_cleanup_close_ int fd = open_group_devices(rd, gl, gl->v[i].name);
-		if (fd >= 0)
-			(void)vf_iommu_add_group(&rd->groups, (int)g, fd, rd->dirbuf, DIRBUF);
-	}
-	vf_iommu_sort(&rd->groups);
-	sr_listing_done(gl);
-}
-
-/* The VF's group through its iommu_group link (a readlink), that group's devices/ read unless
- * an earlier VF's was. No link: in no group. */
-static void read_own_group(struct reader *rd, const char *vfdir, struct vf_vf *vf)
-{
-	_cleanup_free_ char *name = NULL;
-	long g;
-	if (sr_link_basename(rd, vfdir, "iommu_group", &name) < 0 || parse_long(name, 0, INT_MAX, &g) < 0)
-		return;
-	const struct vf_iommu_group *known = vf_iommu_group_read(&rd->groups, (int)g);
-	int devices = known ? known->devices : -ENOENT;
-	if (!known) {
-		_cleanup_close_ int fd = open_group_devices(rd, &rd->held[HELD_GROUPS], name);
-		devices = fd < 0 ? fd : vf_iommu_add_group(&rd->groups, (int)g, fd, rd->dirbuf, DIRBUF);
-		if (devices < 0)
-			return;
-		vf_iommu_mark_read(&rd->groups, (int)g, devices);
-	}
-	vf->iommu_group = (int)g;
-	vf->iommu_group_devices = devices;
-}
-
-/* The VF's IOMMU group and how many devices share it: a group of more than one cannot be
- * given to a VM alone. A group is known by listing its devices/: reading every group once
- * costs a listing per group, reading each VF's own group a readlink more per VF. The first is
- * cheaper when (nearly) every group holds a VF (ACS, 4,096 VFs); the second when the VFs are
- * few beside the host's other devices (a group per bridge, disk and NIC function: 8 VFs beside
- * 400 groups read in 0.4 ms instead of 2.7). Every PF's VF count is known before the first VF
- * is read (vf_sysfs_read), so the choice is made once: every group when the host's VFs are at
- * least a quarter of its groups, else each VF's own. No kernel/iommu_groups, or an empty one:
- * no IOMMU (or it is off), and no VF's link is looked for. */
-/* Every PF's VFs (their counts are all read before the first VF is). */
-static size_t host_vfs(const struct vf_host *h)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < h->n_pfs; i++)
-		n += h->pfs[i].numvfs > 0 ? (size_t)h->pfs[i].numvfs : 0;
-	return n;
-}
-
-static void read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf)
-{
-	struct listing *gl = &rd->held[HELD_GROUPS];
-	if (rd->groups_mode == GROUPS_UNLISTED) {
-		bool any = sr_list_dir(rd, "", "kernel/iommu_groups", gl, true) == 0 && gl->n > 0;
-		rd->groups_mode = any ? GROUPS_EACH : GROUPS_NONE;
-		if (!any)
-			sr_listing_done(gl);
-		else if (host_vfs(rd->h) * 4 >= gl->n)
-			read_iommu_groups(rd);
-	}
-	if (rd->groups_mode == GROUPS_EACH) {
-		read_own_group(rd, vfdir, vf);
-		return;
-	}
-	const struct vf_iommu_dev *d = vf_iommu_find(&rd->groups, vf->pci_address);
-	if (d) {
-		vf->iommu_group = d->group;
-		vf->iommu_group_devices = d->devices;
-	}
-}
-
 /* vfio-pci enables the device while a user holds it open (vfio_pci_core_enable), so enable
  * reads 0 for an idle VF and >= 1 for one in use. Unreadable or missing: a host error, so the
  * VF is never counted free. In use: its VFIO cdev's name, for lib/holders.c. true: enable was
@@ -287,7 +192,7 @@ static void read_vf(struct reader *rd, const char *pfdir, struct vf_vf *vf)
 	int r = sr_link_basename(rd, vfdir, "driver", &vf->driver);
 	if (r < 0 && r != -ENOENT) /* ENOENT: unbound */
 		sr_add_error(rd, vfdir, "driver: cannot read the link: %s", strerror(-r));
-	read_vf_iommu(rd, vfdir, vf);
+	sr_read_vf_iommu(rd, vfdir, vf);
 	bool seen = read_vf_netdev(rd, vfdir, vf);
 	if (streq_ptr(vf->driver, "vfio-pci"))
 		seen = read_vf_enable(rd, vfdir, vf) || seen;
@@ -501,6 +406,7 @@ static void read_all_vfs(struct reader *rd, struct pf_todo *todo, size_t n)
 		free(todo[i].pfdir);
 	}
 	free(todo);
+	sr_iommu_done(rd);
 }
 
 int vf_sysfs_read(const char *root, const struct vf_config *cfg, char *const *only,

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "fixture-dirs.h"
 #include "sysfs-helpers.h"
 
 #define TMP_TEMPLATE "/tmp/vfcap-test-sysfs.XXXXXX"
@@ -241,27 +242,42 @@ static void test_symlinked_steps(void **state)
 
 /* A VF's IOMMU group and how many devices it holds: VFs 0, 1 and 3 share group 7 with the PF,
  * VF 2 (read between them) is alone in group 8, VF 4 has none (no IOMMU). With `others` groups
- * of other devices beside them (5 VFs, fewer than a quarter of 22 groups), the VFs' groups are
- * read one by one (through each VF's link); without, every group at once (the table): the
- * answers are the same. */
-static void iommu_groups(int others)
+ * of other devices beside them (5 VFs, fewer than half of 22 groups) each VF's own group is
+ * read; without, the links (lib/sysfs-iommu.c). Every way, forced (VFCAP_IOMMU_READ), gives
+ * the same answers; so do the links without bus/pci/devices (then the table). One device's
+ * bus link is not the kernel's plain "../../../devices/..." and goes through the resolver. */
+static void iommu_groups(int others, bool bus)
 {
 	mk_tree("5\n");
 	static const char *const addr[] = { "0000:01:00.1", "0000:01:00.2", "0000:01:00.3", "0000:01:00.4",
 					     "0000:01:00.5" };
 	static const int group[] = { 7, 7, 8, 7, -1 };
 	ln("kernel/iommu_groups/7/devices/p0dev", "../../../../devices/d/p0dev");
+	ln("devices/d/p0dev/iommu_group", "../../../kernel/iommu_groups/7");
+	if (bus)
+		ln("bus/pci/devices/p0dev", "../../../devices/d/p0dev");
 	for (int i = 0; i < others; i++) {
 		_cleanup_free_ char *dl = xasprintf("kernel/iommu_groups/%d/devices/0000:80:00.%d", 100 + i, i);
 		_cleanup_free_ char *dt = xasprintf("../../../../devices/d/0000:80:00.%d", i);
+		_cleanup_free_ char *gl = xasprintf("devices/d/0000:80:00.%d/iommu_group", i);
+		_cleanup_free_ char *gt = xasprintf("../../../kernel/iommu_groups/%d", 100 + i);
+		_cleanup_free_ char *bl = xasprintf("bus/pci/devices/0000:80:00.%d", i);
+		_cleanup_free_ char *bt = xasprintf("../../../devices/%sd/0000:80:00.%d", i ? "" : "./", i);
 		ln(dl, dt);
+		ln(gl, gt);
+		if (bus)
+			ln(bl, bt);
 	}
 	for (int i = 0; i < 5; i++) {
 		_cleanup_free_ char *fn = xasprintf("devices/d/p0dev/virtfn%d", i);
 		_cleanup_free_ char *to = xasprintf("../%s", addr[i]);
 		_cleanup_free_ char *vendor = xasprintf("devices/d/%s/vendor", addr[i]);
+		_cleanup_free_ char *bl = xasprintf("bus/pci/devices/%s", addr[i]);
+		_cleanup_free_ char *bt = xasprintf("../../../devices/d/%s", addr[i]);
 		ln(fn, to);
 		put(vendor, "0x8086\n");
+		if (bus)
+			ln(bl, bt);
 		if (group[i] < 0)
 			continue;
 		_cleanup_free_ char *gl = xasprintf("devices/d/%s/iommu_group", addr[i]);
@@ -271,25 +287,66 @@ static void iommu_groups(int others)
 		ln(gl, gt);
 		ln(dl, dt);
 	}
-	_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
-	const struct vf_vf *v = h->pfs[0].vfs;
-	assert_int_equal(h->pfs[0].n_vfs, 5);
-	assert_int_equal(h->n_errors, 0);
-	static const int devices[] = { 4, 4, 1, 4, UNKNOWN };
-	for (int i = 0; i < 5; i++) {
-		assert_int_equal(v[i].iommu_group, group[i] < 0 ? UNKNOWN : group[i]);
-		assert_int_equal(v[i].iommu_group_devices, devices[i]);
+	static const char *const ways[] = { NULL, "each", "table", "links" };
+	for (size_t w = 0; w < ARRAY_SIZE(ways); w++) {
+		if (ways[w])
+			setenv("VFCAP_IOMMU_READ", ways[w], 1);
+		_cleanup_host_ struct vf_host *h = read_tree(tmproot, NULL, NULL);
+		unsetenv("VFCAP_IOMMU_READ");
+		const struct vf_vf *v = h->pfs[0].vfs;
+		assert_int_equal(h->pfs[0].n_vfs, 5);
+		assert_int_equal(h->n_errors, 0);
+		static const int devices[] = { 4, 4, 1, 4, UNKNOWN };
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(v[i].iommu_group, group[i] < 0 ? UNKNOWN : group[i]);
+			assert_int_equal(v[i].iommu_group_devices, devices[i]);
+		}
 	}
 }
 
 static void test_iommu_groups(void **state)
 {
-	iommu_groups(0);
+	iommu_groups(0, true);
 }
 
 static void test_iommu_groups_few_vfs(void **state)
 {
-	iommu_groups(20);
+	iommu_groups(20, true);
+}
+
+static void test_iommu_groups_no_bus(void **state)
+{
+	iommu_groups(20, false);
+}
+
+/* Every fixture host's VFs get the same IOMMU answers whichever way they are read. */
+static void iommu_ways_agree(const char *parent, const char *name)
+{
+	_cleanup_free_ char *root = xasprintf("%s/%s/sysfs", parent, name);
+	_cleanup_host_ struct vf_host *want = read_tree(root, NULL, NULL);
+	static const char *const ways[] = { "each", "table", "links" };
+	for (size_t w = 0; w < ARRAY_SIZE(ways); w++) {
+		setenv("VFCAP_IOMMU_READ", ways[w], 1);
+		_cleanup_host_ struct vf_host *h = read_tree(root, NULL, NULL);
+		unsetenv("VFCAP_IOMMU_READ");
+		assert_int_equal(h->n_pfs, want->n_pfs);
+		for (size_t p = 0; p < h->n_pfs; p++) {
+			assert_int_equal(h->pfs[p].n_vfs, want->pfs[p].n_vfs);
+			for (size_t i = 0; i < h->pfs[p].n_vfs; i++) {
+				const struct vf_vf *a = &h->pfs[p].vfs[i], *b = &want->pfs[p].vfs[i];
+				if (a->iommu_group != b->iommu_group || a->iommu_group_devices != b->iommu_group_devices)
+					fail_msg("%s, %s VF %zu: %s gives group %d of %d, the default %d of %d", root,
+						 h->pfs[p].name, i, ways[w], a->iommu_group, a->iommu_group_devices,
+						 b->iommu_group, b->iommu_group_devices);
+			}
+		}
+	}
+}
+
+static void test_iommu_ways_fixtures(void **state)
+{
+	static const char *const parents[] = { "tests/fixtures/hosts" };
+	assert_true(for_each_fixture_dir(parents, ARRAY_SIZE(parents), iommu_ways_agree) >= 8);
 }
 
 /* The kernel lists every macvtap in class/macvtap; only then can a VF have an upper_macvtap
@@ -337,7 +394,9 @@ int main(void)
 		BOTH_TMP(test_symlinked_steps),
 		BOTH_TMP(test_iommu_groups),
 		BOTH_TMP(test_iommu_groups_few_vfs),
+		BOTH_TMP(test_iommu_groups_no_bus),
 		BOTH_TMP(test_macvtap_class),
+		cmocka_unit_test(test_iommu_ways_fixtures),
 	};
 	return cmocka_run_group_tests_name("sysfs_tree", tests, NULL, NULL);
 }
