@@ -50,7 +50,7 @@ def vf_kind(o, i, p):
 
 def make_proc(o, root, held, moved):
     """held: (group) per VFIO user; moved: PCI address per netns-moved VF."""
-    p = mkhosts.Proc(os.path.join(root, "proc"))
+    p = mkhosts.Proc(os.path.join(root, "proc"), magic_ns=True)  # ns/net as procfs shows it
     host_ns = mkhosts.nl_link_dump([(1, "lo", None)])
     p.process(1, "systemd", fds=["/dev/null", "socket:[1]"], netns=host_ns)
     special = len(held) + len(moved)

@@ -7,6 +7,7 @@
  * all is read when no VF needs a name. */
 #include "holders.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,10 @@ struct scan {
 	struct want *w;
 	struct nsid *ns;
 	size_t n_ns;
+	/* Are processes' ns/net procfs's magic links ("net:[INODE]")? Unknown until the first
+	 * one read; then nsfs's device, from that one's stat. */
+	enum { NS_LINKS_UNKNOWN, NS_LINKS_NO, NS_LINKS_YES } ns_links;
+	dev_t nsfs_dev;
 };
 
 static bool libvirt_holds(const struct vf_vf *vf, const struct vf_usage *u)
@@ -94,12 +99,54 @@ static bool ns_known(const struct scan *s, const struct stat *st)
 
 static void name_netns(struct scan *s, const struct nsid *id);
 
-/* Add the namespace of path (relative to dirfd) unless seen or the cap is reached, and ask it
- * for its VF netdevs. */
+/* The inode in a magic link's text "net:[INODE]", 0 when it is not one. */
+static unsigned long long ns_link_inode(const char *text)
+{
+	if (!startswith(text, "net:[") || !isdigit((unsigned char)text[5]))
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long ino = strtoull(text + 5, &end, 10);
+	return errno || !streq(end, "]") ? 0 : ino;
+}
+
+/* The namespace behind path (below dirfd), as its device and inode. A process's ns/net on
+ * procfs is a magic link whose text names the namespace's inode on nsfs ("net:[4026531840]"),
+ * so once nsfs's device is known (the first such link is also stat'ed) a readlink says it: 5
+ * us a process instead of 7 for the stat, which enters the namespace file. A named namespace (a
+ * bind mount) and a fixture's files are stat'ed. */
+static int ns_identity(struct scan *s, int dirfd, const char *path, bool proc, struct stat *st)
+{
+	unsigned long long ino = 0;
+	if (proc && s->ns_links != NS_LINKS_NO) {
+		char text[48];
+		ssize_t n = readlinkat(dirfd, path, text, sizeof(text) - 1);
+		if (n < 0 && errno != EINVAL)
+			return -errno; /* gone, or not ours to read (EACCES as vdsm): the stat's answer */
+		text[n > 0 ? n : 0] = '\0';
+		ino = ns_link_inode(text);
+		if (ino && s->ns_links == NS_LINKS_YES) {
+			*st = (struct stat){ .st_dev = s->nsfs_dev, .st_ino = (ino_t)ino };
+			return 0;
+		}
+		if (!ino) /* a regular file (EINVAL) or a plain symlink: a fixture, stat'ed from now on */
+			s->ns_links = NS_LINKS_NO;
+	}
+	if (fstatat(dirfd, path, st, 0) < 0)
+		return -errno;
+	if (ino && (unsigned long long)st->st_ino == ino) {
+		s->ns_links = NS_LINKS_YES;
+		s->nsfs_dev = st->st_dev;
+	}
+	return 0;
+}
+
+/* Add the namespace of path (relative to dirfd: a process's when pid >= 0) unless seen or the
+ * cap is reached, and ask it for its VF netdevs. */
 static void ns_add(struct scan *s, int dirfd, const char *path, const char *name, int pid)
 {
 	struct stat st;
-	if (s->n_ns >= VF_NETNS_MAX + 1 || fstatat(dirfd, path, &st, 0) < 0 || ns_known(s, &st))
+	if (s->n_ns >= VF_NETNS_MAX + 1 || ns_identity(s, dirfd, path, pid >= 0, &st) < 0 || ns_known(s, &st))
 		return; /* + 1: our own namespace is in the list but never examined */
 	struct nsid *n = array_append(&s->ns, &s->n_ns, sizeof(*s->ns));
 	*n = (struct nsid){ .dev = st.st_dev, .ino = st.st_ino, .name = name ? xstrdup(name) : NULL, .pid = pid };

@@ -179,6 +179,56 @@ static void test_namespace_cap(void **state)
 	}
 }
 
+/* pid's ns/net as procfs shows it: a link whose text "net:[INODE]" names the namespace, beside
+ * a file of that name with the namespace's dump, so that it opens. same: the dump is a copy
+ * (another inode) and the text names pid same_as's namespace; else the text is the file's own
+ * inode. Returns that inode. */
+static unsigned long magic_ns(const char *root, int pid, const char *dump, size_t len, unsigned long same_as)
+{
+	_cleanup_free_ char *d = xasprintf("%s/%d/ns", root, pid);
+	_cleanup_free_ char *tmp = xasprintf("%s/dump", d);
+	_cleanup_free_ char *p = xasprintf("%s/%d", root, pid);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	write_file(tmp, dump, len);
+	struct stat st;
+	assert_int_equal(stat(tmp, &st), 0);
+	unsigned long ino = same_as ? same_as : (unsigned long)st.st_ino;
+	_cleanup_free_ char *name = xasprintf("net:[%lu]", ino);
+	_cleanup_free_ char *file = xasprintf("%s/%s", d, name);
+	_cleanup_free_ char *link = xasprintf("%s/net", d);
+	assert_int_equal(rename(tmp, file), 0);
+	assert_int_equal(symlink(name, link), 0);
+	return ino;
+}
+
+/* On procfs a process's ns/net link text is the namespace's identity: VF_NETNS_MAX + 5
+ * processes whose links all name pid 1's namespace are one namespace, though each of their
+ * files is another inode here (a stat would see as many namespaces and stop at the cap), so
+ * the VF's namespace, the last process's, is reached and named. */
+static void test_namespace_link_text(void **state)
+{
+	_cleanup_free_ char *root = mkdtemp_here();
+	char buf[256];
+	size_t n = link_dump(buf, "eth0", "0000:99:00.0");
+	unsigned long host = magic_ns(root, 1, buf, n, 0);
+	int last = VF_NETNS_MAX + 6;
+	for (int pid = 2; pid < last; pid++)
+		(void)magic_ns(root, pid, buf, n, host);
+	n = link_dump(buf, "eth0", "0000:04:11.0");
+	(void)magic_ns(root, last, buf, n, 0);
+	_cleanup_host_ struct vf_host *h = vf_host_new();
+	struct vf_pf *pf = vf_host_add_pf(h, "pf");
+	vf_pf_set_vfs(pf, 1);
+	pf->vfs[0].pci_address = xstrdup("0000:04:11.0");
+	pf->vfs[0].driver = xstrdup("iavf");
+	pf->vfs[0].net_hidden = true;
+	vf_holders_name(h, NULL, root, "/nonexistent", NULL);
+	_cleanup_free_ char *want = xasprintf("netns of pid %d", last);
+	assert_string_equal(pf->vfs[0].holder, want);
+	rm_rf(root);
+}
+
 /* Not root: another user's fd/ cannot be read (EACCES, as vdsm meets root's processes). */
 static void test_fd_unreadable(void **state)
 {
@@ -360,7 +410,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sysfs_facts),   cmocka_unit_test(test_fixture_names),
 		cmocka_unit_test(test_libvirt_first), cmocka_unit_test(test_roots_missing),
-		cmocka_unit_test(test_namespace_cap), cmocka_unit_test(test_fd_unreadable),
+		cmocka_unit_test(test_namespace_cap), cmocka_unit_test(test_namespace_link_text),
+		cmocka_unit_test(test_fd_unreadable),
 		cmocka_unit_test(test_hints_kept),    cmocka_unit_test(test_hints_first),
 		cmocka_unit_test(test_gather_skips_names),
 		cmocka_unit_test(test_parse),         cmocka_unit_test(test_live_netns),
