@@ -192,9 +192,15 @@ def i17_netns(o):
 
 
 def i17_iommu(o):
-    for i, v in enumerate(o.pup["vfs"]):
-        want = {"iommu_group": int(o.up["vf%d.iommu_group" % i]), "iommu_group_devices": 1}
-        expect("VF %d" % i, {k: v.get(k, "(absent)") for k in want}, want)
+    """each VF alone in its group, by the default way and by each one forced"""
+    for way in (None, "each", "table", "links"):
+        vfs = o.pup["vfs"]
+        if way:
+            d = json.loads(read(os.path.join(o.out, "report-up-iommu-%s.json" % way)))
+            vfs = next(p for p in d["pfs"] if p["name"] == o.up["pf"])["vfs"]
+        for i, v in enumerate(vfs):
+            want = {"iommu_group": int(o.up["vf%d.iommu_group" % i]), "iommu_group_devices": 1}
+            expect("VF %d (%s)" % (i, way or "default"), {k: v.get(k, "(absent)") for k in want}, want)
 
 
 def i17_dirty(o):

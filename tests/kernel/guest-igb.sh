@@ -54,6 +54,8 @@ facts() { # name
 			echo "vf$i.iommu_group=$g"
 			echo "vf$i.group_devices=$(ls "/sys/kernel/iommu_groups/$g/devices" | wc -l)"
 		done
+		echo "iommu_groups=$(ls /sys/kernel/iommu_groups | wc -l)"
+		echo "pci_devices=$(ls /sys/bus/pci/devices | wc -l)"
 		[ -n "$HOLDER" ] && echo "holder=$HOLDER $(cat "/proc/$HOLDER/comm")"
 	} >"$f" 2>&1
 }
@@ -64,6 +66,11 @@ report() { # name: the reporter with libvirt's test driver (no domain holds a VF
 		-o "$OUT/report-$1.json" 2>"$OUT/report-$1.err"
 	echo $? >"$OUT/report-$1.rc"
 	vfcap-report --libvirt-uri test:///default -f table -v >"$OUT/report-$1.table" 2>&1
+	# each way of reading the IOMMU groups, forced (lib/sysfs-iommu.c): the same answers
+	[ "$1" = up ] && for m in each table links; do
+		VFCAP_IOMMU_READ=$m vfcap-report --libvirt-uri test:///default -o "$OUT/report-up-iommu-$m.json" \
+			2>>"$OUT/report-$1.err"
+	done
 }
 
 igb_setup_vfs() {
