@@ -298,7 +298,12 @@ static void test_domain_devices(void **state)
 		       "<interface type='direct'><source network='direct-pool' portid='x' dev='ens1f0v8'"
 		       " mode='passthrough'/></interface>"
 		       "<interface type='bridge'><source bridge='br0' dev='ens1f0v9'/></interface>"
-		       "<interface type='network'><source network='default'/></interface>"),
+		       "<interface type='network'><source network='default'/></interface>"
+		       /* elements and attributes in a namespace are not libvirt's: not taken */
+		       "<x:hostdev xmlns:x='urn:x' mode='subsystem' type='pci'><source><address domain='0'"
+		       " bus='0x3b' slot='0x04' function='0'/></source></x:hostdev>"
+		       "<interface xmlns:y='urn:y' y:type='hostdev'><source><address bus='0x3b' slot='0x05'"
+		       " function='0'/></source></interface>"),
 		&u, &err);
 	if (r < 0)
 		fail_msg("%s", err);
