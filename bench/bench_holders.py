@@ -118,15 +118,19 @@ def timed(cmd):
 
 
 def measure(cmds):
-    """per command: wall (median, p90, min) and CPU (median, p90, min)"""
+    """per command: wall (median, p90, min) and CPU (median, p90, min); under "paired", the
+    median of new/base taken run by run (wall, CPU). The two alternate which goes first."""
     times = {k: ([], []) for k in cmds}
-    for _ in range(RUNS):
-        for k, c in cmds.items():
-            wall, cpu = timed(c)
+    for i in range(RUNS):
+        for k in (list(cmds) if i % 2 == 0 else list(reversed(cmds))):
+            wall, cpu = timed(cmds[k])
             times[k][0].append(wall)
             times[k][1].append(cpu)
     stat = lambda v: (statistics.median(v), sorted(v)[int(len(v) * 0.9) - 1], min(v))  # noqa: E731
-    return {k: (stat(w), stat(c)) for k, (w, c) in times.items()}
+    r = {k: (stat(w), stat(c)) for k, (w, c) in times.items()}
+    r["paired"] = tuple(statistics.median(n / b for n, b in zip(times["new"][i], times["base"][i]))
+                        for i in range(2))
+    return r
 
 
 def host_dir():
@@ -149,8 +153,8 @@ def main():
             sys.exit("bench_holders: cannot build the base: %s" % e)
         print("\nVFs held outside libvirt: %dx%d/%d, /proc of %d processes; median (p90) of %d runs, ms;"
               " base %s; hosts in %s\n" % (PFS, VFS, DOMS, PROCS, RUNS, commit, os.path.dirname(hosts)))
-        print("%-10s %-5s %14s %14s %8s %8s %10s" % ("host", "", "vfcap-report", "base", "ratio", "cost ms",
-                                                      "ratio min"))
+        print("%-10s %-5s %14s %14s %8s %8s %10s %7s" % ("host", "", "vfcap-report", "base", "ratio", "cost ms",
+                                                           "ratio min", "paired"))
         naming = ""
         for name, extra, real_proc in HOSTS:
             d = os.path.join(hosts, name)
@@ -162,15 +166,17 @@ def main():
             shutil.rmtree(d)
             for i, what in enumerate(("wall", "cpu")):
                 new, old = r["new"][i], r["base"][i]
-                print("%-10s %-5s %6.1f (%5.1f) %6.1f (%5.1f) %8.3f %8.1f %10.3f" % (
+                print("%-10s %-5s %6.1f (%5.1f) %6.1f (%5.1f) %8.3f %8.1f %10.3f %7.3f" % (
                     name if i == 0 else "", what, new[0], new[1], old[0], old[1], new[0] / old[0],
-                    new[0] - old[0], new[2] / old[2]))
+                    new[0] - old[0], new[2] / old[2], r["paired"][i]))
     if naming:
         print("\nheld: naming the holders alone (build/bench/holderscost, CPU time, %d rounds):" % max(RUNS, 2))
         print(naming, end="")
     print("\nratio = vfcap-report / base on the same host, of the medians (cpu: user + system time,")
     print("steadier than wall on a busy machine); ratio min, of the fastest runs: other jobs only ever")
-    print("add time, so the minimum is the least disturbed figure. The issue's goal: the new sources")
+    print("add time, so the minimum is the least disturbed figure; paired, the median of the ratios")
+    print("run by run (the two programs alternate which runs first), which a slow drift of the")
+    print("machine's speed moves least. The issue's goal: the new sources")
     print("cost <= 10%, nothing on no-iommu.")
     print("held and held-proc read every process before the last holder is named (or never): the")
     print("price of naming a VF's holder outside libvirt, paid only on a host that has one.")
