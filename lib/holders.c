@@ -112,9 +112,9 @@ static unsigned long long ns_link_inode(const char *text)
 
 /* The namespace behind path (below dirfd), as its device and inode. A process's ns/net on
  * procfs is a magic link whose text names the namespace's inode on nsfs ("net:[4026531840]"),
- * so once nsfs's device is known (the first such link is also stat'ed) a readlink says it: 5
- * us a process instead of 7 for the stat, which enters the namespace file. A named namespace (a
- * bind mount) and a fixture's files are stat'ed. */
+ * so once nsfs's device is known (the first such link is also stat'ed) a readlink says it:
+ * about 5 us a process on procfs, against 7 for a stat, which follows the link to the namespace
+ * file. A named namespace (a bind mount) and a fixture's plain files are stat'ed. */
 static int ns_identity(struct scan *s, int dirfd, const char *path, bool proc, struct stat *st)
 {
 	unsigned long long ino = 0;

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "iommu.h"
 #include "sysfs-path.h"
 #include "sysfs-reader.h"
 #include "util.h"
