@@ -147,6 +147,20 @@ static size_t link_dump(char *buf, const char *name, const char *parent)
 	return (size_t)(p - buf);
 }
 
+/* A host of one VF, 0000:04:11.0, whose netdev is in another namespace, named from the /proc
+ * tree at root. */
+static struct vf_host *moved_vf_named(const char *root)
+{
+	struct vf_host *h = vf_host_new();
+	struct vf_pf *pf = vf_host_add_pf(h, "pf");
+	vf_pf_set_vfs(pf, 1);
+	pf->vfs[0].pci_address = xstrdup("0000:04:11.0");
+	pf->vfs[0].driver = xstrdup("iavf");
+	pf->vfs[0].net_hidden = true;
+	vf_holders_name(h, NULL, root, "/nonexistent", NULL);
+	return h;
+}
+
 /* VF_NETNS_MAX distinct namespaces are examined and no more: the VF's namespace as the
  * (VF_NETNS_MAX + 10)th process's is out of reach, as the 5th it is found. */
 static void test_namespace_cap(void **state)
@@ -164,17 +178,11 @@ static void test_namespace_cap(void **state)
 			size_t n = link_dump(buf, "eth0", pid == target ? "0000:04:11.0" : "0000:99:00.0");
 			write_file(f, buf, n);
 		}
-		_cleanup_host_ struct vf_host *h = vf_host_new();
-		struct vf_pf *pf = vf_host_add_pf(h, "pf");
-		vf_pf_set_vfs(pf, 1);
-		pf->vfs[0].pci_address = xstrdup("0000:04:11.0");
-		pf->vfs[0].driver = xstrdup("iavf");
-		pf->vfs[0].net_hidden = true;
-		vf_holders_name(h, NULL, root, "/nonexistent", NULL);
+		_cleanup_host_ struct vf_host *h = moved_vf_named(root);
 		if (at == 0)
-			assert_string_equal(pf->vfs[0].holder, "netns of pid 5");
+			assert_string_equal(h->pfs[0].vfs[0].holder, "netns of pid 5");
 		else
-			assert_null(pf->vfs[0].holder);
+			assert_null(h->pfs[0].vfs[0].holder);
 		rm_rf(root);
 	}
 }
@@ -217,15 +225,9 @@ static void test_namespace_link_text(void **state)
 		(void)magic_ns(root, pid, buf, n, host);
 	n = link_dump(buf, "eth0", "0000:04:11.0");
 	(void)magic_ns(root, last, buf, n, 0);
-	_cleanup_host_ struct vf_host *h = vf_host_new();
-	struct vf_pf *pf = vf_host_add_pf(h, "pf");
-	vf_pf_set_vfs(pf, 1);
-	pf->vfs[0].pci_address = xstrdup("0000:04:11.0");
-	pf->vfs[0].driver = xstrdup("iavf");
-	pf->vfs[0].net_hidden = true;
-	vf_holders_name(h, NULL, root, "/nonexistent", NULL);
+	_cleanup_host_ struct vf_host *h = moved_vf_named(root);
 	_cleanup_free_ char *want = xasprintf("netns of pid %d", last);
-	assert_string_equal(pf->vfs[0].holder, want);
+	assert_string_equal(h->pfs[0].vfs[0].holder, want);
 	rm_rf(root);
 }
 
