@@ -191,6 +191,15 @@ def i17_netns(o):
         expect("VF 2 (netdev in netns %s) (%s)" % (NETNS, name), (v["state"], v["owner"]), ("host", "netns " + NETNS))
 
 
+def i17_netns_anon(o):
+    """VF 4 moved into the namespace of a process of its own (unshare -n): named by that pid"""
+    pid = int((read(os.path.join(o.out, "anon.pid"), "") or "0").split()[0] or 0)
+    _, pf = report(o.out, "anon")
+    v = pf["vfs"][4]
+    expect("VF 4 (netdev in pid %d's unnamed netns)" % pid, (v["state"], v["owner"]),
+           ("host", "netns of pid %d" % pid))
+
+
 def i17_iommu(o):
     """each VF alone in its group, by the default way and by each one forced"""
     for way in (None, "each", "table", "links"):
@@ -263,6 +272,7 @@ RIG = [("setup steps", rig_setup), ("SR-IOV and drivers", rig_sriov), ("VFIO ena
 REPORT = [("PF identity and link_state", rep_pf), ("netlink limit", rep_netlink), ("VF identity", rep_vfs),
           ("VF settings read back", rep_readback), ("macvtap passthru VF is host", rep_macvtap)]
 ISSUE17 = [("VFIO holder is host, idle vfio-pci VF free", i17_vfio), ("netns-moved VF is host", i17_netns),
+           ("VF in an unnamed netns is named by its process", i17_netns_anon),
            ("iommu_group per VF", i17_iommu), ("dirty reasons and rates", i17_dirty),
            ("counts and totals", i17_counts), ("PF carrier and link_ok", i17_link),
            ("no-stats netlink limit", i17_no_stats), ("schema_version 2", i17_schema)]
