@@ -275,21 +275,26 @@ static void scan_fds(struct scan *s, int pid)
 		}
 }
 
+/* pid's network namespace, asked for its VF netdevs unless already seen (ns_add). */
+static void scan_ns(struct scan *s, int pid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "%d/ns/net", pid);
+	ns_add(s, s->procfd, path, NULL, pid);
+}
+
 static void scan_proc(struct scan *s)
 {
 	_cleanup_free_ int *pids = NULL;
 	size_t n = list_pids(s->procfd, &pids);
-	char path[32];
 	for (size_t i = 0; i < n; i++) {
 		bool vfio = s->w->named_vfio < s->w->n_vfio, ns = s->w->named_ns < s->w->n_ns;
 		if (!vfio && !ns)
 			return;
 		if (vfio)
 			scan_fds(s, pids[i]);
-		if (ns) {
-			snprintf(path, sizeof(path), "%d/ns/net", pids[i]);
-			ns_add(s, s->procfd, path, NULL, pids[i]);
-		}
+		if (ns)
+			scan_ns(s, pids[i]);
 	}
 }
 
@@ -348,15 +353,12 @@ static bool unnamed_in(struct vf_vf *const *list, size_t n, const char *pci_addr
 /* Each hinted process, while its VF is still unnamed: its fds, or its namespace. */
 static void ask_hinted(struct scan *s, const struct vf_holder_hints *hints)
 {
-	char path[32];
 	for (size_t i = 0; hints && i < hints->n; i++) {
 		const struct vf_holder_hint *k = &hints->v[i];
 		if (unnamed_in(s->w->vfio, s->w->n_vfio, k->pci_address))
 			scan_fds(s, k->pid);
-		if (unnamed_in(s->w->ns, s->w->n_ns, k->pci_address)) {
-			snprintf(path, sizeof(path), "%d/ns/net", k->pid);
-			ns_add(s, s->procfd, path, NULL, k->pid);
-		}
+		if (unnamed_in(s->w->ns, s->w->n_ns, k->pci_address))
+			scan_ns(s, k->pid);
 	}
 }
 

@@ -62,6 +62,14 @@ static void read_iommu_groups(struct reader *rd)
 	sr_listing_done(gl);
 }
 
+/* The VF's group and its size from the table; UNKNOWN both when the VF is in none. */
+static void table_lookup(const struct reader *rd, struct vf_vf *vf)
+{
+	const struct vf_iommu_dev *d = vf_iommu_find(&rd->groups, vf->pci_address);
+	vf->iommu_group = d ? d->group : UNKNOWN;
+	vf->iommu_group_devices = d ? d->devices : UNKNOWN;
+}
+
 /* The group number of canonical dir's iommu_group link: -ENOENT when in no group. */
 static int group_link(const struct reader *rd, const char *dir, int *ret)
 {
@@ -175,11 +183,7 @@ void sr_read_vf_iommu(struct reader *rd, const char *vfdir, struct vf_vf *vf)
 	} else if (rd->groups_mode == GROUPS_LINKS) {
 		(void)group_link(rd, vfdir, &vf->iommu_group); /* sized in sr_iommu_done */
 	} else if (rd->groups_mode == GROUPS_ALL) {
-		const struct vf_iommu_dev *d = vf_iommu_find(&rd->groups, vf->pci_address);
-		if (d) {
-			vf->iommu_group = d->group;
-			vf->iommu_group_devices = d->devices;
-		}
+		table_lookup(rd, vf);
 	}
 }
 
@@ -200,8 +204,8 @@ static bool goes_down(const char *p)
 }
 
 /* The group of the PCI device bus/pci/devices/name. The kernel links it to
- * "../../../devices/...": that path, opened refusing symlinks (openat2), then its link read;
- * any other shape goes through the resolver. */
+ * "../../../devices/...": that path, once openat2 has found no symlink on it (canonical, as
+ * the resolver would leave it), has its link read; any other shape goes through the resolver. */
 static int device_group(const struct reader *rd, const struct listing *bus, const char *name, int *ret)
 {
 	_cleanup_free_ char *target = NULL, *canon = NULL;
@@ -209,17 +213,8 @@ static int device_group(const struct reader *rd, const struct listing *bus, cons
 	    startswith(target, "../../../") && goes_down(target + 9)) {
 		int fd = sr_open_plain(rd, target + 9, O_PATH | O_DIRECTORY);
 		if (fd >= 0) {
-			_cleanup_free_ char *link = NULL;
-			int r = vf_read_link_at(fd, "iommu_group", &link);
 			close(fd);
-			if (r < 0)
-				return r;
-			const char *base = strrchr(link, '/');
-			long g;
-			r = parse_long(base ? base + 1 : link, 0, INT_MAX, &g);
-			if (r == 0)
-				*ret = (int)g;
-			return r;
+			return group_link(rd, target + 9, ret);
 		}
 	}
 	int r = vf_resolve_under(rd->root, bus->dir, name, &canon);
@@ -266,11 +261,8 @@ static void links_fallback(struct reader *rd, struct vf_vf **vfs, size_t n)
 	if (sr_list_dir(rd, "", "kernel/iommu_groups", gl, true) == 0)
 		read_iommu_groups(rd);
 	sr_listing_done(gl);
-	for (size_t i = 0; i < n; i++) {
-		const struct vf_iommu_dev *d = vf_iommu_find(&rd->groups, vfs[i]->pci_address);
-		vfs[i]->iommu_group = d ? d->group : UNKNOWN;
-		vfs[i]->iommu_group_devices = d ? d->devices : UNKNOWN;
-	}
+	for (size_t i = 0; i < n; i++)
+		table_lookup(rd, vfs[i]);
 }
 
 void sr_iommu_done(struct reader *rd)
